@@ -1,0 +1,166 @@
+/**
+ * The certified state tree (interface spec §"The system state tree"), built from the replicated
+ * state at the end of each round:
+ *
+ *   /time                                        LEB128 nanoseconds
+ *   /subnet/<subnet_id>/public_key               DER of the (shared) root key
+ *   /subnet/<subnet_id>/canister_ranges          CBOR [[start, end], ...] (principal bytes)
+ *   /subnet/<subnet_id>/node/<node_id>/public_key  DER Ed25519 node key (root subnet only)
+ *   /canister_ranges/<subnet_id>/<range_start>   CBOR ranges (the newer per-range layout)
+ *   /canister/<canister_id>/module_hash | controllers | metadata/<name>
+ *   /request_status/<request_id>/status | reply | reject_code | reject_message | error_code
+ *
+ * There is one certifying key and no delegations, so agents attribute every certificate to the
+ * subnet whose id is the self-authenticating principal of the root key; that subnet's
+ * `canister_ranges` therefore cover every emulated subnet's ranges.
+ */
+import { encodeWithSelfDescribedTag } from '@dfinity/cbor';
+import type { Principal } from '@icp-sdk/core/principal';
+import { encodeUleb128 } from '../crypto/leb128.ts';
+import type { LabeledTree } from '../crypto/labeled-tree.ts';
+import type { CanisterIdRange } from '../routing/canister-id.ts';
+import type { Subnet } from '../routing/topology.ts';
+import type { IngressRecord } from '../store/ingress-repository.ts';
+import type { CanisterState } from '../state/canister-state.ts';
+import { canisterMetadata, type CanisterMetadata } from './wasm/custom-sections.ts';
+
+const enc = new TextEncoder();
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+/** What the tree needs besides the replicated state. */
+export interface StateTreeInputs {
+  timeNanos: bigint;
+  subnets: readonly Subnet[];
+  /** The subnet certificates are attributed to (self-authenticating id of the root key). */
+  rootSubnet: Subnet;
+  rootKeyDer: Uint8Array;
+  nodeId: Principal;
+  nodeKeyDer: Uint8Array;
+  canisters: Iterable<CanisterState>;
+  ingress: Iterable<IngressRecord>;
+}
+
+function encodeRanges(ranges: readonly CanisterIdRange[]): Uint8Array {
+  const sorted = [...ranges].sort((a, b) => Buffer.compare(Buffer.from(a.start.toUint8Array()), Buffer.from(b.start.toUint8Array())));
+  return encodeWithSelfDescribedTag(sorted.map((r) => [r.start.toUint8Array(), r.end.toUint8Array()]));
+}
+
+/**
+ * Builds the labeled state tree, reusing unchanged subtrees from the previous build (their hashes
+ * are cached by map identity in `buildHashTree`).
+ */
+export class StateTreeBuilder {
+  // request id hex → [record the subtree was built from, subtree]
+  readonly #requestCache = new Map<string, [IngressRecord, LabeledTree]>();
+  // canister id text → [module hash hex + controllers, subtree]
+  readonly #canisterCache = new Map<string, [string, LabeledTree]>();
+  #metadataCache = new WeakMap<Uint8Array, Map<string, CanisterMetadata>>();
+  #subnetTree: [string, LabeledTree] | null = null;
+
+  /** Metadata sections of a module (cached per module object). */
+  metadataOf(module: Uint8Array): Map<string, CanisterMetadata> {
+    let m = this.#metadataCache.get(module);
+    if (!m) {
+      try {
+        m = canisterMetadata(module);
+      } catch {
+        m = new Map();
+      }
+      this.#metadataCache.set(module, m);
+    }
+    return m;
+  }
+
+  /** The full labeled tree for the given state. */
+  build(inputs: StateTreeInputs): LabeledTree {
+    return new Map<string, LabeledTree | Uint8Array>([
+      ['time', encodeUleb128(inputs.timeNanos)],
+      ['subnet', this.#subnets(inputs)],
+      ['canister_ranges', this.#canisterRanges(inputs)],
+      ['canister', this.#canisters(inputs.canisters)],
+      ['request_status', this.#requestStatus(inputs.ingress)],
+    ]);
+  }
+
+  #subnets(inputs: StateTreeInputs): LabeledTree {
+    const key = inputs.subnets.map((s) => s.subnetId.toText()).join(',');
+    if (this.#subnetTree && this.#subnetTree[0] === key) return this.#subnetTree[1];
+    const all = inputs.subnets.flatMap((s) => s.canisterRanges);
+    const tree = new Map<Uint8Array, LabeledTree>();
+    for (const s of inputs.subnets) {
+      const isRoot = s.subnetId.compareTo(inputs.rootSubnet.subnetId) === 'eq';
+      const m = new Map<string, LabeledTree | Uint8Array>([
+        ['public_key', inputs.rootKeyDer],
+        ['canister_ranges', encodeRanges(isRoot ? all : s.canisterRanges)],
+      ]);
+      if (isRoot) {
+        m.set('node', new Map([[inputs.nodeId.toUint8Array(), new Map([['public_key', inputs.nodeKeyDer]])]]));
+      }
+      tree.set(s.subnetId.toUint8Array(), m);
+    }
+    this.#subnetTree = [key, tree];
+    return tree;
+  }
+
+  #canisterRanges(inputs: StateTreeInputs): LabeledTree {
+    const tree = new Map<Uint8Array, LabeledTree>();
+    for (const s of inputs.subnets) {
+      const isRoot = s.subnetId.compareTo(inputs.rootSubnet.subnetId) === 'eq';
+      const ranges = isRoot ? inputs.subnets.flatMap((x) => x.canisterRanges) : s.canisterRanges;
+      const sorted = [...ranges].sort((a, b) => Buffer.compare(Buffer.from(a.start.toUint8Array()), Buffer.from(b.start.toUint8Array())));
+      tree.set(s.subnetId.toUint8Array(), new Map([[sorted[0]!.start.toUint8Array(), encodeRanges(sorted)]]));
+    }
+    return tree;
+  }
+
+  #canisters(canisters: Iterable<CanisterState>): LabeledTree {
+    const tree = new Map<Uint8Array, LabeledTree>();
+    const seen = new Set<string>();
+    for (const c of canisters) {
+      const id = c.canisterId.toText();
+      seen.add(id);
+      const key = `${c.moduleHash ? hex(c.moduleHash) : '-'}|${c.controllers.map((p) => p.toText()).join(',')}`;
+      let entry = this.#canisterCache.get(id);
+      if (!entry || entry[0] !== key) {
+        const m = new Map<string, LabeledTree | Uint8Array>([
+          ['controllers', encodeWithSelfDescribedTag(c.controllers.map((p) => p.toUint8Array()))],
+        ]);
+        if (c.moduleHash && c.module) {
+          m.set('module_hash', c.moduleHash);
+          const meta = new Map<string, Uint8Array>();
+          for (const [name, section] of this.metadataOf(c.module)) meta.set(name, section.content);
+          if (meta.size > 0) m.set('metadata', meta);
+        }
+        entry = [key, m];
+        this.#canisterCache.set(id, entry);
+      }
+      tree.set(c.canisterId.toUint8Array(), entry[1]);
+    }
+    for (const id of this.#canisterCache.keys()) if (!seen.has(id)) this.#canisterCache.delete(id);
+    return tree;
+  }
+
+  #requestStatus(ingress: Iterable<IngressRecord>): LabeledTree {
+    const tree = new Map<Uint8Array, LabeledTree>();
+    const seen = new Set<string>();
+    for (const e of ingress) {
+      const k = hex(e.requestId);
+      seen.add(k);
+      let entry = this.#requestCache.get(k);
+      if (!entry || entry[0] !== e) {
+        const m = new Map<string, Uint8Array>([['status', enc.encode(e.status)]]);
+        if (e.status === 'replied' && e.reply) m.set('reply', e.reply);
+        if (e.status === 'rejected') {
+          m.set('reject_code', encodeUleb128(e.rejectCode ?? 0));
+          m.set('reject_message', enc.encode(e.rejectMessage ?? ''));
+          if (e.errorCode) m.set('error_code', enc.encode(e.errorCode));
+        }
+        entry = [e, m];
+        this.#requestCache.set(k, entry);
+      }
+      tree.set(e.requestId, entry[1]);
+    }
+    for (const k of this.#requestCache.keys()) if (!seen.has(k)) this.#requestCache.delete(k);
+    return tree;
+  }
+}

@@ -1,0 +1,289 @@
+/**
+ * Canister lifecycle methods of the management canister (interface spec §"IC management canister"):
+ * provisional creation and top-up, create_canister, update_settings, canister_status,
+ * start/stop/delete, install_code / uninstall_code (module stored; execution is a later layer),
+ * deposit_cycles and raw_rand. Handlers take decoded Candid arguments and return the reply value.
+ */
+import { createHash } from 'node:crypto';
+import type { Principal } from '@icp-sdk/core/principal';
+import type { Subnet } from '../routing/topology.ts';
+import { defaultCanisterSettings, newCanister, type CanisterSettings, type CanisterState } from '../state/canister-state.ts';
+import { canisterMetadata, WasmDecodeError } from '../execution/wasm/custom-sections.ts';
+import * as E from './errors.ts';
+import type { ManagementCall, ManagementEnv } from './management-context.ts';
+
+/** Cycles a provisionally created canister gets when `amount` is not given (replica: 100T). */
+export const DEFAULT_PROVISIONAL_CYCLES_BALANCE = 100_000_000_000_000n;
+/** Maximum number of controllers (spec §"IC method create_canister"). */
+export const MAX_CONTROLLERS = 10;
+
+type Opt<T> = [] | [T];
+const opt = <T>(o: Opt<T> | undefined): T | undefined => (o && o.length ? o[0] : undefined);
+
+/** Decoded `canister_settings` (every field optional). */
+export interface SettingsArg {
+  controllers?: Opt<Principal[]>;
+  compute_allocation?: Opt<bigint>;
+  memory_allocation?: Opt<bigint>;
+  freezing_threshold?: Opt<bigint>;
+  reserved_cycles_limit?: Opt<bigint>;
+  log_visibility?: Opt<CanisterSettings['log_visibility']>;
+  wasm_memory_limit?: Opt<bigint>;
+  wasm_memory_threshold?: Opt<bigint>;
+  environment_variables?: Opt<{ name: string; value: string }[]>;
+}
+
+/**
+ * Applies given settings over `base` after the spec's checks.
+ * @throws IcError IC0406-style `invalidSettings` for out-of-range values.
+ */
+function applySettings(base: CanisterSettings, s: SettingsArg | undefined): CanisterSettings {
+  if (!s) return base;
+  const out: CanisterSettings = { ...base };
+  const ca = opt(s.compute_allocation);
+  if (ca !== undefined) {
+    if (ca > 100n) throw E.invalidSettings(`ComputeAllocation expected to be in the range [0..100], got ${ca}`);
+    out.compute_allocation = ca;
+  }
+  const ma = opt(s.memory_allocation);
+  if (ma !== undefined) out.memory_allocation = ma;
+  const ft = opt(s.freezing_threshold);
+  if (ft !== undefined) {
+    if (ft >= 1n << 64n) throw E.invalidSettings(`Freezing threshold expected to be in the range of [0..2^64-1], got ${ft}`);
+    out.freezing_threshold = ft;
+  }
+  const rcl = opt(s.reserved_cycles_limit);
+  if (rcl !== undefined) out.reserved_cycles_limit = rcl;
+  const lv = opt(s.log_visibility);
+  if (lv !== undefined) out.log_visibility = lv;
+  const wml = opt(s.wasm_memory_limit);
+  if (wml !== undefined) out.wasm_memory_limit = wml;
+  const wmt = opt(s.wasm_memory_threshold);
+  if (wmt !== undefined) out.wasm_memory_threshold = wmt;
+  const ev = opt(s.environment_variables);
+  if (ev !== undefined) out.environment_variables = ev;
+  return out;
+}
+
+function checkControllers(controllers: Principal[]): Principal[] {
+  if (controllers.length > MAX_CONTROLLERS) {
+    throw E.invalidSettings(`Invalid settings: 'controllers' length exceeds maximum size allowed of ${MAX_CONTROLLERS}.`);
+  }
+  return controllers;
+}
+
+/** The canister or IC0301. */
+export function canisterOrNotFound(env: ManagementEnv, id: Principal): CanisterState {
+  const c = env.state.canister(id);
+  if (!c) throw E.canisterNotFound(id);
+  return c;
+}
+
+/** Throws IC0512 unless `caller` controls the canister (or, when `allowSelf`, is the canister). */
+export function requireController(c: CanisterState, caller: Principal, allowSelf = false): void {
+  if (allowSelf && caller.compareTo(c.canisterId) === 'eq') return;
+  if (!c.controllers.some((p) => p.compareTo(caller) === 'eq')) {
+    throw E.invalidController(c.canisterId, c.controllers, caller);
+  }
+}
+
+function createOn(
+  env: ManagementEnv,
+  call: ManagementCall,
+  subnet: Subnet,
+  canisterId: Principal,
+  settings: SettingsArg | undefined,
+  cyclesBalance: bigint,
+): Principal {
+  const controllers = checkControllers(opt(settings?.controllers) ?? [call.caller]);
+  const c = newCanister({
+    canisterId,
+    subnetId: subnet.subnetId,
+    controllers,
+    settings: applySettings(defaultCanisterSettings(), settings),
+    cycles: cyclesBalance,
+    nowNanos: call.nowNanos,
+  });
+  env.state.putCanister(c);
+  return canisterId;
+}
+
+/**
+ * `provisional_create_canister_with_cycles` (spec §"IC Provisional API"): like create_canister,
+ * minting `amount` cycles (default 100T); `specified_id` picks the id and so the subnet. Without it
+ * the canister goes to the subnet of the effective canister id if that lies in a subnet's ranges,
+ * else to the default subnet. Cycles attached by a calling canister are refunded.
+ */
+export function provisionalCreateCanisterWithCycles(
+  env: ManagementEnv,
+  call: ManagementCall,
+  arg: { amount: Opt<bigint>; settings: Opt<SettingsArg>; specified_id: Opt<Principal> },
+): { canister_id: Principal } {
+  const amount = opt(arg.amount) ?? DEFAULT_PROVISIONAL_CYCLES_BALANCE;
+  const specified = opt(arg.specified_id);
+  let subnet: Subnet | undefined;
+  let id: Principal;
+  if (specified) {
+    subnet = env.routing.subnetOfCanister(specified);
+    if (!subnet) throw E.specifiedIdNotHosted(specified, (call.callerSubnet ?? env.routing.defaultSubnet).subnetId);
+    if (env.state.canister(specified)) throw E.canisterAlreadyExists(specified);
+    id = specified;
+  } else {
+    const ecid = call.effectiveCanisterId;
+    subnet = (ecid && env.routing.subnetOfCanister(ecid)) || (call.callerSubnet ?? env.routing.defaultSubnet);
+    id = env.state.allocateCanisterId(subnet, env.store);
+  }
+  return { canister_id: createOn(env, call, subnet, id, opt(arg.settings), amount) };
+}
+
+/** `provisional_top_up_canister`: mints `amount` cycles onto any canister. */
+export function provisionalTopUpCanister(env: ManagementEnv, _call: ManagementCall, arg: { canister_id: Principal; amount: bigint }): void {
+  const c = canisterOrNotFound(env, arg.canister_id);
+  c.cycles += arg.amount;
+  env.state.markCanisterDirty(c.canisterId);
+}
+
+/** `update_settings` (controllers only). Bumps the canister version. */
+export function updateSettings(
+  env: ManagementEnv,
+  call: ManagementCall,
+  arg: { canister_id: Principal; settings: SettingsArg },
+): void {
+  const c = canisterOrNotFound(env, arg.canister_id);
+  requireController(c, call.caller);
+  const controllers = opt(arg.settings.controllers);
+  const settings = applySettings(c.settings, arg.settings);
+  if (controllers !== undefined) c.controllers = checkControllers(controllers);
+  c.settings = settings;
+  c.version += 1n;
+  env.state.markCanisterDirty(c.canisterId);
+}
+
+/** `canister_status` (controllers, or the canister itself). */
+export function canisterStatus(env: ManagementEnv, call: ManagementCall, arg: { canister_id: Principal }): unknown {
+  const c = canisterOrNotFound(env, arg.canister_id);
+  requireController(c, call.caller, true);
+  const wasmBinarySize = BigInt(c.module?.length ?? 0);
+  let customSectionsSize = 0n;
+  if (c.module) {
+    try {
+      for (const m of canisterMetadata(c.module).values()) customSectionsSize += BigInt(m.content.length);
+    } catch {
+      /* a stored module was validated at install; ignore */
+    }
+  }
+  const memorySize = wasmBinarySize + customSectionsSize;
+  return {
+    status: { [c.status]: null },
+    ready_for_migration: false,
+    version: c.version,
+    settings: { controllers: c.controllers, ...c.settings },
+    module_hash: c.moduleHash ? [c.moduleHash] : [],
+    memory_size: memorySize,
+    memory_metrics: {
+      wasm_memory_size: 0n,
+      stable_memory_size: 0n,
+      global_memory_size: 0n,
+      wasm_binary_size: wasmBinarySize,
+      custom_sections_size: customSectionsSize,
+      canister_history_size: 0n,
+      wasm_chunk_store_size: 0n,
+      snapshots_size: 0n,
+    },
+    cycles: c.cycles,
+    reserved_cycles: 0n,
+    idle_cycles_burned_per_day: 0n,
+    query_stats: {
+      num_calls_total: 0n,
+      num_instructions_total: 0n,
+      request_payload_bytes_total: 0n,
+      response_payload_bytes_total: 0n,
+    },
+  };
+}
+
+/** `start_canister` (controllers only). */
+export function startCanister(env: ManagementEnv, call: ManagementCall, arg: { canister_id: Principal }): void {
+  const c = canisterOrNotFound(env, arg.canister_id);
+  requireController(c, call.caller);
+  if (c.status !== 'running') {
+    c.status = 'running';
+    env.state.markCanisterDirty(c.canisterId);
+  }
+}
+
+/**
+ * `stop_canister` (controllers only). With no outstanding calls (there are none until canisters
+ * execute) the canister is stopped at once.
+ */
+export function stopCanister(env: ManagementEnv, call: ManagementCall, arg: { canister_id: Principal }): void {
+  const c = canisterOrNotFound(env, arg.canister_id);
+  requireController(c, call.caller);
+  if (c.status !== 'stopped') {
+    c.status = 'stopped';
+    env.state.markCanisterDirty(c.canisterId);
+  }
+}
+
+/** `delete_canister` (controllers only; the canister must be stopped). Its cycles are burned. */
+export function deleteCanister(env: ManagementEnv, call: ManagementCall, arg: { canister_id: Principal }): void {
+  const c = canisterOrNotFound(env, arg.canister_id);
+  requireController(c, call.caller);
+  if (c.status !== 'stopped') throw E.deleteCanisterNotStopped(c.canisterId);
+  env.state.removeCanister(c.canisterId);
+}
+
+/** Decoded `canister_install_mode`. */
+export type InstallMode =
+  | { install: null }
+  | { reinstall: null }
+  | { upgrade: Opt<{ skip_pre_upgrade: Opt<boolean>; wasm_memory_persistence: Opt<{ keep: null } | { replace: null }> }> };
+
+/**
+ * `install_code` (controllers only): checks the module is well-formed Wasm (gzip allowed), then
+ * stores it with its SHA-256 module hash and bumps the canister version. Mode `install` needs an
+ * empty canister.
+ */
+export function installCode(
+  env: ManagementEnv,
+  call: ManagementCall,
+  arg: { mode: InstallMode; canister_id: Principal; wasm_module: Uint8Array; arg: Uint8Array },
+): void {
+  const c = canisterOrNotFound(env, arg.canister_id);
+  requireController(c, call.caller);
+  if ('install' in arg.mode && c.module) throw E.canisterNonEmpty(c.canisterId);
+  try {
+    canisterMetadata(arg.wasm_module);
+  } catch (e) {
+    if (e instanceof WasmDecodeError) throw E.invalidWasm(c.canisterId, e.message);
+    throw e;
+  }
+  c.module = new Uint8Array(arg.wasm_module);
+  c.moduleHash = new Uint8Array(createHash('sha256').update(arg.wasm_module).digest());
+  c.version += 1n;
+  env.state.markCanisterDirty(c.canisterId);
+}
+
+/** `uninstall_code` (controllers only): removes the module. */
+export function uninstallCode(env: ManagementEnv, call: ManagementCall, arg: { canister_id: Principal }): void {
+  const c = canisterOrNotFound(env, arg.canister_id);
+  requireController(c, call.caller);
+  c.module = null;
+  c.moduleHash = null;
+  c.version += 1n;
+  env.state.markCanisterDirty(c.canisterId);
+}
+
+/** `raw_rand` (canisters only): 32 random bytes. */
+export function rawRand(env: ManagementEnv): Uint8Array {
+  return env.randomBytes(32);
+}
+
+/** `deposit_cycles` (canisters only): moves all attached cycles to the canister. */
+export function depositCycles(env: ManagementEnv, call: ManagementCall, arg: { canister_id: Principal }): { accepted: bigint } {
+  const c = canisterOrNotFound(env, arg.canister_id);
+  c.cycles += call.payment;
+  env.state.markCanisterDirty(c.canisterId);
+  return { accepted: call.payment };
+}
+

@@ -1,0 +1,148 @@
+/**
+ * The management canister `aaaaa-aa` (interface spec §"The IC management canister"): one registry
+ * entry per method — who may call it by ingress, and its handler — plus the two entry points:
+ * `acceptIngress` (the replica's ingress filter, run before a call is accepted) and `execute`
+ * (run in a round). Arguments and replies are Candid per candid/ic.did.
+ */
+import type { Principal } from '@icp-sdk/core/principal';
+import * as E from './errors.ts';
+import * as L from './canister-lifecycle.ts';
+import {
+  decodeManagementArgs,
+  encodeManagementReply,
+  isManagementMethod,
+  ManagementDecodeError,
+  type ManagementMethodName,
+} from './interface.ts';
+import type { ManagementCall, ManagementEnv, ManagementReply } from './management-context.ts';
+import { effectiveCanisterIdOf } from './effective-canister-id.ts';
+
+/**
+ * Who may call a method by ingress. `not_allowed`: refused by the replica's ingress parse step
+ * (`extract_effective_canister_id`: "can not be called via ingress messages"); `canister_only`:
+ * passes that step but is refused by the ingress filter ("Only canisters can call ...");
+ * `controllers`: controllers of the effective canister; `provisional`: the provisional whitelist,
+ * which on this development replica is everyone (as on PocketIC and dfx).
+ */
+export type IngressPermission = 'not_allowed' | 'canister_only' | 'controllers' | 'provisional';
+
+/** A registry entry. `handle` is absent for methods this replica does not serve yet. */
+interface MethodEntry {
+  ingress: IngressPermission;
+  // Decoded argument tuple in, reply tuple out.
+  handle?: (env: ManagementEnv, call: ManagementCall, args: any[]) => unknown[];
+}
+
+const registry: Record<ManagementMethodName, MethodEntry> = {
+  provisional_create_canister_with_cycles: {
+    ingress: 'provisional',
+    handle: (env, call, [a]) => [L.provisionalCreateCanisterWithCycles(env, call, a)],
+  },
+  provisional_top_up_canister: {
+    ingress: 'provisional',
+    handle: (env, call, [a]) => (L.provisionalTopUpCanister(env, call, a), []),
+  },
+  create_canister: { ingress: 'not_allowed' },
+  update_settings: { ingress: 'controllers', handle: (env, call, [a]) => (L.updateSettings(env, call, a), []) },
+  install_code: { ingress: 'controllers', handle: (env, call, [a]) => (L.installCode(env, call, a), []) },
+  install_chunked_code: { ingress: 'controllers' },
+  uninstall_code: { ingress: 'controllers', handle: (env, call, [a]) => (L.uninstallCode(env, call, a), []) },
+  start_canister: { ingress: 'controllers', handle: (env, call, [a]) => (L.startCanister(env, call, a), []) },
+  stop_canister: { ingress: 'controllers', handle: (env, call, [a]) => (L.stopCanister(env, call, a), []) },
+  canister_status: { ingress: 'controllers', handle: (env, call, [a]) => [L.canisterStatus(env, call, a)] },
+  delete_canister: { ingress: 'controllers', handle: (env, call, [a]) => (L.deleteCanister(env, call, a), []) },
+  upload_chunk: { ingress: 'controllers' },
+  clear_chunk_store: { ingress: 'controllers' },
+  stored_chunks: { ingress: 'controllers' },
+  canister_info: { ingress: 'canister_only' },
+  deposit_cycles: { ingress: 'not_allowed', handle: (env, call, [a]) => (L.depositCycles(env, call, a), []) },
+  raw_rand: { ingress: 'not_allowed', handle: (env) => [L.rawRand(env)] },
+  http_request: { ingress: 'not_allowed' },
+  flexible_http_request: { ingress: 'not_allowed' },
+  ecdsa_public_key: { ingress: 'not_allowed' },
+  sign_with_ecdsa: { ingress: 'not_allowed' },
+  schnorr_public_key: { ingress: 'not_allowed' },
+  sign_with_schnorr: { ingress: 'not_allowed' },
+  vetkd_public_key: { ingress: 'not_allowed' },
+  vetkd_derive_key: { ingress: 'not_allowed' },
+  bitcoin_get_balance: { ingress: 'not_allowed' },
+  bitcoin_get_utxos: { ingress: 'not_allowed' },
+  bitcoin_send_transaction: { ingress: 'not_allowed' },
+  bitcoin_get_current_fee_percentiles: { ingress: 'not_allowed' },
+  bitcoin_get_block_headers: { ingress: 'not_allowed' },
+  node_metrics_history: { ingress: 'not_allowed' },
+  subnet_info: { ingress: 'not_allowed' },
+  take_canister_snapshot: { ingress: 'controllers' },
+  load_canister_snapshot: { ingress: 'controllers' },
+  read_canister_snapshot_metadata: { ingress: 'controllers' },
+  read_canister_snapshot_data: { ingress: 'controllers' },
+  upload_canister_snapshot_metadata: { ingress: 'controllers' },
+  upload_canister_snapshot_data: { ingress: 'controllers' },
+  list_canister_snapshots: { ingress: 'controllers' },
+  delete_canister_snapshot: { ingress: 'controllers' },
+  fetch_canister_logs: { ingress: 'not_allowed' },
+};
+
+/** Largest number of controllers the replica's Candid types admit (`BoundedControllers`). */
+const MAX_CONTROLLERS_IN_PAYLOAD = 10;
+
+/**
+ * The ingress checks for calls to `aaaaa-aa`, in the replica's order: the parse step
+ * (`extract_effective_canister_id`: method known, callable by ingress, payload decodes), then the
+ * ingress filter (`should_accept_ingress_message`: canister-only methods, controllers).
+ * @throws IcError with the replica's code and text when the message is refused.
+ */
+export function acceptIngress(env: ManagementEnv, sender: Principal, method: string, arg: Uint8Array): void {
+  if (!isManagementMethod(method)) throw E.ic00DoesNotExposeMethod(method);
+  const entry = registry[method];
+  if (entry.ingress === 'not_allowed') throw E.notCallableViaIngress(method);
+  if (entry.ingress === 'provisional') return;
+  let target: Principal | 'any' | undefined;
+  try {
+    target = effectiveCanisterIdOf(method, arg);
+  } catch (e) {
+    if (e instanceof ManagementDecodeError) throw E.failedToParsePayload(method, e.candidMessage);
+    throw e;
+  }
+  if (method === 'update_settings') {
+    const [a] = decodeManagementArgs('update_settings', arg);
+    const controllers = a.settings.controllers[0];
+    if (controllers && controllers.length > MAX_CONTROLLERS_IN_PAYLOAD) {
+      throw E.failedToParsePayload(
+        method,
+        `Deserialize error: The number of elements exceeds maximum allowed ${MAX_CONTROLLERS_IN_PAYLOAD}`,
+      );
+    }
+  }
+  if (entry.ingress === 'canister_only') throw E.onlyCanistersCanCall(method);
+  if (!(target instanceof Object) || target === 'any') throw E.notCallableViaIngress(method);
+  const c = env.state.canister(target);
+  if (!c) throw E.canisterNotFoundAtIngress(target);
+  if (!c.controllers.some((p) => p.compareTo(sender) === 'eq')) throw E.onlyControllersCanCall(target, method);
+}
+
+/**
+ * Executes one call to the management canister.
+ * @returns the Candid reply and the cycles refunded to the caller.
+ * @throws IcError for every reject (the caller's attached cycles are then all refunded).
+ */
+export function execute(env: ManagementEnv, call: ManagementCall): ManagementReply {
+  const { method } = call;
+  if (!isManagementMethod(method)) throw E.managementCanisterHasNoMethod(method);
+  const entry = registry[method];
+  if (!call.callerIsCanister && (entry.ingress === 'canister_only' || entry.ingress === 'not_allowed')) {
+    throw E.notCallableViaIngress(method);
+  }
+  if (!entry.handle) throw E.notSupported(method);
+  let args: unknown[];
+  try {
+    args = decodeManagementArgs(method, call.arg) as unknown[];
+  } catch (e) {
+    if (e instanceof ManagementDecodeError) throw E.candidDecodeError(e.candidMessage);
+    throw e;
+  }
+  const result = entry.handle(env, call, args);
+  const refund = method === 'deposit_cycles' ? 0n : call.payment;
+  return { reply: encodeManagementReply(method, result as never), refund };
+}
+

@@ -1,0 +1,38 @@
+/**
+ * The routing table: which subnet hosts a canister id (by the subnets' canister id ranges), and
+ * lookups of subnets by id and kind. Spec §"Effective canister id": a request's effective canister
+ * id must lie in the ranges of some subnet.
+ */
+import type { Principal } from '@icp-sdk/core/principal';
+import { rangeContains, type CanisterIdRange } from './canister-id.ts';
+import type { Subnet } from './topology.ts';
+
+/** Routes canister ids to subnets. */
+export class RoutingTable {
+  readonly subnets: readonly Subnet[];
+  readonly defaultSubnet: Subnet;
+  readonly #byId: Map<string, Subnet>;
+
+  constructor(subnets: Subnet[]) {
+    this.subnets = subnets;
+    const d = subnets.find((s) => s.isDefault);
+    if (!d) throw new Error('routing table: no default subnet');
+    this.defaultSubnet = d;
+    this.#byId = new Map(subnets.map((s) => [s.subnetId.toText(), s]));
+  }
+
+  /** The subnet whose ranges contain `canisterId`, or undefined. */
+  subnetOfCanister(canisterId: Principal): Subnet | undefined {
+    return this.subnets.find((s) => s.canisterRanges.some((r) => rangeContains(r, canisterId)));
+  }
+
+  /** The subnet with id `subnetId`, or undefined. */
+  subnetById(subnetId: Principal): Subnet | undefined {
+    return this.#byId.get(subnetId.toText());
+  }
+
+  /** Every range of every subnet, sorted by start (what the root subnet certifies). */
+  allRanges(): CanisterIdRange[] {
+    return this.subnets.flatMap((s) => s.canisterRanges);
+  }
+}

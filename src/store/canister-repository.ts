@@ -1,0 +1,146 @@
+/**
+ * Canister records in SQLite: identity, subnet, lifecycle status, controllers, settings, cycles
+ * balance, version and the installed module. Execution keeps the live copy in memory and writes
+ * changed records back inside the round's transaction.
+ */
+import { Principal } from '@icp-sdk/core/principal';
+import type Database from 'better-sqlite3';
+import type { Db } from './database.ts';
+
+/** `log_visibility` of the spec's `definite_canister_settings`. */
+export type LogVisibility =
+  | { controllers: null }
+  | { public: null }
+  | { allowed_viewers: Principal[] };
+
+/** The spec's `definite_canister_settings` minus controllers (kept beside it). Units: bytes, cycles, seconds. */
+export interface CanisterSettings {
+  compute_allocation: bigint;
+  memory_allocation: bigint;
+  /** Seconds. */
+  freezing_threshold: bigint;
+  /** Cycles. */
+  reserved_cycles_limit: bigint;
+  log_visibility: LogVisibility;
+  /** Bytes. */
+  wasm_memory_limit: bigint;
+  /** Bytes. */
+  wasm_memory_threshold: bigint;
+  environment_variables: { name: string; value: string }[];
+}
+
+/** Lifecycle status (spec §"IC method canister_status"). */
+export type CanisterStatus = 'running' | 'stopping' | 'stopped';
+
+/** One canister as stored. */
+export interface CanisterRecord {
+  canisterId: Principal;
+  subnetId: Principal;
+  status: CanisterStatus;
+  controllers: Principal[];
+  settings: CanisterSettings;
+  /** Balance in cycles. */
+  cycles: bigint;
+  /** Canister version (spec: bumped by every install, settings change, ...). */
+  version: bigint;
+  /** The installed Wasm module (as uploaded, possibly gzipped), or null when empty. */
+  module: Uint8Array | null;
+  /** SHA-256 of `module`, 32 bytes, or null when empty. */
+  moduleHash: Uint8Array | null;
+  /** Creation time, nanoseconds since the epoch. */
+  createdAtNanos: bigint;
+}
+
+interface Row {
+  canister_id: Buffer;
+  subnet_id: Buffer;
+  status: CanisterStatus;
+  controllers: string;
+  settings: string;
+  cycles: string;
+  version: number | bigint;
+  module: Buffer | null;
+  module_hash: Buffer | null;
+  created_at_nanos: number | bigint;
+}
+
+function settingsToJson(s: CanisterSettings): string {
+  return JSON.stringify(s, (_k, v) => {
+    if (typeof v === 'bigint') return { $n: v.toString() };
+    if (v instanceof Principal) return { $p: v.toText() };
+    if (v && typeof v === 'object' && (v as { _isPrincipal?: boolean })._isPrincipal) {
+      return { $p: Principal.from(v).toText() };
+    }
+    return v;
+  });
+}
+
+function settingsFromJson(text: string): CanisterSettings {
+  return JSON.parse(text, (_k, v) => {
+    if (v && typeof v === 'object' && typeof v.$n === 'string') return BigInt(v.$n);
+    if (v && typeof v === 'object' && typeof v.$p === 'string') return Principal.fromText(v.$p);
+    return v;
+  }) as CanisterSettings;
+}
+
+function fromRow(r: Row): CanisterRecord {
+  return {
+    canisterId: Principal.fromUint8Array(new Uint8Array(r.canister_id)),
+    subnetId: Principal.fromUint8Array(new Uint8Array(r.subnet_id)),
+    status: r.status,
+    controllers: (JSON.parse(r.controllers) as string[]).map((t) => Principal.fromText(t)),
+    settings: settingsFromJson(r.settings),
+    cycles: BigInt(r.cycles),
+    version: BigInt(r.version),
+    module: r.module ? new Uint8Array(r.module) : null,
+    moduleHash: r.module_hash ? new Uint8Array(r.module_hash) : null,
+    createdAtNanos: BigInt(r.created_at_nanos),
+  };
+}
+
+/** Reads and writes canister records. Writes are meant to run inside a caller's transaction. */
+export class CanisterRepository {
+  readonly #upsert: Database.Statement;
+  readonly #delete: Database.Statement;
+  readonly #all: Database.Statement;
+
+  constructor(db: Db) {
+    this.#upsert = db.prepare(`
+      INSERT INTO canisters (canister_id, subnet_id, status, controllers, settings, cycles, version,
+                             module, module_hash, created_at_nanos)
+      VALUES (@canister_id, @subnet_id, @status, @controllers, @settings, @cycles, @version,
+              @module, @module_hash, @created_at_nanos)
+      ON CONFLICT (canister_id) DO UPDATE SET
+        subnet_id = excluded.subnet_id, status = excluded.status, controllers = excluded.controllers,
+        settings = excluded.settings, cycles = excluded.cycles, version = excluded.version,
+        module = excluded.module, module_hash = excluded.module_hash`);
+    this.#delete = db.prepare('DELETE FROM canisters WHERE canister_id = ?');
+    this.#all = db.prepare('SELECT * FROM canisters');
+  }
+
+  /** Every stored canister. */
+  loadAll(): CanisterRecord[] {
+    return (this.#all.all() as Row[]).map(fromRow);
+  }
+
+  /** Inserts or replaces one canister record. */
+  save(c: CanisterRecord): void {
+    this.#upsert.run({
+      canister_id: Buffer.from(c.canisterId.toUint8Array()),
+      subnet_id: Buffer.from(c.subnetId.toUint8Array()),
+      status: c.status,
+      controllers: JSON.stringify(c.controllers.map((p) => p.toText())),
+      settings: settingsToJson(c.settings),
+      cycles: c.cycles.toString(),
+      version: c.version,
+      module: c.module ? Buffer.from(c.module) : null,
+      module_hash: c.moduleHash ? Buffer.from(c.moduleHash) : null,
+      created_at_nanos: c.createdAtNanos,
+    });
+  }
+
+  /** Removes a canister record (delete_canister). */
+  remove(canisterId: Principal): void {
+    this.#delete.run(Buffer.from(canisterId.toUint8Array()));
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * The SQLite schema as an ordered list of migrations; migration i brings `user_version` from i to
+ * i+1. Never edit a released migration: append a new one.
+ *
+ * Encodings: principals are their raw bytes (BLOB); cycles are decimal TEXT (they exceed 2^63 in
+ * principle: the spec's cycles are u128); times are nanoseconds since the epoch as INTEGER (i64,
+ * good until 2262); settings and controllers are JSON TEXT written by the repositories.
+ */
+export const migrations: readonly string[] = [
+  // 1: the foundation — replica-wide secrets and metadata, canisters, ingress history.
+  `
+  CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+  );
+  CREATE TABLE canisters (
+    canister_id       BLOB PRIMARY KEY,
+    subnet_id         BLOB NOT NULL,
+    status            TEXT NOT NULL CHECK (status IN ('running', 'stopping', 'stopped')),
+    controllers       TEXT NOT NULL,
+    settings          TEXT NOT NULL,
+    cycles            TEXT NOT NULL,
+    version           INTEGER NOT NULL,
+    module            BLOB,
+    module_hash       BLOB,
+    created_at_nanos  INTEGER NOT NULL
+  );
+  CREATE INDEX canisters_by_subnet ON canisters (subnet_id);
+  CREATE TABLE ingress_history (
+    request_id      BLOB PRIMARY KEY,
+    sender          BLOB NOT NULL,
+    canister_id     BLOB NOT NULL,
+    method_name     TEXT NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('received', 'processing', 'replied', 'rejected', 'done')),
+    reply           BLOB,
+    reject_code     INTEGER,
+    reject_message  TEXT,
+    error_code      TEXT,
+    expiry_nanos    INTEGER NOT NULL,
+    updated_nanos   INTEGER NOT NULL
+  );
+  CREATE INDEX ingress_by_expiry ON ingress_history (expiry_nanos);
+  CREATE TABLE subnet_allocation (
+    subnet_id        BLOB PRIMARY KEY,
+    next_canister    BLOB NOT NULL
+  );
+  `,
+];

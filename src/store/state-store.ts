@@ -1,0 +1,41 @@
+/**
+ * The store as upper layers see it: the repositories over one database, and `transaction` to make
+ * a round's writes atomic (all of a round's changes land, or none do).
+ */
+import { openDatabase, type Db, type OpenDatabaseOptions } from './database.ts';
+import { CanisterRepository } from './canister-repository.ts';
+import { IngressRepository } from './ingress-repository.ts';
+import { MetaRepository } from './meta-repository.ts';
+import { SubnetAllocationRepository } from './subnet-allocation-repository.ts';
+
+/** All repositories over the replica's SQLite file. */
+export class StateStore {
+  readonly db: Db;
+  readonly meta: MetaRepository;
+  readonly canisters: CanisterRepository;
+  readonly ingress: IngressRepository;
+  readonly allocation: SubnetAllocationRepository;
+
+  constructor(db: Db) {
+    this.db = db;
+    this.meta = new MetaRepository(db);
+    this.canisters = new CanisterRepository(db);
+    this.ingress = new IngressRepository(db);
+    this.allocation = new SubnetAllocationRepository(db);
+  }
+
+  /** Opens `<stateDir>/state.sqlite3` (see {@link openDatabase}). */
+  static open(stateDir: string, options?: OpenDatabaseOptions): StateStore {
+    return new StateStore(openDatabase(stateDir, options));
+  }
+
+  /** Runs `fn` in one SQLite transaction; if it throws, nothing it wrote is kept. */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  /** Closes the database (checkpointing the WAL). */
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
