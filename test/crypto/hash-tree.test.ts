@@ -142,3 +142,25 @@ test('witness keeps the root hash and answers lookups like the full tree (ours a
     { numRuns: 400 },
   );
 });
+
+test('witness with prefix labels (a, ab, …): requested paths never Unknown, root hash kept', () => {
+  const shortLabel = fc.string({ unit: fc.constantFrom('a', 'b', 'c'), minLength: 1, maxLength: 2 });
+  const tree: fc.Arbitrary<LabeledTree> = fc
+    .uniqueArray(fc.tuple(shortLabel, fc.oneof(fc.uint8Array({ maxLength: 2 }), fc.constant(new Map()))), {
+      selector: (e) => e[0],
+      maxLength: 8,
+    })
+    .map((es) => new Map<string, LabeledTree | Uint8Array>(es));
+  fc.assert(
+    fc.property(tree, fc.array(fc.array(shortLabel, { minLength: 1, maxLength: 2 }), { maxLength: 4 }), (lt, paths) => {
+      const full = buildHashTree(lt);
+      const w = witness(full, paths);
+      assert.equal(hex(reconstruct(w)), hex(reconstruct(full)));
+      for (const p of paths) {
+        assert.deepEqual(lookupPath(p, w), lookupPath(p, full), p.join('/'));
+        assert.notEqual(lookupPath(p, w).status, 'Unknown');
+      }
+    }),
+    { numRuns: 400 },
+  );
+});

@@ -1,0 +1,77 @@
+/**
+ * Test fixture: a real replica (real SQLite in a temp dir, real HTTP server on 127.0.0.1 port 0).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startReplica, type RunningReplica, type StartOptions } from '../../src/server.ts';
+
+/** A fresh temporary state dir. */
+export function tempStateDir(prefix = 'ckr-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Starts a replica on a free port in `stateDir` (a new temp dir by default). */
+export async function startTestReplica(options: StartOptions = {}): Promise<RunningReplica & { stateDir: string; cleanup(): Promise<void> }> {
+  const stateDir = options.stateDir ?? tempStateDir();
+  const r = await startReplica({ ...options, stateDir, host: '127.0.0.1', port: 0 });
+  return {
+    ...r,
+    stateDir,
+    cleanup: async () => {
+      await r.stop();
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The management canister methods the tests call, as an IDL factory: agent-js 3 and
+ * @icp-sdk/core 6 each pass their own `IDL` to it.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const managementIdlFactory = ({ IDL }: { IDL: any }) => {
+  const settings = IDL.Record({
+    controllers: IDL.Opt(IDL.Vec(IDL.Principal)),
+    compute_allocation: IDL.Opt(IDL.Nat),
+    memory_allocation: IDL.Opt(IDL.Nat),
+    freezing_threshold: IDL.Opt(IDL.Nat),
+    reserved_cycles_limit: IDL.Opt(IDL.Nat),
+    wasm_memory_limit: IDL.Opt(IDL.Nat),
+  });
+  const keyId = IDL.Record({ curve: IDL.Variant({ secp256k1: IDL.Null }), name: IDL.Text });
+  return IDL.Service({
+    provisional_create_canister_with_cycles: IDL.Func(
+      [IDL.Record({ amount: IDL.Opt(IDL.Nat), settings: IDL.Opt(settings), specified_id: IDL.Opt(IDL.Principal), sender_canister_version: IDL.Opt(IDL.Nat64) })],
+      [IDL.Record({ canister_id: IDL.Principal })],
+      [],
+    ),
+    provisional_top_up_canister: IDL.Func([IDL.Record({ canister_id: IDL.Principal, amount: IDL.Nat })], [], []),
+    canister_status: IDL.Func(
+      [IDL.Record({ canister_id: IDL.Principal })],
+      [
+        IDL.Record({
+          status: IDL.Variant({ running: IDL.Null, stopping: IDL.Null, stopped: IDL.Null }),
+          settings: IDL.Record({ controllers: IDL.Vec(IDL.Principal), freezing_threshold: IDL.Nat, compute_allocation: IDL.Nat }),
+          module_hash: IDL.Opt(IDL.Vec(IDL.Nat8)),
+          cycles: IDL.Nat,
+          version: IDL.Nat64,
+        }),
+      ],
+      [],
+    ),
+    update_settings: IDL.Func(
+      [IDL.Record({ canister_id: IDL.Principal, settings, sender_canister_version: IDL.Opt(IDL.Nat64) })],
+      [],
+      [],
+    ),
+    stop_canister: IDL.Func([IDL.Record({ canister_id: IDL.Principal })], [], []),
+    delete_canister: IDL.Func([IDL.Record({ canister_id: IDL.Principal })], [], []),
+    raw_rand: IDL.Func([], [IDL.Vec(IDL.Nat8)], []),
+    sign_with_ecdsa: IDL.Func(
+      [IDL.Record({ message_hash: IDL.Vec(IDL.Nat8), derivation_path: IDL.Vec(IDL.Vec(IDL.Nat8)), key_id: keyId })],
+      [IDL.Record({ signature: IDL.Vec(IDL.Nat8) })],
+      [],
+    ),
+  });
+};
