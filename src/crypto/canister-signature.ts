@@ -16,7 +16,27 @@ import { AlgorithmName, CryptoError, hex } from './crypto-error.ts';
 import { decodeCertificate, verifyCertificate, type Certificate } from './certificate.ts';
 import { hashTreeFromCbor, lookupPath, reconstruct, type HashTree } from './hash-tree.ts';
 import { compareBytes } from './request-id.ts';
+import { concatBytes } from './domain-separator.ts';
 import type { UserPublicKey } from './public-key.ts';
+
+/** DER of the algorithm identifier `SEQUENCE { OID 1.3.6.1.4.1.56387.1.2 }` (14 bytes). */
+const CANISTER_SIG_ALGORITHM_DER = Uint8Array.from(Buffer.from('300c060a2b0601040183b8430102', 'hex'));
+
+/**
+ * The DER public key of a canister signature: `SEQUENCE { algorithm, BIT STRING
+ * (|canister_id| · canister_id · seed) }` (spec §"Canister signatures").
+ * @param canisterId the signing canister's principal bytes, at most 29.
+ * @param seed arbitrary bytes chosen by the canister; the whole key must stay under 128 bytes.
+ * @throws RangeError if the canister id is longer than 29 bytes or the key too long.
+ */
+export function canisterSignaturePublicKeyDer(canisterId: Uint8Array, seed: Uint8Array): Uint8Array {
+  if (canisterId.length > 29) throw new RangeError('canister id longer than 29 bytes');
+  const bits = concatBytes(Uint8Array.of(canisterId.length), canisterId, seed);
+  const bitString = concatBytes(Uint8Array.of(0x03, bits.length + 1, 0x00), bits);
+  const body = concatBytes(CANISTER_SIG_ALGORITHM_DER, bitString);
+  if (bits.length + 1 > 127 || body.length > 127) throw new RangeError('canister signature key too long');
+  return concatBytes(Uint8Array.of(0x30, body.length), body);
+}
 
 /**
  * Verifies a canister signature.

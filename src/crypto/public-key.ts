@@ -14,7 +14,6 @@
 import { sha224 } from '@noble/hashes/sha2.js';
 import { p256 } from '@noble/curves/nist.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { decode } from '@dfinity/cbor';
 import { AlgorithmName, CryptoError } from './crypto-error.ts';
 import { concatBytes } from './domain-separator.ts';
 import { compareBytes } from './request-id.ts';
@@ -116,20 +115,20 @@ function canonicalEcdsa(der: Uint8Array, key: Uint8Array, curve: 'p256' | 'secp2
 
 // COSE_Key (RFC 8152) of a WebAuthn credential: only EC2 / ES256 / P-256 is verifiable here.
 function parseCoseKey(der: Uint8Array, cose: Uint8Array): UserPublicKey {
-  let map: Record<string, unknown>;
+  let map: Map<number, number | Uint8Array>;
   try {
-    map = decode(cose) as Record<string, unknown>;
+    map = decodeCoseMap(cose);
   } catch (e) {
     throw CryptoError.malformedPublicKey(AlgorithmName.Placeholder, `COSE key is not CBOR: ${(e as Error).message}`);
   }
-  const kty = map['1'];
-  const alg = map['3'];
+  const kty = map.get(1);
+  const alg = map.get(3);
   if (kty === 3 || alg === -257) {
     throw CryptoError.algorithmNotSupported(AlgorithmName.RsaSha256, 'RSA WebAuthn keys are not supported by this emulator');
   }
-  const crv = map['-1'];
-  const x = map['-2'];
-  const y = map['-3'];
+  const crv = map.get(-1);
+  const x = map.get(-2);
+  const y = map.get(-3);
   if (kty !== 2 || alg !== -7 || crv !== 1 || !(x instanceof Uint8Array) || !(y instanceof Uint8Array)) {
     throw CryptoError.malformedPublicKey(AlgorithmName.Placeholder, 'Unsupported or unparsable COSE public key');
   }
@@ -149,6 +148,46 @@ function parseCanisterSigKey(der: Uint8Array, raw: Uint8Array): UserPublicKey {
     throw CryptoError.malformedPublicKey(AlgorithmName.IcCanisterSignature, 'invalid canister id length');
   }
   return { kind: 'canister-signature', der, canisterId: raw.slice(1, 1 + n), seed: raw.slice(1 + n), raw };
+}
+
+// --- minimal CBOR reader for COSE keys (integer map keys, which @dfinity/cbor refuses) ---------
+
+function decodeCoseMap(buf: Uint8Array): Map<number, number | Uint8Array> {
+  let pos = 0;
+  const head = (): { major: number; arg: number } => {
+    const b = buf[pos++];
+    if (b === undefined) throw new Error('unexpected end of input');
+    const major = b >> 5;
+    const info = b & 0x1f;
+    if (info < 24) return { major, arg: info };
+    const n = info === 24 ? 1 : info === 25 ? 2 : info === 26 ? 4 : 0;
+    if (n === 0 || pos + n > buf.length) throw new Error('unsupported CBOR length');
+    let arg = 0;
+    for (let i = 0; i < n; i++) arg = arg * 256 + buf[pos++]!;
+    return { major, arg };
+  };
+  const item = (): number | Uint8Array => {
+    const { major, arg } = head();
+    if (major === 0) return arg;
+    if (major === 1) return -1 - arg;
+    if (major === 2 || major === 3) {
+      if (pos + arg > buf.length) throw new Error('unexpected end of input');
+      const v = buf.slice(pos, pos + arg);
+      pos += arg;
+      return v;
+    }
+    throw new Error(`unsupported CBOR major type ${major}`);
+  };
+  const { major, arg } = head();
+  if (major !== 5) throw new Error('expected a map');
+  const map = new Map<number, number | Uint8Array>();
+  for (let i = 0; i < arg; i++) {
+    const k = item();
+    if (typeof k !== 'number') throw new Error('map keys must be integers');
+    map.set(k, item());
+  }
+  if (pos !== buf.length) throw new Error('trailing bytes');
+  return map;
 }
 
 // --- minimal DER reader for SubjectPublicKeyInfo ---------------------------------------------
