@@ -9,6 +9,7 @@
  */
 
 import { sha256 } from '@noble/hashes/sha2.js';
+import { encode } from '@dfinity/cbor';
 import { concatBytes, domainSeparator } from './domain-separator.ts';
 import { compareBytes } from './request-id.ts';
 
@@ -213,4 +214,12 @@ export function hashTreeFromCbor(value: unknown): HashTree {
       break;
   }
   throw new TypeError(`malformed hash tree node with tag ${String(tag)} and ${value.length} elements`);
+}
+
+/**
+ * CBOR encoding of a hash tree (certificates.cddl `hash-tree`), without the self-describe
+ * tag: nested arrays of small integers and byte strings.
+ */
+export function encodeHashTree(tree: HashTree): Uint8Array {
+  return encode(tree as unknown as Parameters<typeof encode>[0]);
 }

@@ -11,6 +11,7 @@
  * Errors are `CryptoError`s with the replica's texts.
  */
 
+import { createPublicKey } from 'node:crypto';
 import { sha224 } from '@noble/hashes/sha2.js';
 import { p256 } from '@noble/curves/nist.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
@@ -67,7 +68,8 @@ export function selfAuthenticatingPrincipal(der: Uint8Array): Uint8Array {
 /**
  * Parses a DER `SubjectPublicKeyInfo` as a sender key.
  * @throws CryptoError `MalformedPublicKey` (texts of `user_public_key_from_bytes`) if the DER
- *   is malformed, the algorithm unknown, or the key invalid or not canonically encoded.
+ *   is malformed, the algorithm unknown, or the key invalid or not canonically encoded (RSA:
+ *   outside 2048–8192 bits); `AlgorithmNotSupported` for an RSA WebAuthn (COSE) key.
  */
 export function parsePublicKey(der: Uint8Array): UserPublicKey {
   let spki: { algorithm: string; parameter: string | null; key: Uint8Array };
@@ -93,9 +95,23 @@ export function parsePublicKey(der: Uint8Array): UserPublicKey {
     case OID_CANISTER_SIG:
       return parseCanisterSigKey(der, spki.key);
     case OID_RSA:
-      return { kind: 'rsa-sha256', der };
+      return parseRsaKey(der);
   }
   throw CryptoError.malformedPublicKey(AlgorithmName.Placeholder, 'Unsupported or unparsable public key');
+}
+
+// RSA keys of 2048 to 8192 bits (the replica's MINIMUM/MAXIMUM_RSA_KEY_SIZE).
+function parseRsaKey(der: Uint8Array): UserPublicKey {
+  let bits: number | undefined;
+  try {
+    bits = createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' }).asymmetricKeyDetails?.modulusLength;
+  } catch (e) {
+    throw CryptoError.malformedPublicKey(AlgorithmName.RsaSha256, `Invalid RSA public key: ${(e as Error).message}`);
+  }
+  if (bits === undefined || bits < 2048 || bits > 8192) {
+    throw CryptoError.malformedPublicKey(AlgorithmName.RsaSha256, `RSA key size ${bits} is outside the supported range 2048..=8192`);
+  }
+  return { kind: 'rsa-sha256', der };
 }
 
 // ECDSA keys must be valid points and encoded exactly as the replica re-encodes them.

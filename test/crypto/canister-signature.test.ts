@@ -22,7 +22,7 @@ const ii = Principal.fromText('rdmx6-jaaaa-aaaaa-aaadq-cai').toUint8Array();
 const seed = sha256(new TextEncoder().encode('anchor 10000'));
 
 /** Signs `message` as canister `ii` with `seed`, certified by `rootSecret`. */
-export function canisterSign(message: Uint8Array, rootSecret: Uint8Array): Uint8Array {
+function canisterSign(message: Uint8Array, rootSecret: Uint8Array): Uint8Array {
   const sigTree = buildHashTree(
     new Map([['sig', new Map([[sha256(seed), new Map([[sha256(message), new Uint8Array()]])]])]]) as LabeledTree,
   );
@@ -31,7 +31,7 @@ export function canisterSign(message: Uint8Array, rootSecret: Uint8Array): Uint8
     ['canister', new Map([[ii, new Map([['certified_data', reconstruct(sigTree)]])]])],
   ]);
   const certificate = certifyTree(buildHashTree(state), rootSecret);
-  return encodeWithSelfDescribedTag({ certificate, tree: witness(sigTree, [['sig', sha256(seed), sha256(message)]]) });
+  return encodeWithSelfDescribedTag({ certificate, tree: witness(sigTree, [['sig', sha256(seed), sha256(message)]]) as never });
 }
 
 const der = canisterSignaturePublicKeyDer(ii, seed);
