@@ -42,13 +42,27 @@ function isMap(v: unknown): v is Record<string, unknown> {
 }
 
 /**
+ * Rebuilds decoded CBOR maps from their own keys only. The CBOR decoder assigns keys to plain
+ * objects, so a map key `__proto__` would become the object's prototype and let absent fields be
+ * read through it; the replica's deserializer treats such a key as an unknown field and ignores
+ * it, which is what dropping it here does.
+ */
+function ownDataOnly(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(ownDataOnly);
+  if (!isMap(v)) return v;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) out[k] = ownDataOnly(v[k]);
+  return out;
+}
+
+/**
  * Decodes and shape-checks a request body.
  * @throws HttpError 400 `Failed to deserialize cbor request: ...` or `Malformed request: ...`.
  */
 export function decodeEnvelope(body: Uint8Array, requestType: RequestType): DecodedEnvelope {
   let value: unknown;
   try {
-    value = decode(body);
+    value = ownDataOnly(decode(body));
   } catch (e) {
     throw new HttpError(400, `Failed to deserialize cbor request: ${(e as Error).message}`);
   }
