@@ -13,6 +13,7 @@
  * (`DerivationPath = BoundedVec<255, …>` in dfinity/ic `rs/types/management_canister_types`) is a
  * separate check, not a decoding rule here.
  */
+import type { CanisterSettings as StoredCanisterSettings, LogVisibility } from '../store/canister-repository.ts';
 import { IDL } from '@icp-sdk/core/candid';
 import type { GenericIdlFuncArgs, GenericIdlFuncRets } from '@icp-sdk/core/candid';
 import type { Principal } from '@icp-sdk/core/principal';
@@ -658,10 +659,7 @@ export type Opt<T> = [] | [T];
 export type Blob = Uint8Array;
 
 /** `log_visibility`. */
-export type LogVisibility =
-  | { controllers: null }
-  | { public: null }
-  | { allowed_viewers: Principal[] };
+export type { LogVisibility } from '../store/canister-repository.ts';
 
 /** `environment_variable`. */
 export interface EnvironmentVariable { name: string; value: string }
@@ -679,17 +677,12 @@ export interface CanisterSettings {
   environment_variables: Opt<EnvironmentVariable[]>;
 }
 
-/** `definite_canister_settings` (as reported by canister_status). */
-export interface DefiniteCanisterSettings {
+/**
+ * `definite_canister_settings` (as reported by canister_status): the stored settings
+ * (store/canister-repository.ts, the one definition of their shape) plus the controllers.
+ */
+export interface DefiniteCanisterSettings extends StoredCanisterSettings {
   controllers: Principal[];
-  compute_allocation: bigint;
-  memory_allocation: bigint;
-  freezing_threshold: bigint;
-  reserved_cycles_limit: bigint;
-  log_visibility: LogVisibility;
-  wasm_memory_limit: bigint;
-  wasm_memory_threshold: bigint;
-  environment_variables: EnvironmentVariable[];
 }
 
 /** `change_origin`. */
