@@ -9,7 +9,8 @@ import { generateRootKey, rootKeyFromSecretKey, signStateRoot, encodeCertificate
 import { reconstruct, type HashTree, type Path } from './crypto/hash-tree.ts';
 import { buildHashTree, witness } from './crypto/labeled-tree.ts';
 import { nodeKeyFromSeed, type NodeKey } from './crypto/node-key.ts';
-import { executeIngress, finishedRecord, rejectOutcome, type MessageOutcome } from './execution/message-execution.ts';
+import { ExecutionEnvironment } from './execution/execution-environment.ts';
+import { rejectOutcome, type MessageOutcome } from './execution/message-outcome.ts';
 import type { IngressMessage } from './execution/ingress-message.ts';
 import { Scheduler } from './execution/scheduler.ts';
 import { StateTreeBuilder } from './execution/state-tree.ts';
@@ -31,6 +32,8 @@ export interface ReplicaOptions {
   topology?: SubnetConfig[];
   /** SQLite durability (see store/database.ts). */
   synchronous?: 'normal' | 'full';
+  /** Where canisters' `ic0.debug_print` output goes; default: stdout as `[Canister <id>] <text>`. */
+  debugPrint?: (canisterId: Principal, text: string) => void;
 }
 
 /** The latest certification: the full hash tree, its BLS signature and the certified time. */
@@ -55,14 +58,16 @@ export class Replica {
   readonly rootSubnet: Subnet;
   readonly state: ReplicatedState;
   readonly scheduler: Scheduler;
+  readonly execution: ExecutionEnvironment;
   readonly #treeBuilder = new StateTreeBuilder();
   readonly #env: ManagementEnv;
   #certified: CertifiedState | null = null;
   #lastTimeNanos = 0n;
   #height = 0;
   #closed = false;
+  #timerWakeup: NodeJS.Timeout | null = null;
 
-  private constructor(store: StateStore, topology: SubnetConfig[]) {
+  private constructor(store: StateStore, topology: SubnetConfig[], options: ReplicaOptions) {
     this.store = store;
     const rootSecret = store.meta.getOrCreate('root_key_secret', () => generateRootKey().secretKey);
     this.rootKey = rootKeyFromSecretKey(rootSecret);
@@ -84,12 +89,16 @@ export class Replica {
         this.state.markCanisterDirty(c.canisterId);
       }
     }
-    this.#env = {
+    this.execution = new ExecutionEnvironment({
       state: this.state,
       routing: this.routing,
       store: this.store,
+      rootKeyDer: this.rootKey.publicKeyDer,
       randomBytes: (n) => new Uint8Array(randomBytes(n)),
-    };
+      debugPrint: options.debugPrint ?? ((id, text) => console.log(`[Canister ${id.toText()}] ${text}`)),
+      dataCertificate: (id) => this.#dataCertificate(id),
+    });
+    this.#env = this.execution.managementEnv;
     this.scheduler = new Scheduler(
       { executeRound: (m) => this.#executeRound(m), ingressStatus: (rid) => this.state.ingress(rid) },
       (e) => {
@@ -106,10 +115,11 @@ export class Replica {
   static open(options: ReplicaOptions): Replica {
     const store = StateStore.open(options.stateDir, options.synchronous ? { synchronous: options.synchronous } : {});
     try {
-      const r = new Replica(store, options.topology ?? parseTopology(DEFAULT_TOPOLOGY));
+      const r = new Replica(store, options.topology ?? parseTopology(DEFAULT_TOPOLOGY), options);
       r.store.transaction(() => r.state.writeChanges(r.store, 0n));
       r.state.clearChanges();
       r.#certify(r.#nextTime());
+      r.#scheduleFollowUp();
       return r;
     } catch (e) {
       store.close();
@@ -134,6 +144,7 @@ export class Replica {
       if (c.status === 'stopped') throw new IcError(ErrorCode.CanisterStopped, `Canister ${msg.canisterId.toText()} is stopped`);
       if (c.status === 'stopping') throw new IcError(ErrorCode.CanisterStopping, `Canister ${msg.canisterId.toText()} is stopping`);
       if (!c.module) throw new IcError(ErrorCode.CanisterWasmModuleNotFound, 'Requested canister has no wasm module');
+      this.execution.inspectMessage(msg.sender, c, msg.methodName, msg.arg, this.#nextTime());
     }
     this.state.putIngress({
       requestId: msg.requestId,
@@ -154,28 +165,16 @@ export class Replica {
   }
 
   /**
-   * Runs a query (non-replicated, state discarded) and returns its outcome.
-   * Canister Wasm execution comes with the execution layer; management queries are not served yet.
+   * Runs a query (non-replicated, state discarded) and returns its outcome. Queries to the
+   * management canister are not served.
    */
-  query(_sender: Principal, canisterId: Principal, methodName: string, _arg: Uint8Array): MessageOutcome {
+  query(sender: Principal, canisterId: Principal, methodName: string, arg: Uint8Array): MessageOutcome {
     if (canisterId.toUint8Array().length === 0) {
       return rejectOutcome(
         new IcError(ErrorCode.CanisterRejectedMessage, `Query call to management canister method ${methodName} is not supported.`),
       );
     }
-    const c = this.state.canister(canisterId);
-    if (!c) return rejectOutcome(new IcError(ErrorCode.CanisterNotFound, `Canister ${canisterId.toText()} not found.`));
-    if (!c.module) {
-      return rejectOutcome(
-        new IcError(
-          ErrorCode.CanisterWasmModuleNotFound,
-          `Error from Canister ${canisterId.toText()}: Attempted to execute a message, but the canister contains no Wasm module.`,
-        ),
-      );
-    }
-    return rejectOutcome(
-      new IcError(ErrorCode.CanisterWasmEngineError, `Error from Canister ${canisterId.toText()}: chainkey-replica cannot execute canister Wasm yet.`),
-    );
+    return this.execution.query(sender, canisterId, methodName, arg, this.#nextTime());
   }
 
   // ---- certification ---------------------------------------------------------------------
@@ -214,14 +213,51 @@ export class Replica {
 
   async #executeRound(messages: IngressMessage[]): Promise<void> {
     const t = this.#nextTime();
-    for (const m of messages) {
-      this.state.putIngress(finishedRecord(m, executeIngress(this.#env, m, t), t));
-    }
+    const ex = this.execution;
+    ex.beginRound(t);
+    for (const m of messages) ex.executeIngress(m);
+    ex.runSystemTasks();
+    ex.drainQueue();
+    for (const m of messages) ex.markProcessing(m);
     const pruneBefore = t - INGRESS_RETENTION_AFTER_EXPIRY_NANOS;
     this.state.pruneIngress(pruneBefore);
-    this.store.transaction(() => this.state.writeChanges(this.store, pruneBefore));
+    this.store.transaction(() => {
+      this.state.writeChanges(this.store, pruneBefore);
+      ex.writeChanges();
+    });
     this.state.clearChanges();
+    ex.clearChanges();
     this.#certify(t);
+    this.#scheduleFollowUp();
+  }
+
+  /** Asks for another round when messages are still queued, or at the next global timer. */
+  #scheduleFollowUp(): void {
+    if (this.#closed) return;
+    if (this.execution.hasQueuedMessages) {
+      this.scheduler.requestRound();
+      return;
+    }
+    const next = this.execution.nextTimerNanos;
+    if (this.#timerWakeup) clearTimeout(this.#timerWakeup);
+    this.#timerWakeup = null;
+    if (next === undefined) return;
+    const ms = Math.max(0, Math.min(Number((next - nowNanos()) / 1_000_000n) + 1, 2 ** 31 - 1));
+    this.#timerWakeup = setTimeout(() => {
+      this.#timerWakeup = null;
+      if (!this.#closed) this.scheduler.requestRound();
+    }, ms);
+    this.#timerWakeup.unref();
+  }
+
+  /** A certificate for a canister's certified data (for `ic0.data_certificate_copy` in queries). */
+  #dataCertificate(canisterId: Principal): Uint8Array | undefined {
+    const c = this.#certified;
+    if (!c) return undefined;
+    return encodeCertificate({
+      tree: witness(c.tree, [['time'], ['canister', canisterId.toUint8Array(), 'certified_data']]),
+      signature: c.signature,
+    });
   }
 
   #certify(timeNanos: bigint): void {
@@ -233,6 +269,7 @@ export class Replica {
       nodeId: Principal.fromUint8Array(this.nodeKey.nodeId),
       nodeKeyDer: this.nodeKey.publicKeyDer,
       canisters: this.state.canisters(),
+      certifiedData: (c) => this.execution.certifiedData(c),
       ingress: this.state.ingressEntries(),
     });
     const tree = buildHashTree(labeledTree);
@@ -250,6 +287,7 @@ export class Replica {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#timerWakeup) clearTimeout(this.#timerWakeup);
     await this.scheduler.stop();
     this.store.close();
   }

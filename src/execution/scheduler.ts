@@ -32,6 +32,7 @@ export class Scheduler {
   #running: Promise<void> | null = null;
   #scheduled = false;
   #stopped = false;
+  #roundRequested = false;
   readonly #waiters = new Map<string, Set<() => void>>();
   readonly #onFault: (e: unknown) => void;
 
@@ -49,6 +50,13 @@ export class Scheduler {
   submit(msg: IngressMessage): void {
     if (this.#stopped) throw new Error('scheduler stopped');
     this.#queue.push(msg);
+    this.#schedule();
+  }
+
+  /** Schedules a round even with no new ingress (queued canister messages, a due timer). */
+  requestRound(): void {
+    if (this.#stopped) return;
+    this.#roundRequested = true;
     this.#schedule();
   }
 
@@ -116,6 +124,7 @@ export class Scheduler {
     if (this.#running) return this.#running;
     const batch = this.#queue;
     this.#queue = [];
+    this.#roundRequested = false;
     this.#running = (async () => {
       try {
         await this.#driver.executeRound(batch);
@@ -126,11 +135,10 @@ export class Scheduler {
       } finally {
         this.#running = null;
       }
-      for (const m of batch) {
-        const set = this.#waiters.get(hex(m.requestId));
-        if (set) for (const w of [...set]) w();
-      }
-      if (this.#queue.length > 0 && !this.#stopped) this.#schedule();
+      // A request can finish in a later round than the one that inducted it (after its calls
+      // return), so every waiter re-checks its request after each round.
+      for (const set of [...this.#waiters.values()]) for (const w of [...set]) w();
+      if ((this.#queue.length > 0 || this.#roundRequested) && !this.#stopped) this.#schedule();
     })();
     return this.#running;
   }

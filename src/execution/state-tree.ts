@@ -7,7 +7,7 @@
  *   /subnet/<subnet_id>/canister_ranges          CBOR [[start, end], ...] (principal bytes)
  *   /subnet/<subnet_id>/node/<node_id>/public_key  DER Ed25519 node key (root subnet only)
  *   /canister_ranges/<subnet_id>/<range_start>   CBOR ranges (the newer per-range layout)
- *   /canister/<canister_id>/module_hash | controllers | metadata/<name>
+ *   /canister/<canister_id>/module_hash | controllers | certified_data | metadata/<name>
  *   /request_status/<request_id>/status | reply | reject_code | reject_message | error_code
  *
  * There is one certifying key and no delegations, so agents attribute every certificate to the
@@ -37,6 +37,8 @@ export interface StateTreeInputs {
   nodeId: Principal;
   nodeKeyDer: Uint8Array;
   canisters: Iterable<CanisterState>;
+  /** A canister's certified data (`ic0.certified_data_set`), ≤ 32 bytes, empty if never set. */
+  certifiedData(c: CanisterState): Uint8Array;
   ingress: Iterable<IngressRecord>;
 }
 
@@ -77,7 +79,7 @@ export class StateTreeBuilder {
       ['time', encodeUleb128(inputs.timeNanos)],
       ['subnet', this.#subnets(inputs)],
       ['canister_ranges', this.#canisterRanges(inputs)],
-      ['canister', this.#canisters(inputs.canisters)],
+      ['canister', this.#canisters(inputs.canisters, inputs.certifiedData)],
       ['request_status', this.#requestStatus(inputs.ingress)],
     ]);
   }
@@ -113,17 +115,19 @@ export class StateTreeBuilder {
     return tree;
   }
 
-  #canisters(canisters: Iterable<CanisterState>): LabeledTree {
+  #canisters(canisters: Iterable<CanisterState>, certifiedData: (c: CanisterState) => Uint8Array): LabeledTree {
     const tree = new Map<Uint8Array, LabeledTree>();
     const seen = new Set<string>();
     for (const c of canisters) {
       const id = c.canisterId.toText();
       seen.add(id);
-      const key = `${c.moduleHash ? hex(c.moduleHash) : '-'}|${c.controllers.map((p) => p.toText()).join(',')}`;
+      const certified = certifiedData(c);
+      const key = `${c.moduleHash ? hex(c.moduleHash) : '-'}|${hex(certified)}|${c.controllers.map((p) => p.toText()).join(',')}`;
       let entry = this.#canisterCache.get(id);
       if (!entry || entry[0] !== key) {
         const m = new Map<string, LabeledTree | Uint8Array>([
           ['controllers', encodeWithSelfDescribedTag(c.controllers.map((p) => p.toUint8Array()))],
+          ['certified_data', certified],
         ]);
         if (c.moduleHash && c.module) {
           m.set('module_hash', c.moduleHash);

@@ -4,13 +4,14 @@
  * start/stop/delete, install_code / uninstall_code (module stored; execution is a later layer),
  * deposit_cycles and raw_rand. Handlers take decoded Candid arguments and return the reply value.
  */
-import { createHash } from 'node:crypto';
 import type { Principal } from '@icp-sdk/core/principal';
 import type { Subnet } from '../routing/topology.ts';
+import { canisterCreationFee } from '../cycles/fee-schedule.ts';
 import { defaultCanisterSettings, newCanister, type CanisterSettings, type CanisterState } from '../state/canister-state.ts';
-import { canisterMetadata, WasmDecodeError } from '../execution/wasm/custom-sections.ts';
+import { canisterMetadata } from '../execution/wasm/custom-sections.ts';
 import * as E from './errors.ts';
-import type { ManagementCall, ManagementEnv } from './management-context.ts';
+import type { InstallMode, ManagementCall, ManagementEnv } from './management-context.ts';
+export type { InstallMode } from './management-context.ts';
 
 /** Cycles a provisionally created canister gets when `amount` is not given (replica: 100T). */
 export const DEFAULT_PROVISIONAL_CYCLES_BALANCE = 100_000_000_000_000n;
@@ -136,6 +137,24 @@ export function provisionalCreateCanisterWithCycles(
   return { canister_id: createOn(env, call, subnet, id, opt(arg.settings), amount) };
 }
 
+/**
+ * `create_canister` (canisters only): a new canister on the caller's subnet, whose balance is the
+ * attached cycles minus the creation fee (500B at 13 nodes, scaled by the subnet's size); nothing
+ * is refunded.
+ * @throws IcError IC0403 when the cycles do not cover the fee.
+ */
+export function createCanister(
+  env: ManagementEnv,
+  call: ManagementCall,
+  arg: { settings: Opt<SettingsArg>; sender_canister_version: Opt<bigint> },
+): { canister_id: Principal } {
+  const subnet = call.callerSubnet ?? env.routing.defaultSubnet;
+  const fee = canisterCreationFee(subnet.size);
+  if (call.payment < fee) throw E.createCanisterNotEnoughCycles(fee, call.payment);
+  const id = env.state.allocateCanisterId(subnet, env.store);
+  return { canister_id: createOn(env, call, subnet, id, opt(arg.settings), call.payment - fee) };
+}
+
 /** `provisional_top_up_canister`: mints `amount` cycles onto any canister. */
 export function provisionalTopUpCanister(env: ManagementEnv, _call: ManagementCall, arg: { canister_id: Principal; amount: bigint }): void {
   const c = canisterOrNotFound(env, arg.canister_id);
@@ -172,7 +191,8 @@ export function canisterStatus(env: ManagementEnv, call: ManagementCall, arg: { 
       /* a stored module was validated at install; ignore */
     }
   }
-  const memorySize = wasmBinarySize + customSectionsSize;
+  const mem = env.execution.memoryUsage(c);
+  const memorySize = wasmBinarySize + customSectionsSize + mem.wasmMemoryBytes + mem.stableMemoryBytes + mem.globalsBytes;
   return {
     status: { [c.status]: null },
     ready_for_migration: false,
@@ -181,9 +201,9 @@ export function canisterStatus(env: ManagementEnv, call: ManagementCall, arg: { 
     module_hash: c.moduleHash ? [c.moduleHash] : [],
     memory_size: memorySize,
     memory_metrics: {
-      wasm_memory_size: 0n,
-      stable_memory_size: 0n,
-      global_memory_size: 0n,
+      wasm_memory_size: mem.wasmMemoryBytes,
+      stable_memory_size: mem.stableMemoryBytes,
+      global_memory_size: mem.globalsBytes,
       wasm_binary_size: wasmBinarySize,
       custom_sections_size: customSectionsSize,
       canister_history_size: 0n,
@@ -202,27 +222,37 @@ export function canisterStatus(env: ManagementEnv, call: ManagementCall, arg: { 
   };
 }
 
-/** `start_canister` (controllers only). */
+/** `start_canister` (controllers only). Pending stop requests of a stopping canister are cancelled. */
 export function startCanister(env: ManagementEnv, call: ManagementCall, arg: { canister_id: Principal }): void {
   const c = canisterOrNotFound(env, arg.canister_id);
   requireController(c, call.caller);
   if (c.status !== 'running') {
+    const wasStopping = c.status === 'stopping';
     c.status = 'running';
     env.state.markCanisterDirty(c.canisterId);
+    if (wasStopping) env.execution.canisterStarted(c);
   }
 }
 
 /**
- * `stop_canister` (controllers only). With no outstanding calls (there are none until canisters
- * execute) the canister is stopped at once.
+ * `stop_canister` (controllers only). A canister without open call contexts stops at once;
+ * otherwise it goes to `stopping` and the call is answered when the last context closes.
+ * @returns `'stopped'` or `'stopping'` (the caller then defers the reply).
  */
-export function stopCanister(env: ManagementEnv, call: ManagementCall, arg: { canister_id: Principal }): void {
+export function stopCanister(env: ManagementEnv, call: ManagementCall, arg: { canister_id: Principal }): 'stopped' | 'stopping' {
   const c = canisterOrNotFound(env, arg.canister_id);
   requireController(c, call.caller);
-  if (c.status !== 'stopped') {
-    c.status = 'stopped';
-    env.state.markCanisterDirty(c.canisterId);
+  if (c.status === 'stopped') return 'stopped';
+  if (env.execution.hasOpenCallContexts(c)) {
+    if (c.status !== 'stopping') {
+      c.status = 'stopping';
+      env.state.markCanisterDirty(c.canisterId);
+    }
+    return 'stopping';
   }
+  c.status = 'stopped';
+  env.state.markCanisterDirty(c.canisterId);
+  return 'stopped';
 }
 
 /** `delete_canister` (controllers only; the canister must be stopped). Its cycles are burned. */
@@ -230,19 +260,14 @@ export function deleteCanister(env: ManagementEnv, call: ManagementCall, arg: { 
   const c = canisterOrNotFound(env, arg.canister_id);
   requireController(c, call.caller);
   if (c.status !== 'stopped') throw E.deleteCanisterNotStopped(c.canisterId);
+  env.execution.canisterDeleted(c);
   env.state.removeCanister(c.canisterId);
 }
 
-/** Decoded `canister_install_mode`. */
-export type InstallMode =
-  | { install: null }
-  | { reinstall: null }
-  | { upgrade: Opt<{ skip_pre_upgrade: Opt<boolean>; wasm_memory_persistence: Opt<{ keep: null } | { replace: null }> }> };
-
 /**
- * `install_code` (controllers only): checks the module is well-formed Wasm (gzip allowed), then
- * stores it with its SHA-256 module hash and bumps the canister version. Mode `install` needs an
- * empty canister.
+ * `install_code` (controllers only). Mode `install` needs an empty canister; the execution layer
+ * validates the module (gzip allowed), runs canister_init or the upgrade hooks, and on success
+ * stores the module with its SHA-256 hash and bumps the canister version.
  */
 export function installCode(
   env: ManagementEnv,
@@ -252,26 +277,14 @@ export function installCode(
   const c = canisterOrNotFound(env, arg.canister_id);
   requireController(c, call.caller);
   if ('install' in arg.mode && c.module) throw E.canisterNonEmpty(c.canisterId);
-  try {
-    canisterMetadata(arg.wasm_module);
-  } catch (e) {
-    if (e instanceof WasmDecodeError) throw E.invalidWasm(c.canisterId, e.message);
-    throw e;
-  }
-  c.module = new Uint8Array(arg.wasm_module);
-  c.moduleHash = new Uint8Array(createHash('sha256').update(arg.wasm_module).digest());
-  c.version += 1n;
-  env.state.markCanisterDirty(c.canisterId);
+  env.execution.installCode(c, arg.mode, arg.wasm_module, arg.arg, call.caller, call.nowNanos);
 }
 
-/** `uninstall_code` (controllers only): removes the module. */
+/** `uninstall_code` (controllers only): removes the module, its memories and open call contexts. */
 export function uninstallCode(env: ManagementEnv, call: ManagementCall, arg: { canister_id: Principal }): void {
   const c = canisterOrNotFound(env, arg.canister_id);
   requireController(c, call.caller);
-  c.module = null;
-  c.moduleHash = null;
-  c.version += 1n;
-  env.state.markCanisterDirty(c.canisterId);
+  env.execution.uninstallCode(c, call.nowNanos);
 }
 
 /** `raw_rand` (canisters only): 32 random bytes. */

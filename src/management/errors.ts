@@ -151,3 +151,15 @@ export function canisterNonEmpty(canisterId: Principal): IcError {
 export function notSupported(method: string): IcError {
   return new IcError(ErrorCode.CanisterRejectedMessage, `ic00 method ${method} is not supported by chainkey-replica yet.`);
 }
+
+/**
+ * IC0403: create_canister with fewer cycles than the creation fee
+ * (canister_manager `CanisterManagerError::CreateCanisterNotEnoughCycles`).
+ */
+export function createCanisterNotEnoughCycles(required: bigint, sent: bigint): IcError {
+  return new IcError(
+    ErrorCode.InsufficientCyclesForCreateCanister,
+    `Creating a canister requires a fee of ${required} that is deducted from the canister's initial balance but only ${sent} cycles were received with the create_canister request.` +
+      help('Try sending more cycles with the request.', 'create-canister-not-enough-cycles'),
+  );
+}

@@ -42,7 +42,7 @@ const registry: Record<ManagementMethodName, MethodEntry> = {
     ingress: 'provisional',
     handle: (env, call, [a]) => (L.provisionalTopUpCanister(env, call, a), []),
   },
-  create_canister: { ingress: 'not_allowed' },
+  create_canister: { ingress: 'not_allowed', handle: (env, call, [a]) => [L.createCanister(env, call, a)] },
   update_settings: { ingress: 'controllers', handle: (env, call, [a]) => (L.updateSettings(env, call, a), []) },
   install_code: { ingress: 'controllers', handle: (env, call, [a]) => (L.installCode(env, call, a), []) },
   install_chunked_code: { ingress: 'controllers' },
@@ -142,7 +142,12 @@ export function execute(env: ManagementEnv, call: ManagementCall): ManagementRep
     throw e;
   }
   const result = entry.handle(env, call, args);
-  const refund = method === 'deposit_cycles' ? 0n : call.payment;
-  return { reply: encodeManagementReply(method, result as never), refund };
+  const refund = method === 'deposit_cycles' || method === 'create_canister' ? 0n : call.payment;
+  const reply: ManagementReply = { reply: encodeManagementReply(method, result as never), refund };
+  if (method === 'stop_canister') {
+    const target = (args[0] as { canister_id: Principal }).canister_id;
+    if (env.state.canister(target)?.status === 'stopping') reply.deferredUntilStopped = target;
+  }
+  return reply;
 }
 

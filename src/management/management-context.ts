@@ -7,6 +7,46 @@ import type { RoutingTable } from '../routing/routing-table.ts';
 import type { Subnet } from '../routing/topology.ts';
 import type { ReplicatedState } from '../state/replicated-state.ts';
 import type { StateStore } from '../store/state-store.ts';
+import type { CanisterState } from '../state/canister-state.ts';
+
+/** Decoded `canister_install_mode` (candid/ic.did). */
+export type InstallMode =
+  | { install: null }
+  | { reinstall: null }
+  | {
+      upgrade: [] | [{ skip_pre_upgrade: [] | [boolean]; wasm_memory_persistence: [] | [{ keep: null } | { replace: null }] }];
+    };
+
+/** Canister memory use as `canister_status` reports it, bytes. */
+export interface CanisterMemoryUsage {
+  wasmMemoryBytes: bigint;
+  stableMemoryBytes: bigint;
+  globalsBytes: bigint;
+}
+
+/**
+ * What the management canister asks of the execution layer (which runs canister code): the
+ * management canister decides who may do what; execution installs modules and runs their init
+ * and upgrade hooks, and knows each canister's call contexts and memory.
+ */
+export interface CanisterExecution {
+  /**
+   * Installs, reinstalls or upgrades `wasmModule` on `canister` and runs canister_init or the
+   * upgrade hooks with `arg`; on success updates the canister's module, hash and version.
+   * @throws IcError with the replica's text (invalid Wasm, a trap in a hook, upgrade options).
+   */
+  installCode(canister: CanisterState, mode: InstallMode, wasmModule: Uint8Array, arg: Uint8Array, caller: Principal, nowNanos: bigint): void;
+  /** Removes the module and its memories; open call contexts are rejected. */
+  uninstallCode(canister: CanisterState, nowNanos: bigint): void;
+  /** Memory use for canister_status. */
+  memoryUsage(canister: CanisterState): CanisterMemoryUsage;
+  /** Whether the canister has open call contexts (a stop must wait for them). */
+  hasOpenCallContexts(canister: CanisterState): boolean;
+  /** The canister was started again: pending stop requests are cancelled. */
+  canisterStarted(canister: CanisterState): void;
+  /** The canister was deleted: its execution state goes too. */
+  canisterDeleted(canister: CanisterState): void;
+}
 
 /** The replica-side services a management method may use. */
 export interface ManagementEnv {
@@ -15,6 +55,8 @@ export interface ManagementEnv {
   store: StateStore;
   /** Cryptographically random bytes (raw_rand). */
   randomBytes(n: number): Uint8Array;
+  /** The execution layer (install_code, stop, status). */
+  execution: CanisterExecution;
 }
 
 /** One call to `aaaaa-aa`. */
@@ -42,4 +84,9 @@ export interface ManagementReply {
   reply: Uint8Array;
   /** Cycles refunded to the caller (≤ payment). */
   refund: bigint;
+  /**
+   * Set by stop_canister when the canister has open call contexts: the call is answered later,
+   * when the canister reaches `stopped` (the reply above is what it will get).
+   */
+  deferredUntilStopped?: Principal;
 }

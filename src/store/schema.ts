@@ -45,4 +45,29 @@ export const migrations: readonly string[] = [
     next_canister    BLOB NOT NULL
   );
   `,
+  // 2: canister execution — Wasm and stable memory pages, globals, call contexts, timers, and the
+  // queue of messages between canisters left at the end of a round.
+  `
+  CREATE TABLE canister_execution (
+    canister_id         BLOB PRIMARY KEY,
+    memory_bytes        INTEGER NOT NULL,
+    stable_pages        INTEGER NOT NULL,
+    globals             TEXT NOT NULL,
+    global_timer_nanos  INTEGER NOT NULL,
+    certified_data      BLOB NOT NULL,
+    call_contexts       TEXT NOT NULL,
+    stop_requests       TEXT NOT NULL
+  );
+  CREATE TABLE canister_pages (
+    canister_id  BLOB NOT NULL,
+    memory       INTEGER NOT NULL CHECK (memory IN (0, 1)),
+    page         INTEGER NOT NULL,
+    bytes        BLOB NOT NULL,
+    PRIMARY KEY (canister_id, memory, page)
+  ) WITHOUT ROWID;
+  CREATE TABLE canister_messages (
+    position  INTEGER PRIMARY KEY,
+    message   TEXT NOT NULL
+  );
+  `,
 ];

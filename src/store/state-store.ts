@@ -4,6 +4,7 @@
  */
 import { openDatabase, type Db, type OpenDatabaseOptions } from './database.ts';
 import { CanisterRepository } from './canister-repository.ts';
+import { ExecutionRepository } from './execution-repository.ts';
 import { IngressRepository } from './ingress-repository.ts';
 import { MetaRepository } from './meta-repository.ts';
 import { SubnetAllocationRepository } from './subnet-allocation-repository.ts';
@@ -15,6 +16,7 @@ export class StateStore {
   readonly canisters: CanisterRepository;
   readonly ingress: IngressRepository;
   readonly allocation: SubnetAllocationRepository;
+  readonly execution: ExecutionRepository;
 
   constructor(db: Db) {
     this.db = db;
@@ -22,6 +24,7 @@ export class StateStore {
     this.canisters = new CanisterRepository(db);
     this.ingress = new IngressRepository(db);
     this.allocation = new SubnetAllocationRepository(db);
+    this.execution = new ExecutionRepository(db);
   }
 
   /** Opens `<stateDir>/state.sqlite3` (see {@link openDatabase}). */

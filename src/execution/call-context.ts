@@ -1,0 +1,116 @@
+/**
+ * Call contexts and callbacks of one canister (interface spec §"Call contexts"; the replica's
+ * `CallContextManager`). A call context is opened for every message the canister starts handling
+ * (ingress, a request from another canister, a timer) and holds the cycles still available to it
+ * and whether it has responded; each call the canister makes registers a callback in the context
+ * it was made from. A context is closed when it has responded and no callbacks are outstanding.
+ */
+import type { WasmClosure } from './system-api/system-state-changes.ts';
+
+/** Where a call context came from. Principals as text, request ids as hex. */
+export type CallOrigin =
+  | { kind: 'ingress'; requestId: string; sender: string }
+  | { kind: 'canister'; caller: string; callbackId: number; deadlineNanos: bigint }
+  | { kind: 'system' };
+
+/** One call context. `availableCycles` are cycles attached by the caller not yet accepted. */
+export interface CallContext {
+  id: number;
+  origin: CallOrigin;
+  methodName: string;
+  availableCycles: bigint;
+  responded: boolean;
+  /** Set when the canister was uninstalled or reinstalled: callbacks into it are dropped. */
+  deleted: boolean;
+}
+
+/** A registered callback for a call the canister made. */
+export interface Callback {
+  id: number;
+  callContextId: number;
+  /** The callee, as text. */
+  respondent: string;
+  /** Cycles attached to the call. */
+  cyclesSent: bigint;
+  onReply: WasmClosure;
+  onReject: WasmClosure;
+  onCleanup?: WasmClosure;
+  /** Best-effort deadline, nanoseconds; 0n for a guaranteed response. */
+  deadlineNanos: bigint;
+  /** Set once the deadline passed and a SYS_UNKNOWN reject was queued for it. */
+  timedOut?: boolean;
+}
+
+/** The call contexts and callbacks of one canister. */
+export class CallContextManager {
+  readonly contexts = new Map<number, CallContext>();
+  readonly callbacks = new Map<number, Callback>();
+  #nextContextId = 1;
+  #nextCallbackId = 1;
+
+  /** Opens a call context. */
+  open(origin: CallOrigin, methodName: string, cycles: bigint): CallContext {
+    const c: CallContext = { id: this.#nextContextId++, origin, methodName, availableCycles: cycles, responded: false, deleted: false };
+    this.contexts.set(c.id, c);
+    return c;
+  }
+
+  /** Registers a callback in context `callContextId` and returns it (with its new id). */
+  register(cb: Omit<Callback, 'id'>): Callback {
+    const full: Callback = { ...cb, id: this.#nextCallbackId++ };
+    this.callbacks.set(full.id, full);
+    return full;
+  }
+
+  /** Removes and returns a callback; undefined if unknown (e.g. a duplicate response). */
+  take(callbackId: number): Callback | undefined {
+    const cb = this.callbacks.get(callbackId);
+    this.callbacks.delete(callbackId);
+    return cb;
+  }
+
+  /** Number of callbacks still waiting in a context. */
+  outstanding(callContextId: number): number {
+    let k = 0;
+    for (const cb of this.callbacks.values()) if (cb.callContextId === callContextId) k++;
+    return k;
+  }
+
+  /** Closes the context if it has responded and has no outstanding callbacks. @returns whether it closed. */
+  closeIfDone(callContextId: number): boolean {
+    const c = this.contexts.get(callContextId);
+    if (!c) return true;
+    if ((c.responded || c.deleted) && this.outstanding(callContextId) === 0) {
+      this.contexts.delete(callContextId);
+      return true;
+    }
+    return false;
+  }
+
+  /** Whether any call context is open (a stopping canister stops when none is). */
+  get hasOpenContexts(): boolean {
+    return this.contexts.size > 0;
+  }
+
+  /** Serializable form (bigints as decimal strings). */
+  toJSON(): unknown {
+    return {
+      nextContextId: this.#nextContextId,
+      nextCallbackId: this.#nextCallbackId,
+      contexts: [...this.contexts.values()],
+      callbacks: [...this.callbacks.values()],
+    };
+  }
+
+  /** Restores from {@link toJSON}'s output (after JSON revival of bigints). */
+  static fromJSON(v: unknown): CallContextManager {
+    const m = new CallContextManager();
+    if (!v) return m;
+    const o = v as { nextContextId: number; nextCallbackId: number; contexts: CallContext[]; callbacks: Callback[] };
+    m.#nextContextId = o.nextContextId;
+    m.#nextCallbackId = o.nextCallbackId;
+    for (const c of o.contexts) m.contexts.set(c.id, c);
+    for (const cb of o.callbacks) m.callbacks.set(cb.id, cb);
+    return m;
+  }
+}

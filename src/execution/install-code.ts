@@ -1,0 +1,174 @@
+/**
+ * install_code and uninstall_code on the execution side (interface spec §"IC method install_code"):
+ * validate and prepare the module, then
+ * - install / reinstall: a fresh instance and empty stable memory; run the start function and
+ *   canister_init(arg);
+ * - upgrade: canister_pre_upgrade on the old instance (unless skip_pre_upgrade), then a new
+ *   instance with the stable memory kept, and — with `wasm_memory_persistence = keep` (Motoko
+ *   enhanced orthogonal persistence) — the old main memory placed in it before its start function
+ *   runs; then canister_post_upgrade(arg).
+ * Any trap leaves the canister exactly as it was (old instance, memories and module).
+ */
+import type { Principal } from '@icp-sdk/core/principal';
+import * as E from '../management/errors.ts';
+import type { InstallMode } from '../management/management-context.ts';
+import type { CanisterState } from '../state/canister-state.ts';
+import { ErrorCode, IcError } from '../types/ic-error.ts';
+import type { ExecutionState } from './execution-state.ts';
+import { userErrorOf, wasmModuleNotFound } from './hypervisor-error.ts';
+import { runOnInstance } from './hypervisor.ts';
+import type { ApiType } from './system-api/api-type.ts';
+import { ic0Signatures } from './system-api/ic0-signatures.ts';
+import { SystemApi, type ExecutionContext, type SystemApiHost } from './system-api/system-api.ts';
+import { noChanges, type SystemStateChanges } from './system-api/system-state-changes.ts';
+import { CanisterInstance } from './wasm/canister-instance.ts';
+import { getCanisterModule, WasmValidationError, type CanisterModule } from './wasm/canister-module.ts';
+import { StableMemory } from './wasm/stable-memory.ts';
+
+/** What the installer needs from the execution environment. */
+export interface InstallerDeps {
+  /** A context for running canister code of `c` in `apiType`. */
+  context(c: CanisterState, es: ExecutionState, apiType: ApiType, extra: Partial<ExecutionContext>): ExecutionContext;
+  host: SystemApiHost;
+}
+
+/**
+ * Prepares (validates, rewrites, compiles; cached by hash) a canister module.
+ * @throws IcError IC0505 with the replica's text for an invalid module.
+ */
+export function prepareModule(canisterId: Principal, wasm: Uint8Array, hash?: Uint8Array): CanisterModule {
+  try {
+    return getCanisterModule(wasm, ic0Signatures, hash);
+  } catch (e) {
+    if (e instanceof WasmValidationError) throw E.invalidWasm(canisterId, e.detail);
+    throw e;
+  }
+}
+
+/** A new instance of `module` over `stable`. @throws IcError IC0505 if instantiation fails. */
+export function instantiate(canisterId: Principal, module: CanisterModule, stable: StableMemory, host: SystemApiHost): CanisterInstance {
+  const api = new SystemApi(module.memoryType === 'wasm64', stable, host);
+  try {
+    return new CanisterInstance(module, api);
+  } catch (e) {
+    if (e instanceof WebAssembly.LinkError || e instanceof WebAssembly.RuntimeError) {
+      throw E.invalidWasm(canisterId, `Wasmtime failed to instantiate wasm module: ${e.message}`);
+    }
+    throw e;
+  }
+}
+
+const MISSING_UPGRADE_OPTION =
+  'Missing upgrade option: Enhanced orthogonal persistence requires the `wasm_memory_persistence` upgrade option.';
+const INVALID_UPGRADE_OPTION =
+  'Invalid upgrade option: The `wasm_memory_persistence: opt Keep` upgrade option requires that the new canister module supports enhanced orthogonal persistence.';
+
+/** Installs, reinstalls, upgrades and uninstalls canister code. */
+export class CodeInstaller {
+  readonly #deps: InstallerDeps;
+
+  constructor(deps: InstallerDeps) {
+    this.#deps = deps;
+  }
+
+  /**
+   * Runs install_code for `c` (permissions and the `install`-needs-empty check were done by the
+   * management canister). On success `c` and `es` hold the new module and state.
+   * @throws IcError for an invalid module, a trap in a hook, or bad upgrade options.
+   */
+  install(c: CanisterState, es: ExecutionState, mode: InstallMode, wasm: Uint8Array, arg: Uint8Array, caller: Principal, _nowNanos: bigint): void {
+    const module = prepareModule(c.canisterId, wasm);
+    const changes: SystemStateChanges[] = [];
+    if ('upgrade' in mode) this.#upgrade(c, es, module, mode.upgrade[0], arg, caller, changes);
+    else this.#install(c, es, module, arg, caller, changes);
+    // Effects of the hooks: burned cycles, timer, certified data.
+    for (const ch of changes) {
+      c.cycles -= ch.cyclesBurned;
+      if (ch.globalTimerNanos !== undefined) es.globalTimerNanos = ch.globalTimerNanos;
+      if (ch.certifiedData !== undefined) es.certifiedData = ch.certifiedData;
+    }
+    c.module = new Uint8Array(wasm);
+    c.moduleHash = module.hash;
+    c.version += 1n;
+  }
+
+  #hook(c: CanisterState, es: ExecutionState, inst: CanisterInstance, apiType: ApiType, extra: Partial<ExecutionContext>, body: (i: CanisterInstance) => void): SystemStateChanges {
+    const ctx = this.#deps.context(c, es, apiType, { ...extra, changes: noChanges() });
+    const r = runOnInstance(inst, ctx, body, true, es.globalTimerNanos);
+    if (!r.ok) throw userErrorOf(c.canisterId, r.error);
+    return r.changes;
+  }
+
+  #startAndInit(c: CanisterState, es: ExecutionState, inst: CanisterInstance, init: string, arg: Uint8Array, caller: Principal, out: SystemStateChanges[]): void {
+    if (inst.module.hasStart) out.push(this.#hook(c, es, inst, 'start', {}, (i) => i.runStart()));
+    if (inst.module.systemMethods.has(init)) {
+      out.push(this.#hook(c, es, inst, 'init', { caller, arg }, (i) => i.callExport(init)));
+    }
+  }
+
+  #install(c: CanisterState, es: ExecutionState, module: CanisterModule, arg: Uint8Array, caller: Principal, out: SystemStateChanges[]): void {
+    const stable = new StableMemory();
+    const inst = instantiate(c.canisterId, module, stable, this.#deps.host);
+    this.#startAndInit(c, es, inst, 'canister_init', arg, caller, out);
+    es.instance = inst;
+    es.stable = stable;
+    es.replaceStablePages = true;
+    es.certifiedData = new Uint8Array();
+    es.globalTimerNanos = 0n;
+  }
+
+  #upgrade(
+    c: CanisterState,
+    es: ExecutionState,
+    module: CanisterModule,
+    options: { skip_pre_upgrade: [] | [boolean]; wasm_memory_persistence: [] | [{ keep: null } | { replace: null }] } | undefined,
+    arg: Uint8Array,
+    caller: Principal,
+    out: SystemStateChanges[],
+  ): void {
+    const old = es.instance;
+    if (!old) throw userErrorOf(c.canisterId, wasmModuleNotFound());
+    const persistence = options?.wasm_memory_persistence[0];
+    const keep = persistence !== undefined && 'keep' in persistence;
+    if (old.module.enhancedOrthogonalPersistence && persistence === undefined) {
+      throw new IcError(ErrorCode.CanisterContractViolation, MISSING_UPGRADE_OPTION);
+    }
+    if (keep && !module.enhancedOrthogonalPersistence) throw new IcError(ErrorCode.CanisterContractViolation, INVALID_UPGRADE_OPTION);
+
+    // What is needed to undo a successful pre_upgrade if the new code then fails.
+    const oldStable = es.stable.clone();
+    const oldSnapshot = old.snapshot();
+    const oldMemory = old.committedMemory();
+    const oldPages = oldMemory.pages.map(([p, b]) => [p, b.slice()] as [number, Uint8Array]);
+    const timerBefore = es.globalTimerNanos;
+    try {
+      if (options?.skip_pre_upgrade[0] !== true && old.module.systemMethods.has('canister_pre_upgrade')) {
+        out.push(this.#hook(c, es, old, 'pre_upgrade', { caller }, (i) => i.callExport('canister_pre_upgrade')));
+      }
+      const inst = instantiate(c.canisterId, module, es.stable, this.#deps.host);
+      if (keep) inst.load(old.committedMemory(), undefined, false);
+      this.#startAndInit(c, es, inst, 'canister_post_upgrade', arg, caller, out);
+      es.instance = inst;
+    } catch (e) {
+      es.stable = oldStable;
+      old.api.stable = oldStable;
+      old.load({ bytes: oldMemory.bytes, pages: oldPages }, oldSnapshot.globals, false);
+      es.globalTimerNanos = timerBefore;
+      out.length = 0;
+      throw e;
+    }
+  }
+
+  /** uninstall_code: drops the instance and both memories; certified data is cleared. */
+  uninstall(c: CanisterState, es: ExecutionState): void {
+    es.instance = null;
+    es.stable = new StableMemory();
+    es.replaceStablePages = true;
+    es.replaceMemoryPages = true;
+    es.certifiedData = new Uint8Array();
+    es.globalTimerNanos = 0n;
+    c.module = null;
+    c.moduleHash = null;
+    c.version += 1n;
+  }
+}

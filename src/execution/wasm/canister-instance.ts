@@ -1,0 +1,230 @@
+/**
+ * A live instance of a canister module: its Wasm memory, mutable globals and function table, the
+ * System API it was instantiated with, and the committed copy of its state. After each execution
+ * the instance either commits (the pages that differ from the committed copy are copied over and
+ * marked dirty for the next checkpoint) or rolls back (those pages are restored; if the memory
+ * grew, the instance is rebuilt at the committed size, since Wasm memory cannot shrink).
+ *
+ * Memory is compared in 4 KiB pages (the replica's OS page size), first in 64 KiB chunks so that
+ * an unchanged region costs one memcmp.
+ */
+import type { CanisterModule } from './canister-module.ts';
+import type { SystemApi } from '../system-api/system-api.ts';
+
+/** Granularity of dirty tracking and of persisted pages. */
+export const PAGE_BYTES = 4096;
+const CHUNK_BYTES = 65536;
+const WASM_PAGE_BYTES = 65536;
+
+/** A global's value as persisted: numbers as JSON numbers, i64 as decimal strings. */
+export type GlobalValue = number | string | null;
+
+/** The committed execution state of an instance, as a checkpoint stores it. */
+export interface InstanceSnapshot {
+  /** Wasm memory size in bytes (a multiple of 64 KiB). */
+  memoryBytes: number;
+  /** Mutable globals in `__g<i>` order. */
+  globals: GlobalValue[];
+}
+
+function growTo(memory: WebAssembly.Memory, bytes: number, wasm64: boolean): void {
+  const need = (bytes - memory.buffer.byteLength) / WASM_PAGE_BYTES;
+  if (need <= 0) return;
+  memory.grow(wasm64 ? BigInt(need) : need);
+}
+
+/** One canister's instantiated module with commit/rollback and dirty-page tracking. */
+export class CanisterInstance {
+  readonly module: CanisterModule;
+  readonly api: SystemApi;
+  #instance!: WebAssembly.Instance;
+  #memory!: WebAssembly.Memory;
+  #globals: WebAssembly.Global[] = [];
+  #committed: Uint8Array = new Uint8Array();
+  #committedGlobals: GlobalValue[] = [];
+  /** Pages changed since the last {@link takeDirtyPages}. */
+  readonly #dirty = new Set<number>();
+  /** Set when every page must be rewritten at the next checkpoint (fresh install). */
+  #fullRewrite = true;
+
+  /**
+   * Instantiates `module` with `api` as its ic0 imports. The start function does not run (the
+   * module was rewritten to export it as `__start`); call {@link runStart} for that.
+   * @throws WebAssembly.LinkError / RuntimeError when instantiation fails (e.g. data segment out of range).
+   */
+  constructor(module: CanisterModule, api: SystemApi) {
+    this.module = module;
+    this.api = api;
+    this.#instantiate();
+    this.#committed = new Uint8Array(this.#memory.buffer).slice();
+    this.#committedGlobals = this.#readGlobals();
+  }
+
+  #instantiate(): void {
+    const imports = { ic0: this.api.imports(this.module.ic0Imports.keys()) } as WebAssembly.Imports;
+    this.#instance = new WebAssembly.Instance(this.module.module, imports);
+    const mem = this.#instance.exports[this.module.exportNames.memory];
+    if (!(mem instanceof WebAssembly.Memory)) throw new Error('instrumented module exports no memory');
+    this.#memory = mem;
+    this.api.attachMemory(mem);
+    this.#globals = this.module.globals.map((g) => this.#instance.exports[g.name] as WebAssembly.Global);
+  }
+
+  #readGlobals(): GlobalValue[] {
+    return this.#globals.map((g) => {
+      const v: unknown = g.value;
+      if (typeof v === 'bigint') return v.toString();
+      if (typeof v === 'number') return v;
+      return null;
+    });
+  }
+
+  #writeGlobals(values: GlobalValue[]): void {
+    this.#globals.forEach((g, i) => {
+      const v = values[i];
+      if (v === null || v === undefined) return;
+      g.value = typeof v === 'string' ? BigInt(v) : v;
+    });
+  }
+
+  /** Current Wasm memory size in bytes. */
+  get memoryBytes(): number {
+    return this.#memory.buffer.byteLength;
+  }
+
+  /** Whether the module exports a function with this name (e.g. `canister_update inc`). */
+  hasExport(name: string): boolean {
+    return typeof this.#instance.exports[name] === 'function';
+  }
+
+  /** Runs the module's start function, if it has one. */
+  runStart(): void {
+    const name = this.module.exportNames.start;
+    const f = name ? this.#instance.exports[name] : undefined;
+    if (typeof f === 'function') (f as () => void)();
+  }
+
+  /** Calls an exported function with no arguments (`canister_update <name>`, `canister_init`, ...). */
+  callExport(name: string): void {
+    const f = this.#instance.exports[name];
+    if (typeof f !== 'function') throw new Error(`module does not export ${name}`);
+    (f as () => void)();
+  }
+
+  /**
+   * Calls table entry `fn` with `env` (a callback of `ic0.call_new`).
+   * @returns false if the table has no function at that index.
+   */
+  callTable(fn: bigint, env: bigint): boolean {
+    const table = this.module.exportNames.table ? this.#instance.exports[this.module.exportNames.table] : undefined;
+    if (!(table instanceof WebAssembly.Table)) return false;
+    let f: unknown;
+    try {
+      f = table.get(this.module.table64 ? fn : Number(fn));
+    } catch {
+      return false;
+    }
+    if (typeof f !== 'function') return false;
+    const arg = this.module.memoryType === 'wasm64' ? env : Number(BigInt.asIntN(32, env));
+    (f as (e: number | bigint) => void)(arg);
+    return true;
+  }
+
+  /** Keeps the last execution's memory and globals; marks the changed pages dirty. */
+  commit(): void {
+    const heap = new Uint8Array(this.#memory.buffer);
+    if (heap.length !== this.#committed.length) {
+      const grown = new Uint8Array(heap.length);
+      grown.set(this.#committed);
+      for (let p = this.#committed.length / PAGE_BYTES; p < heap.length / PAGE_BYTES; p++) this.#dirty.add(p);
+      this.#committed = grown;
+    }
+    for (const p of this.#changedPages(heap)) {
+      this.#committed.set(heap.subarray(p * PAGE_BYTES, (p + 1) * PAGE_BYTES), p * PAGE_BYTES);
+      this.#dirty.add(p);
+    }
+    this.#committedGlobals = this.#readGlobals();
+  }
+
+  /** Restores memory and globals to the last commit (trap, or the end of a query). */
+  rollback(): void {
+    if (this.#memory.buffer.byteLength !== this.#committed.length) {
+      this.#instantiate();
+      growTo(this.#memory, this.#committed.length, this.module.memoryType === 'wasm64');
+      new Uint8Array(this.#memory.buffer).set(this.#committed);
+    } else {
+      const heap = new Uint8Array(this.#memory.buffer);
+      for (const p of this.#changedPages(heap)) {
+        heap.set(this.#committed.subarray(p * PAGE_BYTES, (p + 1) * PAGE_BYTES), p * PAGE_BYTES);
+      }
+    }
+    this.#writeGlobals(this.#committedGlobals);
+  }
+
+  *#changedPages(heap: Uint8Array): Generator<number> {
+    const a = Buffer.from(heap.buffer, heap.byteOffset, this.#committed.length);
+    const b = Buffer.from(this.#committed.buffer, this.#committed.byteOffset, this.#committed.length);
+    for (let off = 0; off < this.#committed.length; off += CHUNK_BYTES) {
+      const end = Math.min(off + CHUNK_BYTES, this.#committed.length);
+      if (a.compare(b, off, end, off, end) === 0) continue;
+      for (let p = off; p < end; p += PAGE_BYTES) {
+        if (a.compare(b, p, p + PAGE_BYTES, p, p + PAGE_BYTES) !== 0) yield p / PAGE_BYTES;
+      }
+    }
+  }
+
+  /** The committed globals and memory size, for a checkpoint. */
+  snapshot(): InstanceSnapshot {
+    return { memoryBytes: this.#committed.length, globals: this.#committedGlobals };
+  }
+
+  /**
+   * The pages changed since the last call, with their committed content (undefined = all zero,
+   * which the store need not keep), and whether the checkpoint must first drop every stored page.
+   */
+  takeDirtyPages(): { replaceAll: boolean; pages: [number, Uint8Array | undefined][] } {
+    const replaceAll = this.#fullRewrite;
+    const out: [number, Uint8Array | undefined][] = [];
+    const pages = replaceAll ? this.#allPages() : this.#dirty;
+    for (const p of pages) {
+      const bytes = this.#committed.subarray(p * PAGE_BYTES, (p + 1) * PAGE_BYTES);
+      out.push([p, bytes.some((x) => x !== 0) ? bytes.slice() : undefined]);
+    }
+    this.#dirty.clear();
+    this.#fullRewrite = false;
+    return { replaceAll, pages: out.filter(([, b]) => !replaceAll || b !== undefined) };
+  }
+
+  *#allPages(): Generator<number> {
+    for (let p = 0; p < this.#committed.length / PAGE_BYTES; p++) yield p;
+  }
+
+  /**
+   * Replaces memory and globals with a stored checkpoint (after a restart) or with retained
+   * memory (an upgrade with `wasm_memory_persistence = keep`), and commits that state.
+   * @param memory the full memory content (length a multiple of 64 KiB), or pages to place on zeros.
+   * @param globals stored global values; omit to keep the fresh instance's globals (upgrade).
+   * @param fromCheckpoint true when the content came from the store (nothing to rewrite then).
+   */
+  load(memory: { bytes: number; pages: Iterable<[number, Uint8Array]> }, globals: GlobalValue[] | undefined, fromCheckpoint: boolean): void {
+    growTo(this.#memory, memory.bytes, this.module.memoryType === 'wasm64');
+    const heap = new Uint8Array(this.#memory.buffer);
+    heap.fill(0);
+    for (const [p, bytes] of memory.pages) heap.set(bytes, p * PAGE_BYTES);
+    if (globals) this.#writeGlobals(globals);
+    this.#committed = heap.slice();
+    this.#committedGlobals = this.#readGlobals();
+    this.#dirty.clear();
+    this.#fullRewrite = !fromCheckpoint;
+  }
+
+  /** The committed memory as pages (for keeping main memory across an upgrade). */
+  committedMemory(): { bytes: number; pages: [number, Uint8Array][] } {
+    const pages: [number, Uint8Array][] = [];
+    for (let p = 0; p < this.#committed.length / PAGE_BYTES; p++) {
+      const b = this.#committed.subarray(p * PAGE_BYTES, (p + 1) * PAGE_BYTES);
+      if (b.some((x) => x !== 0)) pages.push([p, b]);
+    }
+    return { bytes: this.#committed.length, pages };
+  }
+}
