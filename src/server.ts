@@ -5,7 +5,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createApp } from './http/app.ts';
-import { Replica } from './replica.ts';
+import { Replica, type ReplicaOptions } from './replica.ts';
 import { loadTopologyFile, type SubnetConfig } from './routing/topology.ts';
 
 /** Options for {@link startReplica}. */
@@ -16,6 +16,8 @@ export interface StartOptions {
   host?: string;
   /** TCP port; 0 picks a free one. Default 4943. */
   port?: number;
+  /** Where canisters' `ic0.debug_print` output goes (default: stdout). */
+  debugPrint?: ReplicaOptions['debugPrint'];
   /** Path of a topology JSON file (see README); the default topology if omitted. */
   topologyFile?: string;
   /** Or the topology itself. */
@@ -40,7 +42,11 @@ export interface RunningReplica {
 export async function startReplica(options: StartOptions = {}): Promise<RunningReplica> {
   const host = options.host ?? '127.0.0.1';
   const topology = options.topology ?? (options.topologyFile ? loadTopologyFile(options.topologyFile) : undefined);
-  const replica = Replica.open({ stateDir: options.stateDir ?? '.chainkey-replica', ...(topology && { topology }) });
+  const replica = Replica.open({
+    stateDir: options.stateDir ?? '.chainkey-replica',
+    ...(topology && { topology }),
+    ...(options.debugPrint && { debugPrint: options.debugPrint }),
+  });
   const app = createApp(replica);
   let server: Server;
   try {
