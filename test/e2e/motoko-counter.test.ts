@@ -11,7 +11,7 @@ import { agent3, identity3, IDL3 } from '../clients/agent-js-3/index.ts';
 import { prepareCanisterModule } from '../../src/execution/wasm/canister-module.ts';
 import { ic0Signatures } from '../../src/execution/system-api/ic0-signatures.ts';
 import { compileMotokoFixture, type MotokoOutput } from '../support/motoko.ts';
-import { startTestReplica } from '../support/replica-fixture.ts';
+import { managementIdlFactory, startTestReplica } from '../support/replica-fixture.ts';
 
 type Running = Awaited<ReturnType<typeof startTestReplica>>;
 
@@ -26,34 +26,6 @@ const counterIdl = ({ IDL }: { IDL: typeof IDL3 }) =>
     getUpgrades: IDL.Func([], [IDL.Nat], ['query']),
     getCalls: IDL.Func([], [IDL.Nat], ['query']),
   });
-
-/** The management methods this test uses (candid/ic.did). */
-const managementIdl = ({ IDL }: { IDL: typeof IDL3 }) => {
-  const upgradeOptions = IDL.Record({
-    skip_pre_upgrade: IDL.Opt(IDL.Bool),
-    wasm_memory_persistence: IDL.Opt(IDL.Variant({ keep: IDL.Null, replace: IDL.Null })),
-  });
-  return IDL.Service({
-    provisional_create_canister_with_cycles: IDL.Func(
-      [IDL.Record({ amount: IDL.Opt(IDL.Nat), settings: IDL.Opt(IDL.Record({})), specified_id: IDL.Opt(IDL.Principal), sender_canister_version: IDL.Opt(IDL.Nat64) })],
-      [IDL.Record({ canister_id: IDL.Principal })],
-      [],
-    ),
-    install_code: IDL.Func(
-      [
-        IDL.Record({
-          mode: IDL.Variant({ install: IDL.Null, reinstall: IDL.Null, upgrade: IDL.Opt(upgradeOptions) }),
-          canister_id: IDL.Principal,
-          wasm_module: IDL.Vec(IDL.Nat8),
-          arg: IDL.Vec(IDL.Nat8),
-          sender_canister_version: IDL.Opt(IDL.Nat64),
-        }),
-      ],
-      [],
-      [],
-    ),
-  });
-};
 
 /** The error text of a rejected promise. */
 export async function errorOf(p: Promise<unknown>): Promise<string> {
@@ -79,7 +51,7 @@ for (const persistence of ['enhanced', 'classic'] as const) {
       r = await startTestReplica({ debugPrint: () => {} });
       const identity = identity3.Ed25519KeyIdentity.generate();
       agent = await agent3.HttpAgent.create({ host: r.url, identity, shouldFetchRootKey: true });
-      mgmt = agent3.Actor.createActor(managementIdl as never, { agent, canisterId: 'aaaaa-aa' });
+      mgmt = agent3.Actor.createActor(managementIdlFactory as never, { agent, canisterId: 'aaaaa-aa' });
       const created = await mgmt.provisional_create_canister_with_cycles({ amount: [], settings: [], specified_id: [], sender_canister_version: [] });
       canisterId = created.canister_id.toText();
       await mgmt.install_code({

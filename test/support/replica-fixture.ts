@@ -40,7 +40,26 @@ export const managementIdlFactory = ({ IDL }: { IDL: any }) => {
     wasm_memory_limit: IDL.Opt(IDL.Nat),
   });
   const keyId = IDL.Record({ curve: IDL.Variant({ secp256k1: IDL.Null }), name: IDL.Text });
+  const upgradeOptions = IDL.Record({
+    skip_pre_upgrade: IDL.Opt(IDL.Bool),
+    wasm_memory_persistence: IDL.Opt(IDL.Variant({ keep: IDL.Null, replace: IDL.Null })),
+  });
   return IDL.Service({
+    install_code: IDL.Func(
+      [
+        IDL.Record({
+          mode: IDL.Variant({ install: IDL.Null, reinstall: IDL.Null, upgrade: IDL.Opt(upgradeOptions) }),
+          canister_id: IDL.Principal,
+          wasm_module: IDL.Vec(IDL.Nat8),
+          arg: IDL.Vec(IDL.Nat8),
+          sender_canister_version: IDL.Opt(IDL.Nat64),
+        }),
+      ],
+      [],
+      [],
+    ),
+    uninstall_code: IDL.Func([IDL.Record({ canister_id: IDL.Principal, sender_canister_version: IDL.Opt(IDL.Nat64) })], [], []),
+    start_canister: IDL.Func([IDL.Record({ canister_id: IDL.Principal })], [], []),
     provisional_create_canister_with_cycles: IDL.Func(
       [IDL.Record({ amount: IDL.Opt(IDL.Nat), settings: IDL.Opt(settings), specified_id: IDL.Opt(IDL.Principal), sender_canister_version: IDL.Opt(IDL.Nat64) })],
       [IDL.Record({ canister_id: IDL.Principal })],
