@@ -150,3 +150,15 @@ test('unsupported or malformed input gives a positioned error', () => {
   assert.throws(() => idlFactoryFromCandid('/* open'), /unterminated block comment/);
   assert.throws(() => idlFactoryFromCandid('type T = nat; service : T')({ IDL }), /does not resolve to a service/);
 });
+
+test('factory plugs into Actor.createActor of both agents', async () => {
+  const { Actor, HttpAgent } = await import('@icp-sdk/core/agent');
+  const { agent3 } = await import('../clients/agent-js-3/index.ts');
+  const factory = idlFactoryFromCandid(MOTOKO_EXAMPLE);
+  const host = 'http://127.0.0.1:1'; // never contacted: only the actor's shape is checked
+  for (const [A, agent] of [[Actor, new HttpAgent({ host })], [agent3.Actor, new agent3.HttpAgent({ host })]] as const) {
+    const actor: any = A.createActor(factory as any, { agent: agent as any, canisterId: 'aaaaa-aa' });
+    for (const m of ['balance', 'getCounter', 'publicKey', 'sign', 'whoami']) assert.equal(typeof actor[m], 'function', m);
+    assert.deepEqual(A.interfaceOf(actor)._fields.map((f: [string, unknown]) => f[0]).sort(), ['balance', 'getCounter', 'publicKey', 'sign', 'whoami']);
+  }
+});
