@@ -11,6 +11,7 @@ import { compileMotokoFixtures } from '../support/motoko.ts';
 import { managementIdlFactory, startTestReplica } from '../support/replica-fixture.ts';
 
 type Running = Awaited<ReturnType<typeof startTestReplica>>;
+type P3 = ReturnType<typeof Principal3.fromText>;
 
 const callerIdl = ({ IDL }: { IDL: typeof IDL3 }) =>
   IDL.Service({
@@ -29,9 +30,9 @@ describe('inter-canister calls between Motoko canisters', () => {
   let agent: InstanceType<typeof agent3.HttpAgent>;
   let caller: any;
   let callee: any;
-  let callerId: InstanceType<typeof Principal3>;
-  let calleeId: InstanceType<typeof Principal3>;
-  let mgmt: (ecid: InstanceType<typeof Principal3>) => any;
+  let callerId: P3;
+  let calleeId: P3;
+  let mgmt: (ecid: P3) => any;
 
   before(async () => {
     const [callerWasm, calleeWasm] = await compileMotokoFixtures(['Caller', 'Callee']);
@@ -42,7 +43,7 @@ describe('inter-canister calls between Motoko canisters', () => {
     // The caller on the default (application) subnet, the callee on the fiduciary subnet.
     const fiduciary = r.replica.routing.subnets.find((s) => s.name === 'fiduciary')!;
     const fidStart = Principal3.fromUint8Array(fiduciary.canisterRanges[0]!.start.toUint8Array());
-    const create = async (ecid: InstanceType<typeof Principal3>, wasm: Uint8Array) => {
+    const create = async (ecid: P3, wasm: Uint8Array) => {
       const { canister_id } = await mgmt(ecid).provisional_create_canister_with_cycles({
         amount: [10_000_000_000_000n],
         settings: [],
@@ -56,7 +57,7 @@ describe('inter-canister calls between Motoko canisters', () => {
         arg: new Uint8Array(IDL3.encode([], [])),
         sender_canister_version: [],
       });
-      return canister_id as InstanceType<typeof Principal3>;
+      return canister_id as P3;
     };
     const appStart = Principal3.fromUint8Array(r.replica.routing.defaultSubnet.canisterRanges[0]!.start.toUint8Array());
     callerId = await create(appStart, callerWasm!.wasm);
@@ -70,7 +71,7 @@ describe('inter-canister calls between Motoko canisters', () => {
     await r?.cleanup();
   });
 
-  const balanceOf = async (id: InstanceType<typeof Principal3>): Promise<bigint> =>
+  const balanceOf = async (id: P3): Promise<bigint> =>
     (await mgmt(id).canister_status({ canister_id: id })).cycles;
 
   test('cycles attached to a call: the callee keeps what it accepts, the rest is refunded exactly', async () => {

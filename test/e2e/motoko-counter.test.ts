@@ -10,22 +10,11 @@ import assert from 'node:assert/strict';
 import { agent3, identity3, IDL3 } from '../clients/agent-js-3/index.ts';
 import { prepareCanisterModule } from '../../src/execution/wasm/canister-module.ts';
 import { ic0Signatures } from '../../src/execution/system-api/ic0-signatures.ts';
+import { idlFactoryFromCandid } from '../support/candid-text.ts';
 import { compileMotokoFixture, type MotokoOutput } from '../support/motoko.ts';
 import { managementIdlFactory, startTestReplica } from '../support/replica-fixture.ts';
 
 type Running = Awaited<ReturnType<typeof startTestReplica>>;
-
-const counterIdl = ({ IDL }: { IDL: typeof IDL3 }) =>
-  IDL.Service({
-    inc: IDL.Func([], [IDL.Nat], []),
-    get: IDL.Func([], [IDL.Nat], ['query']),
-    incQuery: IDL.Func([], [IDL.Nat], ['query']),
-    incThenTrap: IDL.Func([], [IDL.Nat], []),
-    balance: IDL.Func([], [IDL.Nat], []),
-    random: IDL.Func([], [IDL.Vec(IDL.Nat8)], []),
-    getUpgrades: IDL.Func([], [IDL.Nat], ['query']),
-    getCalls: IDL.Func([], [IDL.Nat], ['query']),
-  });
 
 /** The error text of a rejected promise. */
 export async function errorOf(p: Promise<unknown>): Promise<string> {
@@ -76,7 +65,7 @@ for (const persistence of ['enhanced', 'classic'] as const) {
     test('an Actor from the candid:service metadata (read_state) calls inc and get', async () => {
       const text = await agent3.fetchCandid(canisterId, agent);
       assert.match(text, /inc: \(\) -> \(nat\);/);
-      counter = agent3.Actor.createActor(counterIdl as never, { agent, canisterId });
+      counter = agent3.Actor.createActor(idlFactoryFromCandid(text) as never, { agent, canisterId });
       assert.equal(await counter.inc(), 1n);
       assert.equal(await counter.inc(), 2n);
       assert.equal(await counter.get(), 2n);
