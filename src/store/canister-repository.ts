@@ -103,6 +103,9 @@ export class CanisterRepository {
   readonly #upsert: Database.Statement;
   readonly #delete: Database.Statement;
   readonly #all: Database.Statement;
+  readonly #updateWithoutModule: Database.Statement;
+  /** Canister id text → the module object last written or read (identity, not content). */
+  readonly #storedModule = new Map<string, Uint8Array | null>();
 
   constructor(db: Db) {
     this.#upsert = db.prepare(`
@@ -116,15 +119,39 @@ export class CanisterRepository {
         module = excluded.module, module_hash = excluded.module_hash`);
     this.#delete = db.prepare('DELETE FROM canisters WHERE canister_id = ?');
     this.#all = db.prepare('SELECT * FROM canisters');
+    this.#updateWithoutModule = db.prepare(`
+      UPDATE canisters SET subnet_id = @subnet_id, status = @status, controllers = @controllers,
+        settings = @settings, cycles = @cycles, version = @version
+      WHERE canister_id = @canister_id`);
   }
 
   /** Every stored canister. */
   loadAll(): CanisterRecord[] {
-    return (this.#all.all() as Row[]).map(fromRow);
+    const all = (this.#all.all() as Row[]).map(fromRow);
+    for (const c of all) this.#storedModule.set(c.canisterId.toText(), c.module);
+    return all;
   }
 
-  /** Inserts or replaces one canister record. */
+  /**
+   * Inserts or replaces one canister record. The module (hundreds of KiB) is only written when
+   * it is not the very object last stored or loaded for this canister, so a record changed by
+   * every message (its balance) does not rewrite its module each round.
+   */
   save(c: CanisterRecord): void {
+    const key = c.canisterId.toText();
+    if (this.#storedModule.has(key) && this.#storedModule.get(key) === c.module) {
+      this.#updateWithoutModule.run({
+        canister_id: Buffer.from(c.canisterId.toUint8Array()),
+        subnet_id: Buffer.from(c.subnetId.toUint8Array()),
+        status: c.status,
+        controllers: JSON.stringify(c.controllers.map((p) => p.toText())),
+        settings: settingsToJson(c.settings),
+        cycles: c.cycles.toString(),
+        version: c.version,
+      });
+      return;
+    }
+    this.#storedModule.set(key, c.module);
     this.#upsert.run({
       canister_id: Buffer.from(c.canisterId.toUint8Array()),
       subnet_id: Buffer.from(c.subnetId.toUint8Array()),
@@ -141,6 +168,7 @@ export class CanisterRepository {
 
   /** Removes a canister record (delete_canister). */
   remove(canisterId: Principal): void {
+    this.#storedModule.delete(canisterId.toText());
     this.#delete.run(Buffer.from(canisterId.toUint8Array()));
   }
 }
