@@ -1,0 +1,133 @@
+/**
+ * The rewrite that lets the host run a canister module (compare the replica's instrumentation,
+ * dfinity/ic rs/embedders/src/wasm_utils/instrumentation.rs): adds exports for every
+ * module-defined mutable global (`__g<i>`), table 0 (`__table`), memory 0 (`__memory`, an empty
+ * 32-bit memory added if the module has none) and the start function (`__start`, the start
+ * section dropped), and re-encodes the export section. Every other section is copied byte for
+ * byte. Assumes a module V8 has validated and wasm-binary.ts's `parseModule` has read.
+ */
+import { SECTION_RANK, type ParsedModule } from './wasm-binary.ts';
+
+/** Names of the exports the rewrite added (normally `__memory`, `__table`, `__start`). */
+export interface InjectedExportNames {
+  memory: string;
+  /** null if the module has no table. */
+  table: string | null;
+  /** null if the module has no start function. */
+  start: string | null;
+}
+
+// ---- binary writing ----------------------------------------------------------------------------
+
+function leb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n % 128;
+    n = Math.floor(n / 128);
+    if (n > 0) byte |= 0x80;
+    out.push(byte);
+  } while (n > 0);
+  return out;
+}
+
+const utf8 = new TextEncoder();
+
+function exportEntry(name: string, kind: number, index: number): number[] {
+  const bytes = utf8.encode(name);
+  return [...leb(bytes.length), ...bytes, kind, ...leb(index)];
+}
+
+function section(id: number, payload: Uint8Array): Uint8Array {
+  const head = [id, ...leb(payload.length)];
+  const out = new Uint8Array(head.length + payload.length);
+  out.set(head);
+  out.set(payload, head.length);
+  return out;
+}
+
+/** The prefix for injected exports: `__`, lengthened until it clashes with no module export. */
+function injectedPrefix(exportNames: readonly string[]): string {
+  let prefix = '__';
+  const clashes = (p: string): boolean =>
+    exportNames.some((n) => n.startsWith(p) && /^(memory|table|start|g\d+)$/.test(n.slice(p.length)));
+  while (clashes(prefix)) prefix += '_';
+  return prefix;
+}
+
+interface Rewrite {
+  bytes: Uint8Array<ArrayBuffer>;
+  globals: { name: string; type: string }[];
+  exportNames: InjectedExportNames;
+}
+
+/**
+ * Adds the host's exports, drops the start section, and adds an empty memory if there is none.
+ * Every other section is copied byte for byte; new sections go where the section order wants
+ * them (memory before tag/global, export after global and before start/element/datacount/code).
+ */
+export function rewrite(wasm: Uint8Array, m: ParsedModule): Rewrite {
+  const prefix = injectedPrefix(m.exports.map((e) => e.name));
+  const extra: number[] = [];
+  let added = 0;
+  const add = (name: string, kind: number, index: number): void => {
+    extra.push(...exportEntry(name, kind, index));
+    added++;
+  };
+  const exportNames: InjectedExportNames = { memory: `${prefix}memory`, table: null, start: null };
+  add(exportNames.memory, 2, 0);
+  if (m.tables.length > 0) {
+    exportNames.table = `${prefix}table`;
+    add(exportNames.table, 1, 0);
+  }
+  const globals: { name: string; type: string }[] = [];
+  m.globals.forEach((g, i) => {
+    if (!g.mutable) return;
+    const name = `${prefix}g${globals.length}`;
+    globals.push({ name, type: g.type });
+    add(name, 3, m.importedGlobalCount + i);
+  });
+  if (m.start !== null) {
+    exportNames.start = `${prefix}start`;
+    add(exportNames.start, 0, m.start);
+  }
+
+  const old = m.exportEntries ? wasm.subarray(m.exportEntries.start, m.exportEntries.end) : new Uint8Array(0);
+  const exportPayload = new Uint8Array([...leb(m.exports.length + added), ...old, ...extra]);
+  const exportSection = section(7, exportPayload);
+  // An empty 32-bit memory for a module without one: (memory 0).
+  let pendingMemory: Uint8Array | null = m.memories.length === 0 ? section(5, new Uint8Array([1, 0x00, 0])) : null;
+  let pendingExport: Uint8Array | null = m.exportEntries ? null : exportSection;
+
+  const parts: Uint8Array[] = [wasm.subarray(0, 8)];
+  for (const s of m.sections) {
+    const rank = SECTION_RANK[s.id];
+    if (rank !== undefined) {
+      if (pendingMemory && rank > SECTION_RANK[5]!) {
+        parts.push(pendingMemory);
+        pendingMemory = null;
+      }
+      if (pendingExport && rank > SECTION_RANK[7]!) {
+        parts.push(pendingExport);
+        pendingExport = null;
+      }
+    }
+    if (s.id === 8) continue; // start: now an export
+    if (s.id === 5 && pendingMemory) {
+      parts.push(pendingMemory); // an empty memory section (count 0): replace it
+      pendingMemory = null;
+      continue;
+    }
+    parts.push(s.id === 7 ? exportSection : wasm.subarray(s.headerStart, s.end));
+  }
+  if (pendingMemory) parts.push(pendingMemory);
+  if (pendingExport) parts.push(pendingExport);
+
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  const bytes = new Uint8Array(total);
+  let o = 0;
+  for (const p of parts) {
+    bytes.set(p, o);
+    o += p.length;
+  }
+  return { bytes, globals, exportNames };
+}
