@@ -48,7 +48,12 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const EMPTY_CANDID = new Uint8Array([0x44, 0x49, 0x44, 0x4c, 0x00, 0x00]);
 
 /** Messages executed per round at most; the rest waits for the next round. */
-export const MAX_MESSAGES_PER_ROUND = 5_000;
+export const MAX_MESSAGES_PER_ROUND = 1_000;
+/**
+ * Wall-clock budget of a round's queue draining (ms): a canister calling itself forever must not
+ * keep the event loop (and so the HTTP interface) from answering for long.
+ */
+export const MAX_ROUND_MILLIS = 100;
 
 /** Replica-side services the execution environment uses. */
 export interface ExecutionDeps {
@@ -154,10 +159,15 @@ export class ExecutionEnvironment implements CanisterExecution {
     return this.#queue.length > 0;
   }
 
-  /** The earliest global timer deadline (nanoseconds), if any. */
+  /** The earliest global timer or best-effort call deadline (nanoseconds), if any. */
   get nextTimerNanos(): bigint | undefined {
     let min: bigint | undefined;
     for (const t of this.#timers.values()) if (min === undefined || t < min) min = t;
+    for (const es of this.#states.values()) {
+      for (const cb of es.callContexts.callbacks.values()) {
+        if (cb.deadlineNanos !== 0n && !cb.timedOut && (min === undefined || cb.deadlineNanos < min)) min = cb.deadlineNanos;
+      }
+    }
     return min;
   }
 
@@ -230,7 +240,8 @@ export class ExecutionEnvironment implements CanisterExecution {
    */
   drainQueue(budget = MAX_MESSAGES_PER_ROUND): number {
     let k = 0;
-    while (this.#queue.length > 0 && k < budget) {
+    const until = performance.now() + MAX_ROUND_MILLIS;
+    while (this.#queue.length > 0 && k < budget && (k % 16 !== 0 || performance.now() < until)) {
       const m = this.#queue.shift()!;
       this.#queueDirty = true;
       k++;
