@@ -34,13 +34,29 @@ const WAT = `
   (import "ic0" "call_perform" (func $perform (result i32)))
   (import "ic0" "time" (func $time (result i64)))
   (import "ic0" "global_timer_set" (func $timer_set (param i64) (result i64)))
+  (import "ic0" "call_on_cleanup" (func $on_cleanup (param i32 i32)))
+  (import "ic0" "trap" (func $trap (param i32 i32)))
   (memory 2)
-  (table 2 funcref)
-  (elem (i32.const 0) $on_reply $on_reject)
+  (table 4 funcref)
+  (elem (i32.const 0) $on_reply $on_reject $trap_in_callback $cleanup)
+  (global $cleanups (mut i32) (i32.const 0))
   (global $ticks (mut i32) (i32.const 0))
   (data (i32.const 0) "DIDL\\00\\01\\7d")
   (data (i32.const 16) "create_canister")
   (data (i32.const 48) "deposit_cycles")
+  (data (i32.const 80) "raw_rand")
+  (data (i32.const 96) "callback trap")
+  (func $trap_in_callback (param i32) (call $trap (i32.const 96) (i32.const 13)))
+  (func $cleanup (param i32) (global.set $cleanups (i32.add (global.get $cleanups) (i32.const 1))))
+  (func (export "canister_update trap_then_cleanup")
+    ;; raw_rand replies; the reply callback traps; the cleanup callback counts
+    (call $call_new (i32.const 0) (i32.const 0) (i32.const 80) (i32.const 8) (i32.const 2) (i32.const 0) (i32.const 2) (i32.const 0))
+    (call $on_cleanup (i32.const 3) (i32.const 0))
+    (call $call_data (i32.const 0) (i32.const 6))
+    (drop (call $perform)))
+  (func (export "canister_query cleanups")
+    (i32.store8 (i32.const 7) (global.get $cleanups))
+    (call $append (i32.const 0) (i32.const 8)) (call $reply))
   ;; forward the callee's reply, or reject with its reject message
   (func $on_reply (param i32)
     (call $arg_copy (i32.const 1024) (i32.const 0) (call $arg_size))
@@ -133,6 +149,17 @@ describe('timers, inspect_message, canister-made management calls, lifecycle (WA
     await agent.call(id, { methodName: 'deposit', arg, effectiveCanisterId: id });
     assert.equal(await balance(other), 6_000n);
     assert.equal(await balance(id), before - 5_000n);
+  });
+
+  test('a trapping callback runs the cleanup callback, keeps its changes, and rejects with the trap', async () => {
+    const res = await agent.call(id, { methodName: 'trap_then_cleanup', arg: IDL.encode([], []), effectiveCanisterId: id });
+    const rec = r.replica.state.ingress(new Uint8Array(res.requestId))!;
+    assert.equal(rec.status, 'rejected');
+    assert.equal(rec.errorCode, 'IC0503');
+    assert.match(rec.rejectMessage!, new RegExp(`^Error from Canister ${id.toText()}: Canister called \`ic0.trap\` with message: 'callback trap'\.`));
+    const q = await agent.query(id, { methodName: 'cleanups', arg: IDL.encode([], []) });
+    assert.equal(q.status, 'replied');
+    assert.equal(Number(IDL.decode([IDL.Nat], (q as { reply: { arg: Uint8Array } }).reply.arg)[0]), 1);
   });
 
   test('a stopped canister refuses calls with the replica text; start, stop and delete', async () => {
