@@ -162,7 +162,10 @@ export class ExecutionEnvironment implements CanisterExecution {
   /** The earliest global timer or best-effort call deadline (nanoseconds), if any. */
   get nextTimerNanos(): bigint | undefined {
     let min: bigint | undefined;
-    for (const t of this.#timers.values()) if (min === undefined || t < min) min = t;
+    for (const [k, t] of this.#timers) {
+      if (this.#deps.state.canister(Principal.fromText(k))?.status !== 'running') continue;
+      if (min === undefined || t < min) min = t;
+    }
     for (const es of this.#states.values()) {
       for (const cb of es.callContexts.callbacks.values()) {
         if (cb.deadlineNanos !== 0n && !cb.timedOut && (min === undefined || cb.deadlineNanos < min)) min = cb.deadlineNanos;
@@ -190,6 +193,15 @@ export class ExecutionEnvironment implements CanisterExecution {
       this.#ingressDone(rid, { kind: 'rejected', rejectCode: 3, rejectMessage: `Canister ${msg.canisterId.toText()} not found`, errorCode: 'IC0301' });
       return;
     }
+    // The canister may have been stopped after the message was accepted (earlier in this round).
+    if (c.status !== 'running') {
+      const e =
+        c.status === 'stopped'
+          ? new IcError(ErrorCode.CanisterStopped, `Canister ${c.canisterId.toText()} is stopped`)
+          : new IcError(ErrorCode.CanisterStopping, `Canister ${c.canisterId.toText()} is stopping`);
+      this.#ingressDone(rid, rejected(e));
+      return;
+    }
     this.#executeCall(c, { kind: 'ingress', requestId: rid, sender: msg.sender.toText() }, msg.sender, msg.methodName, msg.arg, 0n);
   }
 
@@ -200,10 +212,15 @@ export class ExecutionEnvironment implements CanisterExecution {
       this.#timers.delete(k);
       const c = this.#deps.state.canister(Principal.fromText(k));
       if (!c) continue;
+      // A stopping or stopped canister keeps its timer; it fires once the canister runs again.
+      if (c.status !== 'running') {
+        this.#timers.set(k, t);
+        continue;
+      }
       const es = this.#state(c);
       es.globalTimerNanos = 0n;
       this.#touch(c);
-      if (c.status !== 'running' || !es.instance?.hasExport('canister_global_timer')) continue;
+      if (!es.instance?.hasExport('canister_global_timer')) continue;
       const cc = es.callContexts.open({ kind: 'system' }, 'canister_global_timer', 0n);
       cc.responded = true;
       const result = this.#run(c, es, 'system_task', {}, (i) => i.callExport('canister_global_timer'), true);
@@ -367,6 +384,12 @@ export class ExecutionEnvironment implements CanisterExecution {
       (i) => i.callExport(exportName),
       apiType === 'update',
     );
+    // A replicated query runs on a copy of the system state: what it accepts or burns is not
+    // kept, so the caller gets its whole payment back (replicated_query.rs).
+    if (apiType === 'replicated_query' && result.ok) {
+      result.changes.cyclesAccepted = 0n;
+      result.changes.cyclesBurned = 0n;
+    }
     this.#finish(c, es, cc, result);
   }
 
@@ -589,13 +612,11 @@ export class ExecutionEnvironment implements CanisterExecution {
 
   installCode(c: CanisterState, mode: InstallMode, wasmModule: Uint8Array, arg: Uint8Array, caller: Principal, nowNanos: bigint): void {
     const es = this.#state(c);
-    const timerBefore = es.globalTimerNanos;
-    this.#installer.install(c, es, mode, wasmModule, arg, caller, nowNanos);
+    const { timerSetByNewCode } = this.#installer.install(c, es, mode, wasmModule, arg, caller, nowNanos);
     if ('reinstall' in mode || 'install' in mode) this.#rejectOpenContexts(c, es);
-    // The global timer is deactivated by install, reinstall and upgrade (spec), unless init or
-    // post_upgrade set it again.
-    if (es.globalTimerNanos === timerBefore) this.#setTimer(c, es, 0n);
-    else this.#setTimer(c, es, es.globalTimerNanos);
+    // The global timer is deactivated by install, reinstall and upgrade (spec), unless the new
+    // code's start function, canister_init or canister_post_upgrade set it.
+    this.#setTimer(c, es, timerSetByNewCode ? es.globalTimerNanos : 0n);
     this.#touch(c);
   }
 

@@ -132,6 +132,10 @@ export function hypervisorErrorOf(e: unknown): HypervisorErrorInfo {
     return trapped('unknown');
   }
   if (e instanceof RangeError && /call stack/i.test(e.message)) return trapped('stack overflow');
+  // The host could not allocate what the canister asked for: the replica reports it as out of memory.
+  if (e instanceof RangeError && /allocation failed|Invalid typed array length|Array buffer/i.test(e.message)) {
+    return { code: ErrorCode.CanisterOutOfMemory, text: 'Canister cannot grow its memory usage.', help: '' };
+  }
   throw e;
 }
 

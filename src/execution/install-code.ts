@@ -58,6 +58,12 @@ export function instantiate(canisterId: Principal, module: CanisterModule, stabl
   }
 }
 
+/** One hook's changes; `newCode` is false for the old code's pre_upgrade. */
+interface HookChanges {
+  changes: SystemStateChanges;
+  newCode: boolean;
+}
+
 const MISSING_UPGRADE_OPTION =
   'Missing upgrade option: Enhanced orthogonal persistence requires the `wasm_memory_persistence` upgrade option.';
 const INVALID_UPGRADE_OPTION =
@@ -76,37 +82,65 @@ export class CodeInstaller {
    * management canister). On success `c` and `es` hold the new module and state.
    * @throws IcError for an invalid module, a trap in a hook, or bad upgrade options.
    */
-  install(c: CanisterState, es: ExecutionState, mode: InstallMode, wasm: Uint8Array, arg: Uint8Array, caller: Principal, _nowNanos: bigint): void {
+  install(
+    c: CanisterState,
+    es: ExecutionState,
+    mode: InstallMode,
+    wasm: Uint8Array,
+    arg: Uint8Array,
+    caller: Principal,
+    _nowNanos: bigint,
+  ): { timerSetByNewCode: boolean } {
     const module = prepareModule(c.canisterId, wasm);
-    const changes: SystemStateChanges[] = [];
+    const changes: HookChanges[] = [];
     if ('upgrade' in mode) this.#upgrade(c, es, module, mode.upgrade[0], arg, caller, changes);
     else this.#install(c, es, module, arg, caller, changes);
     // Effects of the hooks: burned cycles, timer, certified data.
-    for (const ch of changes) {
+    let timerSetByNewCode = false;
+    for (const { changes: ch, newCode } of changes) {
       c.cycles -= ch.cyclesBurned;
-      if (ch.globalTimerNanos !== undefined) es.globalTimerNanos = ch.globalTimerNanos;
+      if (ch.globalTimerNanos !== undefined && newCode) {
+        es.globalTimerNanos = ch.globalTimerNanos;
+        timerSetByNewCode = true;
+      }
       if (ch.certifiedData !== undefined) es.certifiedData = ch.certifiedData;
     }
     c.module = new Uint8Array(wasm);
     c.moduleHash = module.hash;
     c.version += 1n;
+    return { timerSetByNewCode };
   }
 
-  #hook(c: CanisterState, es: ExecutionState, inst: CanisterInstance, apiType: ApiType, extra: Partial<ExecutionContext>, body: (i: CanisterInstance) => void): SystemStateChanges {
-    const ctx = this.#deps.context(c, es, apiType, { ...extra, changes: noChanges() });
-    const r = runOnInstance(inst, ctx, body, true, es.globalTimerNanos);
+  /**
+   * Runs one hook. It sees the balance left after the earlier hooks' burns, and the new code sees
+   * the timer as deactivated (0), as after an install or upgrade.
+   */
+  #hook(
+    c: CanisterState,
+    es: ExecutionState,
+    inst: CanisterInstance,
+    apiType: ApiType,
+    extra: Partial<ExecutionContext>,
+    body: (i: CanisterInstance) => void,
+    earlier: HookChanges[],
+    newCode: boolean,
+  ): HookChanges {
+    const burned = earlier.reduce((sum, h) => sum + h.changes.cyclesBurned, 0n);
+    const ctx = this.#deps.context(c, es, apiType, { ...extra, balance: c.cycles - burned, changes: noChanges() });
+    const timer = newCode ? (earlier.find((h) => h.newCode && h.changes.globalTimerNanos !== undefined)?.changes.globalTimerNanos ?? 0n) : es.globalTimerNanos;
+    const r = runOnInstance(inst, ctx, body, true, timer);
     if (!r.ok) throw userErrorOf(c.canisterId, r.error);
-    return r.changes;
+    return { changes: r.changes, newCode };
   }
 
-  #startAndInit(c: CanisterState, es: ExecutionState, inst: CanisterInstance, init: string, arg: Uint8Array, caller: Principal, out: SystemStateChanges[]): void {
-    if (inst.module.hasStart) out.push(this.#hook(c, es, inst, 'start', {}, (i) => i.runStart()));
+  #startAndInit(c: CanisterState, es: ExecutionState, inst: CanisterInstance, init: string, arg: Uint8Array, caller: Principal, out: HookChanges[]): void {
+    if (inst.module.hasStart) out.push(this.#hook(c, es, inst, 'start', {}, (i) => i.runStart(), out, true));
     if (inst.module.systemMethods.has(init)) {
-      out.push(this.#hook(c, es, inst, 'init', { caller, arg }, (i) => i.callExport(init)));
+      out.push(this.#hook(c, es, inst, 'init', { caller, arg }, (i) => i.callExport(init), out, true));
     }
   }
 
-  #install(c: CanisterState, es: ExecutionState, module: CanisterModule, arg: Uint8Array, caller: Principal, out: SystemStateChanges[]): void {
+  #install(c: CanisterState, es: ExecutionState, module: CanisterModule, arg: Uint8Array, caller: Principal, out: HookChanges[]): void {
     const stable = new StableMemory();
     const inst = instantiate(c.canisterId, module, stable, this.#deps.host);
     this.#startAndInit(c, es, inst, 'canister_init', arg, caller, out);
@@ -124,7 +158,7 @@ export class CodeInstaller {
     options: { skip_pre_upgrade: [] | [boolean]; wasm_memory_persistence: [] | [{ keep: null } | { replace: null }] } | undefined,
     arg: Uint8Array,
     caller: Principal,
-    out: SystemStateChanges[],
+    out: HookChanges[],
   ): void {
     const old = es.instance;
     if (!old) throw userErrorOf(c.canisterId, wasmModuleNotFound());
@@ -143,7 +177,7 @@ export class CodeInstaller {
     const timerBefore = es.globalTimerNanos;
     try {
       if (options?.skip_pre_upgrade[0] !== true && old.module.systemMethods.has('canister_pre_upgrade')) {
-        out.push(this.#hook(c, es, old, 'pre_upgrade', { caller }, (i) => i.callExport('canister_pre_upgrade')));
+        out.push(this.#hook(c, es, old, 'pre_upgrade', { caller }, (i) => i.callExport('canister_pre_upgrade'), out, false));
       }
       const inst = instantiate(c.canisterId, module, es.stable, this.#deps.host);
       if (keep) inst.load(old.committedMemory(), undefined, false);

@@ -53,6 +53,10 @@ function misuseWat(wide: boolean): string {
   (func (export "canister_update stable_out_of_bounds")
     (drop (call $stable_grow (i64.const 1)))
     (call $stable_read (i64.const 0) (i64.const 65530) (i64.const 10)))
+  (func (export "canister_update stable_huge_read")
+    ;; a sparse 437 GiB stable memory, read into a 64 KiB heap: a heap trap, not a host failure
+    (drop (call $stable_grow (i64.const 7000000)))
+    (call $stable_read (i64.const 0) (i64.const 0) (i64.const 458000000000)))
   (func (export "canister_update cycles_beyond_balance")
     (call $call_new ${c(32)} ${c(10)} ${c(16)} ${c(4)} ${c(0)} ${c(0)} ${c(1)} ${c(0)})
     (call $cycles_add (i64.const 1) (i64.const 0))
@@ -125,6 +129,13 @@ for (const wide of [false, true]) {
           `Error from Canister ${id.toText()}: Canister trapped: stable memory out of bounds.\n` +
           `Consider gracefully handling failures from this canister or altering the canister to handle exceptions. See documentation: ${DOCS}#trapped`,
       });
+    });
+
+    test('a huge stable read into a small heap is a heap trap and the replica keeps running (IC0502)', async () => {
+      const reject = await rejectOf('stable_huge_read');
+      assert.equal(reject.errorCode, 'IC0502');
+      assert.match(reject.message, /Canister trapped: heap out of bounds\./);
+      assert.equal((await rejectOf('reply_twice')).errorCode, 'IC0504');
     });
 
     test('attaching more cycles than the balance traps: out of cycles (IC0504)', async () => {

@@ -441,10 +441,9 @@ export class SystemApi {
       stable64_read: (dst: bigint, offset: bigint, size: bigint) => {
         this.#c('stable64_read');
         if (!this.stable.inBounds(u(offset), u(size))) throw new CanisterTrap(trapped('stable memory out of bounds'));
-        const data = this.stable.read(u(offset), n(size));
         const heap = this.#heap();
-        if (n(dst) + data.length > heap.length) throw new CanisterTrap(trapped('heap out of bounds'));
-        heap.set(data, n(dst));
+        if (n(dst) + n(size) > heap.length) throw new CanisterTrap(trapped('heap out of bounds'));
+        this.stable.readInto(heap, n(dst), u(offset), n(size));
       },
       stable64_write: (offset: bigint, src: bigint, size: bigint) => {
         this.#c('stable64_write');

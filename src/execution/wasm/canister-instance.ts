@@ -16,8 +16,40 @@ export const PAGE_BYTES = 4096;
 const CHUNK_BYTES = 65536;
 const WASM_PAGE_BYTES = 65536;
 
-/** A global's value as persisted: numbers as JSON numbers, i64 as decimal strings. */
+/**
+ * A global's value as persisted: i32 as a JSON number, i64 as a decimal string, f32/f64 as
+ * `f32:<hex bits>` / `f64:<hex bits>` (bit-exact: NaN payloads, ±0, infinities); null when the
+ * host cannot read it (v128, references).
+ */
 export type GlobalValue = number | string | null;
+
+const floatBits = new DataView(new ArrayBuffer(8));
+
+function encodeGlobal(type: string, v: unknown): GlobalValue {
+  if (type === 'f64' && typeof v === 'number') {
+    floatBits.setFloat64(0, v);
+    return `f64:${floatBits.getBigUint64(0).toString(16)}`;
+  }
+  if (type === 'f32' && typeof v === 'number') {
+    floatBits.setFloat32(0, v);
+    return `f32:${floatBits.getUint32(0).toString(16)}`;
+  }
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'number') return v;
+  return null;
+}
+
+function decodeGlobal(v: GlobalValue): unknown {
+  if (typeof v === 'string' && v.startsWith('f64:')) {
+    floatBits.setBigUint64(0, BigInt(`0x${v.slice(4)}`));
+    return floatBits.getFloat64(0);
+  }
+  if (typeof v === 'string' && v.startsWith('f32:')) {
+    floatBits.setUint32(0, Number.parseInt(v.slice(4), 16));
+    return floatBits.getFloat32(0);
+  }
+  return typeof v === 'string' ? BigInt(v) : v;
+}
 
 /** The committed execution state of an instance, as a checkpoint stores it. */
 export interface InstanceSnapshot {
@@ -71,11 +103,12 @@ export class CanisterInstance {
   }
 
   #readGlobals(): GlobalValue[] {
-    return this.#globals.map((g) => {
-      const v: unknown = g.value;
-      if (typeof v === 'bigint') return v.toString();
-      if (typeof v === 'number') return v;
-      return null;
+    return this.#globals.map((g, i) => {
+      try {
+        return encodeGlobal(this.module.globals[i]!.type, g.value);
+      } catch {
+        return null; // v128 cannot be read from JS
+      }
     });
   }
 
@@ -83,7 +116,7 @@ export class CanisterInstance {
     this.#globals.forEach((g, i) => {
       const v = values[i];
       if (v === null || v === undefined) return;
-      g.value = typeof v === 'string' ? BigInt(v) : v;
+      g.value = decodeGlobal(v);
     });
   }
 
@@ -207,6 +240,12 @@ export class CanisterInstance {
    * @param fromCheckpoint true when the content came from the store (nothing to rewrite then).
    */
   load(memory: { bytes: number; pages: Iterable<[number, Uint8Array]> }, globals: GlobalValue[] | undefined, fromCheckpoint: boolean): void {
+    // Wasm memory cannot shrink: a bigger memory (e.g. grown by a failed upgrade) needs a new instance.
+    if (this.#memory.buffer.byteLength > memory.bytes) {
+      const keepGlobals = globals ?? this.#readGlobals();
+      this.#instantiate();
+      globals = keepGlobals;
+    }
     growTo(this.#memory, memory.bytes, this.module.memoryType === 'wasm64');
     const heap = new Uint8Array(this.#memory.buffer);
     heap.fill(0);

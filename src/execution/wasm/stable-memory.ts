@@ -58,6 +58,12 @@ export class StableMemory {
   /** Reads `size` bytes at `offset` (caller checked bounds). */
   read(offset: bigint, size: number): Uint8Array {
     const out = new Uint8Array(size);
+    this.readInto(out, 0, offset, size);
+    return out;
+  }
+
+  /** Copies `size` bytes at `offset` into `out` at `at` (caller checked both bounds). */
+  readInto(out: Uint8Array, at: number, offset: bigint, size: number): void {
     let pos = Number(offset);
     let done = 0;
     while (done < size) {
@@ -65,11 +71,11 @@ export class StableMemory {
       const within = pos % STABLE_PAGE_BYTES;
       const n = Math.min(STABLE_PAGE_BYTES - within, size - done);
       const p = this.#pages.get(page);
-      if (p) out.set(p.subarray(within, within + n), done);
+      if (p) out.set(p.subarray(within, within + n), at + done);
+      else out.fill(0, at + done, at + done + n);
       done += n;
       pos += n;
     }
-    return out;
   }
 
   /** Writes `data` at `offset` (caller checked bounds), recording undo entries and dirty pages. */
