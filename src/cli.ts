@@ -2,9 +2,12 @@
  * The `chainkey-replica` command line (commander):
  *   start   — run the replica (`npm start`), printing one line `listening on http://HOST:PORT`
  *   status  — print a running replica's /api/v2/status
+ *   keys    — print the threshold master keys (key id, subnet, public key, chain code)
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { decode } from '@dfinity/cbor';
+import { Replica } from './replica.ts';
+import { loadTopologyFile } from './routing/topology.ts';
 import { startReplica } from './server.ts';
 import { IMPL_VERSION } from './version.ts';
 
@@ -12,6 +15,11 @@ function parsePort(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number 0..65535');
   return n;
+}
+
+function parseSeed(v: string): Uint8Array {
+  if (!/^([0-9a-fA-F]{2}){16,}$/.test(v)) throw new InvalidArgumentError('expected at least 32 hex digits');
+  return new Uint8Array(Buffer.from(v, 'hex'));
 }
 
 const program = new Command();
@@ -24,12 +32,14 @@ program
   .option('--port <port>', 'TCP port (0 = any free port)', parsePort, 4943)
   .option('--state-dir <dir>', 'directory for the SQLite state', './.chainkey-replica')
   .option('--topology <file>', 'subnet topology JSON file (default: built-in, see README)')
-  .action(async (opts: { host: string; port: number; stateDir: string; topology?: string }) => {
+  .option('--seed <hex>', 'derive master keys created in a new state dir from this seed (reproducible tests)', parseSeed)
+  .action(async (opts: { host: string; port: number; stateDir: string; topology?: string; seed?: Uint8Array }) => {
     const running = await startReplica({
       host: opts.host,
       port: opts.port,
       stateDir: opts.stateDir,
       ...(opts.topology && { topologyFile: opts.topology }),
+      ...(opts.seed && { seed: opts.seed }),
     });
     process.stdout.write(`listening on ${running.url}\n`);
     let stopping = false;
@@ -63,6 +73,35 @@ program
       ]),
     );
     process.stdout.write(JSON.stringify(shown, null, 2) + '\n');
+  });
+
+program
+  .command('keys')
+  .description('print the threshold master keys (works whether or not the replica is running)')
+  .option('--state-dir <dir>', 'directory for the SQLite state', './.chainkey-replica')
+  .option('--topology <file>', 'subnet topology JSON file (default: built-in, see README)')
+  .option('--seed <hex>', 'as for start: seed for keys not created yet', parseSeed)
+  .option('--json', 'print a JSON array of {key_id, subnet_id, public_key, chain_code}')
+  .action(async (opts: { stateDir: string; topology?: string; seed?: Uint8Array; json?: boolean }) => {
+    const replica = Replica.open({
+      stateDir: opts.stateDir,
+      ...(opts.topology && { topology: loadTopologyFile(opts.topology) }),
+      ...(opts.seed && { seed: opts.seed }),
+    });
+    try {
+      const keys = [...replica.masterKeys.entries()]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([keyId, k]) => ({
+          key_id: keyId,
+          subnet_id: k.subnet.subnetId.toText(),
+          public_key: Buffer.from(k.publicKey).toString('hex'),
+          chain_code: Buffer.from(k.chainCode).toString('hex'),
+        }));
+      if (opts.json) process.stdout.write(JSON.stringify(keys, null, 2) + '\n');
+      else for (const k of keys) process.stdout.write(`${k.key_id}  subnet ${k.subnet_id}\n  public key ${k.public_key}\n  chain code ${k.chain_code}\n`);
+    } finally {
+      await replica.close();
+    }
   });
 
 program.parseAsync(process.argv).catch((e: unknown) => {

@@ -19,6 +19,7 @@ import type { ManagementEnv } from './management/management-context.ts';
 import { RoutingTable } from './routing/routing-table.ts';
 import { assignSubnetIds, parseTopology, DEFAULT_TOPOLOGY, type Subnet, type SubnetConfig } from './routing/topology.ts';
 import { ReplicatedState } from './state/replicated-state.ts';
+import { ensureMasterKeys, type MasterKey } from './state/master-keys.ts';
 import { StateStore } from './store/state-store.ts';
 import type { IngressRecord } from './store/ingress-repository.ts';
 import { ErrorCode, IcError } from './types/ic-error.ts';
@@ -34,6 +35,8 @@ export interface ReplicaOptions {
   synchronous?: 'normal' | 'full';
   /** Where canisters' `ic0.debug_print` output goes; default: stdout as `[Canister <id>] <text>`. */
   debugPrint?: (canisterId: Principal, text: string) => void;
+  /** `--seed`: master keys created in this (new) state dir are derived from it instead of a CSPRNG. */
+  seed?: Uint8Array;
 }
 
 /** The latest certification: the full hash tree, its BLS signature and the certified time. */
@@ -59,6 +62,8 @@ export class Replica {
   readonly state: ReplicatedState;
   readonly scheduler: Scheduler;
   readonly execution: ExecutionEnvironment;
+  /** Threshold master keys by key id text (`ecdsa:Secp256k1:key_1`, ...). */
+  readonly masterKeys: Map<string, MasterKey>;
   readonly #treeBuilder = new StateTreeBuilder();
   readonly #env: ManagementEnv;
   #certified: CertifiedState | null = null;
@@ -76,6 +81,7 @@ export class Replica {
     this.routing = new RoutingTable(subnets);
     this.rootSubnet = this.routing.defaultSubnet;
     this.state = ReplicatedState.load(store);
+    this.masterKeys = ensureMasterKeys(store, this.routing, options.seed);
     for (const c of this.state.canisters()) {
       const s = this.routing.subnetOfCanister(c.canisterId);
       if (!s) {

@@ -18,6 +18,8 @@ export interface StartOptions {
   port?: number;
   /** Where canisters' `ic0.debug_print` output goes (default: stdout). */
   debugPrint?: ReplicaOptions['debugPrint'];
+  /** `--seed` bytes for deterministic master keys in a new state dir. */
+  seed?: Uint8Array;
   /** Path of a topology JSON file (see README); the default topology if omitted. */
   topologyFile?: string;
   /** Or the topology itself. */
@@ -46,6 +48,7 @@ export async function startReplica(options: StartOptions = {}): Promise<RunningR
     stateDir: options.stateDir ?? '.chainkey-replica',
     ...(topology && { topology }),
     ...(options.debugPrint && { debugPrint: options.debugPrint }),
+    ...(options.seed && { seed: options.seed }),
   });
   const app = createApp(replica);
   let server: Server;

@@ -6,6 +6,7 @@
 import type { Principal } from '@icp-sdk/core/principal';
 import { rangeContains, type CanisterIdRange } from './canister-id.ts';
 import type { Subnet } from './topology.ts';
+import { keyIdText, type MasterKeyId } from './key-id.ts';
 
 /** Routes canister ids to subnets. */
 export class RoutingTable {
@@ -29,6 +30,17 @@ export class RoutingTable {
   /** The subnet with id `subnetId`, or undefined. */
   subnetById(subnetId: Principal): Subnet | undefined {
     return this.#byId.get(subnetId.toText());
+  }
+
+  /** The subnet holding master key `keyId`, or undefined. */
+  subnetOfKey(keyId: MasterKeyId): Subnet | undefined {
+    const t = keyIdText(keyId);
+    return this.subnets.find((s) => s.keys.some((k) => keyIdText(k) === t));
+  }
+
+  /** Every key id held by some subnet, with its subnet. */
+  keys(): { keyId: MasterKeyId; subnet: Subnet }[] {
+    return this.subnets.flatMap((subnet) => subnet.keys.map((keyId) => ({ keyId, subnet })));
   }
 
   /** Every range of every subnet, sorted by start (what the root subnet certifies). */

@@ -13,6 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { Principal } from '@icp-sdk/core/principal';
 import { canisterIndexOf, isCanisterIdShape, type CanisterIdRange } from './canister-id.ts';
+import { allAlgorithms, keyIdText, parseKeyId, type MasterKeyId } from './key-id.ts';
 
 /** Subnet kinds (PocketIC's names for the ones a local network has). */
 export const SubnetKind = {
@@ -34,6 +35,8 @@ export interface SubnetConfig {
   canisterRanges: CanisterIdRange[];
   /** Where canisters go when a creation names no subnet; exactly one subnet has it. */
   isDefault: boolean;
+  /** Threshold master keys this subnet holds (each key id on exactly one subnet). */
+  keys: MasterKeyId[];
 }
 
 /** A subnet of the running network. */
@@ -50,7 +53,20 @@ export interface TopologyFile {
     /** Inclusive [first, last] canister ids in text form. */
     canister_ranges: [string, string][];
     default?: boolean;
+    /** Key ids held, e.g. `ecdsa:Secp256k1:key_1`; default: see {@link defaultKeysOf}. */
+    keys?: string[];
   }[];
+}
+
+/**
+ * Keys a subnet holds when its topology entry lists none: `key_1` on the fiduciary subnet and
+ * `test_key_1` + `dfx_test_key` on the test-keys subnet, for all four algorithms (as PocketIC ≥ 14
+ * and the icp-cli network launcher lay them out).
+ */
+export function defaultKeysOf(kind: SubnetKind): MasterKeyId[] {
+  if (kind === 'fiduciary') return allAlgorithms('key_1');
+  if (kind === 'test_keys') return [...allAlgorithms('test_key_1'), ...allAlgorithms('dfx_test_key')];
+  return [];
 }
 
 /** The default topology (README shows it as JSON). */
@@ -101,8 +117,29 @@ export function parseTopology(file: unknown): SubnetConfig[] {
       if (canisterIndexOf(start) > canisterIndexOf(end)) throw new Error(`${at}: first is after last`);
       return { start, end };
     });
-    return { name: s.name, kind: s.kind, size: s.size, canisterRanges, isDefault: s.default === true };
+    let keys: MasterKeyId[];
+    if (s.keys === undefined) keys = defaultKeysOf(s.kind);
+    else {
+      if (!Array.isArray(s.keys)) throw new Error(`${where}.keys must be an array of key ids`);
+      keys = s.keys.map((k, j) => {
+        try {
+          return parseKeyId(String(k));
+        } catch (e) {
+          throw new Error(`${where}.keys[${j}]: ${(e as Error).message}`);
+        }
+      });
+    }
+    return { name: s.name, kind: s.kind, size: s.size, canisterRanges, isDefault: s.default === true, keys };
   });
+  const keyHolders = new Map<string, string>();
+  for (const s of subnets) {
+    for (const k of s.keys) {
+      const t = keyIdText(k);
+      const other = keyHolders.get(t);
+      if (other) throw new Error(`topology: key ${t} is held by both ${other} and ${s.name}; each key id lives on one subnet`);
+      keyHolders.set(t, s.name);
+    }
+  }
   const defaults = subnets.filter((s) => s.isDefault);
   if (defaults.length !== 1) throw new Error(`topology: exactly one subnet must have "default": true (found ${defaults.length})`);
   const all = subnets.flatMap((s) => s.canisterRanges.map((r) => ({ s, a: canisterIndexOf(r.start), b: canisterIndexOf(r.end) })));

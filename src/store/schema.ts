@@ -70,4 +70,20 @@ export const migrations: readonly string[] = [
     message   TEXT NOT NULL
   );
   `,
+  // 3: threshold master keys — one public key transcript per key id, and each node's secret share
+  // of it in its own row (no row ever holds more than one node's share).
+  `
+  CREATE TABLE key_transcripts (
+    key_id         TEXT PRIMARY KEY,
+    subnet_id      BLOB NOT NULL,
+    transcript     TEXT NOT NULL,
+    created_nanos  INTEGER NOT NULL
+  );
+  CREATE TABLE key_shares (
+    transcript_id  TEXT NOT NULL,
+    node           INTEGER NOT NULL,
+    share          BLOB NOT NULL,
+    PRIMARY KEY (transcript_id, node)
+  );
+  `,
 ];

@@ -8,6 +8,7 @@ import { ExecutionRepository } from './execution-repository.ts';
 import { IngressRepository } from './ingress-repository.ts';
 import { MetaRepository } from './meta-repository.ts';
 import { SubnetAllocationRepository } from './subnet-allocation-repository.ts';
+import { ThresholdKeyRepository } from './threshold-key-repository.ts';
 
 /** All repositories over the replica's SQLite file. */
 export class StateStore {
@@ -17,6 +18,7 @@ export class StateStore {
   readonly ingress: IngressRepository;
   readonly allocation: SubnetAllocationRepository;
   readonly execution: ExecutionRepository;
+  readonly thresholdKeys: ThresholdKeyRepository;
 
   constructor(db: Db) {
     this.db = db;
@@ -25,6 +27,7 @@ export class StateStore {
     this.ingress = new IngressRepository(db);
     this.allocation = new SubnetAllocationRepository(db);
     this.execution = new ExecutionRepository(db);
+    this.thresholdKeys = new ThresholdKeyRepository(db);
   }
 
   /** Opens `<stateDir>/state.sqlite3` (see {@link openDatabase}). */

@@ -1,0 +1,53 @@
+/**
+ * The network's threshold master keys: one per key id of the topology, held by the subnet the
+ * topology names. Each is generated at first start — as the single-replica key transcript and
+ * node 0's share (crypto/threshold/key-transcript.ts), from a CSPRNG or, with `--seed`, from
+ * HKDF(seed, key id) — stored, and never changed afterwards. A key id the topology no longer
+ * lists stays stored (unused); one moved to another subnet keeps its key.
+ */
+import { randomBytes } from 'node:crypto';
+import { dealSingleNodeKey, masterPublicKey, seededBytes, type KeyTranscript } from '../crypto/threshold/key-transcript.ts';
+import { keyIdText, type MasterKeyId } from '../routing/key-id.ts';
+import type { RoutingTable } from '../routing/routing-table.ts';
+import type { Subnet } from '../routing/topology.ts';
+import type { StateStore } from '../store/state-store.ts';
+import { nowNanos } from '../types/units.ts';
+
+/** A master key as execution uses it. */
+export interface MasterKey {
+  keyId: MasterKeyId;
+  subnet: Subnet;
+  transcript: KeyTranscript;
+  /** The master public key (commitment constant term), compressed. */
+  publicKey: Uint8Array;
+  /** The master chain code: 32 zero bytes on the IC (derivation.md §4.1). */
+  chainCode: Uint8Array;
+}
+
+/** The master chain code the IC uses for every key (32 zero bytes). */
+export const MASTER_CHAIN_CODE = new Uint8Array(32);
+
+/**
+ * Creates the keys the topology lists but the store lacks, and returns every key the topology lists.
+ * @param seed `--seed` bytes for deterministic keys in a new state dir; CSPRNG when absent.
+ */
+export function ensureMasterKeys(store: StateStore, routing: RoutingTable, seed?: Uint8Array): Map<string, MasterKey> {
+  const stored = new Map(store.thresholdKeys.all().map((k) => [k.keyId, k]));
+  const out = new Map<string, MasterKey>();
+  store.transaction(() => {
+    for (const { keyId, subnet } of routing.keys()) {
+      const text = keyIdText(keyId);
+      let transcript = stored.get(text)?.transcript;
+      if (!transcript) {
+        const random = seed ? seededBytes(seed, `master key ${text}`) : new Uint8Array(randomBytes(64));
+        const dealt = dealSingleNodeKey(keyId, random);
+        store.thresholdKeys.insert(text, subnet.subnetId.toUint8Array(), dealt.transcript, [dealt.share], nowNanos());
+        transcript = dealt.transcript;
+      } else if (Buffer.compare(Buffer.from(stored.get(text)!.subnetId), Buffer.from(subnet.subnetId.toUint8Array())) !== 0) {
+        store.thresholdKeys.moveToSubnet(text, subnet.subnetId.toUint8Array());
+      }
+      out.set(text, { keyId, subnet, transcript, publicKey: masterPublicKey(transcript), chainCode: MASTER_CHAIN_CODE });
+    }
+  });
+  return out;
+}
