@@ -139,20 +139,7 @@ export class CanisterRepository {
    */
   save(c: CanisterRecord): void {
     const key = c.canisterId.toText();
-    if (this.#storedModule.has(key) && this.#storedModule.get(key) === c.module) {
-      this.#updateWithoutModule.run({
-        canister_id: Buffer.from(c.canisterId.toUint8Array()),
-        subnet_id: Buffer.from(c.subnetId.toUint8Array()),
-        status: c.status,
-        controllers: JSON.stringify(c.controllers.map((p) => p.toText())),
-        settings: settingsToJson(c.settings),
-        cycles: c.cycles.toString(),
-        version: c.version,
-      });
-      return;
-    }
-    this.#storedModule.set(key, c.module);
-    this.#upsert.run({
+    const fields = {
       canister_id: Buffer.from(c.canisterId.toUint8Array()),
       subnet_id: Buffer.from(c.subnetId.toUint8Array()),
       status: c.status,
@@ -160,6 +147,14 @@ export class CanisterRepository {
       settings: settingsToJson(c.settings),
       cycles: c.cycles.toString(),
       version: c.version,
+    };
+    if (this.#storedModule.has(key) && this.#storedModule.get(key) === c.module) {
+      this.#updateWithoutModule.run(fields);
+      return;
+    }
+    this.#storedModule.set(key, c.module);
+    this.#upsert.run({
+      ...fields,
       module: c.module ? Buffer.from(c.module) : null,
       module_hash: c.moduleHash ? Buffer.from(c.moduleHash) : null,
       created_at_nanos: c.createdAtNanos,

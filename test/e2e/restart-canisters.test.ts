@@ -8,7 +8,6 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { once } from 'node:events';
 import { Actor, HttpAgent } from '@icp-sdk/core/agent';
@@ -16,27 +15,12 @@ import { IDL } from '@icp-sdk/core/candid';
 import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
 import { Principal } from '@icp-sdk/core/principal';
 import { compileMotokoBatch, motokoFile } from '../support/motoko.ts';
+import { spawnReplica } from '../support/replica-process.ts';
 import { managementIdlFactory, tempStateDir } from '../support/replica-fixture.ts';
 
 const stateDir = tempStateDir('ckr-restart-canisters-');
 after(() => rmSync(stateDir, { recursive: true, force: true }));
 
-async function spawnReplica(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['src/cli.ts', 'start', '--port', '0', '--state-dir', stateDir], {
-    cwd: new URL('../..', import.meta.url).pathname,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /^listening on (http:\/\/\S+)\n/m.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`replica exited with ${code} before listening; stdout: ${out}`)));
-  });
-  return { child, url };
-}
 
 const counterIdl = ({ IDL }: { IDL: any }) =>
   IDL.Service({ inc: IDL.Func([], [IDL.Nat], []), get: IDL.Func([], [IDL.Nat], ['query']) });
@@ -58,7 +42,7 @@ test('canister memory, globals and balances survive SIGTERM and SIGKILL restarts
     { source: motokoFile('Caller.mo') },
     { source: motokoFile('Callee.mo') },
   ]);
-  let { child, url } = await spawnReplica();
+  let { child, url } = await spawnReplica(stateDir);
   let c = await connect(url);
   const ids: Principal[] = [];
   for (const wasm of [eop!, classic!, caller!, callee!]) {
@@ -77,7 +61,7 @@ test('canister memory, globals and balances survive SIGTERM and SIGKILL restarts
   assert.equal((await once(child, 'exit'))[0], 0);
 
   // Second process: same values; one more acknowledged update each, then SIGKILL.
-  ({ child, url } = await spawnReplica());
+  ({ child, url } = await spawnReplica(stateDir));
   c = await connect(url);
   assert.equal(await c.actor(counterIdl, a).get(), 3n);
   assert.equal(await c.actor(counterIdl, b).get(), 5n);
@@ -99,7 +83,7 @@ test('canister memory, globals and balances survive SIGTERM and SIGKILL restarts
   await once(child, 'exit');
 
   // Third process: the acknowledged updates survived the kill.
-  ({ child, url } = await spawnReplica());
+  ({ child, url } = await spawnReplica(stateDir));
   try {
     c = await connect(url);
     assert.equal(await c.actor(counterIdl, a).get(), 4n);

@@ -6,35 +6,17 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { once } from 'node:events';
 import { Actor, HttpAgent } from '@icp-sdk/core/agent';
 import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
 import { Principal } from '@icp-sdk/core/principal';
+import { spawnReplica } from '../support/replica-process.ts';
 import { managementIdlFactory, tempStateDir } from '../support/replica-fixture.ts';
 
 const stateDir = tempStateDir('ckr-restart-');
 after(() => rmSync(stateDir, { recursive: true, force: true }));
 
-/** Starts `chainkey-replica start` as a child process and waits for its listening line. */
-async function spawnReplica(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['src/cli.ts', 'start', '--port', '0', '--state-dir', stateDir], {
-    cwd: new URL('../..', import.meta.url).pathname,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /^listening on (http:\/\/\S+)\n/m.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`replica exited with ${code} before listening; stdout: ${out}`)));
-  });
-  assert.match(out, /^listening on http:\/\/127\.0\.0\.1:\d+\n$/, 'exactly one listening line');
-  return { child, url };
-}
 
 const identity = Ed25519KeyIdentity.generate();
 async function management(url: string, ecid?: Principal) {
@@ -47,7 +29,7 @@ async function management(url: string, ecid?: Principal) {
 
 test('clean restart (SIGTERM) and kill -9 keep the root key, canisters and balances', async () => {
   // First run: create two canisters, top one up.
-  let { child, url } = await spawnReplica();
+  let { child, url } = await spawnReplica(stateDir);
   const first = await management(url);
   const a = Principal.from((await first.mgmt.provisional_create_canister_with_cycles({ amount: [5_000n], settings: [], specified_id: [], sender_canister_version: [] })).canister_id);
   const b = Principal.from((await first.mgmt.provisional_create_canister_with_cycles({ amount: [], settings: [], specified_id: [], sender_canister_version: [] })).canister_id);
@@ -57,7 +39,7 @@ test('clean restart (SIGTERM) and kill -9 keep the root key, canisters and balan
   assert.equal(code, 0, 'clean exit on SIGTERM');
 
   // Second run: everything is there; one more acknowledged change, then SIGKILL.
-  ({ child, url } = await spawnReplica());
+  ({ child, url } = await spawnReplica(stateDir));
   const second = await management(url, a);
   assert.equal(second.rootKey, first.rootKey, 'same root key after restart');
   assert.equal((await second.mgmt.canister_status({ canister_id: a })).cycles, 5_007n);
@@ -67,7 +49,7 @@ test('clean restart (SIGTERM) and kill -9 keep the root key, canisters and balan
   await once(child, 'exit');
 
   // Third run: the acknowledged top-up survived the kill; ids keep counting up.
-  ({ child, url } = await spawnReplica());
+  ({ child, url } = await spawnReplica(stateDir));
   try {
     const third = await management(url, a);
     assert.equal(third.rootKey, first.rootKey);

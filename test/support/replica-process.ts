@@ -1,0 +1,25 @@
+/**
+ * Test fixture: the replica as a real child process (`node src/cli.ts start --port 0`), for
+ * restart and kill -9 tests. Resolves once the single `listening on <url>` line is printed.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import assert from 'node:assert/strict';
+
+/** Starts `chainkey-replica start` on `stateDir` and waits for its listening line. */
+export async function spawnReplica(stateDir: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['src/cli.ts', 'start', '--port', '0', '--state-dir', stateDir], {
+    cwd: new URL('../..', import.meta.url).pathname,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /^listening on (http:\/\/\S+)\n/m.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`replica exited with ${code} before listening; stdout: ${out}`)));
+  });
+  assert.match(out, /^listening on http:\/\/127\.0\.0\.1:\d+\n$/, 'exactly one listening line');
+  return { child, url };
+}
