@@ -103,6 +103,7 @@ export class Replica {
       randomBytes: (n) => new Uint8Array(randomBytes(n)),
       debugPrint: options.debugPrint ?? ((id, text) => console.log(`[Canister ${id.toText()}] ${text}`)),
       dataCertificate: (id) => this.#dataCertificate(id),
+      masterKeys: this.masterKeys,
     });
     this.#env = this.execution.managementEnv;
     this.scheduler = new Scheduler(

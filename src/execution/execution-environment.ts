@@ -19,6 +19,7 @@ import type { CanisterExecution, CanisterMemoryUsage, InstallMode, ManagementEnv
 import type { RoutingTable } from '../routing/routing-table.ts';
 import type { Subnet } from '../routing/topology.ts';
 import type { CanisterState } from '../state/canister-state.ts';
+import type { MasterKey } from '../state/master-keys.ts';
 import type { ReplicatedState } from '../state/replicated-state.ts';
 import type { IngressRecord } from '../store/ingress-repository.ts';
 import type { StateStore } from '../store/state-store.ts';
@@ -65,6 +66,8 @@ export interface ExecutionDeps {
   randomBytes(n: number): Uint8Array;
   /** Where `ic0.debug_print` output goes. */
   debugPrint(canisterId: Principal, text: string): void;
+  /** Threshold master keys by key id text. */
+  masterKeys: ReadonlyMap<string, MasterKey>;
   /** A certificate covering the canister's certified data, for non-replicated queries. */
   dataCertificate(canisterId: Principal): Uint8Array | undefined;
 }
@@ -87,7 +90,14 @@ export class ExecutionEnvironment implements CanisterExecution {
 
   constructor(deps: ExecutionDeps) {
     this.#deps = deps;
-    this.managementEnv = { state: deps.state, routing: deps.routing, store: deps.store, randomBytes: deps.randomBytes, execution: this };
+    this.managementEnv = {
+      state: deps.state,
+      routing: deps.routing,
+      store: deps.store,
+      randomBytes: deps.randomBytes,
+      execution: this,
+      masterKeys: deps.masterKeys,
+    };
     this.#installer = new CodeInstaller({
       context: (c, es, apiType, extra) => this.#context(c, es, apiType, extra),
       host: { debugPrint: deps.debugPrint },
@@ -343,7 +353,11 @@ export class ExecutionEnvironment implements CanisterExecution {
       this.#deliver(
         origin,
         Principal.managementCanister(),
-        { kind: 'reject', code: e.rejectCode, message: origin.kind === 'canister' ? `${errorCodeText(e.code)}: ${e.message}` : e.message },
+        {
+          kind: 'reject',
+          code: e.rejectCode,
+          message: origin.kind === 'canister' && !e.bareToCanisters ? `${errorCodeText(e.code)}: ${e.message}` : e.message,
+        },
         payment,
         errorCodeText(e.code),
       );

@@ -7,6 +7,7 @@
 import type { Principal } from '@icp-sdk/core/principal';
 import * as E from './errors.ts';
 import * as L from './canister-lifecycle.ts';
+import * as K from './chain-key.ts';
 import {
   decodeManagementArgs,
   encodeManagementReply,
@@ -59,11 +60,11 @@ const registry: Record<ManagementMethodName, MethodEntry> = {
   raw_rand: { ingress: 'not_allowed', handle: (env) => [L.rawRand(env)] },
   http_request: { ingress: 'not_allowed' },
   flexible_http_request: { ingress: 'not_allowed' },
-  ecdsa_public_key: { ingress: 'not_allowed' },
+  ecdsa_public_key: { ingress: 'not_allowed', handle: (env, call, [a]) => [K.ecdsaPublicKey(env, call, a)] },
   sign_with_ecdsa: { ingress: 'not_allowed' },
-  schnorr_public_key: { ingress: 'not_allowed' },
+  schnorr_public_key: { ingress: 'not_allowed', handle: (env, call, [a]) => [K.schnorrPublicKey(env, call, a)] },
   sign_with_schnorr: { ingress: 'not_allowed' },
-  vetkd_public_key: { ingress: 'not_allowed' },
+  vetkd_public_key: { ingress: 'not_allowed', handle: (env, call, [a]) => [K.vetkdPublicKey(env, call, a)] },
   vetkd_derive_key: { ingress: 'not_allowed' },
   bitcoin_get_balance: { ingress: 'not_allowed' },
   bitcoin_get_utxos: { ingress: 'not_allowed' },

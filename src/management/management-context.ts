@@ -8,6 +8,7 @@ import type { Subnet } from '../routing/topology.ts';
 import type { ReplicatedState } from '../state/replicated-state.ts';
 import type { StateStore } from '../store/state-store.ts';
 import type { CanisterState } from '../state/canister-state.ts';
+import type { MasterKey } from '../state/master-keys.ts';
 
 /** Decoded `canister_install_mode` (candid/ic.did). */
 export type InstallMode =
@@ -57,6 +58,8 @@ export interface ManagementEnv {
   randomBytes(n: number): Uint8Array;
   /** The execution layer (install_code, stop, status). */
   execution: CanisterExecution;
+  /** Threshold master keys by key id text. */
+  masterKeys: ReadonlyMap<string, MasterKey>;
 }
 
 /** One call to `aaaaa-aa`. */

@@ -106,11 +106,19 @@ export class IcError extends Error {
    * @param message the replica's text, without the `IC0xxx: ` prefix.
    * @param rejectCode reject code on the wire; defaults to the code's hundreds digit.
    */
-  constructor(code: ErrorCode, message: string, rejectCode?: RejectCode) {
+  /**
+   * True for rejects a calling canister sees without the `IC0xxx: ` prefix (the replica builds
+   * them as a plain reject context, e.g. routing failures and threshold-signature rejects),
+   * false for those it sees as `UserError` Display (`IC0xxx: <text>`).
+   */
+  readonly bareToCanisters: boolean;
+
+  constructor(code: ErrorCode, message: string, rejectCode?: RejectCode, options?: { bareToCanisters?: boolean }) {
     super(message);
     this.name = 'IcError';
     this.code = code;
     this.rejectCode = rejectCode ?? rejectCodeOf(code);
+    this.bareToCanisters = options?.bareToCanisters ?? false;
   }
 
   /** `IC0406` style text of this error's code. */
