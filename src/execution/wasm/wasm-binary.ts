@@ -79,14 +79,14 @@ export class Reader {
     }
     return this.fail(`invalid var_s${bits}: integer representation too long`);
   }
-  skip(n: number): void {
+  advance(n: number): void {
     if (n > this.end - this.pos) this.fail('unexpected end-of-file');
     this.pos += n;
   }
   name(): string {
     const n = this.u32();
     const start = this.pos;
-    this.skip(n);
+    this.advance(n);
     try {
       return new TextDecoder('utf-8', { fatal: true }).decode(this.b.subarray(start, start + n));
     } catch {
@@ -130,8 +130,8 @@ function readConstExpr(r: Reader): { op: number; imm: bigint | null } {
         return first ?? { op, imm: null };
       case 0x41: imm = r.signed(32); break; // i32.const
       case 0x42: imm = r.signed(64); break; // i64.const
-      case 0x43: r.skip(4); break; // f32.const
-      case 0x44: r.skip(8); break; // f64.const
+      case 0x43: r.advance(4); break; // f32.const
+      case 0x44: r.advance(8); break; // f64.const
       case 0x23: imm = BigInt(r.u32()); break; // global.get
       case 0xd0: r.signed(33); break; // ref.null ht
       case 0xd2: imm = BigInt(r.u32()); break; // ref.func
@@ -139,7 +139,7 @@ function readConstExpr(r: Reader): { op: number; imm: bigint | null } {
       case 0xfd: { // v128.const
         const sub = r.u32();
         if (sub !== 12) r.fail(`invalid constant expression opcode 0xfd ${sub}`);
-        r.skip(16);
+        r.advance(16);
         break;
       }
       default:
@@ -217,7 +217,7 @@ export function readSectionHeaders(wasm: Uint8Array): Section[] {
   const magic = [0x00, 0x61, 0x73, 0x6d];
   for (const m of magic) if (r.u8() !== m) r.fail('magic header not detected: bad magic number');
   const version = wasm[4]! | (wasm[5]! << 8) | (wasm[6]! << 16) | (wasm[7]! << 24);
-  r.skip(4);
+  r.advance(4);
   if (version !== 1) {
     r.pos = 4;
     r.fail(`unknown binary version: ${hex(version)}`);
@@ -328,7 +328,7 @@ function readEntry(r: Reader, id: number, m: ParsedModule): void {
       return;
     case 4: // table (the function-references form `0x40 0x00 tabletype expr` too)
       if (r.b[r.pos] === 0x40) {
-        r.skip(1);
+        r.advance(1);
         if (r.u8() !== 0x00) r.fail('malformed table type');
         m.tables.push(readTableType(r));
         readConstExpr(r);
@@ -357,13 +357,13 @@ function readEntry(r: Reader, id: number, m: ParsedModule): void {
     case 11: {
       const flags = r.u32();
       if (flags === 1) {
-        r.skip(r.u32());
+        r.advance(r.u32());
         return;
       }
       if (flags === 2) r.u32(); // memory index
       else if (flags !== 0) r.fail(`invalid data segment flags ${flags}`);
       m.dataOffsets.push(readConstExpr(r));
-      r.skip(r.u32());
+      r.advance(r.u32());
       return;
     }
     default:
