@@ -22,6 +22,7 @@ import { bytesToNumberBE, bytesToNumberLE, numberToBytesLE } from '@noble/curves
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { concatBytes, utf8ToBytes } from '@noble/hashes/utils.js';
+import { expectLength, mulBase } from './group.ts';
 
 const Point = ed25519.Point;
 type Ed25519Point = InstanceType<typeof ed25519.Point>;
@@ -52,17 +53,6 @@ export type Ed25519DerivedSecretKey = {
   readonly chainCode: Uint8Array;
 };
 
-function expectLength(name: string, bytes: Uint8Array, length: number): void {
-  if (bytes.length !== length) {
-    throw new Error(`${name}: expected ${length} bytes, got ${bytes.length}`);
-  }
-}
-
-/** k·B, with 0·B = identity (noble's `multiply` rejects 0). */
-function mulBase(k: bigint): Ed25519Point {
-  return k === 0n ? Point.ZERO : Point.BASE.multiply(k);
-}
-
 function derivePoint(
   master: Ed25519Point,
   chainCode: Uint8Array,
@@ -80,7 +70,7 @@ function derivePoint(
     // before `from_bytes_mod_order_wide`).
     const offset = bytesToNumberBE(okm.subarray(0, 64)) % ED25519_ORDER;
     // Step 4: P = P + offset·B; chain code = OKM[64..96]; tweak += offset.
-    point = point.add(mulBase(offset));
+    point = point.add(mulBase(Point, offset));
     c = okm.slice(64, 96);
     tweak = (tweak + offset) % ED25519_ORDER;
   }

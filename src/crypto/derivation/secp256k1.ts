@@ -22,6 +22,7 @@ import { bytesToNumberBE, numberToBytesBE } from '@noble/curves/utils.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { concatBytes } from '@noble/hashes/utils.js';
+import { expectLength, mulBase } from './group.ts';
 
 const Point = secp256k1.Point;
 type Secp256k1Point = InstanceType<typeof secp256k1.Point>;
@@ -49,17 +50,6 @@ export type Secp256k1DerivedSecretKey = {
   readonly chainCode: Uint8Array;
 };
 
-function expectLength(name: string, bytes: Uint8Array, length: number): void {
-  if (bytes.length !== length) {
-    throw new Error(`${name}: expected ${length} bytes, got ${bytes.length}`);
-  }
-}
-
-/** k·G, with 0·G = infinity (noble's `multiply` rejects 0). */
-function mulBase(k: bigint): Secp256k1Point {
-  return k === 0n ? Point.ZERO : Point.BASE.multiply(k);
-}
-
 /**
  * One CKDpub step for one path element (key_derivation.rs `bip32_ckdpub`, SLIP-10 retries).
  * @param parent parent public key point (not infinity)
@@ -85,7 +75,7 @@ function ckdPub(
       continue;
     }
     // Step 4: K_child = K_par + IL·G; (SLIP-10 retry #2) infinity → input = 0x01 ‖ IR.
-    const child = parent.add(mulBase(il));
+    const child = parent.add(mulBase(Point, il));
     if (child.is0()) {
       input = concatBytes(Uint8Array.of(0x01), ir);
       continue;

@@ -22,6 +22,7 @@ import { hash_to_field } from '@noble/curves/abstract/hash-to-curve.js';
 import { bytesToNumberBE, numberToBytesBE } from '@noble/curves/utils.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes } from '@noble/hashes/utils.js';
+import { expectLength, mulBase } from './group.ts';
 
 const G2 = bls12_381.G2.Point;
 type G2Point = InstanceType<typeof bls12_381.G2.Point>;
@@ -48,17 +49,6 @@ export type VetKdDerivedSecretKey = {
   /** Its public key (secretKey·G2), compressed G2, 96 bytes (equals `deriveVetKdPublicKey`'s). */
   readonly publicKey: Uint8Array;
 };
-
-function expectLength(name: string, bytes: Uint8Array, length: number): void {
-  if (bytes.length !== length) {
-    throw new Error(`${name}: expected ${length} bytes, got ${bytes.length}`);
-  }
-}
-
-/** k·G2, with 0·G2 = identity (noble's `multiply` rejects 0). */
-function mulBase(k: bigint): G2Point {
-  return k === 0n ? G2.ZERO : G2.BASE.multiply(k);
-}
 
 /** u64_be(|x|) ‖ x. */
 function lengthPrefixed(x: Uint8Array): Uint8Array {
@@ -93,11 +83,11 @@ function deriveFromPoint(
 ): { point: G2Point; tweak: bigint } {
   // Step 1: off1 = H(ser(mpk), canister id, canister-id DST); K_can = mpk + off1·G2.
   const off1 = hashToScalarTwoInputs(master.toBytes(true), canisterId, VETKD_CANISTER_ID_DST);
-  const canisterKey = master.add(mulBase(off1));
+  const canisterKey = master.add(mulBase(G2, off1));
   // Step 2 (only for a non-empty context): off2 = H(ser(K_can), context, context DST).
   if (context.length === 0) return { point: canisterKey, tweak: off1 };
   const off2 = hashToScalarTwoInputs(canisterKey.toBytes(true), context, VETKD_CONTEXT_DST);
-  return { point: canisterKey.add(mulBase(off2)), tweak: (off1 + off2) % BLS12_381_ORDER };
+  return { point: canisterKey.add(mulBase(G2, off2)), tweak: (off1 + off2) % BLS12_381_ORDER };
 }
 
 /**
@@ -135,7 +125,7 @@ export function deriveVetKdSubKey(
   if (context.length === 0) return { publicKey: canisterPublicKey.slice(), tweak: 0n };
   const canisterKey = G2.fromBytes(canisterPublicKey);
   const off2 = hashToScalarTwoInputs(canisterKey.toBytes(true), context, VETKD_CONTEXT_DST);
-  return { publicKey: canisterKey.add(mulBase(off2)).toBytes(true), tweak: off2 };
+  return { publicKey: canisterKey.add(mulBase(G2, off2)).toBytes(true), tweak: off2 };
 }
 
 /**
