@@ -236,15 +236,15 @@ export class ExecutionEnvironment implements CanisterExecution {
       const result = this.#run(c, es, 'system_task', {}, (i) => i.callExport('canister_global_timer'), true);
       this.#finish(c, es, cc, result);
     }
-    for (const es of this.#states.values()) {
+    for (const [k, es] of this.#states) {
       for (const cb of es.callContexts.callbacks.values()) {
         if (cb.deadlineNanos !== 0n && cb.deadlineNanos <= this.#time && !cb.timedOut) {
           cb.timedOut = true;
-          const originator = this.#canisterOfState(es);
-          if (!originator) continue;
+          const c = this.#deps.state.canister(Principal.fromText(k));
+          if (c) this.#touch(c);
           this.#enqueue({
             kind: 'response',
-            originator,
+            originator: Principal.fromText(k),
             respondent: Principal.fromText(cb.respondent),
             originatorCallbackId: cb.id,
             refund: 0n,
@@ -254,11 +254,6 @@ export class ExecutionEnvironment implements CanisterExecution {
         }
       }
     }
-  }
-
-  #canisterOfState(es: ExecutionState): Principal | undefined {
-    for (const [k, v] of this.#states) if (v === es) return Principal.fromText(k);
-    return undefined;
   }
 
   /**
@@ -337,11 +332,11 @@ export class ExecutionEnvironment implements CanisterExecution {
       if (r.deferredUntilStopped) {
         const target = this.#deps.state.canister(r.deferredUntilStopped)!;
         const es = this.#state(target);
-        es.stopRequests.push(
-          origin.kind === 'ingress'
-            ? { kind: 'ingress', requestId: origin.requestId }
-            : { kind: 'canister', caller: (origin as { caller: string }).caller, callbackId: (origin as { callbackId: number }).callbackId, deadlineNanos: 0n, payment: r.refund },
-        );
+        if (origin.kind === 'ingress') es.stopRequests.push({ kind: 'ingress', requestId: origin.requestId });
+        else if (origin.kind === 'canister') {
+          const { caller, callbackId, deadlineNanos } = origin;
+          es.stopRequests.push({ kind: 'canister', caller, callbackId, deadlineNanos, payment: r.refund });
+        }
         this.#touch(target);
         if (origin.kind === 'ingress') this.#ingressProcessing(origin.requestId);
         return;
