@@ -1,0 +1,86 @@
+/**
+ * Threshold ECDSA signing over secp256k1 from a pre-signature (ia.cr/2021/1330 §6, "signing
+ * phase"; the replica's `sign_with_ecdsa`). Each node turns its quadruple shares into a
+ * signature share (a nominator and a denominator share); any t shares combine by Lagrange
+ * interpolation into s = (h + r·x') / κ' without anyone learning x' or κ'.
+ *
+ * With derived key x' = x + t (t the derivation tweak, derivation.md §4.1), rerandomized nonce
+ * κ' = κ + δ and R' = R + δ·G, r = R'.x mod n, h = the 32-byte hash as a big-endian integer mod n:
+ *   nominator share   μ_i = h·λ_i + r·(xλ_i + t·λ_i)   (shares of λ·(h + r·x'))
+ *   denominator share ν_i = κλ_i + δ·λ_i               (shares of λ·κ')
+ *   s = μ / ν, then s → n − s if s > n/2 (low-s, as the IC returns it).
+ * The combined signature is verified under the derived key before it is returned.
+ */
+import { invert, mod } from '@noble/curves/abstract/modular.js';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { bytesToNumberBE, numberToBytesBE } from '@noble/curves/utils.js';
+import { interpolateScalarsAtZero } from './lagrange.ts';
+import { rerandomizationScalar, type EcdsaPreSignature, type EcdsaQuadrupleShare } from './pre-signature.ts';
+
+const Point = secp256k1.Point;
+const N = Point.Fn.ORDER;
+
+/** What every node signs: public inputs only. */
+export interface EcdsaSigningInputs {
+  preSignature: EcdsaPreSignature;
+  /** Derivation tweak t (mod n) of the caller's path. */
+  derivationTweak: bigint;
+  /** The derived public key, SEC1 compressed, 33 bytes (for verification). */
+  derivedPublicKey: Uint8Array;
+  /** The message hash, exactly 32 bytes; signed as is (no re-hashing). */
+  messageHash: Uint8Array;
+  /** 32 bytes of per-request randomness (rerandomization). */
+  randomness: Uint8Array;
+}
+
+/** One node's signature share. */
+export interface EcdsaSignatureShare {
+  receiver: number;
+  nominator: bigint;
+  denominator: bigint;
+}
+
+function rerandomized(inputs: EcdsaSigningInputs): { delta: bigint; r: bigint } {
+  if (inputs.messageHash.length !== 32) throw new Error('ECDSA signing: message hash must be 32 bytes');
+  const pre = inputs.preSignature;
+  const delta = rerandomizationScalar('secp256k1', pre.preSignatureId, inputs.randomness, inputs.messageHash, inputs.derivedPublicKey);
+  const R = Point.fromBytes(pre.kappaCommitment).add(Point.BASE.multiply(delta));
+  const r = mod(R.toAffine().x, N);
+  if (r === 0n) throw new Error('ECDSA signing: r = 0, use another pre-signature');
+  return { delta, r };
+}
+
+/**
+ * A node's signature share.
+ * @param share the node's quadruple shares of `inputs.preSignature`
+ * @throws Error on a wrong hash length or a degenerate nonce
+ */
+export function createEcdsaSignatureShare(inputs: EcdsaSigningInputs, share: EcdsaQuadrupleShare): EcdsaSignatureShare {
+  const { delta, r } = rerandomized(inputs);
+  const h = mod(bytesToNumberBE(inputs.messageHash), N);
+  const t = inputs.derivationTweak;
+  return {
+    receiver: share.receiver,
+    nominator: mod(h * share.lambda + r * (share.keyTimesLambda + t * share.lambda), N),
+    denominator: mod(share.kappaTimesLambda + delta * share.lambda, N),
+  };
+}
+
+/**
+ * Combines t signature shares into r ‖ s (64 bytes, big-endian halves, low-s) and verifies it.
+ * @throws Error if the combination does not verify under the derived key (a bad share)
+ */
+export function combineEcdsaSignatureShares(inputs: EcdsaSigningInputs, shares: readonly EcdsaSignatureShare[]): Uint8Array {
+  const { r } = rerandomized(inputs);
+  const nominator = interpolateScalarsAtZero(shares.map((s) => [s.receiver, s.nominator] as const), N);
+  const denominator = interpolateScalarsAtZero(shares.map((s) => [s.receiver, s.denominator] as const), N);
+  let s = mod(nominator * invert(denominator, N), N);
+  if (s > N >> 1n) s = N - s;
+  const signature = new Uint8Array(64);
+  signature.set(numberToBytesBE(r, 32), 0);
+  signature.set(numberToBytesBE(s, 32), 32);
+  if (s === 0n || !secp256k1.verify(signature, inputs.messageHash, inputs.derivedPublicKey, { prehash: false, lowS: true })) {
+    throw new Error('ECDSA signing: combined signature does not verify');
+  }
+  return signature;
+}
