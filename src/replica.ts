@@ -9,6 +9,8 @@ import { generateRootKey, rootKeyFromSecretKey, signStateRoot, encodeCertificate
 import { reconstruct, type HashTree, type Path } from './crypto/hash-tree.ts';
 import { buildHashTree, witness } from './crypto/labeled-tree.ts';
 import { nodeKeyFromSeed, type NodeKey } from './crypto/node-key.ts';
+import { ChainKeyPayloadBuilder } from './consensus/chain-key-payload.ts';
+import type { SecretShare } from './crypto/threshold/key-transcript.ts';
 import { ExecutionEnvironment } from './execution/execution-environment.ts';
 import { rejectOutcome, type MessageOutcome } from './execution/message-outcome.ts';
 import type { IngressMessage } from './execution/ingress-message.ts';
@@ -64,6 +66,8 @@ export class Replica {
   readonly execution: ExecutionEnvironment;
   /** Threshold master keys by key id text (`ecdsa:Secp256k1:key_1`, ...). */
   readonly masterKeys: Map<string, MasterKey>;
+  /** Answers chain-key requests (signatures, vetKD keys) from the keys' shares. */
+  readonly chainKey: ChainKeyPayloadBuilder;
   readonly #treeBuilder = new StateTreeBuilder();
   readonly #env: ManagementEnv;
   #certified: CertifiedState | null = null;
@@ -71,6 +75,7 @@ export class Replica {
   #height = 0;
   #closed = false;
   #timerWakeup: NodeJS.Timeout | null = null;
+  #topUpScheduled = false;
 
   private constructor(store: StateStore, topology: SubnetConfig[], options: ReplicaOptions) {
     this.store = store;
@@ -106,6 +111,20 @@ export class Replica {
       masterKeys: this.masterKeys,
     });
     this.#env = this.execution.managementEnv;
+    const shares = new Map<string, SecretShare[]>();
+    this.chainKey = new ChainKeyPayloadBuilder(this.masterKeys, (key) => {
+      const t = key.transcript;
+      let s = shares.get(t.transcriptId);
+      if (!s) {
+        s = Array.from({ length: t.receivers }, (_, node) => {
+          const share = store.thresholdKeys.share(t.transcriptId, node);
+          if (!share) throw new Error(`the state dir lacks node ${node}'s share of ${t.transcriptId}`);
+          return share;
+        });
+        shares.set(t.transcriptId, s);
+      }
+      return s;
+    });
     this.scheduler = new Scheduler(
       { executeRound: (m) => this.#executeRound(m), ingressStatus: (rid) => this.state.ingress(rid) },
       (e) => {
@@ -222,6 +241,10 @@ export class Replica {
     const t = this.#nextTime();
     const ex = this.execution;
     ex.beginRound(t);
+    // Chain-key requests accepted in earlier rounds are answered first (consensus delivers them
+    // with the block), so their callbacks run in this round.
+    const pending = this.state.subnetCallContexts.answerable(t);
+    if (pending.length > 0) ex.deliverChainKeyResponses(this.chainKey.build(pending));
     for (const m of messages) ex.executeIngress(m);
     ex.runSystemTasks();
     ex.drainQueue();
@@ -238,9 +261,23 @@ export class Replica {
     this.#scheduleFollowUp();
   }
 
-  /** Asks for another round when messages are still queued, or at the next global timer. */
+  /**
+   * Asks for another round when messages or chain-key requests are waiting, or at the next
+   * global timer; refills the pre-signature stash between rounds.
+   */
   #scheduleFollowUp(): void {
     if (this.#closed) return;
+    if (this.state.subnetCallContexts.size > 0) {
+      setImmediate(() => {
+        if (!this.#closed) this.scheduler.requestRound();
+      });
+    } else if (!this.#topUpScheduled) {
+      this.#topUpScheduled = true;
+      setImmediate(() => {
+        this.#topUpScheduled = false;
+        if (!this.#closed) this.chainKey.topUpPreSignatures();
+      });
+    }
     if (this.execution.hasQueuedMessages) {
       this.scheduler.requestRound();
       return;

@@ -64,3 +64,17 @@ export function httpRequestFee(requestBytes: bigint, maxResponseBytes: bigint, s
     f.httpResponsePerByte * n * maxResponseBytes
   );
 }
+
+/**
+ * Fee of one chain-key request (`sign_with_ecdsa`, `sign_with_schnorr`, `vetkd_derive_key`),
+ * cycles: 10B × size of the key-holding subnet / 13, rounded down (13 nodes → 10_000_000_000,
+ * 34 → 26_153_846_153). Free for callers on the NNS subnet (replica: `sign_with_threshold`).
+ * @param keySubnetSize nodes of the subnet that holds the key (not the caller's)
+ * @param callerOnNns whether the calling canister is on the NNS subnet
+ */
+export function thresholdRequestFee(method: 'sign_with_ecdsa' | 'sign_with_schnorr' | 'vetkd_derive_key', keySubnetSize: number, callerOnNns: boolean): bigint {
+  if (callerOnNns) return 0n;
+  const base =
+    method === 'sign_with_ecdsa' ? FEES_AT_13_NODES.ecdsaSignature : method === 'sign_with_schnorr' ? FEES_AT_13_NODES.schnorrSignature : FEES_AT_13_NODES.vetkdDeriveKey;
+  return scaleFee(base, keySubnetSize);
+}

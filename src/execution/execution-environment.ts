@@ -14,6 +14,9 @@
  * per-instruction charges are not taken yet (see cycles/fee-schedule.ts for the table).
  */
 import { Principal } from '@icp-sdk/core/principal';
+import type { ChainKeyResponse } from '../consensus/chain-key-payload.ts';
+import { thresholdRequestFee } from '../cycles/fee-schedule.ts';
+import { encodeManagementReply } from '../management/interface.ts';
 import * as management from '../management/management-canister.ts';
 import type { CanisterExecution, CanisterMemoryUsage, InstallMode, ManagementEnv } from '../management/management-context.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
@@ -152,6 +155,10 @@ export class ExecutionEnvironment implements CanisterExecution {
       deadlineNanos: 0n,
       environmentVariables: c.settings.environment_variables,
       frozenReserveCycles: 0n,
+      thresholdFee: (method, keyId) => {
+        const key = this.#deps.masterKeys.get(keyId);
+        return key ? thresholdRequestFee(method, key.subnet.size, subnet.kind === 'nns') : undefined;
+      },
       changes: noChanges(),
       ...extra,
     };
@@ -329,6 +336,20 @@ export class ExecutionEnvironment implements CanisterExecution {
         nowNanos: this.#time,
         ...(effectiveCanisterId ? { effectiveCanisterId } : {}),
       });
+      if (r.thresholdRequest && origin.kind === 'canister') {
+        // Paid and queued: the chain-key payload step answers it in a later round.
+        const { method, keyId, args, refundCycles } = r.thresholdRequest;
+        this.#deps.state.subnetCallContexts.push({
+          method,
+          keyId,
+          args,
+          origin: { caller: origin.caller, callbackId: origin.callbackId, deadlineNanos: origin.deadlineNanos },
+          refundCycles,
+          batchTimeNanos: this.#time,
+          pseudoRandomId: this.#deps.randomBytes(32),
+        });
+        return;
+      }
       if (r.deferredUntilStopped) {
         const target = this.#deps.state.canister(r.deferredUntilStopped)!;
         const es = this.#state(target);
@@ -591,6 +612,29 @@ export class ExecutionEnvironment implements CanisterExecution {
   /** Ingress whose call context is still open after its round shows as `processing`. */
   markProcessing(msg: IngressMessage): void {
     this.#ingressProcessing(hex(msg.requestId));
+  }
+
+  // ---- chain-key responses --------------------------------------------------------------------
+
+  /**
+   * Delivers answers to chain-key requests (from the chain-key payload step) to the calling
+   * canisters, with the cycles left after the fee, and retires their contexts.
+   */
+  deliverChainKeyResponses(responses: readonly ChainKeyResponse[]): void {
+    for (const { context, result } of responses) {
+      this.#deps.state.subnetCallContexts.remove(context.callbackId);
+      const payload: ResponsePayload =
+        result.kind === 'signature'
+          ? {
+              kind: 'reply',
+              data:
+                context.method === 'vetkd_derive_key'
+                  ? encodeManagementReply('vetkd_derive_key', [{ encrypted_key: result.bytes }])
+                  : encodeManagementReply(context.method, [{ signature: result.bytes }]),
+            }
+          : { kind: 'reject', code: result.code, message: result.message };
+      this.#deliver({ kind: 'canister', ...context.origin }, Principal.managementCanister(), payload, context.refundCycles, undefined);
+    }
   }
 
   // ---- stopping -----------------------------------------------------------------------------

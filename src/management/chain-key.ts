@@ -3,10 +3,18 @@
  * and following): routing by key id to the subnet that holds the key, with the replica's texts
  * (rs/system_api/src/routing.rs `route_chain_key_message`), and the public-key methods, which
  * derive the caller's (or `canister_id`'s) key from the master key exactly as mainnet does.
- * Public-key methods are free: attached cycles are refunded.
+ * Public-key methods are free (attached cycles are refunded) and answered at once. Signing and
+ * vetKD requests go through the replica's steps (management-api.md §2.3): routing (argument
+ * decoding, key id), argument checks, the fee, the per-key queue; then they become a context
+ * that the chain-key payload step answers in a later round.
  */
 import type { Principal } from '@icp-sdk/core/principal';
-import { deriveEd25519PublicKey, deriveSecp256k1PublicKey, deriveVetKdPublicKey, fullDerivationPath } from '../crypto/derivation/index.ts';
+import { deriveEd25519PublicKey, deriveSecp256k1PublicKey, deriveVetKdPublicKey, fullDerivationPath, MAX_DERIVATION_PATH_ELEMENTS } from '../crypto/derivation/index.ts';
+import { isValidTransportPublicKey } from '../crypto/threshold/vetkd-encrypted-key.ts';
+import { thresholdRequestFee } from '../cycles/fee-schedule.ts';
+import { DEFAULT_MAX_QUEUE_SIZE } from '../routing/topology.ts';
+import type { ThresholdArgs, ThresholdMethod } from '../state/subnet-call-context-manager.ts';
+import { formatCycles } from '../types/units.ts';
 import { keyIdFromCandid, keyIdText, sortedKeyIdTexts, type MasterKeyId } from '../routing/key-id.ts';
 import type { MasterKey } from '../state/master-keys.ts';
 import { ErrorCode, IcError, RejectCode } from '../types/ic-error.ts';
@@ -48,6 +56,7 @@ export function ecdsaPublicKey(
   call: ManagementCall,
   arg: { canister_id: Opt<Principal>; derivation_path: Uint8Array[]; key_id: { curve: Record<string, null>; name: string } },
 ): { public_key: Uint8Array; chain_code: Uint8Array } {
+  checkDerivationPathLength('ecdsa_public_key', arg.derivation_path);
   const k = masterKeyFor(env, 'ecdsa_public_key', keyIdFromCandid('ecdsa', arg.key_id), false);
   const owner = arg.canister_id[0] ?? call.caller;
   const d = deriveSecp256k1PublicKey(k.publicKey, k.chainCode, fullDerivationPath(owner.toUint8Array(), arg.derivation_path));
@@ -63,6 +72,7 @@ export function schnorrPublicKey(
   call: ManagementCall,
   arg: { canister_id: Opt<Principal>; derivation_path: Uint8Array[]; key_id: { algorithm: Record<string, null>; name: string } },
 ): { public_key: Uint8Array; chain_code: Uint8Array } {
+  checkDerivationPathLength('schnorr_public_key', arg.derivation_path);
   const keyId = keyIdFromCandid('schnorr', arg.key_id);
   const k = masterKeyFor(env, 'schnorr_public_key', keyId, false);
   const owner = arg.canister_id[0] ?? call.caller;
@@ -80,4 +90,136 @@ export function vetkdPublicKey(
   const k = masterKeyFor(env, 'vetkd_public_key', keyIdFromCandid('vetkd', arg.key_id), false);
   const owner = arg.canister_id[0] ?? call.caller;
   return { public_key: deriveVetKdPublicKey(k.publicKey, owner.toUint8Array(), arg.context).publicKey };
+}
+
+// ---- signing and key derivation (answered later, by the chain-key payload step) ----------------
+
+/** What a validated, paid chain-key request turns into: a context for the payload step. */
+export interface ThresholdRequest {
+  method: ThresholdMethod;
+  keyId: string;
+  args: ThresholdArgs;
+  /** Attached cycles minus the fee, refunded with the answer. */
+  refundCycles: bigint;
+}
+
+/**
+ * The routing step's reject for an argument the replica's Candid types refuse (reject code 3):
+ * `Unable to route management canister request <m>: UserError(UserError { code:
+ * InvalidManagementPayload, description: "Error decoding candid: <detail>" })` (routing.rs decodes
+ * with management_canister_types; `ResolveDestinationError` is printed with Debug).
+ */
+export function routingDecodeError(method: string, detail: string): IcError {
+  return new IcError(
+    ErrorCode.InvalidManagementPayload,
+    `Unable to route management canister request ${method}: UserError(UserError { code: InvalidManagementPayload, description: ${JSON.stringify(`Error decoding candid: ${detail}`)} })`,
+    RejectCode.DESTINATION_INVALID,
+    { bareToCanisters: true },
+  );
+}
+
+/**
+ * `DerivationPath` is a `BoundedVec<255, ..>` in the replica's types: a longer path fails Candid
+ * decoding at routing. Elements have no length limit.
+ * @throws IcError (reject code 3)
+ */
+export function checkDerivationPathLength(method: string, path: readonly Uint8Array[]): void {
+  if (path.length > MAX_DERIVATION_PATH_ELEMENTS) {
+    throw routingDecodeError(method, `Deserialize error: The number of elements exceeds maximum allowed ${MAX_DERIVATION_PATH_ELEMENTS}`);
+  }
+}
+
+/** A `CanisterRejectedMessage` reject (code 4), shown to the calling canister without `IC0406: `. */
+function rejected(message: string): IcError {
+  return new IcError(ErrorCode.CanisterRejectedMessage, message, RejectCode.CANISTER_REJECT, { bareToCanisters: true });
+}
+
+/**
+ * Steps 5–7 of the replica's `sign_with_threshold` for a request that routed to `key`: the fee
+ * (10B × key subnet size / 13; none for NNS callers), then the per-key queue limit.
+ * @throws IcError (reject code 4; the caller gets every attached cycle back)
+ */
+function acceptThresholdRequest(env: ManagementEnv, call: ManagementCall, method: ThresholdMethod, key: MasterKey, args: ThresholdArgs): ThresholdRequest {
+  const keyId = keyIdText(key.keyId);
+  const fee = thresholdRequestFee(method, key.subnet.size, call.callerSubnet?.kind === 'nns');
+  if (call.payment < fee) {
+    throw rejected(`${method} request sent with ${formatCycles(call.payment)} cycles, but ${formatCycles(fee)} cycles are required.`);
+  }
+  if (env.state.subnetCallContexts.countForKey(keyId) >= (key.subnet.maxQueueSize ?? DEFAULT_MAX_QUEUE_SIZE)) {
+    throw rejected(`${method} request failed: request queue for key ${keyId} is full.`);
+  }
+  return { method, keyId, args, refundCycles: call.payment - fee };
+}
+
+/**
+ * `sign_with_ecdsa`: validated and paid here, signed by the payload step in a later round.
+ * `message_hash` is `[u8; 32]` in the replica's types, so another length fails at routing.
+ * @throws IcError with the replica's text (reject code 3 routing, 4 validation/fee/queue)
+ */
+export function signWithEcdsa(
+  env: ManagementEnv,
+  call: ManagementCall,
+  arg: { message_hash: Uint8Array; derivation_path: Uint8Array[]; key_id: { curve: Record<string, null>; name: string } },
+): ThresholdRequest {
+  const method = 'sign_with_ecdsa';
+  if (arg.message_hash.length !== 32) {
+    throw routingDecodeError(method, `Deserialize error: invalid length ${arg.message_hash.length}, expected an array of length 32`);
+  }
+  checkDerivationPathLength(method, arg.derivation_path);
+  const key = masterKeyFor(env, method, keyIdFromCandid('ecdsa', arg.key_id), true);
+  return acceptThresholdRequest(env, call, method, key, { kind: 'ecdsa', messageHash: arg.message_hash, derivationPath: arg.derivation_path });
+}
+
+/**
+ * `sign_with_schnorr`: BIP340 (optionally BIP341-tweaked by `aux`) or Ed25519, any message length.
+ * @throws IcError with the replica's text (aux checks come before the fee)
+ */
+export function signWithSchnorr(
+  env: ManagementEnv,
+  call: ManagementCall,
+  arg: {
+    message: Uint8Array;
+    derivation_path: Uint8Array[];
+    key_id: { algorithm: Record<string, null>; name: string };
+    aux: Opt<{ bip341: { merkle_root_hash: Uint8Array } }>;
+  },
+): ThresholdRequest {
+  const method = 'sign_with_schnorr';
+  checkDerivationPathLength(method, arg.derivation_path);
+  const key = masterKeyFor(env, method, keyIdFromCandid('schnorr', arg.key_id), true);
+  const aux = arg.aux[0];
+  let taprootMerkleRoot: Uint8Array | undefined;
+  if (aux) {
+    if (key.transcript.curve === 'ed25519') throw rejected('Schnorr algorithm Ed25519 does not support aux input');
+    const root = aux.bip341.merkle_root_hash;
+    if (root.length !== 0 && root.length !== 32) throw rejected('Invalid aux field for Bip340Secp256k1');
+    taprootMerkleRoot = root;
+  }
+  return acceptThresholdRequest(env, call, method, key, {
+    kind: 'schnorr',
+    message: arg.message,
+    derivationPath: arg.derivation_path,
+    ...(taprootMerkleRoot ? { taprootMerkleRoot } : {}),
+  });
+}
+
+/**
+ * `vetkd_derive_key`: the caller's vetKey for `input` under (canister, `context`), encrypted to
+ * `transport_public_key` (compressed G1, 48 bytes).
+ * @throws IcError with the replica's text (an invalid transport key comes before the fee)
+ */
+export function vetkdDeriveKey(
+  env: ManagementEnv,
+  call: ManagementCall,
+  arg: { input: Uint8Array; context: Uint8Array; transport_public_key: Uint8Array; key_id: { curve: Record<string, null>; name: string } },
+): ThresholdRequest {
+  const method = 'vetkd_derive_key';
+  const key = masterKeyFor(env, method, keyIdFromCandid('vetkd', arg.key_id), true);
+  if (!isValidTransportPublicKey(arg.transport_public_key)) throw rejected('The provided transport public key is invalid.');
+  return acceptThresholdRequest(env, call, method, key, {
+    kind: 'vetkd',
+    input: arg.input,
+    context: arg.context,
+    transportPublicKey: arg.transport_public_key,
+  });
 }

@@ -32,6 +32,10 @@ interface MethodEntry {
   ingress: IngressPermission;
   // Decoded argument tuple in, reply tuple out.
   handle?: (env: ManagementEnv, call: ManagementCall, args: any[]) => unknown[];
+  /** For methods answered later (chain-key signing): decoded arguments in, the accepted request out. */
+  defer?: (env: ManagementEnv, call: ManagementCall, args: any[]) => K.ThresholdRequest;
+  /** Routed by key id: an argument that does not decode is a routing failure (reject code 3). */
+  routedByKeyId?: boolean;
 }
 
 const registry: Record<ManagementMethodName, MethodEntry> = {
@@ -60,12 +64,12 @@ const registry: Record<ManagementMethodName, MethodEntry> = {
   raw_rand: { ingress: 'not_allowed', handle: (env) => [L.rawRand(env)] },
   http_request: { ingress: 'not_allowed' },
   flexible_http_request: { ingress: 'not_allowed' },
-  ecdsa_public_key: { ingress: 'not_allowed', handle: (env, call, [a]) => [K.ecdsaPublicKey(env, call, a)] },
-  sign_with_ecdsa: { ingress: 'not_allowed' },
-  schnorr_public_key: { ingress: 'not_allowed', handle: (env, call, [a]) => [K.schnorrPublicKey(env, call, a)] },
-  sign_with_schnorr: { ingress: 'not_allowed' },
-  vetkd_public_key: { ingress: 'not_allowed', handle: (env, call, [a]) => [K.vetkdPublicKey(env, call, a)] },
-  vetkd_derive_key: { ingress: 'not_allowed' },
+  ecdsa_public_key: { ingress: 'not_allowed', routedByKeyId: true, handle: (env, call, [a]) => [K.ecdsaPublicKey(env, call, a)] },
+  sign_with_ecdsa: { ingress: 'not_allowed', routedByKeyId: true, defer: (env, call, [a]) => K.signWithEcdsa(env, call, a) },
+  schnorr_public_key: { ingress: 'not_allowed', routedByKeyId: true, handle: (env, call, [a]) => [K.schnorrPublicKey(env, call, a)] },
+  sign_with_schnorr: { ingress: 'not_allowed', routedByKeyId: true, defer: (env, call, [a]) => K.signWithSchnorr(env, call, a) },
+  vetkd_public_key: { ingress: 'not_allowed', routedByKeyId: true, handle: (env, call, [a]) => [K.vetkdPublicKey(env, call, a)] },
+  vetkd_derive_key: { ingress: 'not_allowed', routedByKeyId: true, defer: (env, call, [a]) => K.vetkdDeriveKey(env, call, a) },
   bitcoin_get_balance: { ingress: 'not_allowed' },
   bitcoin_get_utxos: { ingress: 'not_allowed' },
   bitcoin_send_transaction: { ingress: 'not_allowed' },
@@ -134,15 +138,18 @@ export function execute(env: ManagementEnv, call: ManagementCall): ManagementRep
   if (!call.callerIsCanister && (entry.ingress === 'canister_only' || entry.ingress === 'not_allowed')) {
     throw E.notCallableViaIngress(method);
   }
-  if (!entry.handle) throw E.notSupported(method);
+  if (!entry.handle && !entry.defer) throw E.notSupported(method);
   let args: unknown[];
   try {
     args = decodeManagementArgs(method, call.arg) as unknown[];
   } catch (e) {
-    if (e instanceof ManagementDecodeError) throw E.candidDecodeError(e.candidMessage);
+    if (e instanceof ManagementDecodeError) {
+      throw entry.routedByKeyId ? K.routingDecodeError(method, e.candidMessage) : E.candidDecodeError(e.candidMessage);
+    }
     throw e;
   }
-  const result = entry.handle(env, call, args);
+  if (entry.defer) return { reply: new Uint8Array(), refund: 0n, thresholdRequest: entry.defer(env, call, args) };
+  const result = entry.handle!(env, call, args);
   const refund = method === 'deposit_cycles' || method === 'create_canister' ? 0n : call.payment;
   const reply: ManagementReply = { reply: encodeManagementReply(method, result as never), refund };
   if (method === 'stop_canister') {

@@ -9,6 +9,7 @@ import type { ReplicatedState } from '../state/replicated-state.ts';
 import type { StateStore } from '../store/state-store.ts';
 import type { CanisterState } from '../state/canister-state.ts';
 import type { MasterKey } from '../state/master-keys.ts';
+import type { ThresholdRequest } from './chain-key.ts';
 
 /** Decoded `canister_install_mode` (candid/ic.did). */
 export type InstallMode =
@@ -92,4 +93,9 @@ export interface ManagementReply {
    * when the canister reaches `stopped` (the reply above is what it will get).
    */
   deferredUntilStopped?: Principal;
+  /**
+   * Set by sign_with_ecdsa, sign_with_schnorr and vetkd_derive_key once the request is paid for:
+   * the answer comes later, from the chain-key payload step (`reply` is empty, `refund` 0).
+   */
+  thresholdRequest?: ThresholdRequest;
 }

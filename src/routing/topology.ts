@@ -37,7 +37,15 @@ export interface SubnetConfig {
   isDefault: boolean;
   /** Threshold master keys this subnet holds (each key id on exactly one subnet). */
   keys: MasterKeyId[];
+  /**
+   * Chain-key requests in flight per key before new ones are refused (registry `KeyConfig`
+   * `max_queue_size`); {@link DEFAULT_MAX_QUEUE_SIZE} when absent.
+   */
+  maxQueueSize?: number;
 }
+
+/** The replica's default per-key queue size (`DEFAULT_ECDSA_MAX_QUEUE_SIZE`, subnet_features). */
+export const DEFAULT_MAX_QUEUE_SIZE = 20;
 
 /** A subnet of the running network. */
 export interface Subnet extends SubnetConfig {
@@ -55,6 +63,8 @@ export interface TopologyFile {
     default?: boolean;
     /** Key ids held, e.g. `ecdsa:Secp256k1:key_1`; default: see {@link defaultKeysOf}. */
     keys?: string[];
+    /** Per-key queue size for the keys of this subnet (default 20). */
+    max_queue_size?: number;
   }[];
 }
 
@@ -129,7 +139,18 @@ export function parseTopology(file: unknown): SubnetConfig[] {
         }
       });
     }
-    return { name: s.name, kind: s.kind, size: s.size, canisterRanges, isDefault: s.default === true, keys };
+    if (s.max_queue_size !== undefined && (!Number.isInteger(s.max_queue_size) || s.max_queue_size < 1)) {
+      throw new Error(`${where}.max_queue_size must be a positive integer`);
+    }
+    return {
+      name: s.name,
+      kind: s.kind,
+      size: s.size,
+      canisterRanges,
+      isDefault: s.default === true,
+      keys,
+      ...(s.max_queue_size !== undefined ? { maxQueueSize: s.max_queue_size } : {}),
+    };
   });
   const keyHolders = new Map<string, string>();
   for (const s of subnets) {

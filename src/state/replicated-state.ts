@@ -1,7 +1,8 @@
 /**
- * The replicated state held in memory while the replica runs: canisters, the ingress history and
- * each subnet's canister id allocation. It is loaded from the store at start and written back at
- * the end of every round, in one transaction, for exactly the entries the round changed.
+ * The replicated state held in memory while the replica runs: canisters, the ingress history,
+ * chain-key requests in flight and each subnet's canister id allocation. It is loaded from the
+ * store at start and written back at the end of every round, in one transaction, for exactly the
+ * entries the round changed.
  */
 import { Principal } from '@icp-sdk/core/principal';
 import { canisterIdFromIndex, canisterIndexOf } from '../routing/canister-id.ts';
@@ -9,11 +10,14 @@ import type { Subnet } from '../routing/topology.ts';
 import type { StateStore } from '../store/state-store.ts';
 import type { IngressRecord } from '../store/ingress-repository.ts';
 import type { CanisterState } from './canister-state.ts';
+import { SubnetCallContextManager } from './subnet-call-context-manager.ts';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 /** Canisters, ingress history and allocation, with dirty tracking for the round's commit. */
 export class ReplicatedState {
+  /** Chain-key requests in flight. */
+  subnetCallContexts = new SubnetCallContextManager();
   readonly #canisters = new Map<string, CanisterState>();
   readonly #ingress = new Map<string, IngressRecord>();
   readonly #nextCanister = new Map<string, Principal>();
@@ -27,6 +31,7 @@ export class ReplicatedState {
     const s = new ReplicatedState();
     for (const c of store.canisters.loadAll()) s.#canisters.set(c.canisterId.toText(), c);
     for (const e of store.ingress.loadAll()) s.#ingress.set(hex(e.requestId), e);
+    s.subnetCallContexts = SubnetCallContextManager.load(store);
     return s;
   }
 
@@ -132,6 +137,7 @@ export class ReplicatedState {
    * @param pruneBeforeNanos ingress entries with expiry before this are deleted from the store too.
    */
   writeChanges(store: StateStore, pruneBeforeNanos: bigint): void {
+    this.subnetCallContexts.writeChanges(store);
     for (const k of this.#dirtyCanisters) {
       const c = this.#canisters.get(k);
       if (c) store.canisters.save(c);
@@ -150,6 +156,7 @@ export class ReplicatedState {
 
   /** Forgets the dirty marks after a successful commit. */
   clearChanges(): void {
+    this.subnetCallContexts.clearChanges();
     this.#dirtyCanisters.clear();
     this.#deletedCanisters.clear();
     this.#dirtyIngress.clear();

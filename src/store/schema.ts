@@ -86,4 +86,13 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (transcript_id, node)
   );
   `,
+  // 4: chain-key requests waiting for their signature or key (the replica's
+  // SubnetCallContextManager `sign_with_threshold_contexts`): accepted, paid, not yet answered.
+  `
+  CREATE TABLE sign_with_threshold_contexts (
+    callback_id  INTEGER PRIMARY KEY,
+    key_id       TEXT NOT NULL,
+    context      TEXT NOT NULL
+  );
+  `,
 ];

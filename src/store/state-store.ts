@@ -8,6 +8,7 @@ import { ExecutionRepository } from './execution-repository.ts';
 import { IngressRepository } from './ingress-repository.ts';
 import { MetaRepository } from './meta-repository.ts';
 import { SubnetAllocationRepository } from './subnet-allocation-repository.ts';
+import { SubnetCallContextRepository } from './subnet-call-context-repository.ts';
 import { ThresholdKeyRepository } from './threshold-key-repository.ts';
 
 /** All repositories over the replica's SQLite file. */
@@ -19,6 +20,7 @@ export class StateStore {
   readonly allocation: SubnetAllocationRepository;
   readonly execution: ExecutionRepository;
   readonly thresholdKeys: ThresholdKeyRepository;
+  readonly subnetCallContexts: SubnetCallContextRepository;
 
   constructor(db: Db) {
     this.db = db;
@@ -28,6 +30,7 @@ export class StateStore {
     this.allocation = new SubnetAllocationRepository(db);
     this.execution = new ExecutionRepository(db);
     this.thresholdKeys = new ThresholdKeyRepository(db);
+    this.subnetCallContexts = new SubnetCallContextRepository(db);
   }
 
   /** Opens `<stateDir>/state.sqlite3` (see {@link openDatabase}). */

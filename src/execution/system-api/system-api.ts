@@ -69,6 +69,11 @@ export interface ExecutionContext {
   environmentVariables: readonly { name: string; value: string }[];
   /** Cycles the canister must keep (freezing threshold); the liquid balance is above this. */
   frozenReserveCycles: bigint;
+  /**
+   * Fee of a chain-key request by this canister for a key id text (`ecdsa:Secp256k1:key_1`), in
+   * cycles, or undefined when no subnet holds the key (`ic0.cost_sign_with_*`).
+   */
+  thresholdFee(method: 'sign_with_ecdsa' | 'sign_with_schnorr' | 'vetkd_derive_key', keyId: string): bigint | undefined;
   /** Collected effects. */
   changes: SystemStateChanges;
 }
@@ -177,6 +182,31 @@ export class SystemApi {
       throw new CanisterTrap(toolchainViolation(`${fn} ${what}: src=${off} + length=${len} exceeds the slice size=${data.length}`));
     }
     heap.set(data.subarray(off, off + len), d);
+  }
+
+  /**
+   * `ic0.cost_sign_with_ecdsa` / `cost_sign_with_schnorr` / `cost_vetkd_derive_key` (spec §"Cycle
+   * cost calculation"): 0 and the fee written to dst (128-bit LE); 1 for an unknown curve or
+   * algorithm code; 2 for a key name no subnet holds (dst untouched).
+   * @param prefixes key-id display prefix per curve/algorithm code
+   */
+  #costThreshold(
+    name: 'cost_sign_with_ecdsa' | 'cost_sign_with_schnorr' | 'cost_vetkd_derive_key',
+    method: 'sign_with_ecdsa' | 'sign_with_schnorr' | 'vetkd_derive_key',
+    prefixes: readonly string[],
+    src: I,
+    size: I,
+    code: number,
+    dst: I,
+  ): number {
+    const ctx = this.#c(name);
+    const keyName = decoder.decode(this.#read(`ic0.${name}`, src, size));
+    const prefix = prefixes[code >>> 0];
+    if (prefix === undefined) return 1;
+    const fee = ctx.thresholdFee(method, `${prefix}:${keyName}`);
+    if (fee === undefined) return 2;
+    this.#write128(`ic0_${name}`, dst, fee);
+    return 0;
   }
 
   #write128(name: string, dst: I, v: bigint): void {
@@ -496,6 +526,12 @@ export class SystemApi {
         this.#write128('ic0_cost_http_request', dst, httpRequestFee(u(requestSize), u(maxResponse), this.#c('cost_http_request').subnetSize)),
 
       // -- debugging ---------------------------------------------------------------------------
+      cost_sign_with_ecdsa: (src: I, size: I, curve: number, dst: I) =>
+        this.#costThreshold('cost_sign_with_ecdsa', 'sign_with_ecdsa', ['ecdsa:Secp256k1'], src, size, curve, dst),
+      cost_sign_with_schnorr: (src: I, size: I, algorithm: number, dst: I) =>
+        this.#costThreshold('cost_sign_with_schnorr', 'sign_with_schnorr', ['schnorr:Bip340Secp256k1', 'schnorr:Ed25519'], src, size, algorithm, dst),
+      cost_vetkd_derive_key: (src: I, size: I, curve: number, dst: I) =>
+        this.#costThreshold('cost_vetkd_derive_key', 'vetkd_derive_key', ['vetkd:Bls12_381_G2'], src, size, curve, dst),
       debug_print: (src: I, size: I) => {
         const ctx = this.#c('debug_print');
         const heap = this.#heap();
