@@ -38,11 +38,18 @@ function keysJson(stateDir: string): Map<string, KeyLine> {
   return new Map(out.map((k) => [k.key_id, k]));
 }
 
-/** Creates and installs the ChainKey fixture; returns its id and actor. */
-async function installChainKey(url: string, wasm: { wasm: Uint8Array; candid: string }): Promise<{ id: Principal; actor: any; agent: HttpAgent }> {
+/** Creates (optionally at `specifiedId`) and installs the ChainKey fixture; returns its id and actor. */
+async function installChainKey(
+  url: string,
+  wasm: { wasm: Uint8Array; candid: string },
+  specifiedId?: Principal,
+): Promise<{ id: Principal; actor: any; agent: HttpAgent }> {
   const agent = await HttpAgent.create({ host: url, identity: Ed25519KeyIdentity.generate(), shouldFetchRootKey: true });
-  const mgmt = Actor.createActor(managementIdlFactory, { agent, canisterId: 'aaaaa-aa', effectiveCanisterId: Principal.fromText('bnz7o-iuaaa-aaaaa-qaaaa-cai') }) as any;
-  const id = (await mgmt.provisional_create_canister_with_cycles({ amount: [1_000_000_000_000_000n], settings: [], specified_id: [], sender_canister_version: [] })).canister_id as Principal;
+  const effectiveCanisterId = specifiedId ?? Principal.fromText('bnz7o-iuaaa-aaaaa-qaaaa-cai');
+  const mgmt = Actor.createActor(managementIdlFactory, { agent, canisterId: 'aaaaa-aa', effectiveCanisterId }) as any;
+  const id = (
+    await mgmt.provisional_create_canister_with_cycles({ amount: [1_000_000_000_000_000n], settings: [], specified_id: specifiedId ? [specifiedId] : [], sender_canister_version: [] })
+  ).canister_id as Principal;
   await mgmt.install_code({ mode: { install: null }, canister_id: id, wasm_module: wasm.wasm, arg: IDL.encode([], []), sender_canister_version: [] });
   return { id, actor: Actor.createActor(idlFactoryFromCandid(wasm.candid), { agent, canisterId: id }), agent };
 }
@@ -250,6 +257,17 @@ describe('chain-key signatures from a Motoko canister', () => {
     assert.equal(refused.length, 10);
     for (const t of refused) assert.equal(t, '#canister_reject: sign_with_ecdsa request failed: request queue for key ecdsa:Secp256k1:dfx_test_key is full.');
     assert.equal(paid, 20n * FEE_13);
+  });
+
+  test('a canister on the NNS subnet signs for free and ic0.cost_* quotes 0 to it', async () => {
+    const wasm = await compileMotokoFixture('ChainKey');
+    const nns = await installChainKey(r.url, wasm, Principal.fromText('rwlgt-iiaaa-aaaaa-aaaaa-cai'));
+    const before = (await nns.actor.balance()) as bigint;
+    const hash = new Uint8Array(32).fill(3);
+    const res = await nns.actor.signEcdsa('key_1', [], hash, 0n);
+    assert.ok('ok' in res, JSON.stringify(res));
+    assert.equal((await nns.actor.balance()) as bigint, before);
+    assert.deepEqual((await nns.actor.costs('key_1'))[0], [0, 0n]);
   });
 
   test('ic0.cost_sign_with_ecdsa / cost_sign_with_schnorr quote the fee table and the error codes', async () => {
