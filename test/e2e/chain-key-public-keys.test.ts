@@ -13,7 +13,7 @@ import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
 import { Principal } from '@icp-sdk/core/principal';
 import { ecdsa as oracleEcdsa, schnorr as oracleSchnorr } from '@dfinity/ic-pub-key';
 import { deriveVetKdPublicKey } from '../../src/crypto/derivation/index.ts';
-import { idlFactoryFromCandid } from '../support/candid-text.ts';
+import { idlFactoryFromCandid } from '../../src/candid/candid-text.ts';
 import { compileMotokoFixture } from '../support/motoko.ts';
 import { managementIdlFactory, startTestReplica } from '../support/replica-fixture.ts';
 

@@ -21,7 +21,7 @@ import { bytesToNumberBE, numberToBytesBE } from '@noble/curves/utils.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { ecdsa as oracleEcdsa, schnorr as oracleSchnorr } from '@dfinity/ic-pub-key';
 import { vetkeys } from '../clients/agent-js-3/index.ts';
-import { idlFactoryFromCandid } from '../support/candid-text.ts';
+import { idlFactoryFromCandid } from '../../src/candid/candid-text.ts';
 import { compileMotokoFixture } from '../support/motoko.ts';
 import { managementIdlFactory, startTestReplica, tempStateDir } from '../support/replica-fixture.ts';
 import { spawnReplica } from '../support/replica-process.ts';

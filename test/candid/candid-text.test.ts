@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { IDL } from '@icp-sdk/core/candid';
 import { Principal } from '@icp-sdk/core/principal';
 import { IDL3, Principal3 } from '../clients/agent-js-3/index.ts';
-import { idlFactoryFromCandid } from './candid-text.ts';
+import { idlFactoryFromCandid } from '../../src/candid/candid-text.ts';
 
 /** One method check: expected annotations, the hand-written func type, and sample values. */
 type MethodCase = { anns: string[]; func: any; args: unknown[]; rets: unknown[] };

@@ -1,7 +1,7 @@
 /**
- * Test-only helper: turn a Candid service description in text form (as the Motoko compiler
- * writes into the `candid:service` custom section, or as found in a `.did` file) into an IDL
- * factory for Actors of either @dfinity/agent 3 or @icp-sdk/core 6.
+ * Candid service descriptions in text form (as the Motoko compiler writes into the
+ * `candid:service` custom section, as found in a `.did` file, or as a TypeScript canister declares
+ * its interface) turned into an IDL factory for @icp-sdk/core 6 or @dfinity/agent 3.
  *
  *   const factory = idlFactoryFromCandid(didText);
  *   Actor.createActor(factory, { agent, canisterId });
