@@ -243,8 +243,8 @@ export class Replica {
     ex.beginRound(t);
     // Chain-key requests accepted in earlier rounds are answered first (consensus delivers them
     // with the block), so their callbacks run in this round.
-    const pending = this.state.subnetCallContexts.answerable(t);
-    if (pending.length > 0) ex.deliverChainKeyResponses(this.chainKey.build(pending));
+    const pending = this.state.subnetCallContexts.answerable();
+    if (pending.length > 0) ex.deliverChainKeyResponses(this.chainKey.build(pending, t));
     for (const m of messages) ex.executeIngress(m);
     ex.runSystemTasks();
     ex.drainQueue();
@@ -256,6 +256,7 @@ export class Replica {
       ex.writeChanges();
     });
     this.state.clearChanges();
+    this.state.subnetCallContexts.endRound();
     ex.clearChanges();
     this.#certify(t);
     this.#scheduleFollowUp();
@@ -275,7 +276,12 @@ export class Replica {
       this.#topUpScheduled = true;
       setImmediate(() => {
         this.#topUpScheduled = false;
-        if (!this.#closed) this.chainKey.topUpPreSignatures();
+        if (this.#closed) return;
+        try {
+          this.chainKey.topUpPreSignatures();
+        } catch (e) {
+          console.error('chainkey-replica: pre-signature generation failed (signing deals on demand instead):', e);
+        }
       });
     }
     if (this.execution.hasQueuedMessages) {

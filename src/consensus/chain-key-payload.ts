@@ -47,9 +47,17 @@ export class ChainKeyPayloadBuilder {
     this.stash = new PreSignatureStash(shares);
   }
 
-  /** Answers each context (never throws; a failure becomes a reject for that request). */
-  build(contexts: readonly SignWithThresholdContext[]): ChainKeyResponse[] {
-    return contexts.map((context) => ({ context, result: this.#answer(context) }));
+  /**
+   * Answers each context (never throws; a failure becomes a reject for that request).
+   * @param nowNanos the block time: a best-effort call whose deadline passed gets no signature
+   *   (its caller already saw the timeout; the answer is dropped like any late response)
+   */
+  build(contexts: readonly SignWithThresholdContext[], nowNanos: bigint): ChainKeyResponse[] {
+    return contexts.map((context) => {
+      const d = context.origin.deadlineNanos;
+      if (d !== 0n && d <= nowNanos) return { context, result: { kind: 'reject', code: RejectCode.CANISTER_ERROR, message: 'Signature request expired' } };
+      return { context, result: this.#answer(context) };
+    });
   }
 
   /** Refills the pre-signature stash (run between rounds). @returns pre-signatures made */
@@ -80,7 +88,8 @@ export class ChainKeyPayloadBuilder {
       return combineEncryptedKeyShares(inputs, keyShares.slice(0, key.transcript.threshold));
     }
     const path = fullDerivationPath(caller, args.derivationPath);
-    const pre = this.stash.take(key, ctx.keyId);
+    const pre = this.stash.take(key);
+    if (pre.keyTranscriptId !== key.transcript.transcriptId) throw new Error(`pre-signature ${pre.preSignatureId} is for another key transcript`);
     if (args.kind === 'ecdsa') {
       if (pre.kind !== 'ecdsa') throw new Error('ECDSA request matched to a Schnorr pre-signature');
       const d = deriveSecp256k1PublicKey(key.publicKey, key.chainCode, path);

@@ -17,7 +17,7 @@ import type { MasterKey } from '../state/master-keys.ts';
 /** Pre-signatures kept ready per key once the key has been used. */
 export const PRE_SIGNATURE_STASH_TARGET = 5;
 
-/** In-memory pre-signatures by key id text. */
+/** In-memory pre-signatures by key transcript id. */
 export class PreSignatureStash {
   readonly #stash = new Map<string, PreSignature[]>();
   readonly #shares: (key: MasterKey) => SecretShare[];
@@ -28,15 +28,23 @@ export class PreSignatureStash {
     this.#shares = shares;
   }
 
-  /** Pre-signatures ready for a key. */
-  size(keyId: string): number {
-    return this.#stash.get(keyId)?.length ?? 0;
+  /** Pre-signatures ready for a key's current transcript. */
+  size(key: MasterKey): number {
+    return this.#stash.get(key.transcript.transcriptId)?.length ?? 0;
   }
 
-  /** Takes a pre-signature for the key: from the stash, or made now if it is empty. */
-  take(key: MasterKey, keyId: string): PreSignature {
-    if (!this.#stash.has(keyId)) this.#stash.set(keyId, []);
-    return this.#stash.get(keyId)!.shift() ?? this.#deal(key);
+  /**
+   * Takes a pre-signature for the key's current transcript: from the stash, or made now if it is
+   * empty; from then on the stash keeps that transcript topped up.
+   * @throws Error if none can be made (no share of the transcript)
+   */
+  take(key: MasterKey): PreSignature {
+    const id = key.transcript.transcriptId;
+    const ready = this.#stash.get(id)?.shift();
+    if (ready) return ready;
+    const made = this.#deal(key);
+    if (!this.#stash.has(id)) this.#stash.set(id, []);
+    return made;
   }
 
   /**
@@ -45,8 +53,9 @@ export class PreSignatureStash {
    */
   topUp(keys: ReadonlyMap<string, MasterKey>): number {
     let made = 0;
-    for (const [keyId, list] of this.#stash) {
-      const key = keys.get(keyId);
+    const byTranscript = new Map([...keys.values()].map((k) => [k.transcript.transcriptId, k]));
+    for (const [transcriptId, list] of this.#stash) {
+      const key = byTranscript.get(transcriptId);
       if (!key) continue;
       while (list.length < PRE_SIGNATURE_STASH_TARGET) {
         list.push(this.#deal(key));

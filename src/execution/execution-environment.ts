@@ -157,7 +157,9 @@ export class ExecutionEnvironment implements CanisterExecution {
       frozenReserveCycles: 0n,
       thresholdFee: (method, keyId) => {
         const key = this.#deps.masterKeys.get(keyId);
-        return key ? thresholdRequestFee(method, key.subnet.size, subnet.kind === 'nns') : undefined;
+        // The quote is the fee table's (cycles_account_manager `*_fee`): the NNS exemption is only
+        // applied when a request is paid for.
+        return key ? thresholdRequestFee(method, key.subnet.size, false) : undefined;
       },
       changes: noChanges(),
       ...extra,

@@ -47,6 +47,8 @@ export class SubnetCallContextManager {
   readonly #contexts = new Map<number, SignWithThresholdContext>();
   #nextCallbackId = 0;
   readonly #dirty = new Set<number>();
+  /** Contexts accepted in the current round (answered from the next round on). */
+  readonly #acceptedThisRound = new Set<number>();
 
   /** Loads the stored contexts. */
   static load(store: StateStore): SubnetCallContextManager {
@@ -75,12 +77,21 @@ export class SubnetCallContextManager {
     const ctx = { ...c, callbackId: this.#nextCallbackId++ };
     this.#contexts.set(ctx.callbackId, ctx);
     this.#dirty.add(ctx.callbackId);
+    this.#acceptedThisRound.add(ctx.callbackId);
     return ctx;
   }
 
-  /** Contexts accepted before `beforeNanos` (answerable now), oldest first. */
-  answerable(beforeNanos: bigint): SignWithThresholdContext[] {
-    return [...this.#contexts.values()].filter((c) => c.batchTimeNanos < beforeNanos);
+  /**
+   * Contexts accepted in earlier rounds (of this process, or stored before a restart), oldest
+   * first: what the next block answers. Independent of the clock, so a clock step cannot stall them.
+   */
+  answerable(): SignWithThresholdContext[] {
+    return [...this.#contexts.values()].filter((c) => !this.#acceptedThisRound.has(c.callbackId));
+  }
+
+  /** Marks the end of a round: what it accepted becomes answerable. */
+  endRound(): void {
+    this.#acceptedThisRound.clear();
   }
 
   /** Removes an answered context. */

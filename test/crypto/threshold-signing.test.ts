@@ -151,3 +151,13 @@ test('vetKD: the encrypted key decrypts with @dfinity/vetkeys and verifies under
 function hexToBytes(h: string): Uint8Array {
   return new Uint8Array(Buffer.from(h, 'hex'));
 }
+
+test('vetKD: the identity transport key (a valid encoding on the replica) still gives a checked answer', () => {
+  const { transcript, share } = dealSingleNodeKey({ algorithm: KeyAlgorithm.vetkdBls12381G2, name: 'k' }, rnd(64));
+  const d = deriveVetKdPublicKey(transcript.commitment[0]!, canister.toUint8Array(), new Uint8Array());
+  const identity = new Uint8Array(48);
+  identity[0] = 0xc0;
+  const inputs = { derivedPublicKey: d.publicKey, derivationTweak: d.tweak, input: new Uint8Array([1]), transportPublicKey: identity };
+  assert.ok(isValidTransportPublicKey(identity));
+  assert.equal(combineEncryptedKeyShares(inputs, [createEncryptedKeyShare(inputs, share, rnd(64))]).length, 192);
+});

@@ -22,6 +22,7 @@ import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToNumberBE, bytesToNumberLE, numberToBytesBE, numberToBytesLE } from '@noble/curves/utils.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { concatBytes } from '@noble/hashes/utils.js';
+import { mulBase } from '../derivation/group.ts';
 import type { SecretShare } from './key-transcript.ts';
 import { interpolateScalarsAtZero } from './lagrange.ts';
 import { rerandomizationScalar, type SchnorrBlinderShare, type SchnorrPreSignature } from './pre-signature.ts';
@@ -94,7 +95,7 @@ function plan(inputs: SchnorrSigningInputs): Plan {
     if (root.length !== 0 && root.length !== 32) throw new Error('BIP341 merkle root must be empty or 32 bytes');
     const tt = bytesToNumberBE(schnorr.utils.taggedHash('TapTweak', numberToBytesBE(Q.toAffine().x, 32), root));
     if (tt >= N) throw new Error('BIP341 tweak out of range');
-    Q = Q.add(K1.BASE.multiply(tt));
+    Q = Q.add(mulBase(K1, tt));
     keyAdd = tt;
     // The output key is x-only too: negate the whole tweaked secret if Q has odd y.
     if (isOdd(Q)) {

@@ -104,9 +104,12 @@ export function combineEncryptedKeyShares(inputs: VetKdDerivationInputs, shares:
   });
   const K = G2.fromBytes(inputs.derivedPublicKey);
   const tpk = G1.fromBytes(inputs.transportPublicKey);
+  // The identity is a valid encoding of a transport key (G1Affine::from_compressed accepts it);
+  // its pairing factor is then 1 (and the vetKey travels unencrypted, as on the replica).
+  const transportFactor = tpk.is0() ? Fp12.ONE : bls12_381.pairing(tpk, e2);
   const ok =
     Fp12.eql(bls12_381.pairing(e1, G2.BASE), bls12_381.pairing(G1.BASE, e2)) &&
-    Fp12.eql(bls12_381.pairing(e3, G2.BASE), Fp12.mul(bls12_381.pairing(messagePoint(inputs), K), bls12_381.pairing(tpk, e2)));
+    Fp12.eql(bls12_381.pairing(e3, G2.BASE), Fp12.mul(bls12_381.pairing(messagePoint(inputs), K), transportFactor));
   if (!ok) throw new Error('vetKD: combined encrypted key does not verify');
   return concatBytes(e1.toBytes(true), e2.toBytes(true), e3.toBytes(true));
 }

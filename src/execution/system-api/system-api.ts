@@ -200,9 +200,15 @@ export class SystemApi {
     dst: I,
   ): number {
     const ctx = this.#c(name);
-    const keyName = decoder.decode(this.#read(`ic0.${name}`, src, size));
+    const bytes = this.#read(`ic0.${name}`, src, size);
     const prefix = prefixes[code >>> 0];
     if (prefix === undefined) return 1;
+    let keyName: string;
+    try {
+      keyName = strictDecoder.decode(bytes);
+    } catch {
+      return 2;
+    }
     const fee = ctx.thresholdFee(method, `${prefix}:${keyName}`);
     if (fee === undefined) return 2;
     this.#write128(`ic0_${name}`, dst, fee);
