@@ -3,7 +3,9 @@
  *   start   — run the replica (`npm start`), printing one line `listening on http://HOST:PORT`
  *   status  — print a running replica's /api/v2/status
  *   keys    — print the threshold master keys (key id, subnet, public key, chain code)
+ *   deploy  — create or upgrade a TypeScript canister on a running replica
  */
+import { deployTypeScriptCanister } from './canister-sdk/deploy.ts';
 import { Command, InvalidArgumentError } from 'commander';
 import { decode } from '@dfinity/cbor';
 import { Replica } from './replica.ts';
@@ -102,6 +104,24 @@ program
     } finally {
       await replica.close();
     }
+  });
+
+program
+  .command('deploy')
+  .description('create (or upgrade) a TypeScript canister on a running replica; prints its id last')
+  .argument('<file>', 'the canister module, e.g. examples/signer.ts')
+  .requiredOption('--url <url>', 'replica URL, e.g. http://127.0.0.1:4943')
+  .option('--canister-id <id>', 'deploy to this canister id (created if missing, upgraded if it has code)')
+  .option('--cycles <n>', 'cycles for a new canister', (v: string) => BigInt(v.replaceAll('_', '')))
+  .action(async (file: string, opts: { url: string; canisterId?: string; cycles?: bigint }) => {
+    const r = await deployTypeScriptCanister({
+      url: opts.url,
+      file,
+      ...(opts.canisterId && { canisterId: opts.canisterId }),
+      ...(opts.cycles !== undefined && { cycles: opts.cycles }),
+    });
+    process.stdout.write(`${r.mode === 'upgrade' ? 'upgraded' : 'installed'} ${file} (module hash ${Buffer.from(r.moduleHash).toString('hex')})\n`);
+    process.stdout.write(`${r.canisterId.toText()}\n`);
   });
 
 program.parseAsync(process.argv).catch((e: unknown) => {

@@ -12,3 +12,5 @@ export { startReplica, type StartOptions, type RunningReplica } from './server.t
 export { Replica, type ReplicaOptions } from './replica.ts';
 export { DEFAULT_TOPOLOGY, parseTopology, type TopologyFile, type SubnetConfig, type Subnet } from './routing/topology.ts';
 export { IcError, RejectCode, ErrorCode } from './types/ic-error.ts';
+export { deployTypeScriptCanister, type DeployOptions, type DeployResult } from './canister-sdk/deploy.ts';
+export { encodeTsCanisterModule, TS_CANISTER_HEADER } from './execution/typescript/ts-module.ts';

@@ -101,7 +101,7 @@ function tokenize(src: string, fail: (pos: number, msg: string) => never): Tok[]
 }
 
 /** Recursive-descent parser producing the type definitions and the service type. */
-function parse(src: string): { defs: Map<string, Ty>; service: Ty } {
+function parse(src: string): { defs: Map<string, Ty>; service: Ty; init: Ty[] } {
   const fail = (pos: number, msg: string): never => {
     const before = src.slice(0, pos).split('\n');
     throw new Error(`Candid parse error at line ${before.length}, column ${before.at(-1)!.length + 1}: ${msg}`);
@@ -220,7 +220,8 @@ function parse(src: string): { defs: Map<string, Ty>; service: Ty } {
   p++;
   if (peek().kind === 'id' && peek().text !== 'service') p++; // optional service name: `service Foo : {...}`
   expect(':');
-  if (isSym('(')) { tuple(); expect('->'); } // init args are not part of the IDL factory
+  let init: Ty[] = [];
+  if (isSym('(')) { init = tuple(); expect('->'); }
   const service = isSym('{') ? serviceBody() : { k: 'ref' as const, name: ident().text, pos: toks[p - 1]!.pos };
   eat(';');
   if (peek().kind !== 'eof') fail(peek().pos, `unexpected '${peek().text}' after the service`);
@@ -234,8 +235,8 @@ function parse(src: string): { defs: Map<string, Ty>; service: Ty } {
       case 'service': t.methods.forEach(m => check(m.t)); break;
     }
   };
-  [...defs.values(), service].forEach(check);
-  return { defs, service };
+  [...defs.values(), service, ...init].forEach(check);
+  return { defs, service, init };
 }
 
 /**
@@ -291,4 +292,17 @@ export function idlFactoryFromCandid(didText: string): ({ IDL }: { IDL: any }) =
     if (!(svc instanceof IDL.ServiceClass)) throw new Error('Candid: the service type does not resolve to a service');
     return svc;
   };
+}
+
+/**
+ * Like {@link idlFactoryFromCandid}, plus the service's init argument types
+ * (`service : (init args) -> {...}`; empty when the service takes none).
+ * @throws Error (positioned) on unsupported input
+ */
+export function candidInterfaceFromText(didText: string): {
+  idlFactory: ({ IDL }: { IDL: any }) => any;
+  init: ({ IDL }: { IDL: any }) => any[];
+} {
+  const { defs, init } = parse(didText);
+  return { idlFactory: idlFactoryFromCandid(didText), init: ({ IDL }) => init.map((t) => build(IDL, defs, t)) };
 }

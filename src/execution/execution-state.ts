@@ -6,6 +6,7 @@
  * written back at the end of each round in the round's transaction.
  */
 import type { CallContextManager } from './call-context.ts';
+import type { TsCanisterInstance } from './typescript/ts-canister-instance.ts';
 import type { CanisterInstance } from './wasm/canister-instance.ts';
 import type { StableMemory } from './wasm/stable-memory.ts';
 
@@ -14,10 +15,13 @@ export type StopRequest =
   | { kind: 'ingress'; requestId: string }
   | { kind: 'canister'; caller: string; callbackId: number; deadlineNanos: bigint; payment: bigint };
 
+/** A canister's running code: an instantiated Wasm module or a TypeScript canister. */
+export type CanisterCode = CanisterInstance | TsCanisterInstance;
+
 /** One canister's execution state. */
 export interface ExecutionState {
-  /** The live instance, or null when the canister is empty (or not loaded yet: see `loaded`). */
-  instance: CanisterInstance | null;
+  /** The live instance (Wasm or TypeScript), or null when the canister is empty. */
+  instance: CanisterCode | null;
   /** Stable memory; shared with the instance's System API. */
   stable: StableMemory;
   callContexts: CallContextManager;

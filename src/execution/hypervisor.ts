@@ -8,7 +8,7 @@
 import { hypervisorErrorOf, type HypervisorErrorInfo } from './hypervisor-error.ts';
 import type { ExecutionContext } from './system-api/system-api.ts';
 import type { SystemStateChanges } from './system-api/system-state-changes.ts';
-import type { CanisterInstance } from './wasm/canister-instance.ts';
+import type { CanisterCode } from './execution-state.ts';
 
 /** The outcome of running canister code: its changes, or the error that stopped it. */
 export type ExecutionResult = { ok: true; changes: SystemStateChanges } | { ok: false; error: HypervisorErrorInfo };
@@ -22,9 +22,9 @@ export type ExecutionResult = { ok: true; changes: SystemStateChanges } | { ok: 
  * @throws Error for host bugs.
  */
 export function runOnInstance(
-  instance: CanisterInstance,
+  instance: CanisterCode,
   ctx: ExecutionContext,
-  body: (i: CanisterInstance) => void,
+  body: (i: CanisterCode) => void,
   keep: boolean,
   currentTimerNanos: bigint,
 ): ExecutionResult {

@@ -22,6 +22,9 @@ import { ic0Signatures } from './system-api/ic0-signatures.ts';
 import { SystemApi, type ExecutionContext, type SystemApiHost } from './system-api/system-api.ts';
 import { noChanges, type SystemStateChanges } from './system-api/system-state-changes.ts';
 import { CanisterInstance } from './wasm/canister-instance.ts';
+import { TsCanisterInstance } from './typescript/ts-canister-instance.ts';
+import { isTsCanisterModule, prepareTsModule, TsModuleError, type TsCanisterModule } from './typescript/ts-module.ts';
+import type { CanisterCode } from './execution-state.ts';
 import { getCanisterModule, WasmValidationError, type CanisterModule } from './wasm/canister-module.ts';
 import { StableMemory } from './wasm/stable-memory.ts';
 
@@ -36,20 +39,22 @@ export interface InstallerDeps {
  * Prepares (validates, rewrites, compiles; cached by hash) a canister module.
  * @throws IcError IC0505 with the replica's text for an invalid module.
  */
-export function prepareModule(canisterId: Principal, wasm: Uint8Array, hash?: Uint8Array): CanisterModule {
+export function prepareModule(canisterId: Principal, wasm: Uint8Array, hash?: Uint8Array): CanisterModule | TsCanisterModule {
   try {
-    return getCanisterModule(wasm, ic0Signatures, hash);
+    return isTsCanisterModule(wasm) ? prepareTsModule(wasm, hash) : getCanisterModule(wasm, ic0Signatures, hash);
   } catch (e) {
     if (e instanceof WasmValidationError) throw E.invalidWasm(canisterId, e.detail);
+    if (e instanceof TsModuleError) throw E.invalidTypeScriptModule(canisterId, e.message);
     throw e;
   }
 }
 
 /** A new instance of `module` over `stable`. @throws IcError IC0505 if instantiation fails. */
-export function instantiate(canisterId: Principal, module: CanisterModule, stable: StableMemory, host: SystemApiHost): CanisterInstance {
+export function instantiate(canisterId: Principal, module: CanisterModule | TsCanisterModule, stable: StableMemory, host: SystemApiHost): CanisterCode {
   const api = new SystemApi(module.memoryType === 'wasm64', stable, host);
   try {
-    return new CanisterInstance(module, api);
+    if ('kind' in module && module.kind === 'typescript') return new TsCanisterInstance(module, api);
+    return new CanisterInstance(module as CanisterModule, api);
   } catch (e) {
     if (e instanceof WebAssembly.LinkError || e instanceof WebAssembly.RuntimeError) {
       throw E.invalidWasm(canisterId, `Wasmtime failed to instantiate wasm module: ${e.message}`);
@@ -118,10 +123,10 @@ export class CodeInstaller {
   #hook(
     c: CanisterState,
     es: ExecutionState,
-    inst: CanisterInstance,
+    inst: CanisterCode,
     apiType: ApiType,
     extra: Partial<ExecutionContext>,
-    body: (i: CanisterInstance) => void,
+    body: (i: CanisterCode) => void,
     earlier: HookChanges[],
     newCode: boolean,
   ): HookChanges {
@@ -133,14 +138,14 @@ export class CodeInstaller {
     return { changes: r.changes, newCode };
   }
 
-  #startAndInit(c: CanisterState, es: ExecutionState, inst: CanisterInstance, init: string, arg: Uint8Array, caller: Principal, out: HookChanges[]): void {
+  #startAndInit(c: CanisterState, es: ExecutionState, inst: CanisterCode, init: string, arg: Uint8Array, caller: Principal, out: HookChanges[]): void {
     if (inst.module.hasStart) out.push(this.#hook(c, es, inst, 'start', {}, (i) => i.runStart(), out, true));
     if (inst.module.systemMethods.has(init)) {
       out.push(this.#hook(c, es, inst, 'init', { caller, arg }, (i) => i.callExport(init), out, true));
     }
   }
 
-  #install(c: CanisterState, es: ExecutionState, module: CanisterModule, arg: Uint8Array, caller: Principal, out: HookChanges[]): void {
+  #install(c: CanisterState, es: ExecutionState, module: CanisterModule | TsCanisterModule, arg: Uint8Array, caller: Principal, out: HookChanges[]): void {
     const stable = new StableMemory();
     const inst = instantiate(c.canisterId, module, stable, this.#deps.host);
     this.#startAndInit(c, es, inst, 'canister_init', arg, caller, out);
@@ -154,7 +159,7 @@ export class CodeInstaller {
   #upgrade(
     c: CanisterState,
     es: ExecutionState,
-    module: CanisterModule,
+    module: CanisterModule | TsCanisterModule,
     options: { skip_pre_upgrade: [] | [boolean]; wasm_memory_persistence: [] | [{ keep: null } | { replace: null }] } | undefined,
     arg: Uint8Array,
     caller: Principal,

@@ -14,6 +14,7 @@
  * subnet whose id is the self-authenticating principal of the root key; that subnet's
  * `canister_ranges` therefore cover every emulated subnet's ranges.
  */
+import { isTsCanisterModule, prepareTsModule } from './typescript/ts-module.ts';
 import { encodeWithSelfDescribedTag } from '@dfinity/cbor';
 import type { Principal } from '@icp-sdk/core/principal';
 import { encodeUleb128 } from '../crypto/leb128.ts';
@@ -64,7 +65,9 @@ export class StateTreeBuilder {
     let m = this.#metadataCache.get(module);
     if (!m) {
       try {
-        m = canisterMetadata(module);
+        m = isTsCanisterModule(module)
+          ? new Map([['candid:service', { visibility: 'public' as const, content: new TextEncoder().encode(prepareTsModule(module).candid) }]])
+          : canisterMetadata(module);
       } catch {
         m = new Map();
       }

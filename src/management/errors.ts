@@ -130,6 +130,11 @@ export function invalidSettings(message: string): IcError {
   );
 }
 
+/** IC0505 for a TypeScript canister module that cannot be loaded (chainkey-replica's own modules). */
+export function invalidTypeScriptModule(canisterId: Principal, detail: string): IcError {
+  return new IcError(ErrorCode.CanisterInvalidWasm, `Error from Canister ${canisterId.toText()}: Canister's TypeScript module is not valid: ${detail}`);
+}
+
 /** IC0505: the module is not valid Wasm. */
 export function invalidWasm(canisterId: Principal, detail: string): IcError {
   return new IcError(

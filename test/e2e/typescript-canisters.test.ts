@@ -1,0 +1,199 @@
+/**
+ * Issue 5: canisters written in TypeScript, hosted next to Wasm ones. The example signer is
+ * deployed from its source and called by @dfinity/agent 3: its signature verifies under the key
+ * @dfinity/ic-pub-key derives for its id and it pays exactly the fee. A TypeScript and a Motoko
+ * canister call each other both ways with cycles (exact balances, reject codes and texts). A
+ * throwing update rolls back, a query's writes are discarded, a handler that never returns is cut
+ * off, committed state survives kill -9, a module that does not load is refused with nothing
+ * stored, and canister code cannot reach the replica's realm.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { readFileSync, rmSync } from 'node:fs';
+import { Actor, CanisterStatus, HttpAgent } from '@icp-sdk/core/agent';
+import { IDL } from '@icp-sdk/core/candid';
+import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
+import { Principal } from '@icp-sdk/core/principal';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { ecdsa as oracleEcdsa } from '@dfinity/ic-pub-key';
+import { agent3, identity3 } from '../clients/agent-js-3/index.ts';
+import { idlFactoryFromCandid } from '../../src/candid/candid-text.ts';
+import { deployTypeScriptCanister } from '../../src/canister-sdk/deploy.ts';
+import { compileMotokoFixtures } from '../support/motoko.ts';
+import { managementIdlFactory, startTestReplica, tempStateDir } from '../support/replica-fixture.ts';
+import { spawnReplica } from '../support/replica-process.ts';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+const source = (rel: string): string => readFileSync(new URL(`../../${rel}`, import.meta.url), 'utf8');
+const candidOf = (src: string): string => /candid: `([\s\S]*?)`/.exec(src)?.[1] ?? /candid: '([^']*)'/.exec(src)![1]!;
+type OraclePrincipal = Parameters<typeof oracleEcdsa.secp256k1.DerivationPath.withCanisterPrefix>[0];
+
+async function agentFor(url: string): Promise<HttpAgent> {
+  return HttpAgent.create({ host: url, identity: Ed25519KeyIdentity.generate(), shouldFetchRootKey: true });
+}
+
+describe('TypeScript canisters', () => {
+  let r: Awaited<ReturnType<typeof startTestReplica>>;
+  let agent: HttpAgent;
+  const counterSrc = source('test/fixtures/typescript/counter.ts');
+  let counterId: Principal;
+  let counter: any;
+
+  before(async () => {
+    r = await startTestReplica({ debugPrint: () => {} });
+    agent = await agentFor(r.url);
+    counterId = (await deployTypeScriptCanister({ url: r.url, source: counterSrc, identity: agent.config.identity as any })).canisterId;
+    counter = Actor.createActor(idlFactoryFromCandid(candidOf(counterSrc)), { agent, canisterId: counterId });
+  });
+  after(async () => {
+    await r?.cleanup();
+  });
+
+  test('examples/signer.ts via the deploy command, called by @dfinity/agent 3: the signature verifies; exactly the fee is paid', async () => {
+    // Asynchronously: the replica under test runs in this process and must keep answering.
+    const out = (await promisify(execFile)(process.execPath, ['src/cli.ts', 'deploy', 'examples/signer.ts', '--url', r.url], { cwd: ROOT })).stdout.trim().split('\n');
+    const id = Principal.fromText(out.at(-1)!);
+    const a3 = await agent3.HttpAgent.create({ host: r.url, identity: identity3.Ed25519KeyIdentity.generate(), shouldFetchRootKey: true });
+    const signer = agent3.Actor.createActor(idlFactoryFromCandid(candidOf(source('examples/signer.ts'))), { agent: a3, canisterId: id.toText() }) as any;
+    const keys = JSON.parse(execFileSync(process.execPath, ['src/cli.ts', 'keys', '--json', '--state-dir', r.stateDir], { cwd: ROOT }).toString()) as { key_id: string; public_key: string; chain_code: string }[];
+    const master = keys.find((k) => k.key_id === 'ecdsa:Secp256k1:test_key_1')!;
+    const want = oracleEcdsa.secp256k1.PublicKeyWithChainCode.fromHex(master).deriveSubkeyWithChainCode(
+      oracleEcdsa.secp256k1.DerivationPath.withCanisterPrefix(id as unknown as OraclePrincipal, []),
+    );
+    const pk = await signer.public_key();
+    assert.equal(hex(pk.public_key), want.public_key.toHex());
+    const hash = sha256(new TextEncoder().encode('signed by a TypeScript canister'));
+    const before = (await signer.balance()) as bigint;
+    const sig = (await signer.sign(hash)) as Uint8Array;
+    assert.equal(sig.length, 64);
+    assert.ok(secp256k1.verify(sig, hash, pk.public_key, { prehash: false }));
+    assert.equal(before - ((await signer.balance()) as bigint), 10_000_000_000n);
+  });
+
+  test('updates commit, a throwing update rolls back (reject 5, IC0503), a query writes nothing', async () => {
+    const base = (await counter.get()) as bigint;
+    assert.equal(await counter.inc(), base + 1n);
+    await assert.rejects(counter.incThenThrow(), (e: any) => {
+      assert.match(e.message, /Reject code: 5/);
+      assert.match(e.message, /Canister called `ic0.trap` with message: 'boom after writing'/);
+      assert.match(e.message, /IC0503/);
+      return true;
+    });
+    assert.equal(await counter.get(), base + 1n, 'the throw rolled the write back');
+    assert.equal(await counter.writeInQuery(), base + 1001n, 'the query saw its own write');
+    assert.equal(await counter.get(), base + 1n, 'and it was discarded');
+    assert.equal(await counter.whoami(), agent.config.identity ? (await agent.getPrincipal()).toText() : '');
+  });
+
+  test('a handler that never returns is cut off (IC0522) and the canister keeps working', async () => {
+    const base = (await counter.get()) as bigint;
+    await assert.rejects(counter.spin(), (e: any) => {
+      assert.match(e.message, /Canister exceeded the time limit of 5000 ms for single message execution/);
+      assert.match(e.message, /IC0522/);
+      return true;
+    });
+    assert.equal(await counter.inc(), base + 1n);
+  });
+
+  test('canister_status and read_state: module hash of the source, controllers, candid:service', async () => {
+    const mgmt = Actor.createActor(managementIdlFactory, { agent, canisterId: 'aaaaa-aa', effectiveCanisterId: counterId }) as any;
+    const status = await mgmt.canister_status({ canister_id: counterId });
+    const expected = sha256(new TextEncoder().encode(`// chainkey-replica typescript canister module v1\n${counterSrc}`));
+    assert.equal(hex(status.module_hash[0]), hex(expected));
+    const paths = await CanisterStatus.request({ canisterId: counterId, agent, paths: ['module_hash', 'controllers', 'candid'] });
+    assert.equal(paths.get('module_hash'), hex(expected));
+    assert.deepEqual((paths.get('controllers') as Principal[]).map((p) => p.toText()), [(await agent.getPrincipal()).toText()]);
+    assert.equal(paths.get('candid'), candidOf(counterSrc));
+  });
+
+  test('a TypeScript and a Motoko canister call each other with cycles; balances exact; rejects as for Wasm', async () => {
+    const [callee, caller] = await compileMotokoFixtures(['Callee', 'Caller']);
+    const mgmt = Actor.createActor(managementIdlFactory, { agent, canisterId: 'aaaaa-aa', effectiveCanisterId: Principal.fromText('bnz7o-iuaaa-aaaaa-qaaaa-cai') }) as any;
+    const install = async (w: { wasm: Uint8Array; candid: string }) => {
+      const id = (await mgmt.provisional_create_canister_with_cycles({ amount: [], settings: [], specified_id: [], sender_canister_version: [] })).canister_id;
+      await mgmt.install_code({ mode: { install: null }, canister_id: id, wasm_module: w.wasm, arg: IDL.encode([], []), sender_canister_version: [] });
+      return { id, actor: Actor.createActor(idlFactoryFromCandid(w.candid), { agent, canisterId: id }) as any };
+    };
+    const mo = await install(callee!);
+    const moCaller = await install(caller!);
+
+    // TypeScript → Motoko: 1_000_000 attached, the callee accepts half.
+    const tsBefore = (await counter.balance()) as bigint;
+    const moBefore = (await mo.actor.balance()) as bigint;
+    assert.deepEqual(await counter.callReceive(mo.id, 1_000_000n), { ok: [500_000n, 500_000n] });
+    assert.equal(tsBefore - ((await counter.balance()) as bigint), 500_000n);
+    assert.equal(((await mo.actor.balance()) as bigint) - moBefore, 500_000n);
+
+    // Motoko → TypeScript.
+    const callerBefore = (await moCaller.actor.balance()) as bigint;
+    const tsBefore2 = (await counter.balance()) as bigint;
+    assert.equal(await moCaller.actor.callReceive(counterId, 2_000_000n), 1_000_000n, 'refund seen by the Motoko caller');
+    assert.equal(callerBefore - ((await moCaller.actor.balance()) as bigint), 1_000_000n);
+    assert.equal(((await counter.balance()) as bigint) - tsBefore2, 1_000_000n);
+
+    // Rejects and traps, both ways.
+    assert.equal(await counter.callMethod(mo.id, 'reject'), '4: nope');
+    assert.match(await counter.callMethod(mo.id, 'trap'), /^5: IC0503: Error from Canister .*: Canister called `ic0.trap` with message: 'callee trap'/);
+    assert.equal(await moCaller.actor.callReject(counterId), '#canister_reject: nope');
+    assert.match(await moCaller.actor.callTrap(counterId), /^#canister_error: IC0503: Error from Canister .*: Canister called `ic0.trap` with message: 'ts trap'/);
+    assert.equal(await counter.callMethod(Principal.fromText('qoctq-giaaa-aaaaa-aaaea-cai'), 'nothing'), `3: Canister qoctq-giaaa-aaaaa-aaaea-cai not found`);
+  });
+
+  test('canister code cannot reach the replica realm: every probe is blocked', async () => {
+    const src = source('test/fixtures/typescript/probe.ts');
+    const { canisterId } = await deployTypeScriptCanister({ url: r.url, source: src });
+    const probe = Actor.createActor(idlFactoryFromCandid(candidOf(src)), { agent, canisterId }) as any;
+    const results = (await probe.probe()) as [string, string][];
+    assert.equal(results.length, 8);
+    for (const [what, outcome] of results) assert.equal(outcome, 'blocked', what);
+  });
+
+  for (const [what, src, reason] of [
+    ['an import of node:fs', `import { readFileSync } from 'node:fs';\nexport default { candid: 'service : {}', methods: {} };`, "import of 'node:fs': a TypeScript canister can only import from 'chainkey-replica/canister'"],
+    ['a syntax error', `export default defineCanister({ candid: 'service : {}', methods: { ) });`, 'TypeScript: Unexpected token'],
+    ['a method without handler', `export default { candid: 'service : { m : () -> () }', methods: {} };`, "the service declares 'm' but the module defines no handler for it"],
+    ['a query defined as update', `import { update } from 'chainkey-replica/canister';\nexport default { candid: 'service : { m : () -> () query }', methods: { m: update(() => {}) } };`, "'m' is a query in the service but defined with update()"],
+    ['code that throws while loading', `throw new Error('no');\nexport default {};`, 'the module failed to load: Error: no'],
+  ] as const) {
+    test(`deploy refuses ${what} with its error; nothing is stored`, async () => {
+      const mgmt = Actor.createActor(managementIdlFactory, { agent, canisterId: 'aaaaa-aa', effectiveCanisterId: Principal.fromText('bnz7o-iuaaa-aaaaa-qaaaa-cai') }) as any;
+      const id = (await mgmt.provisional_create_canister_with_cycles({ amount: [], settings: [], specified_id: [], sender_canister_version: [] })).canister_id as Principal;
+      await assert.rejects(deployTypeScriptCanister({ url: r.url, source: src, canisterId: id.toText(), identity: agent.config.identity as any }), (e: any) => {
+        assert.match(e.message, /IC0505/);
+        assert.ok(e.message.includes(`Canister's TypeScript module is not valid: `), e.message);
+        assert.ok(e.message.includes(reason), e.message);
+        return true;
+      });
+      const status = await (Actor.createActor(managementIdlFactory, { agent, canisterId: "aaaaa-aa", effectiveCanisterId: id }) as any).canister_status({ canister_id: id });
+      assert.deepEqual((status as any).module_hash, []);
+    });
+  }
+});
+
+test('TypeScript canister state survives kill -9 and restarts', async () => {
+  const dir = tempStateDir();
+  const src = source('test/fixtures/typescript/counter.ts');
+  try {
+    let p = await spawnReplica(dir);
+    const { canisterId } = await deployTypeScriptCanister({ url: p.url, source: src });
+    let c = Actor.createActor(idlFactoryFromCandid(candidOf(src)), { agent: await agentFor(p.url), canisterId }) as any;
+    for (let i = 0; i < 3; i++) await c.inc();
+    p.child.kill('SIGKILL');
+    await new Promise((res) => p.child.once('exit', res));
+    p = await spawnReplica(dir);
+    try {
+      c = Actor.createActor(idlFactoryFromCandid(candidOf(src)), { agent: await agentFor(p.url), canisterId }) as any;
+      assert.equal(await c.get(), 3n);
+      assert.equal(await c.inc(), 4n);
+    } finally {
+      p.child.kill('SIGTERM');
+      await new Promise((res) => p.child.once('exit', res));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
