@@ -4,7 +4,9 @@
  *   status  — print a running replica's /api/v2/status
  *   keys    — print the threshold master keys (key id, subnet, public key, chain code)
  *   deploy  — create or upgrade a TypeScript canister on a running replica
+ *   call    — call a canister method with JSON arguments (Candid read from the canister)
  */
+import { callCanister } from './canister-sdk/call-canister.ts';
 import { deployTypeScriptCanister } from './canister-sdk/deploy.ts';
 import { Command, InvalidArgumentError } from 'commander';
 import { decode } from '@dfinity/cbor';
@@ -113,15 +115,28 @@ program
   .requiredOption('--url <url>', 'replica URL, e.g. http://127.0.0.1:4943')
   .option('--canister-id <id>', 'deploy to this canister id (created if missing, upgraded if it has code)')
   .option('--cycles <n>', 'cycles for a new canister', (v: string) => BigInt(v.replaceAll('_', '')))
-  .action(async (file: string, opts: { url: string; canisterId?: string; cycles?: bigint }) => {
+  .option('--init-args <json>', 'init arguments as a JSON array, principals as text, e.g. \'["ryjl3-tyaaa-aaaaa-aaaba-cai", true]\'')
+  .action(async (file: string, opts: { url: string; canisterId?: string; cycles?: bigint; initArgs?: string }) => {
     const r = await deployTypeScriptCanister({
       url: opts.url,
       file,
+      ...(opts.initArgs !== undefined && { initArgs: JSON.parse(opts.initArgs) as unknown[] }),
       ...(opts.canisterId && { canisterId: opts.canisterId }),
       ...(opts.cycles !== undefined && { cycles: opts.cycles }),
     });
     process.stdout.write(`${r.mode === 'upgrade' ? 'upgraded' : 'installed'} ${file} (module hash ${Buffer.from(r.moduleHash).toString('hex')})\n`);
     process.stdout.write(`${r.canisterId.toText()}\n`);
+  });
+
+program
+  .command('call')
+  .description('call a canister method (Candid from its candid:service metadata); prints the reply as JSON')
+  .argument('<canister-id>')
+  .argument('<method>')
+  .argument('[args]', 'arguments as a JSON array, e.g. \'["00ff…"]\' (principals as text, blobs as hex)', '[]')
+  .requiredOption('--url <url>', 'replica URL, e.g. http://127.0.0.1:4943')
+  .action(async (canisterId: string, method: string, args: string, opts: { url: string }) => {
+    process.stdout.write(`${await callCanister({ url: opts.url, canisterId, method, args: JSON.parse(args) as unknown[] })}\n`);
   });
 
 program.parseAsync(process.argv).catch((e: unknown) => {

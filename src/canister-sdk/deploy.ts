@@ -11,7 +11,9 @@ import { IDL } from '@icp-sdk/core/candid';
 import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
 import { Principal } from '@icp-sdk/core/principal';
 import type { Identity } from '@icp-sdk/core/agent';
-import { encodeTsCanisterModule } from '../execution/typescript/ts-module.ts';
+import { valuesFromCanister } from '../execution/typescript/candid-values.ts';
+import { encodeTsCanisterModule, prepareTsModule } from '../execution/typescript/ts-module.ts';
+import { toJson } from '../store/execution-repository.ts';
 import { managementService } from '../management/interface.ts';
 
 /** Options of {@link deployTypeScriptCanister}. */
@@ -25,8 +27,13 @@ export interface DeployOptions {
   canisterId?: string;
   /** Cycles for a new canister (default 100_000_000_000_000, as dfx/PocketIC provisional canisters). */
   cycles?: bigint;
-  /** Candid-encoded init argument (default: none). */
+  /** Candid-encoded init argument (default: none); or give `initArgs`. */
   arg?: Uint8Array;
+  /**
+   * Init arguments as values of the module's `service : (init) -> ...` types (principals as
+   * text, as inside the canister); JSON numbers and decimal strings are accepted for nat/int.
+   */
+  initArgs?: unknown[];
   /** Who deploys (the controller); a fresh Ed25519 identity when absent. */
   identity?: Identity;
 }
@@ -73,13 +80,47 @@ export async function deployTypeScriptCanister(options: DeployOptions): Promise<
     canisterId = created.canister_id;
   }
   const wasmModule = encodeTsCanisterModule(source);
+  let arg = options.arg;
+  if (!arg && options.initArgs) {
+    const { initTypes } = prepareTsModule(wasmModule);
+    const values = valuesFromCanister(initTypes, toJson(initTypes.map((t, i) => coerceJsonValue(t, options.initArgs![i]))));
+    arg = new Uint8Array(IDL.encode(initTypes, values));
+  }
   await mgmt(canisterId).install_code({
     mode: mode === 'upgrade' ? { upgrade: [{ skip_pre_upgrade: [], wasm_memory_persistence: [] }] } : { install: null },
     canister_id: canisterId,
     wasm_module: wasmModule,
-    arg: options.arg ?? new Uint8Array(IDL.encode([], [])),
+    arg: arg ?? new Uint8Array(IDL.encode([], [])),
     sender_canister_version: [],
   });
   const { createHash } = await import('node:crypto');
   return { canisterId, mode, moduleHash: new Uint8Array(createHash('sha256').update(wasmModule).digest()) };
+}
+
+/**
+ * Coerces a JSON value (e.g. from `--init-args`) to the JS shape of Candid type `t`: numbers and
+ * decimal strings to bigint for nat/int/nat64/int64, hex strings or byte arrays to Uint8Array for
+ * blob; records, variants, opts, vecs and tuples recursively. Principals stay text.
+ */
+export function coerceJsonValue(t: IDL.Type, v: unknown): unknown {
+  if (t instanceof IDL.RecClass) return coerceJsonValue(t.getType()!, v);
+  if (t instanceof IDL.NatClass || t instanceof IDL.IntClass) return typeof v === 'number' || typeof v === 'string' ? BigInt(v) : v;
+  if ((t instanceof IDL.FixedNatClass || t instanceof IDL.FixedIntClass) && t._bits === 64) return typeof v === 'number' || typeof v === 'string' ? BigInt(v) : v;
+  if (t instanceof IDL.VecClass) {
+    const inner = (t as any)._type as IDL.Type;
+    if (inner instanceof IDL.FixedNatClass && inner._bits === 8) {
+      if (typeof v === 'string') return new Uint8Array(Buffer.from(v, 'hex'));
+      if (Array.isArray(v)) return new Uint8Array(v as number[]);
+    }
+    return Array.isArray(v) ? v.map((x) => coerceJsonValue(inner, x)) : v;
+  }
+  if (t instanceof IDL.OptClass) return Array.isArray(v) ? v.map((x) => coerceJsonValue((t as any)._type, x)) : v;
+  if (t instanceof IDL.TupleClass) return Array.isArray(v) ? v.map((x, i) => coerceJsonValue((t as any)._components[i], x)) : v;
+  if (t instanceof IDL.RecordClass || t instanceof IDL.VariantClass) {
+    if (v === null || typeof v !== 'object') return v;
+    const out: Record<string, unknown> = { ...(v as Record<string, unknown>) };
+    for (const [name, ft] of (t as any)._fields as [string, IDL.Type][]) if (name in out) out[name] = coerceJsonValue(ft, out[name]);
+    return out;
+  }
+  return v;
 }

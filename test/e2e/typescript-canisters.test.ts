@@ -18,6 +18,8 @@ import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
 import { Principal } from '@icp-sdk/core/principal';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { ripemd160 } from '@noble/hashes/legacy.js';
+import { createBase58check } from '@scure/base';
 import { ecdsa as oracleEcdsa } from '@dfinity/ic-pub-key';
 import { agent3, identity3 } from '../clients/agent-js-3/index.ts';
 import { idlFactoryFromCandid } from '../../src/candid/candid-text.ts';
@@ -72,6 +74,46 @@ describe('TypeScript canisters', () => {
     assert.equal(sig.length, 64);
     assert.ok(secp256k1.verify(sig, hash, pk.public_key, { prehash: false }));
     assert.equal(before - ((await signer.balance()) as bigint), 10_000_000_000n);
+  });
+
+  test('examples/bitcoin-address.ts: a P2PKH address of the signer key, over an inter-canister call', async () => {
+    const signer = await deployTypeScriptCanister({ url: r.url, source: source('examples/signer.ts') });
+    const btcSrc = source('examples/bitcoin-address.ts');
+    const btc = await deployTypeScriptCanister({ url: r.url, source: btcSrc, initArgs: [signer.canisterId.toText(), true] });
+    const actor = Actor.createActor(idlFactoryFromCandid(candidOf(btcSrc)), { agent, canisterId: btc.canisterId }) as any;
+    const address = (await actor.address()) as string;
+    const signerActor = Actor.createActor(idlFactoryFromCandid(candidOf(source('examples/signer.ts'))), { agent, canisterId: signer.canisterId }) as any;
+    const { public_key } = await signerActor.public_key();
+    // Oracle: @scure/base's base58check over version 0x6f ‖ RIPEMD-160(SHA-256(key)).
+    const payload = new Uint8Array([0x6f, ...ripemd160(sha256(public_key))]);
+    assert.equal(address, createBase58check(sha256).encode(payload));
+    assert.match(address, /^[mn]/);
+    const digest = sha256(new TextEncoder().encode('tx'));
+    assert.ok(secp256k1.verify(await actor.sign_digest(digest), digest, public_key, { prehash: false }));
+  });
+
+  test('examples/icrc1-ledger.ts: balances, transfers, fee, errors, metadata', async () => {
+    const src = source('examples/icrc1-ledger.ts');
+    const me = (await agent.getPrincipal()).toText();
+    const minter = 'aaaaa-aa';
+    const { canisterId } = await deployTypeScriptCanister({
+      url: r.url,
+      source: src,
+      initArgs: [{ token_name: 'Test', token_symbol: 'TST', decimals: 8, fee: 10, minting_account: minter, initial_balances: [[{ owner: me, subaccount: [] }, 1000]] }],
+    });
+    const ledger = Actor.createActor(idlFactoryFromCandid(candidOf(src)), { agent, canisterId }) as any;
+    const other = Principal.fromText('2vxsx-fae');
+    const acct = (owner: Principal | string) => ({ owner: typeof owner === 'string' ? Principal.fromText(owner) : owner, subaccount: [] });
+    assert.equal(await ledger.icrc1_symbol(), 'TST');
+    assert.equal(await ledger.icrc1_balance_of(acct(me)), 1000n);
+    const transfer = (amount: bigint, fee: [] | [bigint] = []) => ledger.icrc1_transfer({ from_subaccount: [], to: acct(other), amount, fee, memo: [], created_at_time: [] });
+    assert.deepEqual(await transfer(100n), { Ok: 0n });
+    assert.equal(await ledger.icrc1_balance_of(acct(me)), 890n);
+    assert.equal(await ledger.icrc1_balance_of({ owner: other, subaccount: [new Uint8Array(32)] }), 100n, 'the zero subaccount is the default account');
+    assert.equal(await ledger.icrc1_total_supply(), 990n);
+    assert.deepEqual(await transfer(1n, [1n]), { Err: { BadFee: { expected_fee: 10n } } });
+    assert.deepEqual(await transfer(5000n), { Err: { InsufficientFunds: { balance: 890n } } });
+    assert.deepEqual(await ledger.icrc1_supported_standards(), [{ name: 'ICRC-1', url: 'https://github.com/dfinity/ICRC-1/tree/main/standards/ICRC-1' }]);
   });
 
   test('updates commit, a throwing update rolls back (reject 5, IC0503), a query writes nothing', async () => {
