@@ -131,6 +131,17 @@ describe('TypeScript canisters', () => {
     assert.equal(await counter.whoami(), agent.config.identity ? (await agent.getPrincipal()).toText() : '');
   });
 
+  test('raw_rand and the global timer work from TypeScript', async () => {
+    const [a, b] = [(await counter.random()) as Uint8Array, (await counter.random()) as Uint8Array];
+    assert.equal(a.length, 32);
+    assert.notEqual(hex(a), hex(b));
+    const fired = (await counter.timerFired()) as bigint;
+    await counter.armTimer(50_000_000n);
+    const deadline = Date.now() + 5000;
+    while (((await counter.timerFired()) as bigint) === fired && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+    assert.equal(await counter.timerFired(), fired + 1n);
+  });
+
   test('a handler that never returns is cut off (IC0522) and the canister keeps working', async () => {
     const base = (await counter.get()) as bigint;
     await assert.rejects(counter.spin(), (e: any) => {
