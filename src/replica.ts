@@ -10,6 +10,7 @@ import { reconstruct, type HashTree, type Path } from './crypto/hash-tree.ts';
 import { buildHashTree, witness } from './crypto/labeled-tree.ts';
 import { nodeKeyFromSeed, type NodeKey } from './crypto/node-key.ts';
 import { ChainKeyPayloadBuilder } from './consensus/chain-key-payload.ts';
+import { PhaseProfile } from './phase-profile.ts';
 import type { SecretShare } from './crypto/threshold/key-transcript.ts';
 import { ExecutionEnvironment } from './execution/execution-environment.ts';
 import { rejectOutcome, type MessageOutcome } from './execution/message-outcome.ts';
@@ -68,6 +69,8 @@ export class Replica {
   readonly masterKeys: Map<string, MasterKey>;
   /** Answers chain-key requests (signatures, vetKD keys) from the keys' shares. */
   readonly chainKey: ChainKeyPayloadBuilder;
+  /** Wall time per phase (off unless enabled; used by `npm run bench`). */
+  readonly profile = new PhaseProfile();
   readonly #treeBuilder = new StateTreeBuilder();
   readonly #env: ManagementEnv;
   #certified: CertifiedState | null = null;
@@ -244,21 +247,25 @@ export class Replica {
     // Chain-key requests accepted in earlier rounds are answered first (consensus delivers them
     // with the block), so their callbacks run in this round.
     const pending = this.state.subnetCallContexts.answerable();
-    if (pending.length > 0) ex.deliverChainKeyResponses(this.chainKey.build(pending, t));
-    for (const m of messages) ex.executeIngress(m);
-    ex.runSystemTasks();
-    ex.drainQueue();
+    if (pending.length > 0) ex.deliverChainKeyResponses(this.profile.time('chain_key_signing', () => this.chainKey.build(pending, t)));
+    this.profile.time('execution', () => {
+      for (const m of messages) ex.executeIngress(m);
+      ex.runSystemTasks();
+      ex.drainQueue();
+    });
     for (const m of messages) ex.markProcessing(m);
     const pruneBefore = t - INGRESS_RETENTION_AFTER_EXPIRY_NANOS;
     this.state.pruneIngress(pruneBefore);
-    this.store.transaction(() => {
-      this.state.writeChanges(this.store, pruneBefore);
-      ex.writeChanges();
-    });
+    this.profile.time('sqlite_commit', () =>
+      this.store.transaction(() => {
+        this.state.writeChanges(this.store, pruneBefore);
+        ex.writeChanges();
+      }),
+    );
     this.state.clearChanges();
     this.state.subnetCallContexts.endRound();
     ex.clearChanges();
-    this.#certify(t);
+    this.profile.time('certification', () => this.#certify(t));
     this.#scheduleFollowUp();
   }
 

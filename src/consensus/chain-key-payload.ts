@@ -22,6 +22,9 @@ import type { SignWithThresholdContext } from '../state/subnet-call-context-mana
 import { RejectCode } from '../types/ic-error.ts';
 import { PreSignatureStash } from './pre-signature-stash.ts';
 
+/** Derived public keys kept per builder (oldest dropped first). */
+const DERIVED_KEY_CACHE_ENTRIES = 10_000;
+
 /** The answer to one request: the raw signature / encrypted key, or a reject. */
 export type ChainKeyResult = { kind: 'signature'; bytes: Uint8Array } | { kind: 'reject'; code: number; message: string };
 
@@ -36,6 +39,8 @@ export class ChainKeyPayloadBuilder {
   readonly #keys: ReadonlyMap<string, MasterKey>;
   readonly #shares: (key: MasterKey) => SecretShare[];
   readonly stash: PreSignatureStash;
+  /** Derived keys by (key, caller, path): canisters sign with the same few paths again and again. */
+  readonly #derived = new Map<string, { publicKey: Uint8Array; tweak: bigint }>();
 
   /**
    * @param keys master keys by key id text
@@ -88,18 +93,30 @@ export class ChainKeyPayloadBuilder {
       return combineEncryptedKeyShares(inputs, keyShares.slice(0, key.transcript.threshold));
     }
     const path = fullDerivationPath(caller, args.derivationPath);
+    const derive = (): { publicKey: Uint8Array; tweak: bigint } => {
+      const id = `${ctx.keyId}|${path.map((e) => `${e.length}:${Buffer.from(e).toString('hex')}`).join('|')}`;
+      let d = this.#derived.get(id);
+      if (!d) {
+        const full =
+          key.transcript.curve === 'ed25519' ? deriveEd25519PublicKey(key.publicKey, key.chainCode, path) : deriveSecp256k1PublicKey(key.publicKey, key.chainCode, path);
+        d = { publicKey: full.publicKey, tweak: full.tweak };
+        if (this.#derived.size >= DERIVED_KEY_CACHE_ENTRIES) this.#derived.delete(this.#derived.keys().next().value!);
+        this.#derived.set(id, d);
+      }
+      return d;
+    };
     const pre = this.stash.take(key);
     if (pre.keyTranscriptId !== key.transcript.transcriptId) throw new Error(`pre-signature ${pre.preSignatureId} is for another key transcript`);
     if (args.kind === 'ecdsa') {
       if (pre.kind !== 'ecdsa') throw new Error('ECDSA request matched to a Schnorr pre-signature');
-      const d = deriveSecp256k1PublicKey(key.publicKey, key.chainCode, path);
+      const d = derive();
       const inputs = { preSignature: pre, derivationTweak: d.tweak, derivedPublicKey: d.publicKey, messageHash: args.messageHash, randomness: ctx.pseudoRandomId };
       // Step 1: every node's signature share from its quadruple shares; step 2: combine t of them.
       const sigShares = pre.shares.map((s) => createEcdsaSignatureShare(inputs, s));
       return combineEcdsaSignatureShares(inputs, sigShares.slice(0, key.transcript.threshold));
     }
     if (pre.kind !== 'schnorr') throw new Error('Schnorr request matched to an ECDSA pre-signature');
-    const d = key.transcript.curve === 'ed25519' ? deriveEd25519PublicKey(key.publicKey, key.chainCode, path) : deriveSecp256k1PublicKey(key.publicKey, key.chainCode, path);
+    const d = derive();
     const inputs = {
       preSignature: pre,
       derivationTweak: d.tweak,

@@ -31,7 +31,7 @@ const MANAGEMENT = Principal.managementCanister();
 export async function handleCall(replica: Replica, req: Request, res: Response, version: 2 | 3 | 4): Promise<void> {
   const body = req.body as Uint8Array;
   const ecid = principalFromUrl(String(req.params['ecid']));
-  const decoded = decodeEnvelope(body, 'call');
+  const decoded = replica.profile.time('http_envelope_auth', () => decodeEnvelope(body, 'call'));
   const canisterId = decoded.canisterId!;
   if (canisterId.compareTo(MANAGEMENT) !== 'eq' && canisterId.compareTo(ecid) !== 'eq') {
     throw new HttpError(
@@ -39,7 +39,7 @@ export async function handleCall(replica: Replica, req: Request, res: Response, 
       `Specified CanisterId ${canisterId.toText()} does not match effective canister id in URL ${ecid.toText()}`,
     );
   }
-  const env = authenticate(decoded, ecid, replica.rootKey.publicKey, version);
+  const env = replica.profile.time('http_envelope_auth', () => authenticate(decoded, ecid, replica.rootKey.publicKey, version));
   const requestId = env.requestId;
   if (body.length > MAX_INGRESS_BYTES_PER_MESSAGE) {
     throw new HttpError(

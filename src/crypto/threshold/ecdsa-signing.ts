@@ -40,7 +40,19 @@ export interface EcdsaSignatureShare {
   denominator: bigint;
 }
 
+/** Each request's rerandomization, computed once for its shares and their combination. */
+const rerandomizations = new WeakMap<EcdsaSigningInputs, { delta: bigint; r: bigint }>();
+
 function rerandomized(inputs: EcdsaSigningInputs): { delta: bigint; r: bigint } {
+  let v = rerandomizations.get(inputs);
+  if (!v) {
+    v = computeRerandomization(inputs);
+    rerandomizations.set(inputs, v);
+  }
+  return v;
+}
+
+function computeRerandomization(inputs: EcdsaSigningInputs): { delta: bigint; r: bigint } {
   if (inputs.messageHash.length !== 32) throw new Error('ECDSA signing: message hash must be 32 bytes');
   const pre = inputs.preSignature;
   const delta = rerandomizationScalar('secp256k1', pre.preSignatureId, inputs.randomness, inputs.messageHash, inputs.derivedPublicKey);

@@ -71,7 +71,19 @@ interface Plan {
   verifyKey: Uint8Array;
 }
 
+/** Each request's plan, computed once for its shares and their combination. */
+const plans = new WeakMap<SchnorrSigningInputs, Plan>();
+
 function plan(inputs: SchnorrSigningInputs): Plan {
+  let p = plans.get(inputs);
+  if (!p) {
+    p = computePlan(inputs);
+    plans.set(inputs, p);
+  }
+  return p;
+}
+
+function computePlan(inputs: SchnorrSigningInputs): Plan {
   const pre = inputs.preSignature;
   const bind = [inputs.message, inputs.derivedPublicKey, inputs.taprootMerkleRoot ?? new Uint8Array([0xff])];
   if (pre.curve === 'ed25519') {
