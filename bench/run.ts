@@ -324,10 +324,12 @@ async function breakdown(): Promise<Record<string, number>> {
       sqlite_commit_ms: per('sqlite_commit'),
       certification_ms: per('certification'),
     };
+    const detail = { certification_hash_tree_ms: per('certification_hash_tree'), certification_bls_sign_ms: per('certification_bls_sign') };
     const accounted = Object.values(out).reduce((a, b) => a + b, 0);
     out.rounds_per_call = round((phases['certification']?.count ?? 0) / n);
     out.other_ms = round(total - accounted);
     out.total_ms = round(total);
+    Object.assign(out, detail);
     for (const [k, v] of Object.entries(out)) console.log(`  ${k.padEnd(30)} ${v}`);
     return out;
   } finally {

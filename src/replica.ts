@@ -51,6 +51,11 @@ interface CertifiedState {
 
 /** Ingress history entries are kept this long past their expiry (nanoseconds). */
 const INGRESS_RETENTION_AFTER_EXPIRY_NANOS = 60n * 1_000_000_000n;
+/**
+ * Wall-clock budget of a round's chain-key step (ms): a batch of vetKD derivations (~50 ms each
+ * in pure JS) must not keep the HTTP interface from answering for seconds.
+ */
+const CHAIN_KEY_BUDGET_MS = 100;
 /** A read_state or sync-call answer re-certifies first when the certified time is older (ms). */
 const MAX_CERTIFICATE_AGE_MS = 1000;
 
@@ -74,6 +79,8 @@ export class Replica {
   readonly #treeBuilder = new StateTreeBuilder();
   readonly #env: ManagementEnv;
   #certified: CertifiedState | null = null;
+  /** Time of the latest round when its state is not certified yet (certification is lazy). */
+  #uncertifiedRoundNanos: bigint | null = null;
   #lastTimeNanos = 0n;
   #height = 0;
   #closed = false;
@@ -210,12 +217,28 @@ export class Replica {
 
   /** Number of certifications since this process started (the status endpoint's height). */
   get certifiedHeight(): number {
+    this.#ensureCertified();
     return this.#height;
   }
 
   /** Time of the latest certification, nanoseconds. */
   get certifiedTimeNanos(): bigint {
+    this.#ensureCertified();
     return this.#certified!.timeNanos;
+  }
+
+  /**
+   * Certifies the latest round's state if that has not happened yet. Rounds are certified when a
+   * certificate of them is first needed (a completed sync call, read_state, a query's data
+   * certificate, the status height), so a round nobody asks about — e.g. the first round of a
+   * signing call, which only queues the request — costs no BLS signature. What a client sees is
+   * the same: every certificate covers the latest committed state at that round's time.
+   */
+  #ensureCertified(): void {
+    const t = this.#uncertifiedRoundNanos;
+    if (t === null) return;
+    this.#uncertifiedRoundNanos = null;
+    this.profile.time('certification', () => this.#certify(t));
   }
 
   /**
@@ -223,14 +246,19 @@ export class Replica {
    * first if that state is older than a second, so agents' freshness checks pass.
    */
   async certificateFor(paths: readonly Path[]): Promise<Uint8Array> {
+    this.#ensureCertified();
     const ageMs = Number((nowNanos() - this.#certified!.timeNanos) / 1_000_000n);
-    if (ageMs > MAX_CERTIFICATE_AGE_MS) await this.scheduler.runEmptyRound();
+    if (ageMs > MAX_CERTIFICATE_AGE_MS) {
+      await this.scheduler.runEmptyRound();
+      this.#ensureCertified();
+    }
     const c = this.#certified!;
     return encodeCertificate({ tree: witness(c.tree, [['time'], ...paths]), signature: c.signature });
   }
 
   /** The latest certified hash tree (for read_state authorization lookups). */
   get certifiedTree(): HashTree {
+    this.#ensureCertified();
     return this.#certified!.tree;
   }
 
@@ -247,7 +275,7 @@ export class Replica {
     // Chain-key requests accepted in earlier rounds are answered first (consensus delivers them
     // with the block), so their callbacks run in this round.
     const pending = this.state.subnetCallContexts.answerable();
-    if (pending.length > 0) ex.deliverChainKeyResponses(this.profile.time('chain_key_signing', () => this.chainKey.build(pending, t)));
+    if (pending.length > 0) ex.deliverChainKeyResponses(this.profile.time('chain_key_signing', () => this.chainKey.build(pending, t, CHAIN_KEY_BUDGET_MS)));
     this.profile.time('execution', () => {
       for (const m of messages) ex.executeIngress(m);
       ex.runSystemTasks();
@@ -265,7 +293,7 @@ export class Replica {
     this.state.clearChanges();
     this.state.subnetCallContexts.endRound();
     ex.clearChanges();
-    this.profile.time('certification', () => this.#certify(t));
+    this.#uncertifiedRoundNanos = t;
     this.#scheduleFollowUp();
   }
 
@@ -309,6 +337,7 @@ export class Replica {
 
   /** A certificate for a canister's certified data (for `ic0.data_certificate_copy` in queries). */
   #dataCertificate(canisterId: Principal): Uint8Array | undefined {
+    this.#ensureCertified();
     const c = this.#certified;
     if (!c) return undefined;
     return encodeCertificate({
@@ -329,8 +358,10 @@ export class Replica {
       certifiedData: (c) => this.execution.certifiedData(c),
       ingress: this.state.ingressEntries(),
     });
-    const tree = buildHashTree(labeledTree);
-    this.#certified = { tree, signature: signStateRoot(this.rootKey.secretKey, reconstruct(tree)), timeNanos };
+    const tree = this.profile.time('certification_hash_tree', () => buildHashTree(labeledTree));
+    const root = reconstruct(tree);
+    const signature = this.profile.time('certification_bls_sign', () => signStateRoot(this.rootKey.secretKey, root));
+    this.#certified = { tree, signature, timeNanos };
     this.#height++;
   }
 

@@ -56,13 +56,20 @@ export class ChainKeyPayloadBuilder {
    * Answers each context (never throws; a failure becomes a reject for that request).
    * @param nowNanos the block time: a best-effort call whose deadline passed gets no signature
    *   (its caller already saw the timeout; the answer is dropped like any late response)
+   * @param budgetMillis wall-clock budget: at least one context is answered, then no more once
+   *   it is spent (the rest stay in flight for the next round)
    */
-  build(contexts: readonly SignWithThresholdContext[], nowNanos: bigint): ChainKeyResponse[] {
-    return contexts.map((context) => {
+  build(contexts: readonly SignWithThresholdContext[], nowNanos: bigint, budgetMillis = Infinity): ChainKeyResponse[] {
+    const until = performance.now() + budgetMillis;
+    const out: ChainKeyResponse[] = [];
+    for (const context of contexts) {
+      // Like a block's limit on signatures: what does not fit waits for the next round.
+      if (out.length > 0 && performance.now() >= until) break;
       const d = context.origin.deadlineNanos;
-      if (d !== 0n && d <= nowNanos) return { context, result: { kind: 'reject', code: RejectCode.CANISTER_ERROR, message: 'Signature request expired' } };
-      return { context, result: this.#answer(context) };
-    });
+      if (d !== 0n && d <= nowNanos) out.push({ context, result: { kind: 'reject', code: RejectCode.CANISTER_ERROR, message: 'Signature request expired' } });
+      else out.push({ context, result: this.#answer(context) });
+    }
+    return out;
   }
 
   /** Refills the pre-signature stash (run between rounds). @returns pre-signatures made */

@@ -1,9 +1,9 @@
 /**
  * Rounds: the replica's unit of progress (like a block). Messages submitted between rounds are
  * executed together in the next round; the round's state changes are committed to SQLite in one
- * transaction, and then the state is certified once (one BLS signature per round, ~5.5 ms, not one
- * per request). Callers waiting for a request (v3/v4 sync calls) are woken after the commit and the
- * certification, so everything a client is told has been made durable first.
+ * transaction before anyone waiting is woken, so everything a client is told has been made
+ * durable first. The replica certifies a round's state (one BLS signature per round, not one per
+ * request) when a certificate of it is first needed.
  *
  * A round is scheduled on the next macrotask after a submission, so a burst of concurrent requests
  * shares one round.
@@ -13,10 +13,10 @@ import type { IngressMessage } from './ingress-message.ts';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
-/** What a round does, supplied by the replica (execution + commit + certification). */
+/** What a round does, supplied by the replica (execution + commit). */
 export interface RoundDriver {
   /**
-   * Executes the messages, commits state, certifies. Must not throw for a message's own failure
+   * Executes the messages and commits state. Must not throw for a message's own failure
    * (those become rejects); a throw means the round could not commit (a host fault).
    * @param messages the inducted messages, in arrival order.
    */
