@@ -326,7 +326,7 @@ async function breakdown(): Promise<Record<string, number>> {
     };
     const detail = { certification_hash_tree_ms: per('certification_hash_tree'), certification_bls_sign_ms: per('certification_bls_sign') };
     const accounted = Object.values(out).reduce((a, b) => a + b, 0);
-    out.rounds_per_call = round((phases['certification']?.count ?? 0) / n);
+    out.certifications_per_call = round((phases['certification']?.count ?? 0) / n);
     out.other_ms = round(total - accounted);
     out.total_ms = round(total);
     Object.assign(out, detail);
