@@ -21,7 +21,7 @@ import { IDL } from '@icp-sdk/core/candid';
 import { Principal } from '@icp-sdk/core/principal';
 import { ripemd160 } from '@noble/hashes/legacy.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import type vm from 'node:vm';
+import vm from 'node:vm';
 import { candidInterfaceFromText } from '../../candid/candid-text.ts';
 import { isManagementMethod, managementMethods } from '../../management/interface.ts';
 import { ErrorCode } from '../../types/ic-error.ts';
@@ -31,7 +31,6 @@ import { SUPPORTED_IC0 } from '../system-api/system-api.ts';
 import type { InstanceSnapshot } from '../wasm/canister-instance.ts';
 import { valuesFromCanister, valuesToCanister } from './candid-values.ts';
 import { evaluateInContext, newCanisterContext, type TsCanisterModule } from './ts-module.ts';
-import vmModule from 'node:vm';
 
 const PAGE = 65_536;
 /** What canister code sees when a host operation trapped: the execution is over whatever it does. */
@@ -61,7 +60,7 @@ export class TsCanisterInstance {
   /** Return types of each awaited call, by call number. */
   readonly #calls = new Map<number, readonly IDL.Type[]>();
   readonly #candidCache = new Map<string, IDL.ServiceClass>();
-  static readonly #dispatch = new vmModule.Script('(() => { const c = JSON.parse(globalThis.__ckrCall); return __ckr.runtime[c.op](...c.args); })()');
+  static readonly #dispatch = new vm.Script('(() => { const c = JSON.parse(globalThis.__ckrCall); return __ckr.runtime[c.op](...c.args); })()');
 
   /**
    * Creates the canister's context, installs the runtime and evaluates the module.
