@@ -11,13 +11,13 @@
  * of the same code.
  */
 import { Principal } from '@icp-sdk/core/principal';
-import { deriveEd25519PublicKey, deriveSecp256k1PublicKey, deriveVetKdPublicKey, fullDerivationPath } from '../crypto/derivation/index.ts';
+import { deriveVetKdPublicKey, fullDerivationPath } from '../crypto/derivation/index.ts';
 import { combineEcdsaSignatureShares, createEcdsaSignatureShare } from '../crypto/threshold/ecdsa-signing.ts';
 import type { SecretShare } from '../crypto/threshold/key-transcript.ts';
 import { combineSchnorrSignatureShares, createSchnorrSignatureShare } from '../crypto/threshold/schnorr-signing.ts';
 import { combineEncryptedKeyShares, createEncryptedKeyShare } from '../crypto/threshold/vetkd-encrypted-key.ts';
 import { randomBytes } from 'node:crypto';
-import type { MasterKey } from '../state/master-keys.ts';
+import { derivePathKey, type MasterKey } from '../state/master-keys.ts';
 import type { SignWithThresholdContext } from '../state/subnet-call-context-manager.ts';
 import { RejectCode } from '../types/ic-error.ts';
 import { PreSignatureStash } from './pre-signature-stash.ts';
@@ -104,8 +104,7 @@ export class ChainKeyPayloadBuilder {
       const id = `${ctx.keyId}|${path.map((e) => `${e.length}:${Buffer.from(e).toString('hex')}`).join('|')}`;
       let d = this.#derived.get(id);
       if (!d) {
-        const full =
-          key.transcript.curve === 'ed25519' ? deriveEd25519PublicKey(key.publicKey, key.chainCode, path) : deriveSecp256k1PublicKey(key.publicKey, key.chainCode, path);
+        const full = derivePathKey(key, path);
         d = { publicKey: full.publicKey, tweak: full.tweak };
         if (this.#derived.size >= DERIVED_KEY_CACHE_ENTRIES) this.#derived.delete(this.#derived.keys().next().value!);
         this.#derived.set(id, d);

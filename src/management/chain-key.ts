@@ -9,14 +9,14 @@
  * that the chain-key payload step answers in a later round.
  */
 import type { Principal } from '@icp-sdk/core/principal';
-import { deriveEd25519PublicKey, deriveSecp256k1PublicKey, deriveVetKdPublicKey, fullDerivationPath, MAX_DERIVATION_PATH_ELEMENTS } from '../crypto/derivation/index.ts';
+import { deriveVetKdPublicKey, fullDerivationPath, MAX_DERIVATION_PATH_ELEMENTS } from '../crypto/derivation/index.ts';
 import { isValidTransportPublicKey } from '../crypto/threshold/vetkd-encrypted-key.ts';
 import { thresholdRequestFee } from '../cycles/fee-schedule.ts';
 import { DEFAULT_MAX_QUEUE_SIZE } from '../routing/topology.ts';
 import type { ThresholdArgs, ThresholdMethod } from '../state/subnet-call-context-manager.ts';
 import { formatCycles } from '../types/units.ts';
 import { keyIdFromCandid, keyIdText, sortedKeyIdTexts, type MasterKeyId } from '../routing/key-id.ts';
-import type { MasterKey } from '../state/master-keys.ts';
+import { derivePathKey, type MasterKey } from '../state/master-keys.ts';
 import { ErrorCode, IcError, RejectCode } from '../types/ic-error.ts';
 import type { ManagementCall, ManagementEnv } from './management-context.ts';
 
@@ -59,7 +59,7 @@ export function ecdsaPublicKey(
   checkDerivationPathLength('ecdsa_public_key', arg.derivation_path);
   const k = masterKeyFor(env, 'ecdsa_public_key', keyIdFromCandid('ecdsa', arg.key_id), false);
   const owner = arg.canister_id[0] ?? call.caller;
-  const d = deriveSecp256k1PublicKey(k.publicKey, k.chainCode, fullDerivationPath(owner.toUint8Array(), arg.derivation_path));
+  const d = derivePathKey(k, fullDerivationPath(owner.toUint8Array(), arg.derivation_path));
   return { public_key: d.publicKey, chain_code: d.chainCode };
 }
 
@@ -77,7 +77,7 @@ export function schnorrPublicKey(
   const k = masterKeyFor(env, 'schnorr_public_key', keyId, false);
   const owner = arg.canister_id[0] ?? call.caller;
   const path = fullDerivationPath(owner.toUint8Array(), arg.derivation_path);
-  const d = k.transcript.curve === 'ed25519' ? deriveEd25519PublicKey(k.publicKey, k.chainCode, path) : deriveSecp256k1PublicKey(k.publicKey, k.chainCode, path);
+  const d = derivePathKey(k, path);
   return { public_key: d.publicKey, chain_code: d.chainCode };
 }
 

@@ -6,6 +6,7 @@
  * lists stays stored (unused); one moved to another subnet keeps its key.
  */
 import { randomBytes } from 'node:crypto';
+import { deriveEd25519PublicKey, deriveSecp256k1PublicKey } from '../crypto/derivation/index.ts';
 import { dealSingleNodeKey, masterPublicKey, seededBytes, type KeyTranscript } from '../crypto/threshold/key-transcript.ts';
 import { keyIdText, type MasterKeyId } from '../routing/key-id.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
@@ -22,6 +23,17 @@ export interface MasterKey {
   publicKey: Uint8Array;
   /** The master chain code: 32 zero bytes on the IC (derivation.md §4.1). */
   chainCode: Uint8Array;
+}
+
+/**
+ * The public key a full derivation path (principal first) gives under a secp256k1 (ECDSA,
+ * BIP340) or Ed25519 master key, with its chain code and tweak (derivation.md §4.1, §4.2).
+ * @throws Error for a vetKD key (its derivation takes a canister id and a context instead)
+ */
+export function derivePathKey(key: MasterKey, fullPath: readonly Uint8Array[]): { publicKey: Uint8Array; chainCode: Uint8Array; tweak: bigint } {
+  if (key.transcript.curve === 'ed25519') return deriveEd25519PublicKey(key.publicKey, key.chainCode, fullPath);
+  if (key.transcript.curve === 'secp256k1') return deriveSecp256k1PublicKey(key.publicKey, key.chainCode, fullPath);
+  throw new Error(`derivePathKey: ${key.transcript.transcriptId} is not a path-derived key`);
 }
 
 /** The master chain code the IC uses for every key (32 zero bytes). */

@@ -163,8 +163,7 @@ export class TsCanisterInstance {
 
   /** Bytes placed at the start of the scratch heap (grown as needed); returns their offset. */
   #put(bytes: Uint8Array, offset = 0): number {
-    const need = offset + bytes.length + 16;
-    if (need > this.#heap.buffer.byteLength) this.#heap.grow(Math.ceil((need - this.#heap.buffer.byteLength) / PAGE));
+    this.#room(offset + bytes.length);
     new Uint8Array(this.#heap.buffer).set(bytes, offset);
     return offset;
   }
@@ -173,6 +172,7 @@ export class TsCanisterInstance {
     return new Uint8Array(this.#heap.buffer, offset, length).slice();
   }
 
+  /** Grows the scratch heap to hold `bytes` (plus 16 for a 128-bit result). */
   #room(bytes: number): void {
     if (bytes + 16 > this.#heap.buffer.byteLength) this.#heap.grow(Math.ceil((bytes + 16 - this.#heap.buffer.byteLength) / PAGE));
   }
