@@ -154,7 +154,8 @@ export class Replica {
       const r = new Replica(store, options.topology ?? parseTopology(DEFAULT_TOPOLOGY), options);
       r.store.transaction(() => r.state.writeChanges(r.store, 0n));
       r.state.clearChanges();
-      r.#certify(r.#nextTime());
+      // Certified when first asked (a large ingress history is hashed then, not before listening).
+      r.#uncertifiedRoundNanos = r.#nextTime();
       r.#scheduleFollowUp();
       return r;
     } catch (e) {
@@ -347,19 +348,23 @@ export class Replica {
   }
 
   #certify(timeNanos: bigint): void {
-    const labeledTree = this.#treeBuilder.build({
-      timeNanos,
-      subnets: this.routing.subnets,
-      rootSubnet: this.rootSubnet,
-      rootKeyDer: this.rootKey.publicKeyDer,
-      nodeId: Principal.fromUint8Array(this.nodeKey.nodeId),
-      nodeKeyDer: this.nodeKey.publicKeyDer,
-      canisters: this.state.canisters(),
-      certifiedData: (c) => this.execution.certifiedData(c),
-      ingress: this.state.ingressEntries(),
+    // The hash tree and its root hash, timed together: hashing happens in `reconstruct`, for the
+    // nodes this round created (unchanged subtrees keep their cached hashes).
+    const [tree, root] = this.profile.time('certification_hash_tree', () => {
+      const labeledTree = this.#treeBuilder.build({
+        timeNanos,
+        subnets: this.routing.subnets,
+        rootSubnet: this.rootSubnet,
+        rootKeyDer: this.rootKey.publicKeyDer,
+        nodeId: Principal.fromUint8Array(this.nodeKey.nodeId),
+        nodeKeyDer: this.nodeKey.publicKeyDer,
+        canisters: this.state.canisters(),
+        certifiedData: (c) => this.execution.certifiedData(c),
+        ingressChanges: this.state.takeIngressTreeChanges(),
+      });
+      const t = buildHashTree(labeledTree);
+      return [t, reconstruct(t)] as const;
     });
-    const tree = this.profile.time('certification_hash_tree', () => buildHashTree(labeledTree));
-    const root = reconstruct(tree);
     const signature = this.profile.time('certification_bls_sign', () => signStateRoot(this.rootKey.secretKey, root));
     this.#certified = { tree, signature, timeNanos };
     this.#height++;
