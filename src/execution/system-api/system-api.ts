@@ -25,6 +25,8 @@ const invalidPrincipal = (): HypervisorErrorInfo => ({
   help: TOOLCHAIN_HELP,
 });
 import { allowedContexts, apiTypeDisplay, isAllowed, isReplicated, type ApiType } from './api-type.ts';
+import { InstructionMeter } from '../instruction-meter.ts';
+import { ic0Cost } from './ic0-costs.ts';
 import type { OutgoingCall, SystemStateChanges } from './system-state-changes.ts';
 
 /** Largest reply/reject/call payload a canister may build: 2 MiB (spec, replica `MAX_INTER_CANISTER_PAYLOAD_IN_BYTES`). */
@@ -106,6 +108,10 @@ export class SystemApi {
   #replySize = 0;
   /** The instance's stable memory (replaced on reinstall). */
   stable: StableMemory;
+  /** The instruction counter of the running execution. */
+  readonly meter = new InstructionMeter();
+  /** Whether System API byte counts are charged (false on system subnets). */
+  chargeBytes = true;
 
   /**
    * @param wide true for wasm64 modules (i64 pointers and sizes).
@@ -252,10 +258,15 @@ export class SystemApi {
   imports(names: Iterable<string>): Record<string, (...args: never[]) => unknown> {
     const all = this.#table();
     const out: Record<string, (...args: never[]) => unknown> = {};
+    const meter = this.meter;
     for (const name of names) {
       const f = all[name];
       if (!f) throw new Error(`ic0.${name} is not offered by this replica`);
-      out[name] = f as (...args: never[]) => unknown;
+      // Each call is charged before it runs (linker.rs `charge_for_cpu`).
+      out[name] = ((...args: unknown[]) => {
+        meter.charge(ic0Cost(name, args, this.chargeBytes));
+        return f(...args);
+      }) as (...args: never[]) => unknown;
     }
     return out;
   }
@@ -388,8 +399,7 @@ export class SystemApi {
         if (type !== 0 && type !== 1) {
           throw new CanisterTrap(toolchainViolation(`Error getting performance counter type ${type}`));
         }
-        // Instructions are not metered yet (see cycles/): the counters stay at 0.
-        return 0n;
+        return type === 0 ? this.meter.executed : this.meter.callContextExecuted;
       },
       root_key_size: () => this.#size(this.#c('root_key_size').rootKeyDer.length),
       root_key_copy: (dst: I, off: I, size: I) =>
