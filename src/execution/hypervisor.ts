@@ -9,7 +9,7 @@
  */
 import { hypervisorErrorOf, type HypervisorErrorInfo } from './hypervisor-error.ts';
 import { DIRTY_PAGE_OVERHEAD, instructionLimitFor } from './instruction-meter.ts';
-import type { ExecutionContext } from './system-api/system-api.ts';
+import type { ExecutionContext } from './system-api/execution-context.ts';
 import type { SystemStateChanges } from './system-api/system-state-changes.ts';
 import type { CanisterCode } from './execution-state.ts';
 
