@@ -125,6 +125,7 @@ export class CallExecution {
             text: `${result.error.text}\n\ncall_on_cleanup also failed:\n\n${cleanup.error.text}`,
             help: '',
           },
+          instructions: result.instructions + cleanup.instructions,
         };
       }
     }
