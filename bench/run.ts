@@ -43,7 +43,7 @@ const P = quick
   ? { coldReps: 2, latencyCalls: 8, throughputSeconds: 2, growthSignatures: 50, rawReps: 3 }
   : { coldReps: 10, latencyCalls: 200, throughputSeconds: 20, growthSignatures: 1_000, rawReps: 7 };
 const CAPACITY = quick
-  ? { quick, cellSeconds: 1, concurrencies: [1, 64], historyEntries: 2_000, rssSignatures: 100, walSignatures: 50 }
+  ? { quick, cellSeconds: 1, concurrencies: [1, 64], historyEntries: 2_000, rssSignatures: 50, walSignatures: 30 }
   : { quick, cellSeconds: 5, concurrencies: [1, 16, 64, 256], historyEntries: 100_000, rssSignatures: 10_000, walSignatures: 1_000 };
 
 function tempDir(): string {
