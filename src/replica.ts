@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Principal } from '@icp-sdk/core/principal';
+import { prepareFastBlsSigning } from './crypto/bls-signing.ts';
 import { generateRootKey, rootKeyFromSecretKey, signStateRoot, encodeCertificate, type RootKeyPair } from './crypto/certificate.ts';
 import { reconstruct, type HashTree, type Path } from './crypto/hash-tree.ts';
 import { buildHashTree, witness } from './crypto/labeled-tree.ts';
@@ -149,6 +150,7 @@ export class Replica {
    * @throws Error for an unusable state dir, a bad topology, or canisters outside the topology.
    */
   static open(options: ReplicaOptions): Replica {
+    void prepareFastBlsSigning(); // certificates are signed by noble until mcl-wasm is compiled
     const store = StateStore.open(options.stateDir, options.synchronous ? { synchronous: options.synchronous } : {});
     try {
       const r = new Replica(store, options.topology ?? parseTopology(DEFAULT_TOPOLOGY), options);
