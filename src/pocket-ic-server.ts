@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Principal } from '@icp-sdk/core/principal';
 import { createPocketIcApp, PocketIcServerState } from './pocketic/app.ts';
+import { generateRootKey } from './crypto/certificate.ts';
 import { Replica } from './replica.ts';
 
 /** Options for {@link startPocketIcServer}. */
@@ -39,6 +40,7 @@ export async function startPocketIcServer(options: PocketIcServerOptions = {}): 
   const state = new PocketIcServerState({
     openReplica: (o) => Replica.open(o),
     debugPrint: options.debugPrint ?? ((id, text) => process.stderr.write(`[Canister ${id.toText()}] ${text}\n`)),
+    rootKey: generateRootKey(),
   });
   const app = createPocketIcApp(state, options.onActivity);
   const server = await new Promise<Server>((resolve, reject) => {

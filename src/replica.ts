@@ -50,6 +50,11 @@ export interface ReplicaOptions {
    * round is scheduled by a submission, a queued message, a chain-key request or a timer.
    */
   manualRounds?: boolean;
+  /**
+   * The root key for a new state (PocketIC: one per server, shared by its instances, so an
+   * instance costs no BLS key generation); a state that has one keeps it.
+   */
+  rootKey?: RootKeyPair;
 }
 
 /** Where a replica's time comes from: the wall clock, or a virtual clock under a test's control. */
@@ -114,8 +119,9 @@ export class Replica {
     this.store = store;
     this.#clock = options.clock ?? WALL_CLOCK;
     this.#manualRounds = options.manualRounds ?? false;
-    const rootSecret = store.meta.getOrCreate('root_key_secret', () => generateRootKey().secretKey);
-    this.rootKey = rootKeyFromSecretKey(rootSecret);
+    const given = options.rootKey;
+    const rootSecret = store.meta.getOrCreate('root_key_secret', () => given?.secretKey ?? generateRootKey().secretKey);
+    this.rootKey = given && Buffer.from(given.secretKey).equals(Buffer.from(rootSecret)) ? given : rootKeyFromSecretKey(rootSecret);
     this.nodeKey = nodeKeyFromSeed(store.meta.getOrCreate('node_key_seed', () => new Uint8Array(randomBytes(32))));
     const subnets = assignSubnetIds(topology, this.rootKey.publicKeyDer);
     this.routing = new RoutingTable(subnets);

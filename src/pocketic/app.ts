@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Principal } from '@icp-sdk/core/principal';
+import type { RootKeyPair } from '../crypto/certificate.ts';
 import type { Replica, ReplicaOptions } from '../replica.ts';
 import { PocketIcInstance } from './instance.ts';
 import { parseJson, stringifyJson } from './json.ts';
@@ -24,6 +25,8 @@ export interface PocketIcDeps {
   openReplica(options: ReplicaOptions): Replica;
   /** Where canister logs go (the server: stderr, as PocketIC). */
   debugPrint(canisterId: Principal, text: string): void;
+  /** The root key every instance of this server uses (one BLS key generation per server). */
+  rootKey: RootKeyPair;
 }
 
 /** The server's instances and blobs. */
@@ -41,7 +44,7 @@ export class PocketIcServerState {
   create(body: unknown): { id: number; instance: PocketIcInstance } {
     const set = (body as { subnet_config_set?: unknown } | null)?.subnet_config_set;
     const topology = subnetsFromConfigSet(set);
-    const instance = PocketIcInstance.create(topology, this.#deps.openReplica, this.#deps.debugPrint);
+    const instance = PocketIcInstance.create(topology, this.#deps.openReplica, this.#deps.debugPrint, this.#deps.rootKey);
     const id = this.#nextId++;
     this.#instances.set(id, instance);
     return { id, instance };

@@ -18,6 +18,7 @@ import { createHash } from 'node:crypto';
 import { Principal } from '@icp-sdk/core/principal';
 import type { MessageOutcome } from '../execution/message-outcome.ts';
 import { effectiveCanisterIdOf, noEffectiveCanisterIdError } from '../management/effective-canister-id.ts';
+import type { RootKeyPair } from '../crypto/certificate.ts';
 import type { Replica, ReplicaClock, ReplicaOptions } from '../replica.ts';
 import type { Subnet } from '../routing/topology.ts';
 import { IcError, errorCodeText } from '../types/ic-error.ts';
@@ -78,11 +79,13 @@ export class PocketIcInstance {
    * from each subnet's seed.
    * @param open `Replica.open` (passed in by the wiring layer).
    * @param debugPrint where canister logs go (the server: stderr).
+   * @param rootKey the server's root key (shared by its instances); generated when absent.
    */
   static create(
     topology: PocketIcTopology,
     open: (o: ReplicaOptions) => Replica,
     debugPrint: (canisterId: Principal, text: string) => void,
+    rootKey?: RootKeyPair,
   ): PocketIcInstance {
     const clock = new VirtualClock();
     const seeds = new Map(topology.subnets.map((s) => [s.config.name, s.seed]));
@@ -93,6 +96,7 @@ export class PocketIcInstance {
       clock,
       manualRounds: true,
       debugPrint,
+      ...(rootKey ? { rootKey } : {}),
     });
     clock.lastRoundNanos = () => replica.lastRoundNanos;
     return new PocketIcInstance(replica, topology, clock);
