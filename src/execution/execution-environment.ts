@@ -481,6 +481,7 @@ export class ExecutionEnvironment implements CanisterExecution {
             text: `${result.error.text}\n\ncall_on_cleanup also failed:\n\n${cleanup.error.text}`,
             help: '',
           },
+          instructions: result.instructions + cleanup.instructions,
         };
       }
     }
