@@ -10,7 +10,9 @@
  *      ecdsa_public_key, driven by @dfinity/agent 3 (v3 sync calls) against the replica as a
  *      child process: latency at concurrency 1, throughput at 16 and 64; SQLite growth.
  *   4. Anchor: raw @noble/curves secp256k1 sign ops/s in this process, and the ratios to it.
- *   5. Where the time goes: per-phase wall time for one signing call (in-process replica with
+ *   5. PocketIC (bin/pocket-ic under PicJS): instance create + delete, an update call, and their
+ *      anchor, a plain HTTP round trip (bench/pocket-ic.ts).
+ *   6. Where the time goes: per-phase wall time for one signing call (in-process replica with
  *      its phase profile on).
  *
  * Every figure has a median and a p99 over its repetitions (latencies: per call; throughputs: per
@@ -32,6 +34,7 @@ import { idlFactoryFromCandid } from '../src/candid/candid-text.ts';
 import { startReplica } from '../src/server.ts';
 import { replicaCapacity } from './capacity.ts';
 import { figures, record, round } from './figures.ts';
+import { benchPocketIc } from './pocket-ic.ts';
 import { benchTopology, deployFixture, startReplicaChild } from './replica-child.ts';
 
 const quick = process.argv.includes('--quick');
@@ -278,7 +281,7 @@ async function breakdown(): Promise<Record<string, number>> {
 
 // ---- main ---------------------------------------------------------------------------------------------
 
-// `--only a,b`: run only these parts (cold, capacity, agentjs, breakdown); the raw anchor always runs.
+// `--only a,b`: run only these parts (cold, capacity, agentjs, pocketic, breakdown); the raw anchor always runs.
 const onlyArg = process.argv.indexOf('--only');
 const only = onlyArg > 0 ? new Set(process.argv[onlyArg + 1]!.split(',')) : null;
 const part = (name: string): boolean => only === null || only.has(name);
@@ -295,6 +298,7 @@ if (part('capacity')) {
 }
 if (part('agentjs')) await endToEnd();
 rawNobleSign();
+if (part('pocketic')) await benchPocketIc(record, quick);
 const perCall = part('breakdown') ? await breakdown() : {};
 const results = {
   date: new Date().toISOString(),

@@ -38,6 +38,9 @@ const FIGURES = [
   'raw_noble_sign_per_s',
   'ratio_agentjs_ecdsa_over_raw',
   'sqlite_growth_per_1k_signatures_kb',
+  'pocketic_http_roundtrip_ms',
+  'pocketic_instance_create_ms',
+  'pocketic_update_call_ms',
 ];
 
 test('npm run bench -- --quick writes every figure in the documented shape', { timeout: 300_000 }, async () => {
