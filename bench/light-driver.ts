@@ -155,23 +155,25 @@ export class LightDriver {
     return { rates: windows, latenciesMs, done, failed, ...(firstError && { firstError }), driverCpuMs: (cpu.user + cpu.system) / 1000, wallMs };
   }
 
-  /** Makes exactly `n` calls with `concurrency` callers (for RSS and WAL growth). */
-  async callN(spec: CallSpec, n: number, concurrency: number): Promise<number> {
+  /** Makes exactly `n` calls with `concurrency` callers (for RSS and WAL growth); failures are counted. */
+  async callN(spec: CallSpec, n: number, concurrency: number): Promise<{ failed: number; firstError?: string }> {
     let left = n;
     let failed = 0;
+    let firstError: string | undefined;
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
         while (left > 0) {
           left--;
           try {
             await this.call(spec, buildEnvelope(spec, left));
-          } catch {
+          } catch (e) {
             failed++;
+            firstError ??= (e as Error).message;
           }
         }
       }),
     );
-    return failed;
+    return { failed, ...(firstError && { firstError }) };
   }
 
   /** Closes the keep-alive connections. */
