@@ -2,11 +2,12 @@
  * The rest of PicJS 0.23's public API against bin/pocket-ic (issue 14), each call once: every
  * subnet kind and its mainnet id, the default effective canister id, specified ids on named
  * subnets, pub_key, canister settings and status, stop / start (the texts suites match on),
- * raw updateCall / queryCall with PicJS's error format, and what is not served (HTTP outcalls,
- * live mode) failing with a message instead of hanging.
+ * raw updateCall / queryCall with PicJS's error format, live mode with an agent on the HTTP
+ * gateway, and what is not served (HTTP outcalls) failing with a message instead of hanging.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { HttpAgent } from '@icp-sdk/core/agent';
 import { Principal } from '@icp-sdk/core/principal';
 import { PocketIc, SubnetStateType } from '@dfinity/pic';
 import { startPicServer, type PicServer } from '../support/pocket-ic.ts';
@@ -82,6 +83,26 @@ describe('PicJS public API', () => {
     );
     await assert.rejects(pic.updateCall({ canisterId: id, method: 'nope' }), /Error code: CanisterMethodNotFound/);
     await assert.rejects(pic.reinstallCode({ canisterId: id, wasm, sender: Principal.anonymous() as never }), /Error code: CanisterInvalidController/);
+  });
+
+  it('makeLive: an agent reaches the instance through its HTTP gateway (certificates verified); stopLive ends it', async () => {
+    const live = await PocketIc.create(server.url);
+    try {
+      const id = await live.createCanister();
+      await live.installCode({ canisterId: id, wasm });
+      const port = await live.makeLive();
+      assert.equal(await live.makeLive(), port, 'live already: the same gateway');
+      const agent = await HttpAgent.create({ host: `http://127.0.0.1:${port}`, shouldFetchRootKey: true });
+      const reply = await agent.call(id.toText(), { methodName: 'hello', arg: new Uint8Array() });
+      assert.ok(reply.response.ok);
+      const q = await agent.query(id.toText(), { methodName: 'peek', arg: new Uint8Array() });
+      assert.equal(q.status, 'replied');
+      assert.ok(Math.abs((await live.getTime()) - Date.now()) < 60_000, 'live time follows the wall clock');
+      await live.stopLive();
+      await assert.rejects(fetch(`http://127.0.0.1:${port}/api/v2/status`));
+    } finally {
+      await live.tearDown();
+    }
   });
 
   it('what is not served answers with a message', async () => {
