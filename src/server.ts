@@ -4,6 +4,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { prepareFastBlsSigning } from './crypto/bls-signing.ts';
 import { createApp } from './http/app.ts';
 import { Replica, type ReplicaOptions } from './replica.ts';
 import { loadTopologyFile, type SubnetConfig } from './routing/topology.ts';
@@ -62,6 +63,8 @@ export async function startReplica(options: StartOptions = {}): Promise<RunningR
     throw e;
   }
   server.keepAliveTimeout = 5_000;
+  // Certificates are signed by noble until mcl-wasm is compiled: start that now, after listening.
+  setImmediate(() => void prepareFastBlsSigning());
   const port = (server.address() as AddressInfo).port;
   const shownHost = host.includes(':') ? `[${host}]` : host;
   let stopped: Promise<void> | null = null;
