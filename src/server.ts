@@ -3,7 +3,7 @@
  * `chainkey-replica start` and the tests.
  */
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { prepareFastBlsSigning } from './crypto/bls-signing.ts';
 import { createApp } from './http/app.ts';
 import { Replica, type ReplicaOptions } from './replica.ts';
@@ -51,12 +51,14 @@ export async function startReplica(options: StartOptions = {}): Promise<RunningR
     ...(options.debugPrint && { debugPrint: options.debugPrint }),
     ...(options.seed && { seed: options.seed }),
   });
-  const app = createApp(replica);
-  let server: Server;
+  const server: Server = createServer(createApp(replica));
   try {
-    server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(options.port ?? 4943, host, (err?: Error) => (err ? reject(err) : resolve(s)));
-      s.once('error', reject);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 4943, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
   } catch (e) {
     await replica.close();
