@@ -283,16 +283,29 @@ export class PocketIcInstance {
     return this.#canister(body).controllers.map((p) => ({ principal_id: principalToB64(p) }));
   }
 
-  /** `get_stable_memory` (not served yet). */
+  /**
+   * `get_stable_memory`: the canister's whole stable memory.
+   * @throws PocketIcError `CanisterNotFound(…)` / `CanisterIsEmpty(…)`.
+   */
   getStableMemory(body: unknown): { blob: string } {
-    this.#canister(body);
-    throw new PocketIcError('chainkey-replica: get_stable_memory is not supported yet');
+    const c = this.#nonEmptyCanister(body);
+    return { blob: toB64(this.replica.execution.stableMemory(c)) };
   }
 
-  /** `set_stable_memory` (not served yet). */
-  setStableMemory(body: unknown, _blob: Uint8Array): null {
-    this.#canister(body);
-    throw new PocketIcError('chainkey-replica: set_stable_memory is not supported yet');
+  /**
+   * `set_stable_memory`: replaces the canister's stable memory with a stored blob.
+   * @throws PocketIcError `CanisterNotFound(…)` / `CanisterIsEmpty(…)`.
+   */
+  setStableMemory(body: unknown, blob: Uint8Array): null {
+    const c = this.#nonEmptyCanister(body);
+    this.replica.execution.setStableMemory(c, blob);
+    return null;
+  }
+
+  #nonEmptyCanister(body: unknown): NonNullable<ReturnType<Replica['state']['canister']>> {
+    const c = this.#canister(body);
+    if (!c.module) throw new PocketIcError(`CanisterIsEmpty(CanisterId(${c.canisterId.toText()}))`);
+    return c;
   }
 
   /** `pub_key`: the subnet's public key (DER, BLS12-381 G2, 133 bytes) as a JSON array of numbers. */
