@@ -248,8 +248,13 @@ export function stopCanister(env: ManagementEnv, call: ManagementCall, arg: { ca
   return 'stopped';
 }
 
-/** `delete_canister` (controllers only; the canister must be stopped). Its cycles are burned. */
+/**
+ * `delete_canister` (controllers only; the canister must be stopped). Its cycles are burned. A
+ * canister deleting itself is refused before anything else (canister_manager `DeleteCanisterSelf`).
+ * @throws IcError IC0512 (self, not a controller), IC0301, IC0510 (not stopped)
+ */
 export function deleteCanister(env: ManagementEnv, call: ManagementCall, arg: { canister_id: Principal }): void {
+  if (call.caller.compareTo(arg.canister_id) === 'eq') throw E.deleteCanisterSelf(arg.canister_id);
   const c = canisterOrNotFound(env, arg.canister_id);
   requireController(c, call.caller);
   if (c.status !== 'stopped') throw E.deleteCanisterNotStopped(c.canisterId);
