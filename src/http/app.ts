@@ -9,7 +9,7 @@
  * per-request work and start-up loading were a measurable share of both (bench: `npm run bench`).
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import type { Replica } from '../replica.ts';
+import type { ReplicaApi } from './replica-api.ts';
 import { handleCall } from './call-endpoint.ts';
 import type { EndpointRequest } from './exchange.ts';
 import { HttpError } from './http-error.ts';
@@ -28,7 +28,7 @@ const STATUS_ROUTE = /^\/api\/v2\/status\/?$/i;
 type CborHandler = (req: EndpointRequest, res: ServerResponse) => Promise<void> | void;
 
 /** The handler for a POST route, or undefined (404). */
-function cborHandler(replica: Replica, version: number, target: string, endpoint: string): CborHandler | undefined {
+function cborHandler(replica: ReplicaApi, version: number, target: string, endpoint: string): CborHandler | undefined {
   const t = target.toLowerCase();
   switch (endpoint.toLowerCase()) {
     case 'call':
@@ -103,7 +103,7 @@ function sendError(res: ServerResponse, err: unknown): void {
   sendText(res, 500, `Unexpected error: ${(err as Error)?.message ?? String(err)}`);
 }
 
-async function serve(replica: Replica, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function serve(replica: ReplicaApi, req: IncomingMessage, res: ServerResponse): Promise<void> {
   res.setHeader('access-control-allow-origin', '*');
   res.setHeader('access-control-allow-methods', 'GET, POST');
   res.setHeader('access-control-allow-headers', 'Authorization, Accept, Content-Type');
@@ -148,7 +148,7 @@ async function serve(replica: Replica, req: IncomingMessage, res: ServerResponse
 }
 
 /** The request listener serving the IC HTTP interface of a replica. */
-export function createApp(replica: Replica): RequestListener {
+export function createApp(replica: ReplicaApi): RequestListener {
   return (req, res) => {
     serve(replica, req, res).catch((e: unknown) => sendError(res, e));
   };
