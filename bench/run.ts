@@ -218,7 +218,7 @@ async function endToEnd(): Promise<void> {
   const stateDir = join(dir, 'state');
   const topology = benchTopology(dir);
   const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, ['src/cli.ts', 'start', '--port', '0', '--state-dir', stateDir, '--topology', topology], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['src/cli.ts', 'start', '--port', '0', '--state-dir', stateDir, '--topology', topology, '--no-request-log'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';

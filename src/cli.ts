@@ -37,13 +37,15 @@ program
   .option('--state-dir <dir>', 'directory for the SQLite state', './.chainkey-replica')
   .option('--topology <file>', 'subnet topology JSON file (default: built-in, see README)')
   .option('--seed <hex>', 'derive master keys created in a new state dir from this seed (reproducible tests)', parseSeed)
-  .action(async (opts: { host: string; port: number; stateDir: string; topology?: string; seed?: Uint8Array }) => {
+  .option('--no-request-log', 'do not print a line per ingress message and per rejected request')
+  .action(async (opts: { host: string; port: number; stateDir: string; topology?: string; seed?: Uint8Array; requestLog: boolean }) => {
     const running = await startReplica({
       host: opts.host,
       port: opts.port,
       stateDir: opts.stateDir,
       ...(opts.topology && { topologyFile: opts.topology }),
       ...(opts.seed && { seed: opts.seed }),
+      ...(opts.requestLog && { requestLog: (line: string) => process.stdout.write(`${line}\n`) }),
     });
     process.stdout.write(`listening on ${running.url}\n`);
     let stopping = false;

@@ -24,8 +24,9 @@ import { assignSubnetIds, parseTopology, DEFAULT_TOPOLOGY, type Subnet, type Sub
 import { ReplicatedState } from './state/replicated-state.ts';
 import { ensureMasterKeys, type MasterKey } from './state/master-keys.ts';
 import { StateStore } from './store/state-store.ts';
+import { messageLine, type RequestLogSink } from './http/request-log.ts';
 import type { IngressRecord } from './store/ingress-repository.ts';
-import { ErrorCode, IcError } from './types/ic-error.ts';
+import { ErrorCode, errorCodeText, IcError } from './types/ic-error.ts';
 import { nowNanos } from './types/units.ts';
 
 /** Options for {@link Replica.open}. */
@@ -40,6 +41,8 @@ export interface ReplicaOptions {
   debugPrint?: (canisterId: Principal, text: string) => void;
   /** `--seed`: master keys created in this (new) state dir are derived from it instead of a CSPRNG. */
   seed?: Uint8Array;
+  /** Where request log lines go (http/request-log.ts); no request log when omitted. */
+  requestLog?: RequestLogSink;
 }
 
 /** The latest certification: the full hash tree, its BLS signature and the certified time. */
@@ -86,9 +89,14 @@ export class Replica {
   #closed = false;
   #timerWakeup: NodeJS.Timeout | null = null;
   #topUpScheduled = false;
+  /** Request log sink, if enabled. */
+  readonly requestLog: RequestLogSink | undefined;
+  /** Ingress messages accepted and not yet logged with their outcome: request id hex → message. */
+  readonly #unloggedIngress = new Map<string, IngressMessage>();
 
   private constructor(store: StateStore, topology: SubnetConfig[], options: ReplicaOptions) {
     this.store = store;
+    this.requestLog = options.requestLog;
     const rootSecret = store.meta.getOrCreate('root_key_secret', () => generateRootKey().secretKey);
     this.rootKey = rootKeyFromSecretKey(rootSecret);
     this.nodeKey = nodeKeyFromSeed(store.meta.getOrCreate('node_key_seed', () => new Uint8Array(randomBytes(32))));
@@ -171,6 +179,24 @@ export class Replica {
    * @throws IcError when the ingress filter refuses the message (a non-replicated rejection).
    */
   submitCall(msg: IngressMessage): 'accepted' | 'known' {
+    try {
+      return this.#submitCall(msg);
+    } catch (e) {
+      if (this.requestLog && e instanceof IcError) {
+        this.requestLog(
+          messageLine('call', msg.canisterId, msg.methodName, msg.sender, {
+            kind: 'rejected',
+            rejectCode: e.rejectCode,
+            errorCode: errorCodeText(e.code),
+            message: e.message,
+          }),
+        );
+      }
+      throw e;
+    }
+  }
+
+  #submitCall(msg: IngressMessage): 'accepted' | 'known' {
     if (this.state.ingress(msg.requestId)) return 'known';
     if (msg.canisterId.toUint8Array().length === 0) {
       management.acceptIngress(this.#env, msg.sender, msg.methodName, msg.arg);
@@ -191,6 +217,7 @@ export class Replica {
       expiryNanos: msg.expiryNanos,
       updatedNanos: nowNanos(),
     });
+    if (this.requestLog) this.#unloggedIngress.set(Buffer.from(msg.requestId).toString('hex'), msg);
     this.scheduler.submit(msg);
     return 'accepted';
   }
@@ -205,12 +232,40 @@ export class Replica {
    * management canister are not served.
    */
   query(sender: Principal, canisterId: Principal, methodName: string, arg: Uint8Array): MessageOutcome {
-    if (canisterId.toUint8Array().length === 0) {
-      return rejectOutcome(
-        new IcError(ErrorCode.CanisterRejectedMessage, `Query call to management canister method ${methodName} is not supported.`),
+    const outcome =
+      canisterId.toUint8Array().length === 0
+        ? rejectOutcome(
+            new IcError(ErrorCode.CanisterRejectedMessage, `Query call to management canister method ${methodName} is not supported.`),
+          )
+        : this.execution.query(sender, canisterId, methodName, arg, this.#nextTime());
+    if (this.requestLog && outcome.kind === 'rejected') {
+      const { rejectCode, errorCode, rejectMessage: message } = outcome;
+      this.requestLog(messageLine('query', canisterId, methodName, sender, { kind: 'rejected', rejectCode, errorCode, message }));
+    }
+    return outcome;
+  }
+
+  /** Logs the ingress messages whose outcome became known (request log only). */
+  #logCompletedIngress(): void {
+    const log = this.requestLog;
+    if (!log) return;
+    for (const [k, msg] of this.#unloggedIngress) {
+      const r = this.state.ingress(msg.requestId);
+      if (r && r.status !== 'replied' && r.status !== 'rejected' && r.status !== 'done') continue;
+      this.#unloggedIngress.delete(k);
+      if (!r || r.status === 'done') continue;
+      log(
+        messageLine(
+          'call',
+          msg.canisterId,
+          msg.methodName,
+          msg.sender,
+          r.status === 'replied'
+            ? { kind: 'replied' }
+            : { kind: 'rejected', rejectCode: r.rejectCode ?? 0, errorCode: r.errorCode, message: r.rejectMessage ?? '' },
+        ),
       );
     }
-    return this.execution.query(sender, canisterId, methodName, arg, this.#nextTime());
   }
 
   // ---- certification ---------------------------------------------------------------------
@@ -294,6 +349,7 @@ export class Replica {
     this.state.subnetCallContexts.endRound();
     ex.clearChanges();
     this.#uncertifiedRoundNanos = t;
+    this.#logCompletedIngress();
     this.#scheduleFollowUp();
   }
 
