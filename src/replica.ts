@@ -24,6 +24,7 @@ import { assignSubnetIds, parseTopology, DEFAULT_TOPOLOGY, type Subnet, type Sub
 import { ReplicatedState } from './state/replicated-state.ts';
 import { ensureMasterKeys, type MasterKey } from './state/master-keys.ts';
 import { StateStore } from './store/state-store.ts';
+import { ensureSystemCanisters } from './system-canisters/system-canisters.ts';
 import { messageLine, type RequestLogSink } from './http/request-log.ts';
 import type { IngressRecord } from './store/ingress-repository.ts';
 import { ErrorCode, errorCodeText, IcError } from './types/ic-error.ts';
@@ -160,8 +161,15 @@ export class Replica {
     const store = StateStore.open(options.stateDir, options.synchronous ? { synchronous: options.synchronous } : {});
     try {
       const r = new Replica(store, options.topology ?? parseTopology(DEFAULT_TOPOLOGY), options);
-      r.store.transaction(() => r.state.writeChanges(r.store, 0n));
+      const t = r.#nextTime();
+      r.execution.beginRound(t);
+      ensureSystemCanisters({ state: r.state, routing: r.routing, execution: r.execution, nowNanos: t });
+      r.store.transaction(() => {
+        r.state.writeChanges(r.store, 0n);
+        r.execution.writeChanges();
+      });
       r.state.clearChanges();
+      r.execution.clearChanges();
       r.#certify(r.#nextTime());
       r.#scheduleFollowUp();
       return r;
@@ -234,15 +242,22 @@ export class Replica {
   query(sender: Principal, canisterId: Principal, methodName: string, arg: Uint8Array): MessageOutcome {
     const outcome =
       canisterId.toUint8Array().length === 0
-        ? rejectOutcome(
-            new IcError(ErrorCode.CanisterRejectedMessage, `Query call to management canister method ${methodName} is not supported.`),
-          )
+        ? this.#managementQuery(sender, methodName, arg)
         : this.execution.query(sender, canisterId, methodName, arg, this.#nextTime());
     if (this.requestLog && outcome.kind === 'rejected') {
       const { rejectCode, errorCode, rejectMessage: message } = outcome;
       this.requestLog(messageLine('query', canisterId, methodName, sender, { kind: 'rejected', rejectCode, errorCode, message }));
     }
     return outcome;
+  }
+
+  #managementQuery(sender: Principal, methodName: string, arg: Uint8Array): MessageOutcome {
+    try {
+      return { kind: 'replied', reply: management.query(this.#env, sender, methodName, arg, this.#nextTime()) };
+    } catch (e) {
+      if (e instanceof IcError) return rejectOutcome(e);
+      throw e;
+    }
   }
 
   /** Logs the ingress messages whose outcome became known (request log only). */

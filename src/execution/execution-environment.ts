@@ -290,7 +290,10 @@ export class ExecutionEnvironment implements CanisterExecution {
   // ---- requests ----------------------------------------------------------------------------
 
   #deliverRequest(req: CanisterRequest): void {
-    if (req.receiver.toUint8Array().length === 0) {
+    // A call addressed to a subnet id goes to that subnet's management canister (as the CMC's
+    // create_canister does on mainnet).
+    const subnet = req.receiver.toUint8Array().length === 0 ? undefined : this.#deps.routing.subnetById(req.receiver);
+    if (req.receiver.toUint8Array().length === 0 || subnet) {
       this.#executeManagement(
         { kind: 'canister', caller: req.sender.toText(), callbackId: req.senderCallbackId, deadlineNanos: req.deadlineNanos },
         req.sender,
@@ -298,6 +301,7 @@ export class ExecutionEnvironment implements CanisterExecution {
         req.arg,
         req.payment,
         undefined,
+        subnet,
       );
       return;
     }
@@ -325,6 +329,7 @@ export class ExecutionEnvironment implements CanisterExecution {
     arg: Uint8Array,
     payment: bigint,
     effectiveCanisterId: Principal | undefined,
+    destinationSubnet?: Subnet,
   ): void {
     const callerCanister = origin.kind === 'canister' ? this.#deps.state.canister(caller) : undefined;
     try {
@@ -332,6 +337,7 @@ export class ExecutionEnvironment implements CanisterExecution {
         caller,
         callerIsCanister: origin.kind === 'canister',
         ...(callerCanister ? { callerSubnet: this.#subnetOf(callerCanister) } : {}),
+        ...(destinationSubnet ? { destinationSubnet } : {}),
         method,
         arg,
         payment,

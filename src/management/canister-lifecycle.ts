@@ -15,6 +15,8 @@ export type { InstallMode } from './management-context.ts';
 
 /** Cycles a provisionally created canister gets when `amount` is not given (replica: 100T). */
 export const DEFAULT_PROVISIONAL_CYCLES_BALANCE = 100_000_000_000_000n;
+/** Largest `log_memory_limit` this replica accepts, bytes (2 MiB). */
+export const MAX_LOG_MEMORY_LIMIT = 2n * 1024n * 1024n;
 /** Maximum number of controllers (spec §"IC method create_canister"). */
 export const MAX_CONTROLLERS = 10;
 
@@ -29,6 +31,10 @@ export interface SettingsArg {
   freezing_threshold?: Opt<bigint>;
   reserved_cycles_limit?: Opt<bigint>;
   log_visibility?: Opt<CanisterSettings['log_visibility']>;
+  log_memory_limit?: Opt<bigint>;
+  snapshot_visibility?: Opt<CanisterSettings['snapshot_visibility']>;
+  status_visibility?: Opt<CanisterSettings['status_visibility']>;
+  minimum_incoming_canister_call_cycles?: Opt<bigint>;
   wasm_memory_limit?: Opt<bigint>;
   wasm_memory_threshold?: Opt<bigint>;
   environment_variables?: Opt<{ name: string; value: string }[]>;
@@ -57,6 +63,17 @@ function applySettings(base: CanisterSettings, s: SettingsArg | undefined): Cani
   if (rcl !== undefined) out.reserved_cycles_limit = rcl;
   const lv = opt(s.log_visibility);
   if (lv !== undefined) out.log_visibility = lv;
+  const lml = opt(s.log_memory_limit);
+  if (lml !== undefined) {
+    if (lml > MAX_LOG_MEMORY_LIMIT) throw E.invalidSettings(`Invalid log memory limit: ${lml}, expected at most ${MAX_LOG_MEMORY_LIMIT} bytes`);
+    out.log_memory_limit = lml;
+  }
+  const sv = opt(s.snapshot_visibility);
+  if (sv !== undefined) out.snapshot_visibility = sv;
+  const stv = opt(s.status_visibility);
+  if (stv !== undefined) out.status_visibility = stv;
+  const mic = opt(s.minimum_incoming_canister_call_cycles);
+  if (mic !== undefined) out.minimum_incoming_canister_call_cycles = mic;
   const wml = opt(s.wasm_memory_limit);
   if (wml !== undefined) out.wasm_memory_limit = wml;
   const wmt = opt(s.wasm_memory_threshold);
@@ -138,7 +155,8 @@ export function provisionalCreateCanisterWithCycles(
 }
 
 /**
- * `create_canister` (canisters only): a new canister on the caller's subnet, whose balance is the
+ * `create_canister` (canisters only): a new canister on the caller's subnet (or on the subnet
+ * whose id the call was addressed to, as the CMC calls it), whose balance is the
  * attached cycles minus the creation fee (500B at 13 nodes, scaled by the subnet's size); nothing
  * is refunded.
  * @throws IcError IC0403 when the cycles do not cover the fee.
@@ -148,7 +166,7 @@ export function createCanister(
   call: ManagementCall,
   arg: { settings: Opt<SettingsArg>; sender_canister_version: Opt<bigint> },
 ): { canister_id: Principal } {
-  const subnet = call.callerSubnet ?? env.routing.defaultSubnet;
+  const subnet = call.destinationSubnet ?? call.callerSubnet ?? env.routing.defaultSubnet;
   const fee = canisterCreationFee(subnet.size);
   if (call.payment < fee) throw E.createCanisterNotEnoughCycles(fee, call.payment);
   const id = env.state.allocateCanisterId(subnet, env.store);
@@ -209,6 +227,7 @@ export function canisterStatus(env: ManagementEnv, call: ManagementCall, arg: { 
       canister_history_size: 0n,
       wasm_chunk_store_size: 0n,
       snapshots_size: 0n,
+      log_memory_store_size: 0n,
     },
     cycles: c.cycles,
     reserved_cycles: 0n,

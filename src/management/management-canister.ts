@@ -17,6 +17,7 @@ import {
 } from './interface.ts';
 import type { ManagementCall, ManagementEnv, ManagementReply } from './management-context.ts';
 import { effectiveCanisterIdOf } from './effective-canister-id.ts';
+import { ErrorCode, IcError } from '../types/ic-error.ts';
 
 /**
  * Who may call a method by ingress. `not_allowed`: refused by the replica's ingress parse step
@@ -60,6 +61,7 @@ const registry: Record<ManagementMethodName, MethodEntry> = {
   clear_chunk_store: { ingress: 'controllers' },
   stored_chunks: { ingress: 'controllers' },
   canister_info: { ingress: 'canister_only' },
+  canister_metadata: { ingress: 'canister_only' },
   deposit_cycles: { ingress: 'not_allowed', handle: (env, call, [a]) => (L.depositCycles(env, call, a), []) },
   raw_rand: { ingress: 'not_allowed', handle: (env) => [L.rawRand(env)] },
   http_request: { ingress: 'not_allowed' },
@@ -126,6 +128,24 @@ export function acceptIngress(env: ManagementEnv, sender: Principal, method: str
   if (!c.controllers.some((p) => p.compareTo(sender) === 'eq')) throw E.onlyControllersCanCall(target, method);
 }
 
+/** Methods ic.did marks `query`: answered to query calls from users (non-replicated). */
+const QUERY_METHODS: ReadonlySet<string> = new Set(['canister_status', 'fetch_canister_logs']);
+
+/**
+ * A query call to the management canister (interface spec: `canister_status` and
+ * `fetch_canister_logs` are queries): runs the method's handler on the current state, whose
+ * checks (controllers, visibility) apply to the sender; nothing it does is kept.
+ * @returns the Candid reply
+ * @throws IcError for a reject; IC0406 `Query call to management canister method … is not
+ * supported.` for every other method, as the replica answers.
+ */
+export function query(env: ManagementEnv, sender: Principal, method: string, arg: Uint8Array, nowNanos: bigint): Uint8Array {
+  if (!QUERY_METHODS.has(method)) {
+    throw new IcError(ErrorCode.CanisterRejectedMessage, `Query call to management canister method ${method} is not supported.`);
+  }
+  return execute(env, { caller: sender, callerIsCanister: false, method, arg, payment: 0n, nowNanos, queryCall: true }).reply;
+}
+
 /**
  * Executes one call to the management canister.
  * @returns the Candid reply and the cycles refunded to the caller.
@@ -135,7 +155,7 @@ export function execute(env: ManagementEnv, call: ManagementCall): ManagementRep
   const { method } = call;
   if (!isManagementMethod(method)) throw E.managementCanisterHasNoMethod(method);
   const entry = registry[method];
-  if (!call.callerIsCanister && (entry.ingress === 'canister_only' || entry.ingress === 'not_allowed')) {
+  if (!call.callerIsCanister && !call.queryCall && (entry.ingress === 'canister_only' || entry.ingress === 'not_allowed')) {
     throw E.notCallableViaIngress(method);
   }
   if (!entry.handle && !entry.defer) throw E.notSupported(method);

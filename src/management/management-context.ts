@@ -71,6 +71,8 @@ export interface ManagementCall {
   callerIsCanister: boolean;
   /** The calling canister's subnet (inter-canister calls only). */
   callerSubnet?: Subnet;
+  /** The subnet whose management canister was addressed by its subnet id (instead of `aaaaa-aa`). */
+  destinationSubnet?: Subnet;
   /** Wire name of the method, e.g. `canister_status`. */
   method: string;
   /** Candid-encoded argument. */
@@ -79,6 +81,8 @@ export interface ManagementCall {
   payment: bigint;
   /** Time of the round, nanoseconds since the epoch. */
   nowNanos: bigint;
+  /** True when a user's query call runs the method (non-replicated; nothing is kept). */
+  queryCall?: boolean;
   /** The effective canister id of an ingress message (spec §"Effective canister id"). */
   effectiveCanisterId?: Principal;
 }

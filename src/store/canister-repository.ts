@@ -22,6 +22,14 @@ export interface CanisterSettings {
   /** Cycles. */
   reserved_cycles_limit: bigint;
   log_visibility: LogVisibility;
+  /** Upper limit of the canister log buffer, bytes. */
+  log_memory_limit: bigint;
+  /** Who may list and read the canister's snapshots (same variant as log_visibility). */
+  snapshot_visibility: LogVisibility;
+  /** Who may call canister_status (same variant as log_visibility). */
+  status_visibility: LogVisibility;
+  /** Cycles a call from another canister must carry at least. */
+  minimum_incoming_canister_call_cycles: bigint;
   /** Bytes. */
   wasm_memory_limit: bigint;
   /** Bytes. */
@@ -75,12 +83,21 @@ function settingsToJson(s: CanisterSettings): string {
   });
 }
 
+/** Values of settings added after a state dir was created (spec defaults). */
+const LATER_SETTINGS = {
+  log_memory_limit: 4096n,
+  snapshot_visibility: { controllers: null },
+  status_visibility: { controllers: null },
+  minimum_incoming_canister_call_cycles: 0n,
+} as const;
+
 function settingsFromJson(text: string): CanisterSettings {
-  return JSON.parse(text, (_k, v) => {
+  const parsed = JSON.parse(text, (_k, v) => {
     if (v && typeof v === 'object' && typeof v.$n === 'string') return BigInt(v.$n);
     if (v && typeof v === 'object' && typeof v.$p === 'string') return Principal.fromText(v.$p);
     return v;
   }) as CanisterSettings;
+  return { ...LATER_SETTINGS, ...parsed };
 }
 
 function fromRow(r: Row): CanisterRecord {
