@@ -44,7 +44,7 @@ import type { IngressMessage } from './ingress-message.ts';
 import { CodeInstaller } from './install-code.ts';
 import type { MessageOutcome } from './message-outcome.ts';
 import type { ApiType } from './system-api/api-type.ts';
-import { type ExecutionContext } from './system-api/system-api.ts';
+import { type ExecutionContext, type SystemApiHost } from './system-api/system-api.ts';
 import { noChanges, type SystemStateChanges } from './system-api/system-state-changes.ts';
 import { loadExecutionState, newExecutionState, saveExecutionState } from './execution-state-store.ts';
 
@@ -90,6 +90,8 @@ export class ExecutionEnvironment implements CanisterExecution {
   readonly managementEnv: ManagementEnv;
   /** Canisters with a global timer set: canister id text → deadline. */
   readonly #timers = new Map<string, bigint>();
+  /** What canister code's System API reports to (debug_print, also into the canister log). */
+  readonly #host: SystemApiHost;
 
   constructor(deps: ExecutionDeps) {
     this.#deps = deps;
@@ -101,9 +103,15 @@ export class ExecutionEnvironment implements CanisterExecution {
       execution: this,
       masterKeys: deps.masterKeys,
     };
+    this.#host = {
+      debugPrint: (id, text, replicated) => {
+        deps.debugPrint(id, text);
+        if (replicated) this.#log(id, new TextEncoder().encode(text));
+      },
+    };
     this.#installer = new CodeInstaller({
       context: (c, es, apiType, extra) => this.#context(c, es, apiType, extra),
-      host: { debugPrint: deps.debugPrint },
+      host: this.#host,
     });
     this.#queue = deps.store.execution.loadQueue();
     for (const [id, t] of deps.store.execution.loadTimers()) this.#timers.set(Principal.fromUint8Array(id).toText(), t);
@@ -116,10 +124,17 @@ export class ExecutionEnvironment implements CanisterExecution {
     const k = c.canisterId.toText();
     let es = this.#states.get(k);
     if (!es) {
-      es = loadExecutionState(this.#deps.store, c, { debugPrint: this.#deps.debugPrint }) ?? newExecutionState();
+      es = loadExecutionState(this.#deps.store, c, this.#host) ?? newExecutionState();
       this.#states.set(k, es);
     }
     return es;
+  }
+
+  /** Appends a record to the canister's log (replicated executions only), bounded by its log_memory_limit. */
+  #log(id: Principal, content: Uint8Array): void {
+    const c = this.#deps.state.canister(id);
+    if (!c) return;
+    this.#deps.state.logs.append(id, content, this.#time, Number(c.settings.log_memory_limit));
   }
 
   #touch(c: CanisterState): void {
@@ -497,6 +512,11 @@ export class ExecutionEnvironment implements CanisterExecution {
 
   /** Applies an execution's result to the canister and its call context, then closes what is done. */
   #finish(c: CanisterState, es: ExecutionState, cc: CallContext, result: ExecutionResult): void {
+    if (!result.ok) {
+      // The log record of a trap is `[TRAP]: <the trap message>` (the whole error text for other faults).
+      const m = /^Canister called `ic0\.trap` with message: '([\s\S]*)'/.exec(result.error.text);
+      this.#log(c.canisterId, new TextEncoder().encode(`[TRAP]: ${m ? m[1] : result.error.text}`));
+    }
     if (result.ok) {
       this.#applyChanges(c, es, cc, result.changes);
     } else if (!cc.responded) {

@@ -25,11 +25,11 @@ function cborEndpoint(handler: Handler): express.RequestHandler {
   return (req, res, next) => {
     const type = (req.headers['content-type'] ?? '').toLowerCase();
     if (type !== 'application/cbor') {
-      sendText(res, 400, 'Unexpected content-type, expected application/cbor.');
+      next(new HttpError(400, 'Unexpected content-type, expected application/cbor.'));
       return;
     }
     if (!Buffer.isBuffer(req.body)) {
-      sendText(res, 400, 'Failed to deserialize cbor request: empty body');
+      next(new HttpError(400, 'Failed to deserialize cbor request: empty body'));
       return;
     }
     Promise.resolve(handler(req, res)).catch(next);

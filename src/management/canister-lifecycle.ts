@@ -225,9 +225,9 @@ export function canisterStatus(env: ManagementEnv, call: ManagementCall, arg: { 
       wasm_binary_size: wasmBinarySize,
       custom_sections_size: customSectionsSize,
       canister_history_size: 0n,
-      wasm_chunk_store_size: 0n,
+      wasm_chunk_store_size: BigInt(env.state.chunks.bytes(c.canisterId)),
       snapshots_size: 0n,
-      log_memory_store_size: 0n,
+      log_memory_store_size: BigInt(env.state.logs.bytes(c.canisterId)),
     },
     cycles: c.cycles,
     reserved_cycles: 0n,
@@ -280,6 +280,8 @@ export function deleteCanister(env: ManagementEnv, call: ManagementCall, arg: { 
   requireController(c, call.caller);
   if (c.status !== 'stopped') throw E.deleteCanisterNotStopped(c.canisterId);
   env.execution.canisterDeleted(c);
+  env.state.logs.clear(c.canisterId);
+  env.state.chunks.clear(c.canisterId);
   env.state.removeCanister(c.canisterId);
 }
 

@@ -8,6 +8,8 @@ import type { Principal } from '@icp-sdk/core/principal';
 import * as E from './errors.ts';
 import * as L from './canister-lifecycle.ts';
 import * as K from './chain-key.ts';
+import { fetchCanisterLogs } from './canister-logs.ts';
+import * as C from './chunk-store.ts';
 import {
   decodeManagementArgs,
   encodeManagementReply,
@@ -51,15 +53,15 @@ const registry: Record<ManagementMethodName, MethodEntry> = {
   create_canister: { ingress: 'not_allowed', handle: (env, call, [a]) => [L.createCanister(env, call, a)] },
   update_settings: { ingress: 'controllers', handle: (env, call, [a]) => (L.updateSettings(env, call, a), []) },
   install_code: { ingress: 'controllers', handle: (env, call, [a]) => (L.installCode(env, call, a), []) },
-  install_chunked_code: { ingress: 'controllers' },
+  install_chunked_code: { ingress: 'controllers', handle: (env, call, [a]) => (C.installChunkedCode(env, call, a), []) },
   uninstall_code: { ingress: 'controllers', handle: (env, call, [a]) => (L.uninstallCode(env, call, a), []) },
   start_canister: { ingress: 'controllers', handle: (env, call, [a]) => (L.startCanister(env, call, a), []) },
   stop_canister: { ingress: 'controllers', handle: (env, call, [a]) => (L.stopCanister(env, call, a), []) },
   canister_status: { ingress: 'controllers', handle: (env, call, [a]) => [L.canisterStatus(env, call, a)] },
   delete_canister: { ingress: 'controllers', handle: (env, call, [a]) => (L.deleteCanister(env, call, a), []) },
-  upload_chunk: { ingress: 'controllers' },
-  clear_chunk_store: { ingress: 'controllers' },
-  stored_chunks: { ingress: 'controllers' },
+  upload_chunk: { ingress: 'controllers', handle: (env, call, [a]) => [C.uploadChunk(env, call, a)] },
+  clear_chunk_store: { ingress: 'controllers', handle: (env, call, [a]) => (C.clearChunkStore(env, call, a), []) },
+  stored_chunks: { ingress: 'controllers', handle: (env, call, [a]) => [C.storedChunks(env, call, a)] },
   canister_info: { ingress: 'canister_only' },
   canister_metadata: { ingress: 'canister_only' },
   deposit_cycles: { ingress: 'not_allowed', handle: (env, call, [a]) => (L.depositCycles(env, call, a), []) },
@@ -87,7 +89,7 @@ const registry: Record<ManagementMethodName, MethodEntry> = {
   upload_canister_snapshot_data: { ingress: 'controllers' },
   list_canister_snapshots: { ingress: 'controllers' },
   delete_canister_snapshot: { ingress: 'controllers' },
-  fetch_canister_logs: { ingress: 'not_allowed' },
+  fetch_canister_logs: { ingress: 'not_allowed', handle: (env, call, [a]) => [fetchCanisterLogs(env, call, a)] },
 };
 
 /** Largest number of controllers the replica's Candid types admit (`BoundedControllers`). */

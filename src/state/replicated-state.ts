@@ -11,6 +11,8 @@ import type { StateStore } from '../store/state-store.ts';
 import type { IngressRecord } from '../store/ingress-repository.ts';
 import type { CanisterState } from './canister-state.ts';
 import { SubnetCallContextManager } from './subnet-call-context-manager.ts';
+import { CanisterLogs } from './canister-logs.ts';
+import { WasmChunkStore } from './wasm-chunk-store.ts';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
@@ -18,6 +20,10 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 export class ReplicatedState {
   /** Chain-key requests in flight. */
   subnetCallContexts = new SubnetCallContextManager();
+  /** Canister log buffers (set by {@link load}). */
+  logs!: CanisterLogs;
+  /** Wasm chunk stores (set by {@link load}). */
+  chunks!: WasmChunkStore;
   readonly #canisters = new Map<string, CanisterState>();
   readonly #ingress = new Map<string, IngressRecord>();
   readonly #nextCanister = new Map<string, Principal>();
@@ -32,6 +38,8 @@ export class ReplicatedState {
     for (const c of store.canisters.loadAll()) s.#canisters.set(c.canisterId.toText(), c);
     for (const e of store.ingress.loadAll()) s.#ingress.set(hex(e.requestId), e);
     s.subnetCallContexts = SubnetCallContextManager.load(store);
+    s.logs = new CanisterLogs(store.canisterLogs);
+    s.chunks = new WasmChunkStore(store.wasmChunks);
     return s;
   }
 
@@ -138,6 +146,8 @@ export class ReplicatedState {
    */
   writeChanges(store: StateStore, pruneBeforeNanos: bigint): void {
     this.subnetCallContexts.writeChanges(store);
+    this.logs.writeChanges(store);
+    this.chunks.writeChanges(store);
     for (const k of this.#dirtyCanisters) {
       const c = this.#canisters.get(k);
       if (c) store.canisters.save(c);
@@ -157,6 +167,8 @@ export class ReplicatedState {
   /** Forgets the dirty marks after a successful commit. */
   clearChanges(): void {
     this.subnetCallContexts.clearChanges();
+    this.logs.clearChanges();
+    this.chunks.clearChanges();
     this.#dirtyCanisters.clear();
     this.#deletedCanisters.clear();
     this.#dirtyIngress.clear();

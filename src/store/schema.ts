@@ -95,4 +95,21 @@ export const migrations: readonly string[] = [
     context      TEXT NOT NULL
   );
   `,
+  // 5 (issue 12): canister logs (debug_print and trap records, bounded per canister by
+  // log_memory_limit) and each canister's wasm chunk store (upload_chunk, install_chunked_code).
+  `
+  CREATE TABLE canister_log_records (
+    canister_id      BLOB NOT NULL,
+    idx              INTEGER NOT NULL,
+    timestamp_nanos  INTEGER NOT NULL,
+    content          BLOB NOT NULL,
+    PRIMARY KEY (canister_id, idx)
+  );
+  CREATE TABLE wasm_chunks (
+    canister_id  BLOB NOT NULL,
+    hash         BLOB NOT NULL,
+    chunk        BLOB NOT NULL,
+    PRIMARY KEY (canister_id, hash)
+  );
+  `,
 ];

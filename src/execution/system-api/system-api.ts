@@ -80,8 +80,8 @@ export interface ExecutionContext {
 
 /** Host services the System API needs besides the context. */
 export interface SystemApiHost {
-  /** `ic0.debug_print` output. */
-  debugPrint(canisterId: Principal, text: string): void;
+  /** `ic0.debug_print` output; `replicated` for executions whose effects are kept (canister logs). */
+  debugPrint(canisterId: Principal, text: string, replicated?: boolean): void;
 }
 
 type I = number | bigint;
@@ -543,7 +543,7 @@ export class SystemApi {
         const heap = this.#heap();
         const s = Math.min(n(src), heap.length);
         const e = Math.min(s + n(size), heap.length);
-        this.#host.debugPrint(ctx.canisterId, decoder.decode(heap.subarray(s, e)));
+        this.#host.debugPrint(ctx.canisterId, decoder.decode(heap.subarray(s, e)), isReplicated(ctx.apiType));
       },
       trap: (src: I, size: I) => {
         this.#c('trap');
