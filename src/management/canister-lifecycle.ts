@@ -226,7 +226,7 @@ export function canisterStatus(env: ManagementEnv, call: ManagementCall, arg: { 
       custom_sections_size: customSectionsSize,
       canister_history_size: 0n,
       wasm_chunk_store_size: BigInt(env.state.chunks.bytes(c.canisterId)),
-      snapshots_size: 0n,
+      snapshots_size: env.state.snapshots.list(c.canisterId).reduce((n, s) => n + s.totalSize, 0n),
       log_memory_store_size: BigInt(env.state.logs.bytes(c.canisterId)),
     },
     cycles: c.cycles,
@@ -282,6 +282,7 @@ export function deleteCanister(env: ManagementEnv, call: ManagementCall, arg: { 
   env.execution.canisterDeleted(c);
   env.state.logs.clear(c.canisterId);
   env.state.chunks.clear(c.canisterId);
+  env.state.snapshots.deleteAll(c.canisterId);
   env.state.removeCanister(c.canisterId);
 }
 

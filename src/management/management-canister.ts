@@ -10,6 +10,7 @@ import * as L from './canister-lifecycle.ts';
 import * as K from './chain-key.ts';
 import { fetchCanisterLogs } from './canister-logs.ts';
 import * as C from './chunk-store.ts';
+import * as S from './canister-snapshots.ts';
 import {
   decodeManagementArgs,
   encodeManagementReply,
@@ -81,14 +82,14 @@ const registry: Record<ManagementMethodName, MethodEntry> = {
   bitcoin_get_block_headers: { ingress: 'not_allowed' },
   node_metrics_history: { ingress: 'not_allowed' },
   subnet_info: { ingress: 'not_allowed' },
-  take_canister_snapshot: { ingress: 'controllers' },
-  load_canister_snapshot: { ingress: 'controllers' },
+  take_canister_snapshot: { ingress: 'controllers', handle: (env, call, [a]) => [S.takeCanisterSnapshot(env, call, a)] },
+  load_canister_snapshot: { ingress: 'controllers', handle: (env, call, [a]) => (S.loadCanisterSnapshot(env, call, a), []) },
   read_canister_snapshot_metadata: { ingress: 'controllers' },
   read_canister_snapshot_data: { ingress: 'controllers' },
   upload_canister_snapshot_metadata: { ingress: 'controllers' },
   upload_canister_snapshot_data: { ingress: 'controllers' },
-  list_canister_snapshots: { ingress: 'controllers' },
-  delete_canister_snapshot: { ingress: 'controllers' },
+  list_canister_snapshots: { ingress: 'controllers', handle: (env, call, [a]) => [S.listCanisterSnapshots(env, call, a)] },
+  delete_canister_snapshot: { ingress: 'controllers', handle: (env, call, [a]) => (S.deleteCanisterSnapshot(env, call, a), []) },
   fetch_canister_logs: { ingress: 'not_allowed', handle: (env, call, [a]) => [fetchCanisterLogs(env, call, a)] },
 };
 

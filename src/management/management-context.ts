@@ -10,6 +10,7 @@ import type { StateStore } from '../store/state-store.ts';
 import type { CanisterState } from '../state/canister-state.ts';
 import type { MasterKey } from '../state/master-keys.ts';
 import type { ThresholdRequest } from './chain-key.ts';
+import type { SnapshotContent } from '../state/canister-snapshots.ts';
 
 /** Decoded `canister_install_mode` (candid/ic.did). */
 export type InstallMode =
@@ -46,6 +47,14 @@ export interface CanisterExecution {
   hasOpenCallContexts(canister: CanisterState): boolean;
   /** The canister was started again: pending stop requests are cancelled. */
   canisterStarted(canister: CanisterState): void;
+  /** The canister's code and memories as a snapshot keeps them. */
+  captureSnapshot(canister: CanisterState): SnapshotContent;
+  /**
+   * Replaces the canister's code and memories with a snapshot's; open call contexts are rejected
+   * as on reinstall.
+   * @throws IcError if the snapshot's module no longer instantiates
+   */
+  restoreSnapshot(canister: CanisterState, content: SnapshotContent): void;
   /** The canister was deleted: its execution state goes too. */
   canisterDeleted(canister: CanisterState): void;
 }

@@ -13,6 +13,7 @@ import type { CanisterState } from './canister-state.ts';
 import { SubnetCallContextManager } from './subnet-call-context-manager.ts';
 import { CanisterLogs } from './canister-logs.ts';
 import { WasmChunkStore } from './wasm-chunk-store.ts';
+import { CanisterSnapshots } from './canister-snapshots.ts';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
@@ -24,6 +25,8 @@ export class ReplicatedState {
   logs!: CanisterLogs;
   /** Wasm chunk stores (set by {@link load}). */
   chunks!: WasmChunkStore;
+  /** Canister snapshots (set by {@link load}). */
+  snapshots!: CanisterSnapshots;
   readonly #canisters = new Map<string, CanisterState>();
   readonly #ingress = new Map<string, IngressRecord>();
   readonly #nextCanister = new Map<string, Principal>();
@@ -40,6 +43,7 @@ export class ReplicatedState {
     s.subnetCallContexts = SubnetCallContextManager.load(store);
     s.logs = new CanisterLogs(store.canisterLogs);
     s.chunks = new WasmChunkStore(store.wasmChunks);
+    s.snapshots = new CanisterSnapshots(store);
     return s;
   }
 
@@ -148,6 +152,7 @@ export class ReplicatedState {
     this.subnetCallContexts.writeChanges(store);
     this.logs.writeChanges(store);
     this.chunks.writeChanges(store);
+    this.snapshots.writeChanges(store);
     for (const k of this.#dirtyCanisters) {
       const c = this.#canisters.get(k);
       if (c) store.canisters.save(c);
@@ -169,6 +174,7 @@ export class ReplicatedState {
     this.subnetCallContexts.clearChanges();
     this.logs.clearChanges();
     this.chunks.clearChanges();
+    this.snapshots.clearChanges();
     this.#dirtyCanisters.clear();
     this.#deletedCanisters.clear();
     this.#dirtyIngress.clear();

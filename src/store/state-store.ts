@@ -12,6 +12,7 @@ import { SubnetCallContextRepository } from './subnet-call-context-repository.ts
 import { ThresholdKeyRepository } from './threshold-key-repository.ts';
 import { CanisterLogRepository } from './canister-log-repository.ts';
 import { WasmChunkRepository } from './wasm-chunk-repository.ts';
+import { CanisterSnapshotRepository } from './canister-snapshot-repository.ts';
 
 /** All repositories over the replica's SQLite file. */
 export class StateStore {
@@ -25,6 +26,7 @@ export class StateStore {
   readonly subnetCallContexts: SubnetCallContextRepository;
   readonly canisterLogs: CanisterLogRepository;
   readonly wasmChunks: WasmChunkRepository;
+  readonly snapshots: CanisterSnapshotRepository;
 
   constructor(db: Db) {
     this.db = db;
@@ -37,6 +39,7 @@ export class StateStore {
     this.subnetCallContexts = new SubnetCallContextRepository(db);
     this.canisterLogs = new CanisterLogRepository(db);
     this.wasmChunks = new WasmChunkRepository(db);
+    this.snapshots = new CanisterSnapshotRepository(db);
   }
 
   /** Opens `<stateDir>/state.sqlite3` (see {@link openDatabase}). */
