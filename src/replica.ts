@@ -40,11 +40,37 @@ export interface ReplicaOptions {
   synchronous?: 'normal' | 'full';
   /** Where canisters' `ic0.debug_print` output goes; default: stdout as `[Canister <id>] <text>`. */
   debugPrint?: (canisterId: Principal, text: string) => void;
-  /** `--seed`: master keys created in this (new) state dir are derived from it instead of a CSPRNG. */
-  seed?: Uint8Array;
+  /**
+   * `--seed`: master keys created in this (new) state dir are derived from it instead of a CSPRNG;
+   * or a seed per subnet (PocketIC: keys follow the subnet, whatever else the topology holds).
+   */
+  seed?: Uint8Array | ((subnet: Subnet) => Uint8Array);
+  /** Where time comes from (default: the wall clock). */
+  clock?: ReplicaClock;
+  /**
+   * Manual rounds (PocketIC's `tick`): nothing runs until {@link Replica.runRound} is called; no
+   * round is scheduled by a submission, a queued message, a chain-key request or a timer.
+   */
+  manualRounds?: boolean;
+  /**
+   * The root key for a new state (PocketIC: one per server, shared by its instances, so an
+   * instance costs no BLS key generation); a state that has one keeps it.
+   */
+  rootKey?: RootKeyPair;
   /** Where request log lines go (http/request-log.ts); no request log when omitted. */
   requestLog?: RequestLogSink;
 }
+
+/** Where a replica's time comes from: the wall clock, or a virtual clock under a test's control. */
+export interface ReplicaClock {
+  /** Now, nanoseconds since the epoch; a round runs at max(now, previous round + 1 ns). */
+  nowNanos(): bigint;
+  /** The time queries and `inspect_message` see; default: a fresh round time. */
+  queryNanos?(): bigint;
+}
+
+/** The wall clock (millisecond resolution). */
+const WALL_CLOCK: ReplicaClock = { nowNanos };
 
 /** The latest certification: the full hash tree, its BLS signature and the certified time. */
 interface CertifiedState {
@@ -90,6 +116,8 @@ export class Replica {
   #closed = false;
   #timerWakeup: NodeJS.Timeout | null = null;
   #topUpScheduled = false;
+  readonly #clock: ReplicaClock;
+  readonly #manualRounds: boolean;
   /** Request log sink, if enabled. */
   readonly requestLog: RequestLogSink | undefined;
   /** Ingress messages accepted and not yet logged with their outcome: request id hex → message. */
@@ -98,8 +126,11 @@ export class Replica {
   private constructor(store: StateStore, topology: SubnetConfig[], options: ReplicaOptions) {
     this.store = store;
     this.requestLog = options.requestLog;
-    const rootSecret = store.meta.getOrCreate('root_key_secret', () => generateRootKey().secretKey);
-    this.rootKey = rootKeyFromSecretKey(rootSecret);
+    this.#clock = options.clock ?? WALL_CLOCK;
+    this.#manualRounds = options.manualRounds ?? false;
+    const given = options.rootKey;
+    const rootSecret = store.meta.getOrCreate('root_key_secret', () => given?.secretKey ?? generateRootKey().secretKey);
+    this.rootKey = given && Buffer.from(given.secretKey).equals(Buffer.from(rootSecret)) ? given : rootKeyFromSecretKey(rootSecret);
     this.nodeKey = nodeKeyFromSeed(store.meta.getOrCreate('node_key_seed', () => new Uint8Array(randomBytes(32))));
     const subnets = assignSubnetIds(topology, this.rootKey.publicKeyDer);
     this.routing = new RoutingTable(subnets);
@@ -150,6 +181,7 @@ export class Replica {
         console.error('chainkey-replica: a round failed to commit; stopping. State on disk is the last committed round.', e);
         process.exitCode = 1;
       },
+      { manual: this.#manualRounds },
     );
   }
 
@@ -170,7 +202,8 @@ export class Replica {
       });
       r.state.clearChanges();
       r.execution.clearChanges();
-      r.#certify(r.#nextTime());
+      // Certified when a certificate is first needed, as after any round.
+      r.#uncertifiedRoundNanos = r.#nextTime();
       r.#scheduleFollowUp();
       return r;
     } catch (e) {
@@ -214,7 +247,7 @@ export class Replica {
       if (c.status === 'stopped') throw new IcError(ErrorCode.CanisterStopped, `Canister ${msg.canisterId.toText()} is stopped`);
       if (c.status === 'stopping') throw new IcError(ErrorCode.CanisterStopping, `Canister ${msg.canisterId.toText()} is stopping`);
       if (!c.module) throw new IcError(ErrorCode.CanisterWasmModuleNotFound, 'Requested canister has no wasm module');
-      this.execution.inspectMessage(msg.sender, c, msg.methodName, msg.arg, this.#nextTime());
+      this.execution.inspectMessage(msg.sender, c, msg.methodName, msg.arg, this.#queryTime());
     }
     this.state.putIngress({
       requestId: msg.requestId,
@@ -223,7 +256,7 @@ export class Replica {
       methodName: msg.methodName,
       status: 'received',
       expiryNanos: msg.expiryNanos,
-      updatedNanos: nowNanos(),
+      updatedNanos: this.#clock.nowNanos(),
     });
     if (this.requestLog) this.#unloggedIngress.set(Buffer.from(msg.requestId).toString('hex'), msg);
     this.scheduler.submit(msg);
@@ -243,7 +276,7 @@ export class Replica {
     const outcome =
       canisterId.toUint8Array().length === 0
         ? this.#managementQuery(sender, methodName, arg)
-        : this.execution.query(sender, canisterId, methodName, arg, this.#nextTime());
+        : this.execution.query(sender, canisterId, methodName, arg, this.#queryTime());
     if (this.requestLog && outcome.kind === 'rejected') {
       const { rejectCode, errorCode, rejectMessage: message } = outcome;
       this.requestLog(messageLine('query', canisterId, methodName, sender, { kind: 'rejected', rejectCode, errorCode, message }));
@@ -253,7 +286,7 @@ export class Replica {
 
   #managementQuery(sender: Principal, methodName: string, arg: Uint8Array): MessageOutcome {
     try {
-      return { kind: 'replied', reply: management.query(this.#env, sender, methodName, arg, this.#nextTime()) };
+      return { kind: 'replied', reply: management.query(this.#env, sender, methodName, arg, this.#queryTime()) };
     } catch (e) {
       if (e instanceof IcError) return rejectOutcome(e);
       throw e;
@@ -281,6 +314,19 @@ export class Replica {
         ),
       );
     }
+  }
+
+  /**
+   * Runs one round now with the messages submitted since the last one (manual rounds: PocketIC's
+   * `tick`); resolves once it is committed.
+   */
+  runRound(): Promise<void> {
+    return this.scheduler.runEmptyRound();
+  }
+
+  /** Time of the latest round (nanoseconds since the epoch; 0 before the first). */
+  get lastRoundNanos(): bigint {
+    return this.#lastTimeNanos;
   }
 
   // ---- certification ---------------------------------------------------------------------
@@ -317,8 +363,8 @@ export class Replica {
    */
   async certificateFor(paths: readonly Path[]): Promise<Uint8Array> {
     this.#ensureCertified();
-    const ageMs = Number((nowNanos() - this.#certified!.timeNanos) / 1_000_000n);
-    if (ageMs > MAX_CERTIFICATE_AGE_MS) {
+    const ageMs = Number((this.#clock.nowNanos() - this.#certified!.timeNanos) / 1_000_000n);
+    if (ageMs > MAX_CERTIFICATE_AGE_MS && !this.#manualRounds) {
       await this.scheduler.runEmptyRound();
       this.#ensureCertified();
     }
@@ -332,8 +378,12 @@ export class Replica {
     return this.#certified!.tree;
   }
 
+  #queryTime(): bigint {
+    return this.#clock.queryNanos?.() ?? this.#nextTime();
+  }
+
   #nextTime(): bigint {
-    const now = nowNanos();
+    const now = this.#clock.nowNanos();
     this.#lastTimeNanos = now > this.#lastTimeNanos ? now : this.#lastTimeNanos + 1n;
     return this.#lastTimeNanos;
   }
@@ -374,6 +424,7 @@ export class Replica {
    */
   #scheduleFollowUp(): void {
     if (this.#closed) return;
+    if (this.#manualRounds) return;
     if (this.state.subnetCallContexts.size > 0) {
       setImmediate(() => {
         if (!this.#closed) this.scheduler.requestRound();

@@ -7,6 +7,7 @@
  */
 import { Principal } from '@icp-sdk/core/principal';
 import type { StateStore } from '../store/state-store.ts';
+import type { ThresholdMethod } from '../types/threshold-method.ts';
 
 /** Where the answer goes: the calling canister's callback. */
 export interface ThresholdRequestOrigin {
@@ -23,8 +24,6 @@ export type ThresholdArgs =
   | { kind: 'schnorr'; message: Uint8Array; derivationPath: Uint8Array[]; taprootMerkleRoot?: Uint8Array }
   | { kind: 'vetkd'; input: Uint8Array; context: Uint8Array; transportPublicKey: Uint8Array };
 
-/** The method a context answers. */
-export type ThresholdMethod = 'sign_with_ecdsa' | 'sign_with_schnorr' | 'vetkd_derive_key';
 
 /** A request waiting for its signature / encrypted key. */
 export interface SignWithThresholdContext {

@@ -24,7 +24,7 @@ import { sha224, sha256 } from '@noble/hashes/sha2.js';
 import { crc32 } from 'node:zlib';
 import vm from 'node:vm';
 import { candidInterfaceFromText } from '../../candid/candid-text.ts';
-import { isManagementMethod, managementMethods } from '../../management/interface.ts';
+import { isManagementMethod, managementMethods } from '../../management/ic-did.ts';
 import { ErrorCode } from '../../types/ic-error.ts';
 import { calledTrap, CanisterTrap, type HypervisorErrorInfo } from '../hypervisor-error.ts';
 import type { SystemApi } from '../system-api/system-api.ts';
