@@ -14,6 +14,7 @@ import { handleReadState } from './read-state-endpoint.ts';
 import { sendText } from './responses.ts';
 import { handleStatus } from './status-endpoint.ts';
 import { httpLine } from './request-log.ts';
+import { gateway } from './gateway.ts';
 
 /** Largest request body: 5 MiB (replica `max_request_size_bytes`). */
 export const MAX_REQUEST_BODY_BYTES = 5 * 1024 * 1024;
@@ -53,6 +54,8 @@ export function createApp(replica: Replica): express.Express {
     next();
   });
   const raw = express.raw({ type: () => true, limit: MAX_REQUEST_BODY_BYTES });
+  // Browser requests to `<canister-id>.localhost` or with `?canisterId=` (outside /api/).
+  app.use(gateway(replica, raw));
 
   app.get('/api/v2/status', (_req, res) => handleStatus(replica, res));
   for (const v of [2, 3, 4] as const) {
