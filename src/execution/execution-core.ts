@@ -176,7 +176,8 @@ export class ExecutionCore {
 
   /**
    * Runs canister code on the canister's instance (which must exist).
-   * @param keepMemory whether successful memory changes are kept (false for queries).
+   * @param keepMemory whether successful memory changes are kept (false for queries; `pending`
+   *   for the steps of a composite query, see {@link runOnInstance}).
    */
   run(
     c: CanisterState,
@@ -184,7 +185,7 @@ export class ExecutionCore {
     apiType: ApiType,
     extra: Partial<ExecutionContext>,
     body: Parameters<typeof runOnInstance>[2],
-    keepMemory: boolean,
+    keepMemory: boolean | 'pending',
   ): ExecutionResult {
     return runOnInstance(es.instance!, this.context(c, apiType, extra), body, keepMemory, es.globalTimerNanos);
   }

@@ -34,7 +34,9 @@ export interface Metering {
 /**
  * Runs `body` on `instance` with `ctx` installed in its System API.
  * @param keep whether successful changes to memory are kept (false for queries and for
- *   replicated queries, whose state changes the spec discards).
+ *   replicated queries, whose state changes the spec discards); `pending`: a step of a composite
+ *   query, whose heap changes stay in the live instance for its callbacks until the query ends and
+ *   rolls the instance back (its stable memory writes are discarded at once).
  * @param currentTimerNanos the global timer before this execution (returned by global_timer_set).
  * @returns the collected changes, or the trap; never throws for canister faults.
  * @throws Error for host bugs.
@@ -43,7 +45,7 @@ export function runOnInstance(
   instance: CanisterCode,
   ctx: ExecutionContext,
   body: (i: CanisterCode) => void,
-  keep: boolean,
+  keep: boolean | 'pending',
   currentTimerNanos: bigint,
   metering: Metering = {},
 ): ExecutionResult {
@@ -68,7 +70,9 @@ export function runOnInstance(
     return { ok: false, error, instructions: api.meter.executed };
   }
   api.end();
-  if (keep) {
+  if (keep === 'pending') {
+    api.stable.rollbackExecution();
+  } else if (keep) {
     const heapPages = instance.commit() ?? 0;
     const stablePages = api.stable.writtenOsPages;
     api.stable.commitExecution();

@@ -7,6 +7,8 @@
  *   the top of the id space, handed out in creation order (nns, sns, ii, fiduciary, bitcoin, then
  *   system, application, verified_application), so the first canister of the default config is
  *   `lxzze-o7777-77777-aaaaa-cai`;
+ * - other subnets' ids are self-authenticating ids of their seed, except the default subnet's:
+ *   the replica gives it the root key's (what agents assume of certificates without delegation);
  * - sizes: NNS 40, SNS / II / fiduciary 34, the rest 13;
  * - `key_1` (ECDSA, Schnorr BIP340 and Ed25519, vetKD) on the fiduciary subnet, or on II when
  *   there is no fiduciary subnet; `test_key_1` and `dfx_test_key` on a 13-node test-keys subnet
@@ -208,6 +210,9 @@ export function subnetsFromConfigSet(set: unknown): PocketIcTopology {
     out.find((x) => x.config.kind === 'system') ??
     out[0]!;
   def.config.isDefault = true;
+  // The default subnet's id is the self-authenticating id of the root key (assigned by the
+  // replica), which is what agents assume for certificates without delegation (live mode).
+  if (def.config.kind === 'application' || def.config.kind === 'system' || def.config.kind === 'verified_application') delete def.config.subnetId;
   const t = NAMED.test_keys;
   const testRanges = t.ranges.map(([a, b]) => ({ start: Principal.fromText(a), end: Principal.fromText(b) }));
   out.push({
