@@ -60,6 +60,11 @@ export interface ReplicaOptions {
   rootKey?: RootKeyPair;
   /** Where request log lines go (http/request-log.ts); no request log when omitted. */
   requestLog?: RequestLogSink;
+  /**
+   * Install the ICP ledger, CMC and cycles ledger at first start (system-canisters/); default
+   * true. PocketIC instances start empty, as PocketIC's do.
+   */
+  systemCanisters?: boolean;
 }
 
 /** Where a replica's time comes from: the wall clock, or a virtual clock under a test's control. */
@@ -197,7 +202,7 @@ export class Replica {
       const r = new Replica(store, options.topology ?? parseTopology(DEFAULT_TOPOLOGY), options);
       const t = r.#nextTime();
       r.execution.beginRound(t);
-      ensureSystemCanisters({ state: r.state, routing: r.routing, execution: r.execution, nowNanos: t });
+      if (options.systemCanisters ?? true) ensureSystemCanisters({ state: r.state, routing: r.routing, execution: r.execution, nowNanos: t });
       r.store.transaction(() => {
         r.state.writeChanges(r.store, 0n);
         r.execution.writeChanges();

@@ -10,6 +10,7 @@ import { canisterCreationFee } from '../cycles/fee-schedule.ts';
 import { defaultCanisterSettings, newCanister, type CanisterSettings, type CanisterState } from '../state/canister-state.ts';
 import { canisterMetadata } from '../execution/wasm/custom-sections.ts';
 import * as E from './errors.ts';
+import { visibleTo } from './visibility.ts';
 import type { InstallMode, ManagementCall, ManagementEnv } from './management-context.ts';
 import type { CanisterIdRecord, CanisterStatusResult, CanisterStatusType } from './shapes.ts';
 export type { InstallMode } from './management-context.ts';
@@ -197,10 +198,11 @@ export function updateSettings(
   env.state.markCanisterDirty(c.canisterId);
 }
 
-/** `canister_status` (controllers, or the canister itself). */
+/** `canister_status` (controllers, the canister itself, or whom status_visibility admits; as a query call the ingress filter does not apply). */
 export function canisterStatus(env: ManagementEnv, call: ManagementCall, arg: CanisterIdRecord): CanisterStatusResult {
   const c = canisterOrNotFound(env, arg.canister_id);
-  requireController(c, call.caller, true);
+  // status_visibility may admit others besides the controllers and the canister itself.
+  if (!visibleTo(c.settings.status_visibility, c, call.caller)) requireController(c, call.caller, true);
   const wasmBinarySize = BigInt(c.module?.length ?? 0);
   let customSectionsSize = 0n;
   if (c.module) {

@@ -7,26 +7,15 @@
  */
 import type { Principal } from '@icp-sdk/core/principal';
 import type { CanisterLogRecord } from '../state/canister-logs.ts';
-import type { CanisterState } from '../state/canister-state.ts';
-import type { LogVisibility } from '../store/canister-repository.ts';
 import { ErrorCode, IcError } from '../types/ic-error.ts';
 import { canisterOrNotFound } from './canister-lifecycle.ts';
 import type { ManagementCall, ManagementEnv } from './management-context.ts';
+import { visibleTo } from './visibility.ts';
 
 type Opt<T> = [] | [T];
 type Range = { start: bigint; end: bigint };
 /** The `filter` argument. */
 export type CanisterLogFilter = { by_idx: Range } | { by_timestamp_nanos: Range };
-
-/**
- * Whether `caller` may see what `visibility` guards on canister `c` (controllers always may).
- * Shared by logs, status and snapshots, whose visibility settings have the same shape.
- */
-export function visibleTo(visibility: LogVisibility, c: CanisterState, caller: Principal): boolean {
-  if ('public' in visibility) return true;
-  if (c.controllers.some((p) => p.compareTo(caller) === 'eq')) return true;
-  return 'allowed_viewers' in visibility && visibility.allowed_viewers.some((p) => p.compareTo(caller) === 'eq');
-}
 
 /**
  * `fetch_canister_logs`.

@@ -11,7 +11,7 @@ import { MAX_SNAPSHOTS_PER_CANISTER, snapshotSize, type SnapshotSummary } from '
 import type { CanisterState } from '../state/canister-state.ts';
 import { ErrorCode, IcError } from '../types/ic-error.ts';
 import { canisterOrNotFound, requireController, uninstallCode } from './canister-lifecycle.ts';
-import { visibleTo } from './canister-logs.ts';
+import { visibleTo } from './visibility.ts';
 import type { ManagementCall, ManagementEnv } from './management-context.ts';
 
 type Opt<T> = [] | [T];
