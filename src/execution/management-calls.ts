@@ -8,10 +8,10 @@
  */
 import type { Subnet } from '../routing/topology.ts';
 import { Principal } from '@icp-sdk/core/principal';
-import type { ChainKeyResponse } from '../consensus/chain-key-payload.ts';
 import { encodeChainKeyReply } from '../management/chain-key.ts';
 import * as management from '../management/management-canister.ts';
 import type { ManagementEnv } from '../management/management-context.ts';
+import type { ChainKeyResponse } from '../state/subnet-call-context-manager.ts';
 import { IcError } from '../types/ic-error.ts';
 import type { CallOrigin } from './call-context.ts';
 import type { ExecutionCore } from './execution-core.ts';

@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { IDL } from '@icp-sdk/core/candid';
 import { Principal } from '@icp-sdk/core/principal';
-import type { Replica } from '../replica.ts';
+import type { ReplicaApi } from './replica-api.ts';
 import { IcError } from '../types/ic-error.ts';
 
 const header = IDL.Tuple(IDL.Text, IDL.Text);
@@ -70,7 +70,7 @@ function urlOf(req: Request, byQuery: boolean): string {
  * Express middleware: answers browser requests addressed to a canister (reading their body with
  * `readBody`); passes everything else on.
  */
-export function gateway(replica: Replica, readBody: (req: Request, res: Response, next: (e?: unknown) => void) => void) {
+export function gateway(replica: ReplicaApi, readBody: (req: Request, res: Response, next: (e?: unknown) => void) => void) {
   return (req: Request, res: Response, next: NextFunction): void => {
     if (req.path.startsWith('/api/')) return next();
     const canisterId = gatewayCanisterOf(req.hostname, req.query as Record<string, unknown>);
@@ -82,7 +82,7 @@ export function gateway(replica: Replica, readBody: (req: Request, res: Response
   };
 }
 
-async function serve(replica: Replica, canisterId: Principal, req: Request, res: Response): Promise<void> {
+async function serve(replica: ReplicaApi, canisterId: Principal, req: Request, res: Response): Promise<void> {
   {
     try {
       const byQuery = !/\.localhost$/i.test(req.hostname);
@@ -117,7 +117,7 @@ class GatewayError extends Error {
   }
 }
 
-function decodeReply(out: ReturnType<Replica['query']>): DecodedResponse {
+function decodeReply(out: ReturnType<ReplicaApi['query']>): DecodedResponse {
   if (out.kind !== 'replied') {
     throw new GatewayError(out.errorCode === 'IC0301' ? 404 : 502, `The canister rejected the request: ${out.errorCode} ${out.rejectMessage}`);
   }
@@ -129,7 +129,7 @@ function decodeReply(out: ReturnType<Replica['query']>): DecodedResponse {
 }
 
 /** `http_request_update` as an anonymous ingress message; resolves with its outcome. */
-async function update(replica: Replica, canisterId: Principal, arg: Uint8Array): Promise<ReturnType<Replica['query']>> {
+async function update(replica: ReplicaApi, canisterId: Principal, arg: Uint8Array): Promise<ReturnType<ReplicaApi['query']>> {
   const requestId = new Uint8Array(randomBytes(32));
   replica.submitCall({
     requestId,

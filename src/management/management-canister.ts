@@ -5,7 +5,7 @@
  * replies are Candid per candid/ic.did; the reply is encoded here, so callers get bytes.
  */
 import type { Principal } from '@icp-sdk/core/principal';
-import { canisterNotFound, ErrorCode, IcError } from '../types/ic-error.ts';
+import { canisterNotFound, managementQueryNotSupported } from '../types/ic-error.ts';
 import * as K from './chain-key.ts';
 import { decodeManagementArgs, encodeManagementReply, ManagementDecodeError } from './codec.ts';
 import { effectiveCanisterIdOf } from './effective-canister-id.ts';
@@ -60,7 +60,7 @@ const QUERY_METHODS: ReadonlySet<string> = new Set(['canister_status', 'fetch_ca
  */
 export function query(env: ManagementEnv, sender: Principal, method: string, arg: Uint8Array, nowNanos: bigint): Uint8Array {
   if (!QUERY_METHODS.has(method)) {
-    throw new IcError(ErrorCode.CanisterRejectedMessage, `Query call to management canister method ${method} is not supported.`);
+    throw managementQueryNotSupported(method);
   }
   return execute(env, { caller: sender, callerIsCanister: false, method, arg, payment: 0n, nowNanos, queryCall: true }).reply;
 }
