@@ -66,7 +66,7 @@ export function takeCanisterSnapshot(
   };
   if (replace) env.state.snapshots.delete(replace);
   env.state.snapshots.put(snapshot);
-  if (arg.uninstall_code[0]) uninstallCode(env, call, { canister_id: c.canisterId });
+  if (arg.uninstall_code[0]) uninstallCode(env, call, { canister_id: c.canisterId, sender_canister_version: [] });
   return record(snapshot);
 }
 

@@ -66,6 +66,7 @@ export function installChunkedCode(
     chunk_hashes_list: { hash: Uint8Array }[];
     wasm_module_hash: Uint8Array;
     arg: Uint8Array;
+    sender_canister_version: [] | [bigint];
   },
 ): void {
   const target = canisterOrNotFound(env, arg.target_canister);
@@ -93,5 +94,5 @@ export function installChunkedCode(
       `Error from Wasm chunk store: Wasm module hash ${hex(actual)} does not match given hash ${hex(arg.wasm_module_hash)}`,
     );
   }
-  installCode(env, call, { mode: arg.mode, canister_id: target.canisterId, wasm_module: wasm, arg: arg.arg });
+  installCode(env, call, { mode: arg.mode, canister_id: target.canisterId, wasm_module: wasm, arg: arg.arg, sender_canister_version: arg.sender_canister_version });
 }
