@@ -25,6 +25,8 @@ export interface StartOptions {
   topologyFile?: string;
   /** Or the topology itself. */
   topology?: SubnetConfig[];
+  /** Request log sink (one line per ingress message and per rejected request); none if omitted. */
+  requestLog?: ReplicaOptions['requestLog'];
 }
 
 /** A running replica. */
@@ -50,6 +52,7 @@ export async function startReplica(options: StartOptions = {}): Promise<RunningR
     ...(topology && { topology }),
     ...(options.debugPrint && { debugPrint: options.debugPrint }),
     ...(options.seed && { seed: options.seed }),
+    ...(options.requestLog && { requestLog: options.requestLog }),
   });
   const server: Server = createServer(createApp(replica));
   try {

@@ -5,6 +5,9 @@
  * replica: any origin, GET/POST, the headers agents send. Errors: `HttpError` → its status and
  * text; anything else is a host bug → 500 and a log line, and the server keeps serving.
  *
+ * Browser requests to `<canister-id>.localhost` or with `?canisterId=` (outside /api/) go to the
+ * HTTP gateway (gateway-app.ts, built on the first one). Refusals (4xx) go to the request log.
+ *
  * A plain router rather than a framework: the interface is five routes, and a framework's
  * per-request work and start-up loading were a measurable share of both (bench: `npm run bench`).
  */
@@ -17,6 +20,10 @@ import { handleQuery } from './query-endpoint.ts';
 import { handleReadState } from './read-state-endpoint.ts';
 import { sendText } from './responses.ts';
 import { handleStatus } from './status-endpoint.ts';
+import { parse as parseQuery } from 'node:querystring';
+import { gatewayCanisterOf } from './gateway.ts';
+import { createGatewayApp } from './gateway-app.ts';
+import { httpLine } from './request-log.ts';
 
 /** Largest request body: 5 MiB (replica `max_request_size_bytes`). */
 export const MAX_REQUEST_BODY_BYTES = 5 * 1024 * 1024;
@@ -90,12 +97,13 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefin
 }
 
 /** Answers an error the way the interface does (see the module comment). */
-function sendError(res: ServerResponse, err: unknown): void {
+function sendError(replica: ReplicaApi, req: IncomingMessage, path: string, res: ServerResponse, err: unknown): void {
   if (res.headersSent) {
     if (!res.writableEnded) res.end();
     return;
   }
   if (err instanceof HttpError) {
+    replica.requestLog?.(httpLine(err.status, req.method ?? '', path, err.message));
     sendText(res, err.status, err.message);
     return;
   }
@@ -103,7 +111,19 @@ function sendError(res: ServerResponse, err: unknown): void {
   sendText(res, 500, `Unexpected error: ${(err as Error)?.message ?? String(err)}`);
 }
 
-async function serve(replica: ReplicaApi, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** The request's host name without the port (`[::1]` for IPv6), as express's `req.hostname`. */
+function hostnameOf(req: IncomingMessage): string {
+  const host = req.headers.host ?? '';
+  if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1);
+  const colon = host.indexOf(':');
+  return colon < 0 ? host : host.slice(0, colon);
+}
+
+async function serve(replica: ReplicaApi, gatewayApp: () => Promise<RequestListener>, req: IncomingMessage, res: ServerResponse, path: string, query: string): Promise<void> {
+  if (!path.startsWith('/api/') && gatewayCanisterOf(hostnameOf(req), parseQuery(query))) {
+    (await gatewayApp())(req, res);
+    return;
+  }
   res.setHeader('access-control-allow-origin', '*');
   res.setHeader('access-control-allow-methods', 'GET, POST');
   res.setHeader('access-control-allow-headers', 'Authorization, Accept, Content-Type');
@@ -112,9 +132,6 @@ async function serve(replica: ReplicaApi, req: IncomingMessage, res: ServerRespo
     res.end();
     return;
   }
-  const url = req.url ?? '/';
-  const q = url.indexOf('?');
-  const path = q < 0 ? url : url.slice(0, q);
   if ((req.method === 'GET' || req.method === 'HEAD') && STATUS_ROUTE.test(path)) {
     req.resume();
     handleStatus(replica, res);
@@ -124,8 +141,7 @@ async function serve(replica: ReplicaApi, req: IncomingMessage, res: ServerRespo
   const handler = m ? cborHandler(replica, Number(m[1]), m[2]!, m[4]!) : undefined;
   if (!m || !handler) {
     req.resume();
-    sendText(res, 404, 'Not found.');
-    return;
+    throw new HttpError(404, 'Not found.');
   }
   let ecid: string;
   try {
@@ -136,20 +152,19 @@ async function serve(replica: ReplicaApi, req: IncomingMessage, res: ServerRespo
   }
   const body = await readBody(req, MAX_REQUEST_BODY_BYTES);
   const type = (req.headers['content-type'] ?? '').toLowerCase();
-  if (type !== 'application/cbor') {
-    sendText(res, 400, 'Unexpected content-type, expected application/cbor.');
-    return;
-  }
-  if (body === undefined) {
-    sendText(res, 400, 'Failed to deserialize cbor request: empty body');
-    return;
-  }
+  if (type !== 'application/cbor') throw new HttpError(400, 'Unexpected content-type, expected application/cbor.');
+  if (body === undefined) throw new HttpError(400, 'Failed to deserialize cbor request: empty body');
   await handler({ params: { ecid }, body }, res);
 }
 
 /** The request listener serving the IC HTTP interface of a replica. */
 export function createApp(replica: ReplicaApi): RequestListener {
+  let gatewayApp: Promise<RequestListener> | null = null;
+  const loadGateway = (): Promise<RequestListener> => (gatewayApp ??= createGatewayApp(replica));
   return (req, res) => {
-    serve(replica, req, res).catch((e: unknown) => sendError(res, e));
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    serve(replica, loadGateway, req, res, path, q < 0 ? '' : url.slice(q + 1)).catch((e: unknown) => sendError(replica, req, path, res, e));
   };
 }
