@@ -23,6 +23,7 @@ const FIGURES = [
   'replica_sign_with_ecdsa_capacity_c64_100k_history_per_s',
   'ratio_ecdsa_capacity_100k_history_over_empty',
   'main_thread_ms_per_sign',
+  'ratio_replica_ecdsa_cpu_over_raw',
   'driver_cores_used_sign_with_ecdsa_c64',
   'wal_bytes_per_signature',
   'rss_after_10k_signatures_mb',
