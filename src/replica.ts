@@ -119,6 +119,9 @@ export class Replica {
       debugPrint: options.debugPrint ?? ((id, text) => console.log(`[Canister ${id.toText()}] ${text}`)),
       dataCertificate: (id) => this.#dataCertificate(id),
       masterKeys: this.masterKeys,
+      requestRound: () => {
+        if (!this.#closed) this.scheduler.requestRound();
+      },
     });
     this.#env = this.execution.managementEnv;
     const shares = new Map<string, SecretShare[]>();
@@ -170,7 +173,9 @@ export class Replica {
    * @returns `known` if the request id is already in the ingress history (a resubmission).
    * @throws IcError when the ingress filter refuses the message (a non-replicated rejection).
    */
-  submitCall(msg: IngressMessage): 'accepted' | 'known' {
+  async submitCall(msg: IngressMessage): Promise<'accepted' | 'known'> {
+    // canister_inspect_message cannot run while the canister is in a sliced execution.
+    if (this.execution.isBusy(msg.canisterId)) await this.execution.idle(msg.canisterId);
     if (this.state.ingress(msg.requestId)) return 'known';
     if (msg.canisterId.toUint8Array().length === 0) {
       management.acceptIngress(this.#env, msg.sender, msg.methodName, msg.arg);
@@ -204,12 +209,14 @@ export class Replica {
    * Runs a query (non-replicated, state discarded) and returns its outcome. Queries to the
    * management canister are not served.
    */
-  query(sender: Principal, canisterId: Principal, methodName: string, arg: Uint8Array): MessageOutcome {
+  async query(sender: Principal, canisterId: Principal, methodName: string, arg: Uint8Array): Promise<MessageOutcome> {
     if (canisterId.toUint8Array().length === 0) {
       return rejectOutcome(
         new IcError(ErrorCode.CanisterRejectedMessage, `Query call to management canister method ${methodName} is not supported.`),
       );
     }
+    // A query runs on the canister's instance: not while a sliced execution is in flight there.
+    if (this.execution.isBusy(canisterId)) await this.execution.idle(canisterId);
     return this.execution.query(sender, canisterId, methodName, arg, this.#nextTime());
   }
 
@@ -276,11 +283,9 @@ export class Replica {
     // with the block), so their callbacks run in this round.
     const pending = this.state.subnetCallContexts.answerable();
     if (pending.length > 0) ex.deliverChainKeyResponses(this.profile.time('chain_key_signing', () => this.chainKey.build(pending, t, CHAIN_KEY_BUDGET_MS)));
-    this.profile.time('execution', () => {
-      for (const m of messages) ex.executeIngress(m);
-      ex.runSystemTasks();
-      ex.drainQueue();
-    });
+    const t0 = performance.now();
+    await ex.executeRound(messages);
+    this.profile.add('execution', performance.now() - t0);
     for (const m of messages) ex.markProcessing(m);
     const pruneBefore = t - INGRESS_RETENTION_AFTER_EXPIRY_NANOS;
     this.state.pruneIngress(pruneBefore);
@@ -319,7 +324,7 @@ export class Replica {
         }
       });
     }
-    if (this.execution.hasQueuedMessages) {
+    if (this.execution.hasQueuedMessages || this.execution.hasPendingWork) {
       this.scheduler.requestRound();
       return;
     }
@@ -376,6 +381,7 @@ export class Replica {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#timerWakeup) clearTimeout(this.#timerWakeup);
+    await this.execution.abortSlicedExecutions();
     await this.scheduler.stop();
     this.store.close();
   }

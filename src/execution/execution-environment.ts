@@ -29,7 +29,7 @@ import type { StateStore } from '../store/state-store.ts';
 import { ErrorCode, errorCodeText, IcError, RejectCode } from '../types/ic-error.ts';
 import { CallContextManager, type CallContext, type CallOrigin } from './call-context.ts';
 import type { CanisterMessage, CanisterRequest, CanisterResponse, ResponsePayload } from './canister-message.ts';
-import type { ExecutionState, StopRequest } from './execution-state.ts';
+import type { CanisterCode, ExecutionState, StopRequest } from './execution-state.ts';
 import {
   CanisterTrap,
   functionNotFound,
@@ -39,7 +39,7 @@ import {
   wasmModuleNotFound,
   type HypervisorErrorInfo,
 } from './hypervisor-error.ts';
-import { runOnInstance, type ExecutionResult } from './hypervisor.ts';
+import { runOnInstance, runOnInstanceSliced, type ExecutionResult } from './hypervisor.ts';
 import type { IngressMessage } from './ingress-message.ts';
 import { CodeInstaller } from './install-code.ts';
 import type { MessageOutcome } from './message-outcome.ts';
@@ -73,6 +73,8 @@ export interface ExecutionDeps {
   masterKeys: ReadonlyMap<string, MasterKey>;
   /** A certificate covering the canister's certified data, for non-replicated queries. */
   dataCertificate(canisterId: Principal): Uint8Array | undefined;
+  /** A sliced execution finished outside a round: its result waits for the next round. */
+  requestRound(): void;
 }
 
 /** Runs canister code for the replica. */
@@ -90,6 +92,17 @@ export class ExecutionEnvironment implements CanisterExecution {
   readonly managementEnv: ManagementEnv;
   /** Canisters with a global timer set: canister id text → deadline. */
   readonly #timers = new Map<string, bigint>();
+  /**
+   * Canisters in a sliced execution that yielded (the replica's "paused" DTS executions), by id
+   * text → settles when it ended. They take no other message until then (spec: one message at a
+   * time per canister); queries and inspect_message wait for it.
+   */
+  readonly #busy = new Map<string, Promise<void>>();
+  /** Results of sliced executions that ended between rounds, applied at the next round's start. */
+  #completions: (() => void)[] = [];
+  /** Ingress for busy canisters, executed in a later round. */
+  #deferredIngress: IngressMessage[] = [];
+  #closed = false;
 
   constructor(deps: ExecutionDeps) {
     this.#deps = deps;
@@ -173,9 +186,9 @@ export class ExecutionEnvironment implements CanisterExecution {
     this.#time = timeNanos;
   }
 
-  /** Whether messages are waiting in the canister queue. */
+  /** Whether messages are waiting in the canister queue for a canister that can take them. */
   get hasQueuedMessages(): boolean {
-    return this.#queue.length > 0;
+    return this.#queue.some((m) => !this.#busy.has((m.kind === 'request' ? m.receiver : m.originator).toText()));
   }
 
   /** The earliest global timer or best-effort call deadline (nanoseconds), if any. */
@@ -193,8 +206,49 @@ export class ExecutionEnvironment implements CanisterExecution {
     return min;
   }
 
+  /**
+   * The execution part of a round: results of sliced executions that ended since the last round,
+   * then the inducted ingress (and ingress deferred while its canister was busy), due timers,
+   * and the canister message queue.
+   */
+  async executeRound(messages: readonly IngressMessage[]): Promise<void> {
+    const done = this.#completions;
+    this.#completions = [];
+    for (const apply of done) apply();
+    const deferred = this.#deferredIngress;
+    this.#deferredIngress = [];
+    for (const m of [...deferred, ...messages]) await this.executeIngress(m);
+    await this.runSystemTasks();
+    await this.drainQueue();
+  }
+
+  /** Whether results or deferred ingress wait for a round. */
+  get hasPendingWork(): boolean {
+    return this.#completions.length > 0 || this.#deferredIngress.some((m) => !this.#busy.has(m.canisterId.toText()));
+  }
+
+  /** Stops sliced executions at their next slice end (their effects are dropped); for shutdown. */
+  abortSlicedExecutions(): Promise<void> {
+    this.#closed = true;
+    return Promise.allSettled([...this.#busy.values()]).then(() => undefined);
+  }
+
+  /** Resolves when the canister is not in a sliced execution. */
+  async idle(canisterId: Principal): Promise<void> {
+    for (let b = this.#busy.get(canisterId.toText()); b; b = this.#busy.get(canisterId.toText())) await b;
+  }
+
+  /** Whether the canister is in a sliced execution that yielded. */
+  isBusy(canisterId: Principal): boolean {
+    return this.#busy.has(canisterId.toText());
+  }
+
   /** Executes an inducted ingress message (its outcome goes to the ingress history). */
-  executeIngress(msg: IngressMessage): void {
+  async executeIngress(msg: IngressMessage): Promise<void> {
+    if (this.#busy.has(msg.canisterId.toText()) || (msg.canisterId.toUint8Array().length === 0 && this.#busy.has(msg.effectiveCanisterId.toText()))) {
+      this.#deferredIngress.push(msg);
+      return;
+    }
     const rid = hex(msg.requestId);
     if (msg.canisterId.toUint8Array().length === 0) {
       this.#executeManagement(
@@ -221,13 +275,13 @@ export class ExecutionEnvironment implements CanisterExecution {
       this.#ingressDone(rid, rejected(e));
       return;
     }
-    this.#executeCall(c, { kind: 'ingress', requestId: rid, sender: msg.sender.toText() }, msg.sender, msg.methodName, msg.arg, 0n);
+    await this.#executeCall(c, { kind: 'ingress', requestId: rid, sender: msg.sender.toText() }, msg.sender, msg.methodName, msg.arg, 0n);
   }
 
   /** Fires global timers that are due, then times out overdue best-effort calls. */
-  runSystemTasks(): void {
+  async runSystemTasks(): Promise<void> {
     for (const [k, t] of [...this.#timers]) {
-      if (t > this.#time) continue;
+      if (t > this.#time || this.#busy.has(k)) continue;
       this.#timers.delete(k);
       const c = this.#deps.state.canister(Principal.fromText(k));
       if (!c) continue;
@@ -242,8 +296,7 @@ export class ExecutionEnvironment implements CanisterExecution {
       if (!es.instance?.hasExport('canister_global_timer')) continue;
       const cc = es.callContexts.open({ kind: 'system' }, 'canister_global_timer', 0n);
       cc.responded = true;
-      const result = this.#run(c, es, 'system_task', {}, (i) => i.callExport('canister_global_timer'), true);
-      this.#finish(c, es, cc, result);
+      await this.#runSliced(c, es, 'system_task', {}, (i) => i.callExportSliced('canister_global_timer'), (result) => this.#finish(c, es, cc, result));
     }
     for (const [k, es] of this.#states) {
       for (const cb of es.callContexts.callbacks.values()) {
@@ -269,16 +322,23 @@ export class ExecutionEnvironment implements CanisterExecution {
    * Executes queued canister messages until the queue is empty or `budget` messages ran.
    * @returns the number of messages executed.
    */
-  drainQueue(budget = MAX_MESSAGES_PER_ROUND): number {
+  async drainQueue(budget = MAX_MESSAGES_PER_ROUND): Promise<number> {
     let k = 0;
     const until = performance.now() + MAX_ROUND_MILLIS;
+    // Messages for busy canisters stay queued, in order, for a later round.
+    const waiting: CanisterMessage[] = [];
     while (this.#queue.length > 0 && k < budget && (k % 16 !== 0 || performance.now() < until)) {
       const m = this.#queue.shift()!;
       this.#queueDirty = true;
+      if (this.#busy.has((m.kind === 'request' ? m.receiver : m.originator).toText())) {
+        waiting.push(m);
+        continue;
+      }
       k++;
-      if (m.kind === 'request') this.#deliverRequest(m);
-      else this.#deliverResponse(m);
+      if (m.kind === 'request') await this.#deliverRequest(m);
+      else await this.#deliverResponse(m);
     }
+    if (waiting.length > 0) this.#queue.unshift(...waiting);
     return k;
   }
 
@@ -289,7 +349,7 @@ export class ExecutionEnvironment implements CanisterExecution {
 
   // ---- requests ----------------------------------------------------------------------------
 
-  #deliverRequest(req: CanisterRequest): void {
+  async #deliverRequest(req: CanisterRequest): Promise<void> {
     if (req.receiver.toUint8Array().length === 0) {
       this.#executeManagement(
         { kind: 'canister', caller: req.sender.toText(), callbackId: req.senderCallbackId, deadlineNanos: req.deadlineNanos },
@@ -307,7 +367,7 @@ export class ExecutionEnvironment implements CanisterExecution {
     if (!c) return reject(RejectCode.DESTINATION_INVALID, `Canister ${req.receiver.toText()} not found`);
     if (c.status === 'stopped') return reject(RejectCode.CANISTER_ERROR, `Canister ${c.canisterId.toText()} is stopped`);
     if (c.status === 'stopping') return reject(RejectCode.CANISTER_ERROR, `Canister ${c.canisterId.toText()} is stopping`);
-    this.#executeCall(
+    await this.#executeCall(
       c,
       { kind: 'canister', caller: req.sender.toText(), callbackId: req.senderCallbackId, deadlineNanos: req.deadlineNanos },
       req.sender,
@@ -383,7 +443,7 @@ export class ExecutionEnvironment implements CanisterExecution {
   }
 
   /** Starts a call context for an update (or replicated query) call and runs the method. */
-  #executeCall(c: CanisterState, origin: CallOrigin, caller: Principal, method: string, arg: Uint8Array, payment: bigint): void {
+  async #executeCall(c: CanisterState, origin: CallOrigin, caller: Principal, method: string, arg: Uint8Array, payment: bigint): Promise<void> {
     const es = this.#state(c);
     const fail = (info: HypervisorErrorInfo): void => {
       const e = userErrorOf(c.canisterId, info);
@@ -408,21 +468,75 @@ export class ExecutionEnvironment implements CanisterExecution {
     }
     const cc = es.callContexts.open(origin, method, payment);
     this.#touch(c);
-    const result = this.#run(
+    await this.#runSliced(
       c,
       es,
       apiType,
       { caller, arg, cyclesAvailable: payment, deadlineNanos: origin.kind === 'canister' ? origin.deadlineNanos : 0n },
-      (i) => i.callExport(exportName),
+      (i) => i.callExportSliced(exportName),
+      (result) => {
+        // A replicated query runs on a copy of the system state: what it accepts or burns is not
+        // kept, so the caller gets its whole payment back (replicated_query.rs).
+        if (apiType === 'replicated_query' && result.ok) {
+          result.changes.cyclesAccepted = 0n;
+          result.changes.cyclesBurned = 0n;
+        }
+        this.#finish(c, es, cc, result);
+      },
       apiType === 'update',
     );
-    // A replicated query runs on a copy of the system state: what it accepts or burns is not
-    // kept, so the caller gets its whole payment back (replicated_query.rs).
-    if (apiType === 'replicated_query' && result.ok) {
-      result.changes.cyclesAccepted = 0n;
-      result.changes.cyclesBurned = 0n;
-    }
-    this.#finish(c, es, cc, result);
+  }
+
+  /**
+   * Runs update-like code (update, replicated query, timer, callback) sliced: `then` gets the
+   * result. If the execution yields, the canister is busy until it ends, this returns at the
+   * first yield (the round goes on with other canisters), and `then` runs at the start of the
+   * round after the end (the replica's deterministic time slicing across rounds).
+   */
+  #runSliced(
+    c: CanisterState,
+    es: ExecutionState,
+    apiType: ApiType,
+    extra: Partial<ExecutionContext>,
+    body: (i: CanisterCode) => Promise<unknown>,
+    then: (result: ExecutionResult) => void,
+    keepMemory = true,
+  ): Promise<void> {
+    const ctx = this.#context(c, es, apiType, extra);
+    const k = c.canisterId.toText();
+    const instance = es.instance!;
+    let parked = false;
+    let onParked!: () => void;
+    const yielded = new Promise<void>((resolve) => (onParked = resolve));
+    let release!: () => void;
+    const run = runOnInstanceSliced(instance, ctx, body, keepMemory, es.globalTimerNanos, {
+      onFirstYield: () => {
+        parked = true;
+        this.#busy.set(k, new Promise<void>((resolve) => (release = resolve)));
+        onParked();
+      },
+      aborted: () => this.#closed,
+    });
+    const done = run.then(
+      (result) => {
+        if (!parked) return then(result);
+        this.#completions.push(() => {
+          this.#busy.delete(k);
+          release();
+          // Uninstalled, reinstalled or deleted meanwhile: the open contexts were already answered.
+          if (this.#states.get(k)?.instance !== instance || !this.#deps.state.canister(c.canisterId)) return;
+          then(result);
+        });
+        this.#deps.requestRound();
+      },
+      (e) => {
+        if (!parked) throw e;
+        this.#busy.delete(k);
+        release();
+        if (!this.#closed) console.error(`chainkey-replica: sliced execution on ${k} failed:`, e);
+      },
+    );
+    return Promise.race([done, yielded]);
   }
 
   #run(
@@ -439,7 +553,7 @@ export class ExecutionEnvironment implements CanisterExecution {
 
   // ---- responses -----------------------------------------------------------------------------
 
-  #deliverResponse(resp: CanisterResponse): void {
+  async #deliverResponse(resp: CanisterResponse): Promise<void> {
     const c = this.#deps.state.canister(resp.originator);
     if (!c) return;
     const es = this.#state(c);
@@ -466,12 +580,28 @@ export class ExecutionEnvironment implements CanisterExecution {
       responded: cc.responded,
       deadlineNanos: cb.deadlineNanos,
     };
-    const invoke = (fn: bigint, env: bigint) => (i: Parameters<Parameters<typeof runOnInstance>[2]>[0]) => {
-      if (!i.callTable(fn, env)) throw new CanisterTrap(functionNotFound(fn));
+    const invoke = (fn: bigint, env: bigint) => async (i: CanisterCode) => {
+      if (!(await i.callTableSliced(fn, env))) throw new CanisterTrap(functionNotFound(fn));
     };
-    let result = this.#run(c, es, isReply ? 'reply_callback' : 'reject_callback', extra, invoke(closure.fn, closure.env), true);
-    if (!result.ok && cb.onCleanup) {
-      const cleanup = this.#run(c, es, 'cleanup', extra, invoke(cb.onCleanup.fn, cb.onCleanup.env), true);
+    const cleanupOf = (i: CanisterCode): void => {
+      if (!i.callTable(cb.onCleanup!.fn, cb.onCleanup!.env)) throw new CanisterTrap(functionNotFound(cb.onCleanup!.fn));
+    };
+    await this.#runSliced(c, es, isReply ? 'reply_callback' : 'reject_callback', extra, invoke(closure.fn, closure.env), (result) =>
+      this.#afterCallback(c, es, cc, cb.onCleanup ? extra : null, cleanupOf, result),
+    );
+  }
+
+  /** After a reply/reject callback: the cleanup callback if it trapped (run unsliced), then finish. */
+  #afterCallback(
+    c: CanisterState,
+    es: ExecutionState,
+    cc: CallContext,
+    cleanupExtra: Partial<ExecutionContext> | null,
+    cleanupOf: (i: CanisterCode) => void,
+    result: ExecutionResult,
+  ): void {
+    if (!result.ok && cleanupExtra) {
+      const cleanup = this.#run(c, es, 'cleanup', cleanupExtra, cleanupOf, true);
       if (cleanup.ok) this.#applyChanges(c, es, cc, { ...cleanup.changes, calls: [], response: undefined });
       else {
         result = {
@@ -794,20 +924,24 @@ export class ExecutionEnvironment implements CanisterExecution {
 
   // ---- checkpoint ---------------------------------------------------------------------------
 
-  /** Writes the round's execution changes; call inside the round's transaction. */
+  /**
+   * Writes the round's execution changes; call inside the round's transaction. A busy canister
+   * (a sliced execution in flight, with stable memory writes not yet kept or undone) is written
+   * after its execution ends.
+   */
   writeChanges(): void {
     const store = this.#deps.store;
     for (const k of this.#deleted) store.execution.remove(Principal.fromText(k).toUint8Array());
     for (const k of this.#touched) {
       const es = this.#states.get(k);
-      if (es) saveExecutionState(store, Principal.fromText(k).toUint8Array(), es);
+      if (es && !this.#busy.has(k)) saveExecutionState(store, Principal.fromText(k).toUint8Array(), es);
     }
     if (this.#queueDirty) store.execution.saveQueue(this.#queue);
   }
 
   /** Forgets the dirty marks after a successful commit. */
   clearChanges(): void {
-    this.#touched.clear();
+    for (const k of [...this.#touched]) if (!this.#busy.has(k)) this.#touched.delete(k);
     this.#deleted.clear();
     this.#queueDirty = false;
   }

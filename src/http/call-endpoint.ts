@@ -49,7 +49,7 @@ export async function handleCall(replica: Replica, req: Request, res: Response, 
   }
   let accepted: 'accepted' | 'known';
   try {
-    accepted = replica.submitCall({
+    accepted = await replica.submitCall({
       requestId,
       sender: env.sender,
       canisterId,

@@ -93,6 +93,36 @@ for (const wide of [false, true]) {
       assert.equal((await call('ok')).status?.status, 'replied');
     });
 
+    test('during the loop the replica keeps answering: /api/v2/status and another canister', async () => {
+      const mgmt = Actor.createActor(managementIdlFactory, { agent, canisterId: 'aaaaa-aa', effectiveCanisterId: id }) as any;
+      const other = (await mgmt.provisional_create_canister_with_cycles({ amount: [10n ** 15n], settings: [], specified_id: [], sender_canister_version: [] })).canister_id as Principal;
+      const wasm = await compileWat(limitsWat(wide), { memory64: wide, bulk_memory: true });
+      await mgmt.install_code({ mode: { install: null }, canister_id: other, wasm_module: wasm, arg: IDL.encode([], []), sender_canister_version: [] });
+      let spinning = true;
+      const spin = call('spin').finally(() => (spinning = false));
+      let statusDuring = 0;
+      let callsDuring = 0;
+      let worstMs = 0;
+      while (spinning) {
+        const t0 = performance.now();
+        const status = await fetch(`${r.url}/api/v2/status`);
+        assert.equal(status.status, 200);
+        await status.arrayBuffer();
+        const res = await agent.call(other, { methodName: 'ok', arg: new Uint8Array(), effectiveCanisterId: other });
+        const ms = performance.now() - t0;
+        if (!spinning) break;
+        assert.equal(r.replica.state.ingress(new Uint8Array(res.requestId))?.status, 'replied');
+        statusDuring++;
+        callsDuring++;
+        worstMs = Math.max(worstMs, ms);
+      }
+      const { status } = await spin;
+      assert.equal(status?.errorCode, 'IC0522');
+      assert.ok(callsDuring > 0 && statusDuring > 0, 'status and the other canister answered while the loop ran');
+      // A figure for the closing note (no timed assert): worst status + call round trip during the loop.
+      console.log(`# ${wide ? 'wasm64' : 'wasm32'}: ${callsDuring} status+call round trips during the loop, worst ${worstMs.toFixed(1)} ms`);
+    });
+
     test('an infinite loop in a query ends with IC0522 at 5 B instructions', async () => {
       const q = await agent.query(id, { methodName: 'spin_query', arg: new Uint8Array() });
       assert.equal(q.status, 'rejected');
