@@ -39,7 +39,7 @@ export interface Metering {
 /** Instructions between two checks of the wall clock in a sliced execution. */
 export const HOST_SLICE_INSTRUCTIONS = 20_000_000n;
 /** Wall-clock time a sliced execution runs before it yields to the event loop, ms. */
-export const YIELD_AFTER_MS = 15;
+export const YIELD_AFTER_MS = 5;
 
 function begin(instance: CanisterCode, ctx: ExecutionContext, currentTimerNanos: bigint, metering: Metering, onSlice: (() => boolean) | null): boolean {
   const api = instance.api;
