@@ -12,6 +12,18 @@ import { Command, InvalidArgumentError } from 'commander';
 import { decode } from '@dfinity/cbor';
 import { Replica } from './replica.ts';
 import { loadTopologyFile } from './routing/topology.ts';
+import { DEFAULT_STORAGE_FEES } from './cycles/subnet-costs.ts';
+
+function parseSchedule(v: string): 'normal' | 'free' {
+  if (v !== 'normal' && v !== 'free') throw new Error(`--cost-schedule must be normal or free, not ${v}`);
+  return v;
+}
+
+function parseCycles(v: string): bigint {
+  const n = BigInt(v.replaceAll('_', ''));
+  if (n < 0n) throw new Error('a fee must not be negative');
+  return n;
+}
 import { startReplica } from './server.ts';
 import { IMPL_VERSION } from './version.ts';
 
@@ -37,13 +49,20 @@ program
   .option('--state-dir <dir>', 'directory for the SQLite state', './.chainkey-replica')
   .option('--topology <file>', 'subnet topology JSON file (default: built-in, see README)')
   .option('--seed <hex>', 'derive master keys created in a new state dir from this seed (reproducible tests)', parseSeed)
-  .action(async (opts: { host: string; port: number; stateDir: string; topology?: string; seed?: Uint8Array }) => {
+  .option('--cost-schedule <schedule>', 'normal (mainnet fees, default) or free (nothing charged, PocketIC Free)', parseSchedule)
+  .option('--storage-fee <cycles>', 'cycles per GiB per second at 13 nodes (default 127000)', parseCycles)
+  .option('--base-fee <cycles>', 'cycles per second per canister using memory, at 13 nodes (default 0)', parseCycles)
+  .action(async (opts: { host: string; port: number; stateDir: string; topology?: string; seed?: Uint8Array; costSchedule?: 'normal' | 'free'; storageFee?: bigint; baseFee?: bigint }) => {
     const running = await startReplica({
       host: opts.host,
       port: opts.port,
       stateDir: opts.stateDir,
       ...(opts.topology && { topologyFile: opts.topology }),
       ...(opts.seed && { seed: opts.seed }),
+      ...(opts.costSchedule && { costSchedule: opts.costSchedule }),
+      ...((opts.storageFee !== undefined || opts.baseFee !== undefined) && {
+        storageFees: { gibStoragePerSecond: opts.storageFee ?? DEFAULT_STORAGE_FEES.gibStoragePerSecond, basePerSecond: opts.baseFee ?? DEFAULT_STORAGE_FEES.basePerSecond },
+      }),
     });
     process.stdout.write(`listening on ${running.url}\n`);
     let stopping = false;

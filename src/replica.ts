@@ -3,6 +3,7 @@
  * first start, never changed afterwards), the topology and routing table, the replicated state,
  * the round scheduler and the latest certified state. The HTTP layer and the CLI talk to this.
  */
+import { DEFAULT_STORAGE_FEES, type CostSchedule, type StorageFees } from './cycles/subnet-costs.ts';
 import { randomBytes } from 'node:crypto';
 import { Principal } from '@icp-sdk/core/principal';
 import { generateRootKey, rootKeyFromSecretKey, signStateRoot, encodeCertificate, type RootKeyPair } from './crypto/certificate.ts';
@@ -55,6 +56,10 @@ export interface ReplicaOptions {
    * instance costs no BLS key generation); a state that has one keeps it.
    */
   rootKey?: RootKeyPair;
+  /** `free` overrides every subnet's cost schedule (nothing is charged); default: each subnet's own. */
+  costSchedule?: CostSchedule;
+  /** Storage fees at 13 nodes (default {@link DEFAULT_STORAGE_FEES}). */
+  storageFees?: StorageFees;
 }
 
 /** Where a replica's time comes from: the wall clock, or a virtual clock under a test's control. */
@@ -150,6 +155,8 @@ export class Replica {
       debugPrint: options.debugPrint ?? ((id, text) => console.log(`[Canister ${id.toText()}] ${text}`)),
       dataCertificate: (id) => this.#dataCertificate(id),
       masterKeys: this.masterKeys,
+      ...(options.costSchedule ? { costSchedule: options.costSchedule } : {}),
+      storageFees: options.storageFees ?? DEFAULT_STORAGE_FEES,
       requestRound: () => {
         if (!this.#closed) this.scheduler.requestRound();
       },

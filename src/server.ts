@@ -24,6 +24,10 @@ export interface StartOptions {
   topologyFile?: string;
   /** Or the topology itself. */
   topology?: SubnetConfig[];
+  /** `--cost-schedule`: `free` turns every fee off on every subnet (default `normal`). */
+  costSchedule?: ReplicaOptions['costSchedule'];
+  /** Storage fees (per GiB-second and base per second, at 13 nodes); see cycles/subnet-costs.ts. */
+  storageFees?: ReplicaOptions['storageFees'];
 }
 
 /** A running replica. */
@@ -49,6 +53,8 @@ export async function startReplica(options: StartOptions = {}): Promise<RunningR
     ...(topology && { topology }),
     ...(options.debugPrint && { debugPrint: options.debugPrint }),
     ...(options.seed && { seed: options.seed }),
+    ...(options.costSchedule && { costSchedule: options.costSchedule }),
+    ...(options.storageFees && { storageFees: options.storageFees }),
   });
   const app = createApp(replica);
   let server: Server;

@@ -6,6 +6,9 @@
  */
 import { Principal } from '@icp-sdk/core/principal';
 import { thresholdRequestFee } from '../cycles/fee-schedule.ts';
+import { SubnetCosts, type CostSchedule, type ExecutionMode, type StorageFees } from '../cycles/subnet-costs.ts';
+import { canisterMetadata } from './wasm/custom-sections.ts';
+import { INSTRUCTION_LIMITS } from './instruction-meter.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
 import type { Subnet } from '../routing/topology.ts';
 import type { CanisterState } from '../state/canister-state.ts';
@@ -36,6 +39,10 @@ export interface ExecutionDeps {
   dataCertificate(canisterId: Principal): Uint8Array | undefined;
   /** A sliced execution ended outside a round: its result waits for the next round. */
   requestRound(): void;
+  /** `free` overrides every subnet's cost schedule; absent: each subnet's own (default `normal`). */
+  costSchedule?: CostSchedule;
+  /** Storage fees at 13 nodes. */
+  storageFees: StorageFees;
 }
 
 /** A loaded execution state and its canister's id. */
@@ -49,6 +56,11 @@ export interface TimerEntry {
   canisterId: Principal;
   /** Deadline, nanoseconds since the epoch. */
   atNanos: bigint;
+}
+
+/** System (NNS) subnets: free, bigger limits (`SubnetType::System`). */
+function isSystemSubnet(subnet: Subnet): boolean {
+  return subnet.kind === 'nns' || subnet.kind === 'system';
 }
 
 /** Map key of a canister (its textual id). */
@@ -157,7 +169,8 @@ export class ExecutionCore {
       rootKeyDer: this.deps.rootKeyDer,
       deadlineNanos: 0n,
       environmentVariables: c.settings.environment_variables,
-      frozenReserveCycles: 0n,
+      frozenReserveCycles: this.freezingThreshold(c),
+      callCost: (bytes) => this.costs(c).callCost(bytes, INSTRUCTION_LIMITS.message, this.modeOf(this.state(c))),
       thresholdFee: (method, keyId) => {
         const key = this.deps.masterKeys.get(keyId);
         // The quote is the fee table's (cycles_account_manager `*_fee`): the NNS exemption is only
@@ -181,7 +194,67 @@ export class ExecutionCore {
     body: Parameters<typeof runOnInstance>[2],
     keepMemory: boolean,
   ): ExecutionResult {
-    return runOnInstance(es.instance!, this.context(c, apiType, extra), body, keepMemory, es.globalTimerNanos);
+    return runOnInstance(es.instance!, this.context(c, apiType, extra), body, keepMemory, es.globalTimerNanos, { systemSubnet: this.onSystemSubnet(c) });
+  }
+
+  readonly #costs = new Map<string, SubnetCosts>();
+  readonly #customSectionBytes = new Map<string, bigint>();
+
+  /** The prices of the canister's subnet (system subnets and the free schedule charge nothing). */
+  costs(c: CanisterState): SubnetCosts {
+    const subnet = this.subnetOf(c);
+    let costs = this.#costs.get(subnet.name);
+    if (!costs) {
+      const schedule = this.deps.costSchedule ?? subnet.costSchedule ?? 'normal';
+      costs = new SubnetCosts(subnet.size, schedule, isSystemSubnet(subnet), this.deps.storageFees);
+      this.#costs.set(subnet.name, costs);
+    }
+    return costs;
+  }
+
+  /** Whether the canister's subnet is a system (NNS) subnet: bigger limits, no byte or page charges. */
+  onSystemSubnet(c: CanisterState): boolean {
+    return isSystemSubnet(this.subnetOf(c));
+  }
+
+  /** The canister's execution mode (wasm64 instructions cost twice as much); TypeScript canisters are wasm32. */
+  modeOf(es: ExecutionState): ExecutionMode {
+    return es.instance?.module.memoryType ?? 'wasm32';
+  }
+
+  /**
+   * The canister's memory usage as `canister_status` reports it (`memory_size`): the module,
+   * its custom sections, Wasm memory, stable memory and globals, bytes.
+   */
+  memoryBytes(c: CanisterState): bigint {
+    const es = this.state(c);
+    let sections = 0n;
+    if (c.module && c.moduleHash) {
+      const k = Buffer.from(c.moduleHash).toString('hex');
+      let n = this.#customSectionBytes.get(k);
+      if (n === undefined) {
+        n = 0n;
+        try {
+          for (const m of canisterMetadata(c.module).values()) n += BigInt(m.content.length);
+        } catch {
+          /* a stored module was validated at install */
+        }
+        this.#customSectionBytes.set(k, n);
+      }
+      sections = n;
+    }
+    const globals = BigInt((es.instance?.module.globals.length ?? 0) * 8);
+    return BigInt(c.module?.length ?? 0) + sections + BigInt(es.instance?.memoryBytes ?? 0) + es.stable.sizeBytes + globals;
+  }
+
+  /** `idle_cycles_burned_per_day`: storage (of max(memory allocation, usage)), base fee and compute allocation. */
+  idleCyclesBurnedPerDay(c: CanisterState): bigint {
+    return this.costs(c).idleCyclesBurnedPerDay(this.memoryBytes(c), c.settings.memory_allocation, c.settings.compute_allocation);
+  }
+
+  /** The freezing threshold in cycles: the idle burn rate over `freezing_threshold` seconds. */
+  freezingThreshold(c: CanisterState): bigint {
+    return this.costs(c).freezingThreshold(this.idleCyclesBurnedPerDay(c), c.settings.freezing_threshold);
   }
 
   /** Whether the canister is in a sliced execution that yielded. */
@@ -204,8 +277,10 @@ export class ExecutionCore {
     body: (i: CanisterCode) => Promise<unknown>,
     then: (result: ExecutionResult) => void,
     keepMemory = true,
+    limit?: bigint,
   ): Promise<void> {
     const ctx = this.context(c, apiType, extra);
+    const metering = { systemSubnet: this.onSystemSubnet(c), ...(limit !== undefined ? { limit } : {}) };
     const k = keyOf(c.canisterId);
     const instance = es.instance!;
     let parked = false;
@@ -219,7 +294,7 @@ export class ExecutionCore {
         onParked();
       },
       aborted: () => this.closed,
-    });
+    }, metering);
     const done = run.then(
       (result) => {
         if (!parked) return then(result);

@@ -8,9 +8,10 @@
  * heap or stable memory the execution wrote.
  *
  * {@link runOnInstanceSliced} is the same on a JSPI stack: every {@link HOST_SLICE_INSTRUCTIONS}
- * the meter asks whether {@link YIELD_AFTER_MS} have passed, and if so the Wasm suspends until
- * the event loop had a turn (the replica's deterministic time slicing, in wall-clock terms: what
- * is counted does not change).
+ * the meter asks whether {@link YIELD_AFTER_MS} have passed (and, before the first yield, whether
+ * {@link MIN_INSTRUCTIONS_BEFORE_YIELD} ran), and if so the Wasm suspends until the event loop
+ * had a turn (the replica's deterministic time slicing, in wall-clock terms: what is counted does
+ * not change).
  */
 import { hypervisorErrorOf, type HypervisorErrorInfo } from './hypervisor-error.ts';
 import { DIRTY_PAGE_OVERHEAD, instructionLimitFor } from './instruction-meter.ts';
@@ -37,7 +38,12 @@ export interface Metering {
 }
 
 /** Instructions between two checks of the wall clock in a sliced execution. */
-export const HOST_SLICE_INSTRUCTIONS = 20_000_000n;
+export const HOST_SLICE_INSTRUCTIONS = 10_000_000n;
+/**
+ * A sliced execution yields only once it has executed this many instructions: short messages
+ * (almost all) never yield, whatever the machine's load, so they finish within their round.
+ */
+export const MIN_INSTRUCTIONS_BEFORE_YIELD = 50_000_000n;
 /** Wall-clock time a sliced execution runs before it yields to the event loop, ms. */
 export const YIELD_AFTER_MS = 5;
 
@@ -143,6 +149,7 @@ export async function runOnInstanceSliced(
       return false;
     }
     if (now - last < YIELD_AFTER_MS) return false;
+    if (!yielded && instance.api.meter.executed < MIN_INSTRUCTIONS_BEFORE_YIELD) return false;
     if (!yielded) {
       yielded = true;
       hooks.onFirstYield();
