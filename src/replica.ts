@@ -219,12 +219,17 @@ export class Replica {
     if (this.state.ingress(msg.requestId)) return 'known';
     if (msg.canisterId.toUint8Array().length === 0) {
       management.acceptIngress(this.#env, msg.sender, msg.methodName, msg.arg);
+      const unpaid = this.execution.chargeIngress(msg, false);
+      if (unpaid) throw unpaid;
     } else {
       const c = this.state.canister(msg.canisterId);
       if (!c) throw new IcError(ErrorCode.CanisterNotFound, `Canister ${msg.canisterId.toText()} not found`);
       if (c.status === 'stopped') throw new IcError(ErrorCode.CanisterStopped, `Canister ${msg.canisterId.toText()} is stopped`);
       if (c.status === 'stopping') throw new IcError(ErrorCode.CanisterStopping, `Canister ${msg.canisterId.toText()} is stopping`);
       if (!c.module) throw new IcError(ErrorCode.CanisterWasmModuleNotFound, 'Requested canister has no wasm module');
+      // The ingress fee must be payable before canister_inspect_message runs.
+      const unpaid = this.execution.chargeIngress(msg, false);
+      if (unpaid) throw unpaid;
       this.execution.inspectMessage(msg.sender, c, msg.methodName, msg.arg, this.#queryTime());
     }
     this.state.putIngress({

@@ -202,7 +202,11 @@ export class ExecutionCore {
 
   /** The prices of the canister's subnet (system subnets and the free schedule charge nothing). */
   costs(c: CanisterState): SubnetCosts {
-    const subnet = this.subnetOf(c);
+    return this.costsOfSubnet(this.subnetOf(c));
+  }
+
+  /** The prices of a subnet. */
+  costsOfSubnet(subnet: Subnet): SubnetCosts {
     let costs = this.#costs.get(subnet.name);
     if (!costs) {
       const schedule = this.deps.costSchedule ?? subnet.costSchedule ?? 'normal';

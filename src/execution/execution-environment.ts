@@ -19,11 +19,12 @@
  * what it wants, the rest is refunded with the response. Per-message execution fees and
  * per-instruction charges are not taken yet (see cycles/fee-schedule.ts for the table).
  */
+import { SECONDS_BETWEEN_ALLOCATION_CHARGES, SECONDS_PER_DAY } from '../cycles/subnet-costs.ts';
 import type { Principal } from '@icp-sdk/core/principal';
 import type { ChainKeyResponse } from '../consensus/chain-key-payload.ts';
 import type { ManagementEnv } from '../management/management-context.ts';
 import type { CanisterState } from '../state/canister-state.ts';
-import { callDeadlineExpired, canisterNotFound, canisterNotRunning } from '../types/ic-error.ts';
+import { callDeadlineExpired, canisterNotFound, canisterNotRunning, canisterOutOfCycles, type IcError } from '../types/ic-error.ts';
 import { CallExecution } from './call-execution.ts';
 import type { CanisterMessage, CanisterRequest } from './canister-message.ts';
 import { ExecutionCore, type ExecutionDeps } from './execution-core.ts';
@@ -93,6 +94,7 @@ export class ExecutionEnvironment {
    * and the canister message queue.
    */
   async executeRound(messages: readonly IngressMessage[]): Promise<void> {
+    this.#chargeForResources();
     const done = this.#core.completions;
     this.#core.completions = [];
     for (const apply of done) apply();
@@ -103,12 +105,77 @@ export class ExecutionEnvironment {
     await this.drainQueue();
   }
 
+  /** When each canister was last charged for its resources (round time, ns), by id text. */
+  readonly #lastResourceCharge = new Map<string, bigint>();
+  /** The first round's time in this process. */
+  #startedNanos = -1n;
+
+  /**
+   * Storage, the base fee and compute allocation, on the replica's clock: at most every 10 s of
+   * round time, each canister pays its idle burn rate for the time since its last charge
+   * (`charge_canister_for_resource_allocation_and_usage`), regardless of the freezing threshold.
+   * A canister that cannot pay is uninstalled, its balance going to 0, as on the replica. The
+   * first charge period of a canister starts when this process first sees it.
+   */
+  #chargeForResources(): void {
+    const now = this.#core.time;
+    if (this.#startedNanos < 0n) this.#startedNanos = now;
+    const every = SECONDS_BETWEEN_ALLOCATION_CHARGES * 1_000_000_000n;
+    for (const c of this.#core.deps.state.canisters()) {
+      const k = c.canisterId.toText();
+      const last = this.#lastResourceCharge.get(k);
+      if (last === undefined) {
+        // A canister created by this process is charged from its creation on.
+        this.#lastResourceCharge.set(k, c.createdAtNanos >= this.#startedNanos ? c.createdAtNanos : now);
+        continue;
+      }
+      if (now - last < every || this.#core.isBusy(c.canisterId)) continue;
+      this.#lastResourceCharge.set(k, now);
+      const costs = this.#core.costs(c);
+      if (!costs.charging) continue;
+      const charge = (this.#core.idleCyclesBurnedPerDay(c) * (now - last)) / (SECONDS_PER_DAY * 1_000_000_000n);
+      if (charge === 0n) continue;
+      this.#core.touch(c);
+      if (charge <= c.cycles) {
+        c.cycles -= charge;
+        continue;
+      }
+      c.cycles = 0n;
+      if (c.module) this.lifecycle.uninstallCode(c);
+    }
+  }
+
   /** Ingress for canisters that were busy when it was inducted, executed in a later round. */
   #deferredIngress: IngressMessage[] = [];
 
   /** Whether results of sliced executions or deferred ingress wait for a round. */
   get hasPendingWork(): boolean {
     return this.#core.completions.length > 0 || this.#deferredIngress.some((m) => !this.#core.isBusy(m.canisterId));
+  }
+
+  /**
+   * The ingress fee of `msg` (`ingress_induction_cost`): paid by the receiving canister, or for
+   * the management canister by the effective canister (`provisional_*` calls are free).
+   * @param charge false: only check that it could be paid (`should_accept_ingress_message`).
+   * @returns the IC0207 error if the payer cannot pay above its freezing threshold, else undefined.
+   */
+  chargeIngress(msg: IngressMessage, charge: boolean): IcError | undefined {
+    const toManagement = msg.canisterId.toUint8Array().length === 0;
+    if (toManagement && msg.methodName.startsWith('provisional_')) return undefined;
+    const c = this.#core.deps.state.canister(toManagement ? msg.effectiveCanisterId : msg.canisterId);
+    if (!c) return undefined;
+    const bytes = BigInt(msg.envelopeBytes ?? Buffer.byteLength(msg.methodName) + msg.arg.length);
+    const fee = this.#core.costs(c).ingressFee(bytes);
+    if (fee === 0n) return undefined;
+    const threshold = this.#core.freezingThreshold(c);
+    if (c.cycles < fee + threshold) {
+      return canisterOutOfCycles(c.canisterId, c.cycles, fee, threshold, c.controllers.some((p) => p.compareTo(msg.sender) === 'eq'));
+    }
+    if (charge) {
+      c.cycles -= fee;
+      this.#core.touch(c);
+    }
+    return undefined;
   }
 
   /** Whether the canister is in a sliced execution that yielded (it takes no other message). */
@@ -149,6 +216,9 @@ export class ExecutionEnvironment {
       this.#deferredIngress.push(msg);
       return;
     }
+    // Induction: the receiving canister pays the ingress fee (above its freezing threshold).
+    const unpaid = this.chargeIngress(msg, true);
+    if (unpaid) return this.#out.ingressDone(msg.requestId, rejected(unpaid));
     const origin = { kind: 'ingress', requestId: msg.requestId, sender: msg.sender } as const;
     if (msg.canisterId.toUint8Array().length === 0) {
       this.#management.execute(origin, msg.sender, msg.methodName, msg.arg, 0n, msg.effectiveCanisterId);

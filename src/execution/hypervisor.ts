@@ -37,6 +37,12 @@ export interface Metering {
   systemSubnet?: boolean;
 }
 
+/**
+ * What one execution of a TypeScript canister's handler counts besides its System API calls (a
+ * stable estimate: V8 code is not metered), instructions.
+ */
+export const TS_EXECUTION_INSTRUCTIONS = 1_000_000n;
+
 /** Instructions between two checks of the wall clock in a sliced execution. */
 export const HOST_SLICE_INSTRUCTIONS = 10_000_000n;
 /**
@@ -53,6 +59,8 @@ function begin(instance: CanisterCode, ctx: ExecutionContext, currentTimerNanos:
   api.chargeBytes = !system;
   const limit = metering.limit ?? instructionLimitFor(ctx.apiType, system);
   api.meter.begin(limit, metering.callContextInstructions ?? 0n, onSlice, onSlice ? HOST_SLICE_INSTRUCTIONS : undefined);
+  // TypeScript code is not metered: each execution counts a fixed estimate (plus its ic0 calls).
+  if (!('counterExport' in instance.module)) api.meter.chargeAfterwards(TS_EXECUTION_INSTRUCTIONS);
   api.currentTimerNanos = currentTimerNanos;
   api.begin(ctx);
   api.stable.beginExecution();

@@ -57,6 +57,7 @@ export async function handleCall(replica: Replica, req: Request, res: Response, 
       arg: env.arg!,
       expiryNanos: env.ingressExpiry,
       effectiveCanisterId: ecid,
+      envelopeBytes: body.length,
     });
   } catch (e) {
     if (!(e instanceof IcError)) throw e;
