@@ -28,6 +28,8 @@ export interface StartOptions {
   costSchedule?: ReplicaOptions['costSchedule'];
   /** Storage fees (per GiB-second and base per second, at 13 nodes); see cycles/subnet-costs.ts. */
   storageFees?: ReplicaOptions['storageFees'];
+  /** Where the replica's time comes from (default: the wall clock); tests move time with it. */
+  clock?: ReplicaOptions['clock'];
 }
 
 /** A running replica. */
@@ -55,6 +57,7 @@ export async function startReplica(options: StartOptions = {}): Promise<RunningR
     ...(options.seed && { seed: options.seed }),
     ...(options.costSchedule && { costSchedule: options.costSchedule }),
     ...(options.storageFees && { storageFees: options.storageFees }),
+    ...(options.clock && { clock: options.clock }),
   });
   const app = createApp(replica);
   let server: Server;

@@ -83,12 +83,12 @@ export class CallExecution {
   }
 
   /** Runs the canister's global timer task in a call context of its own (nobody waits for a response). */
-  async runGlobalTimer(c: CanisterState, es: ExecutionState): Promise<void> {
+  async runGlobalTimer(c: CanisterState, es: ExecutionState, task: 'canister_global_timer' | 'canister_heartbeat' = 'canister_global_timer'): Promise<void> {
     const prepaid = this.#prepay(c, es, 'system_task', Principal.managementCanister());
-    if (prepaid instanceof Error) return; // a frozen canister's timer does not run
-    const cc = es.callContexts.open({ kind: 'system' }, 'canister_global_timer', 0n);
+    if (prepaid instanceof Error) return; // a frozen canister's timer or heartbeat does not run
+    const cc = es.callContexts.open({ kind: 'system' }, task, 0n);
     cc.responded = true;
-    await this.#core.runSliced(c, es, 'system_task', {}, (i) => i.callExportSliced('canister_global_timer'), (result) => {
+    await this.#core.runSliced(c, es, 'system_task', {}, (i) => i.callExportSliced(task), (result) => {
       this.#refund(c, es, prepaid.limit, result.instructions);
       this.finish(c, es, cc, result);
     });

@@ -38,6 +38,9 @@ import { StopRequests } from './stop-requests.ts';
 
 export type { ExecutionDeps } from './execution-core.ts';
 
+/** Rounds run at least this often while some canister exports `canister_heartbeat` (mainnet: about one round a second). */
+export const HEARTBEAT_INTERVAL_NANOS = 1_000_000_000n;
+
 /** Messages executed per round at most; the rest waits for the next round. */
 export const MAX_MESSAGES_PER_ROUND = 1_000;
 /**
@@ -194,9 +197,15 @@ export class ExecutionEnvironment {
     await Promise.allSettled([...this.#core.busy.values()]);
   }
 
-  /** The earliest global timer or best-effort call deadline (nanoseconds), if any. */
+  /** The earliest global timer or best-effort call deadline (nanoseconds), if any; a round a second while a canister has a heartbeat. */
   get nextTimerNanos(): bigint | undefined {
     let min: bigint | undefined;
+    for (const { es } of this.#core.loadedStates()) {
+      if (es.instance?.hasExport('canister_heartbeat')) {
+        min = this.#core.time + HEARTBEAT_INTERVAL_NANOS;
+        break;
+      }
+    }
     for (const { canisterId, atNanos } of this.#core.timers.values()) {
       if (this.#core.deps.state.canister(canisterId)?.status !== 'running') continue;
       if (min === undefined || atNanos < min) min = atNanos;
@@ -250,6 +259,12 @@ export class ExecutionEnvironment {
       core.touch(c);
       if (!es.instance?.hasExport('canister_global_timer')) continue;
       await this.#calls.runGlobalTimer(c, es);
+    }
+    // canister_heartbeat, every round (charged like any system task).
+    for (const c of core.deps.state.canisters()) {
+      if (c.status !== 'running' || !c.module || core.isBusy(c.canisterId)) continue;
+      const es = core.state(c);
+      if (es.instance?.hasExport('canister_heartbeat')) await this.#calls.runGlobalTimer(c, es, 'canister_heartbeat');
     }
     for (const { canisterId, es } of core.loadedStates()) {
       for (const cb of es.callContexts.callbacks.values()) {
