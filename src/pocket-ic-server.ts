@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import type { Principal } from '@icp-sdk/core/principal';
 import { createPocketIcApp, PocketIcServerState } from './pocketic/app.ts';
 import { generateRootKey } from './crypto/certificate.ts';
+import { createApp } from './http/app.ts';
 import { Replica } from './replica.ts';
 
 /** Options for {@link startPocketIcServer}. */
@@ -41,6 +42,21 @@ export async function startPocketIcServer(options: PocketIcServerOptions = {}): 
     openReplica: (o) => Replica.open(o),
     debugPrint: options.debugPrint ?? ((id, text) => process.stderr.write(`[Canister ${id.toText()}] ${text}\n`)),
     rootKey: generateRootKey(),
+    startGateway: async (replica) => {
+      const gateway = createApp(replica);
+      const s = await new Promise<Server>((resolve, reject) => {
+        const srv = gateway.listen(0, host, (err?: Error) => (err ? reject(err) : resolve(srv)));
+        srv.once('error', reject);
+      });
+      return {
+        port: (s.address() as AddressInfo).port,
+        stop: () =>
+          new Promise<void>((resolve) => {
+            s.close(() => resolve());
+            s.closeAllConnections();
+          }),
+      };
+    },
   });
   const app = createPocketIcApp(state, options.onActivity);
   const server = await new Promise<Server>((resolve, reject) => {

@@ -4,6 +4,7 @@
  * checkpoint that writes them), the index of global timers, and running a piece of canister code
  * in a System API context (the replica's `ExecutionEnvironment` state plus the hypervisor call).
  */
+import { ErrorCode } from '../types/ic-error.ts';
 import { Principal } from '@icp-sdk/core/principal';
 import { thresholdRequestFee } from '../cycles/fee-schedule.ts';
 import { SubnetCosts, type CostSchedule, type ExecutionMode, type StorageFees } from '../cycles/subnet-costs.ts';
@@ -184,7 +185,8 @@ export class ExecutionCore {
 
   /**
    * Runs canister code on the canister's instance (which must exist).
-   * @param keepMemory whether successful memory changes are kept (false for queries).
+   * @param keepMemory whether successful memory changes are kept (false for queries; `pending`
+   *   for the steps of a composite query, see {@link runOnInstance}).
    */
   run(
     c: CanisterState,
@@ -192,8 +194,16 @@ export class ExecutionCore {
     apiType: ApiType,
     extra: Partial<ExecutionContext>,
     body: Parameters<typeof runOnInstance>[2],
-    keepMemory: boolean,
+    keepMemory: boolean | 'pending',
   ): ExecutionResult {
+    // A composite query's callee in a sliced update: its instance must not be touched meanwhile.
+    if (this.isBusy(c.canisterId)) {
+      return {
+        ok: false,
+        error: { code: ErrorCode.CanisterWasmEngineError, text: `chainkey-replica: canister ${c.canisterId.toText()} is in a long (sliced) execution; try again`, help: '' },
+        instructions: 0n,
+      };
+    }
     return runOnInstance(es.instance!, this.context(c, apiType, extra), body, keepMemory, es.globalTimerNanos, { systemSubnet: this.onSystemSubnet(c) });
   }
 

@@ -21,9 +21,9 @@
  */
 import { SECONDS_BETWEEN_ALLOCATION_CHARGES, SECONDS_PER_DAY } from '../cycles/subnet-costs.ts';
 import type { Principal } from '@icp-sdk/core/principal';
-import type { ChainKeyResponse } from '../consensus/chain-key-payload.ts';
 import type { ManagementEnv } from '../management/management-context.ts';
 import type { CanisterState } from '../state/canister-state.ts';
+import type { ChainKeyResponse } from '../state/subnet-call-context-manager.ts';
 import { callDeadlineExpired, canisterNotFound, canisterNotRunning, canisterOutOfCycles, type IcError } from '../types/ic-error.ts';
 import { CallExecution } from './call-execution.ts';
 import type { CanisterMessage, CanisterRequest } from './canister-message.ts';
@@ -35,6 +35,7 @@ import { MessageDelivery, rejected, rejectPayloadOf } from './message-delivery.t
 import type { MessageOutcome } from './message-outcome.ts';
 import { QueryExecution } from './query-execution.ts';
 import { StopRequests } from './stop-requests.ts';
+import { STABLE_PAGE_BYTES } from './wasm/stable-memory.ts';
 
 export type { ExecutionDeps } from './execution-core.ts';
 
@@ -357,6 +358,23 @@ export class ExecutionEnvironment {
   /** `ic0.certified_data_set` data of a canister (for the state tree), or an empty array. */
   certifiedData(c: CanisterState): Uint8Array {
     return this.#core.loadedState(c)?.certifiedData ?? this.#core.deps.store.execution.certifiedData(c.canisterId.toUint8Array());
+  }
+
+  // ---- stable memory from outside (PocketIC's get/set_stable_memory) ---------------------------
+
+  /** A canister's whole stable memory (its size is whole 64 KiB pages). */
+  stableMemory(c: CanisterState): Uint8Array {
+    const stable = this.#core.state(c).stable;
+    return stable.read(0n, Number(stable.sizeBytes));
+  }
+
+  /** Replaces a canister's stable memory with `data`, grown to whole 64 KiB pages; kept at the next checkpoint. */
+  setStableMemory(c: CanisterState, data: Uint8Array): void {
+    const stable = this.#core.state(c).stable;
+    stable.clear();
+    stable.grow(BigInt(Math.ceil(data.length / STABLE_PAGE_BYTES)));
+    stable.write(0n, data);
+    this.#core.touch(c);
   }
 
   // ---- checkpoint ---------------------------------------------------------------------------

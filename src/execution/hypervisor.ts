@@ -80,10 +80,12 @@ function failed(instance: CanisterCode, e: unknown): ExecutionResult {
   return { ok: false, error, instructions: api.meter.executed };
 }
 
-function succeeded(instance: CanisterCode, ctx: ExecutionContext, keep: boolean, system: boolean): ExecutionResult {
+function succeeded(instance: CanisterCode, ctx: ExecutionContext, keep: boolean | 'pending', system: boolean): ExecutionResult {
   const api = instance.api;
   api.end();
-  if (keep) {
+  if (keep === 'pending') {
+    api.stable.rollbackExecution();
+  } else if (keep) {
     const heapPages = instance.commit() ?? 0;
     const stablePages = api.stable.writtenOsPages;
     api.stable.commitExecution();
@@ -98,7 +100,9 @@ function succeeded(instance: CanisterCode, ctx: ExecutionContext, keep: boolean,
 /**
  * Runs `body` on `instance` with `ctx` installed in its System API.
  * @param keep whether successful changes to memory are kept (false for queries and for
- *   replicated queries, whose state changes the spec discards).
+ *   replicated queries, whose state changes the spec discards); `pending`: a step of a composite
+ *   query, whose heap changes stay in the live instance for its callbacks until the query ends and
+ *   rolls the instance back (its stable memory writes are discarded at once).
  * @param currentTimerNanos the global timer before this execution (returned by global_timer_set).
  * @returns the collected changes, or the trap; never throws for canister faults.
  * @throws Error for host bugs.
@@ -107,7 +111,7 @@ export function runOnInstance(
   instance: CanisterCode,
   ctx: ExecutionContext,
   body: (i: CanisterCode) => void,
-  keep: boolean,
+  keep: boolean | 'pending',
   currentTimerNanos: bigint,
   metering: Metering = {},
 ): ExecutionResult {

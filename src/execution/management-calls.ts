@@ -2,15 +2,15 @@
  * Calls to the management canister `aaaaa-aa` (interface spec §"The IC management canister"),
  * from users (ingress) and from canisters: the management canister runs the method at once and
  * its reply or reject goes back like any response; a `stop_canister` that must wait is deferred
- * until the canister stops; a paid chain-key request becomes a `SignWithThresholdContext` that
- * the chain-key payload step (consensus/) answers in a later round, whose answer this module
- * delivers to the calling canister.
+ * until the canister stops; a paid chain-key request becomes (in management) a
+ * `SignWithThresholdContext` that the chain-key payload step (consensus/) answers in a later
+ * round; this module delivers that answer, encoded by management, to the calling canister.
  */
 import { Principal } from '@icp-sdk/core/principal';
-import type { ChainKeyResponse } from '../consensus/chain-key-payload.ts';
-import { encodeManagementReply } from '../management/interface.ts';
+import { encodeChainKeyReply } from '../management/chain-key.ts';
 import * as management from '../management/management-canister.ts';
 import type { ManagementEnv } from '../management/management-context.ts';
+import type { ChainKeyResponse } from '../state/subnet-call-context-manager.ts';
 import { IcError } from '../types/ic-error.ts';
 import type { CallOrigin } from './call-context.ts';
 import type { ExecutionCore } from './execution-core.ts';
@@ -49,21 +49,10 @@ export class ManagementCalls {
         payment,
         nowNanos: this.#core.time,
         ...(effectiveCanisterId ? { effectiveCanisterId } : {}),
+        ...(origin.kind === 'canister' ? { callback: { caller: origin.caller, callbackId: origin.callbackId, deadlineNanos: origin.deadlineNanos } } : {}),
       });
-      if (r.thresholdRequest && origin.kind === 'canister') {
-        // Paid and queued: the chain-key payload step answers it in a later round.
-        const { method, keyId, args, refundCycles } = r.thresholdRequest;
-        state.subnetCallContexts.push({
-          method,
-          keyId,
-          args,
-          origin: { caller: origin.caller, callbackId: origin.callbackId, deadlineNanos: origin.deadlineNanos },
-          refundCycles,
-          batchTimeNanos: this.#core.time,
-          pseudoRandomId: this.#core.deps.randomBytes(32),
-        });
-        return;
-      }
+      // Paid and queued as a chain-key request: the payload step answers it in a later round.
+      if (r.answeredLater) return;
       if (r.deferredUntilStopped) {
         this.#stops.defer(state.canister(r.deferredUntilStopped)!, origin, r.refund);
         return;
@@ -83,15 +72,7 @@ export class ManagementCalls {
     for (const { context, result } of responses) {
       this.#core.deps.state.subnetCallContexts.remove(context.callbackId);
       const response: Response =
-        result.kind === 'signature'
-          ? {
-              kind: 'reply',
-              data:
-                context.method === 'vetkd_derive_key'
-                  ? encodeManagementReply('vetkd_derive_key', [{ encrypted_key: result.bytes }])
-                  : encodeManagementReply(context.method, [{ signature: result.bytes }]),
-            }
-          : { kind: 'reject', reject: result.reject };
+        result.kind === 'signature' ? { kind: 'reply', data: encodeChainKeyReply(context.method, result.bytes) } : { kind: 'reject', reject: result.reject };
       this.#out.deliver({ kind: 'canister', ...context.origin }, Principal.managementCanister(), response, context.refundCycles);
     }
   }

@@ -5,7 +5,8 @@
  */
 import type { Principal } from '@icp-sdk/core/principal';
 import type { CanisterState } from '../state/canister-state.ts';
-import { canisterDidNotReply, canisterNotFound, canisterNotRunning, canisterRejected, ErrorCode, IcError, canisterFrozenForQueries } from '../types/ic-error.ts';
+import { canisterDidNotReply, canisterFrozenForQueries, canisterNotFound, canisterNotRunning, canisterRejected } from '../types/ic-error.ts';
+import { CompositeQuery } from './composite-query.ts';
 import type { ExecutionCore } from './execution-core.ts';
 import { messageRejected, methodNotFound, userErrorOf, wasmModuleNotFound } from './hypervisor-error.ts';
 import { rejected } from './message-delivery.ts';
@@ -48,14 +49,14 @@ export class QueryExecution {
     const saved = core.time;
     core.time = timeNanos;
     const cert = core.deps.dataCertificate(canisterId);
+    if (apiType === 'composite_query') {
+      const answer = new CompositeQuery(core).run(c, es, method, sender, arg, cert);
+      core.time = saved;
+      return answer.kind === 'reply' ? { kind: 'replied', reply: answer.data } : rejected(answer.error);
+    }
     const result = core.run(c, es, apiType, { caller: sender, arg, ...(cert ? { dataCertificate: cert } : {}) }, (i) => i.callExport(exportName), false);
     core.time = saved;
     if (!result.ok) return rejected(userErrorOf(canisterId, result.error));
-    if (result.changes.calls.length > 0) {
-      return rejected(
-        new IcError(ErrorCode.CanisterWasmEngineError, `Error from Canister ${canisterId.toText()}: chainkey-replica does not run calls from composite queries yet`),
-      );
-    }
     const r = result.changes.response;
     if (!r) return rejected(canisterDidNotReply(canisterId));
     return r.kind === 'reply' ? { kind: 'replied', reply: r.data } : rejected(canisterRejected(r.message));

@@ -41,22 +41,12 @@ export function onlyCanistersCanCall(method: string): IcError {
   return new IcError(ErrorCode.CanisterRejectedMessage, `Only canisters can call ic00 method ${method}`);
 }
 
-/** IC0301 (ingress filter): `Canister {id} not found` (no period). */
-export function canisterNotFoundAtIngress(id: Principal): IcError {
-  return new IcError(ErrorCode.CanisterNotFound, `Canister ${id.toText()} not found`);
-}
-
 /** IC0512 (ingress filter): a controller-only method sent by a non-controller. */
 export function onlyControllersCanCall(canisterId: Principal, method: string): IcError {
   return new IcError(
     ErrorCode.CanisterInvalidController,
     `Only controllers of canister ${canisterId.toText()} can call ic00 method ${method}`,
   );
-}
-
-/** IC0406: provisional methods when the caller is not whitelisted. */
-export function callerNotAllowed(caller: Principal, method: string): IcError {
-  return new IcError(ErrorCode.CanisterRejectedMessage, `Caller ${caller.toText()} is not allowed to call ic00 method ${method}`);
 }
 
 // ---- execution (CanisterManagerError → UserError) ---------------------------------------------
@@ -149,6 +139,22 @@ export function canisterNonEmpty(canisterId: Principal): IcError {
     ErrorCode.CanisterNonEmpty,
     `Canister ${canisterId.toText()} cannot be installed because the canister is not empty. Try installing with mode='reinstall' instead.` +
       help("Check that you want to overwrite the canister and, if so, use mode='reinstall'.", 'canister-not-empty'),
+  );
+}
+
+/** IC0504: upgrading an enhanced-orthogonal-persistence canister without `wasm_memory_persistence`. */
+export function missingUpgradeOption(): IcError {
+  return new IcError(
+    ErrorCode.CanisterContractViolation,
+    'Missing upgrade option: Enhanced orthogonal persistence requires the `wasm_memory_persistence` upgrade option.',
+  );
+}
+
+/** IC0504: `wasm_memory_persistence: opt Keep` for a new module without enhanced orthogonal persistence. */
+export function invalidUpgradeOption(): IcError {
+  return new IcError(
+    ErrorCode.CanisterContractViolation,
+    'Invalid upgrade option: The `wasm_memory_persistence: opt Keep` upgrade option requires that the new canister module supports enhanced orthogonal persistence.',
   );
 }
 

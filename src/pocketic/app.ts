@@ -27,6 +27,8 @@ export interface PocketIcDeps {
   debugPrint(canisterId: Principal, text: string): void;
   /** The root key every instance of this server uses (one BLS key generation per server). */
   rootKey: RootKeyPair;
+  /** Serves the IC HTTP interface of a replica on a new port (PocketIC's HTTP gateway). */
+  startGateway(replica: Replica): Promise<{ port: number; stop(): Promise<void> }>;
 }
 
 /** The server's instances and blobs. */
@@ -34,7 +36,9 @@ export class PocketIcServerState {
   readonly #deps: PocketIcDeps;
   readonly #instances = new Map<number, PocketIcInstance>();
   readonly #blobs = new Map<string, Uint8Array>();
+  readonly #gateways = new Map<number, { instance: PocketIcInstance; stop(): Promise<void> }>();
   #nextId = 0;
+  #nextGatewayId = 0;
 
   constructor(deps: PocketIcDeps) {
     this.#deps = deps;
@@ -65,6 +69,11 @@ export class PocketIcServerState {
     const i = /^\d+$/.test(id) ? this.#instances.get(Number(id)) : undefined;
     if (!i) return;
     this.#instances.delete(Number(id));
+    for (const [gid, g] of this.#gateways) {
+      if (g.instance !== i) continue;
+      this.#gateways.delete(gid);
+      await g.stop();
+    }
     await i.close();
   }
 
@@ -87,8 +96,33 @@ export class PocketIcServerState {
     return this.#blobs.get(Buffer.from(id).toString('hex'));
   }
 
-  /** Closes every instance. */
+  /**
+   * Starts an HTTP gateway for the instance a `POST /http_gateway` body forwards to.
+   * @throws PocketIcError for a body without `forward_to.PocketIcInstance` or an unknown instance.
+   */
+  async startGateway(body: unknown): Promise<{ instance_id: number; port: number }> {
+    const id = (body as { forward_to?: { PocketIcInstance?: unknown } } | null)?.forward_to?.PocketIcInstance;
+    if (typeof id !== 'number') throw new PocketIcError('chainkey-replica: the HTTP gateway forwards to PocketIC instances only ({"forward_to":{"PocketIcInstance":N}})');
+    const instance = this.instance(String(id));
+    const g = await this.#deps.startGateway(instance.replica);
+    const gid = this.#nextGatewayId++;
+    this.#gateways.set(gid, { instance, stop: g.stop });
+    return { instance_id: gid, port: g.port };
+  }
+
+  /** Stops an HTTP gateway (unknown ids are ignored). */
+  async stopGateway(id: string): Promise<void> {
+    const g = /^\d+$/.test(id) ? this.#gateways.get(Number(id)) : undefined;
+    if (!g) return;
+    this.#gateways.delete(Number(id));
+    await g.stop();
+  }
+
+  /** Closes every gateway and instance. */
   async closeAll(): Promise<void> {
+    const gateways = [...this.#gateways.values()];
+    this.#gateways.clear();
+    await Promise.all(gateways.map((g) => g.stop()));
     const all = [...this.#instances.values()];
     this.#instances.clear();
     await Promise.all(all.map((i) => i.close()));
@@ -140,8 +174,15 @@ export function createPocketIcApp(state: PocketIcServerState, onActivity: (delta
     '/instances',
     raw,
     wrap((req, res) => {
-      const { id, instance } = state.create(bodyJson(req));
-      sendJson(res, 201, { Created: { instance_id: id, topology: instance.topologyJson(), http_gateway_info: null } });
+      let created: ReturnType<PocketIcServerState['create']>;
+      try {
+        created = state.create(bodyJson(req));
+      } catch (e) {
+        // PocketIC's CreateInstanceResponse::Error (PicJS throws its message).
+        if (e instanceof PocketIcError) return sendJson(res, 400, { Error: { message: e.message } });
+        throw e;
+      }
+      sendJson(res, 201, { Created: { instance_id: created.id, topology: created.instance.topologyJson(), http_gateway_info: null } });
     }),
   );
   app.delete(
@@ -157,6 +198,21 @@ export function createPocketIcApp(state: PocketIcServerState, onActivity: (delta
     wrap((req, res) => {
       const b = Buffer.isBuffer(req.body) ? new Uint8Array(req.body) : new Uint8Array();
       res.status(200).type('text/plain').send(state.putBlob(b));
+    }),
+  );
+  app.post(
+    '/http_gateway',
+    raw,
+    wrap(async (req, res) => {
+      sendJson(res, 201, { Created: await state.startGateway(bodyJson(req)) });
+    }),
+  );
+  app.post(
+    '/http_gateway/:id/stop',
+    raw,
+    wrap(async (req, res) => {
+      await state.stopGateway(String(req.params['id']));
+      sendJson(res, 200, null);
     }),
   );
   app.get(
@@ -198,7 +254,10 @@ export function createPocketIcApp(state: PocketIcServerState, onActivity: (delta
   route('post', 'read/get_controllers', (i, b) => i.getControllers(b));
   route('post', 'read/pub_key', (i, b) => i.pubKey(b));
   route('get', '_/topology', (i) => i.topologyJson());
-  route('get', 'auto_progress', () => false);
+  route('get', 'auto_progress', (i) => i.live);
+  // Live mode must not wait behind the instance's queue of operations: it only flips a timer.
+  app.post('/instances/:id/auto_progress', raw, wrap((req, res) => sendJson(res, 200, state.instance(String(req.params['id'])).startLive(bodyJson(req)))));
+  app.post('/instances/:id/stop_progress', raw, wrap((req, res) => sendJson(res, 200, state.instance(String(req.params['id'])).stopLive())));
   route('post', 'update/set_stable_memory', (i, b) => {
     const blob = state.blob(bytesField(b, 'blob_id'));
     if (!blob) throw new PocketIcError('BlobNotFound');

@@ -13,6 +13,8 @@
  *   IC HTTP interface keeps its signature checks).
  *
  * Operations of one instance are serialised (PocketIC runs them one at a time per instance).
+ * Live mode (`auto_progress`, PicJS `makeLive`) runs a round every few milliseconds at the wall
+ * clock's time, so agents talking to the instance through its HTTP gateway see it progress.
  */
 import { createHash } from 'node:crypto';
 import { Principal } from '@icp-sdk/core/principal';
@@ -36,6 +38,8 @@ export const MAX_AWAIT_ROUNDS = 100;
  * the clock by days never sees its messages expire or leave the history before they are awaited.
  */
 const UNSIGNED_INGRESS_EXPIRY_NANOS = 1n << 62n;
+/** Shortest pause between two rounds in live mode (ms): an idle live instance costs ~1% of a core. */
+const LIVE_ROUND_INTERVAL_MS = 10;
 
 /** The instance's clock: moved only by `set_time`, `set_certified_time` and rounds. */
 export class VirtualClock implements ReplicaClock {
@@ -67,6 +71,7 @@ export class PocketIcInstance {
   #lock: Promise<unknown> = Promise.resolve();
   #messages = 0;
   #closed = false;
+  #live: NodeJS.Timeout | null = null;
 
   private constructor(replica: Replica, topology: PocketIcTopology, clock: VirtualClock) {
     this.replica = replica;
@@ -114,6 +119,7 @@ export class PocketIcInstance {
 
   /** Closes the replica (after the running operation). */
   async close(): Promise<void> {
+    this.stopLive();
     await this.serialize(async () => {
       this.#closed = true;
       await this.replica.close();
@@ -144,6 +150,45 @@ export class PocketIcInstance {
     if (t < cur) throw new PocketIcError(`SettingTimeIntoPast((${cur}, ${t}))`);
     this.clock.timeNanos = t;
     if (certified) this.clock.certifiedNanos = t;
+  }
+
+  /** Whether live mode is on (`GET auto_progress`). */
+  get live(): boolean {
+    return this.#live !== null;
+  }
+
+  /**
+   * `auto_progress`: from now on a round runs every `artificial_delay_ms` (at least 10 ms) at the
+   * wall clock's time (never going back).
+   * @throws PocketIcError when live mode is already on.
+   */
+  startLive(body: unknown): null {
+    if (this.#live) throw new PocketIcError('Auto progress mode has already been enabled.');
+    const d = (body as { artificial_delay_ms?: unknown } | null)?.artificial_delay_ms;
+    const delay = Math.max(typeof d === 'number' ? d : typeof d === 'bigint' ? Number(d) : 0, LIVE_ROUND_INTERVAL_MS);
+    const step = (): void => {
+      this.#live = setTimeout(() => {
+        void this.serialize(async () => {
+          const wall = BigInt(Date.now()) * 1_000_000n;
+          if (wall > this.clock.timeNanos) this.clock.timeNanos = wall;
+          await this.tick();
+        })
+          .catch(() => undefined)
+          .finally(() => {
+            if (this.#live) step();
+          });
+      }, delay);
+      this.#live.unref();
+    };
+    step();
+    return null;
+  }
+
+  /** `stop_progress`: back to manual rounds. */
+  stopLive(): null {
+    if (this.#live) clearTimeout(this.#live);
+    this.#live = null;
+    return null;
   }
 
   // ---- ingress and queries -------------------------------------------------------------------
@@ -283,16 +328,29 @@ export class PocketIcInstance {
     return this.#canister(body).controllers.map((p) => ({ principal_id: principalToB64(p) }));
   }
 
-  /** `get_stable_memory` (not served yet). */
+  /**
+   * `get_stable_memory`: the canister's whole stable memory.
+   * @throws PocketIcError `CanisterNotFound(…)` / `CanisterIsEmpty(…)`.
+   */
   getStableMemory(body: unknown): { blob: string } {
-    this.#canister(body);
-    throw new PocketIcError('chainkey-replica: get_stable_memory is not supported yet');
+    const c = this.#nonEmptyCanister(body);
+    return { blob: toB64(this.replica.execution.stableMemory(c)) };
   }
 
-  /** `set_stable_memory` (not served yet). */
-  setStableMemory(body: unknown, _blob: Uint8Array): null {
-    this.#canister(body);
-    throw new PocketIcError('chainkey-replica: set_stable_memory is not supported yet');
+  /**
+   * `set_stable_memory`: replaces the canister's stable memory with a stored blob.
+   * @throws PocketIcError `CanisterNotFound(…)` / `CanisterIsEmpty(…)`.
+   */
+  setStableMemory(body: unknown, blob: Uint8Array): null {
+    const c = this.#nonEmptyCanister(body);
+    this.replica.execution.setStableMemory(c, blob);
+    return null;
+  }
+
+  #nonEmptyCanister(body: unknown): NonNullable<ReturnType<Replica['state']['canister']>> {
+    const c = this.#canister(body);
+    if (!c.module) throw new PocketIcError(`CanisterIsEmpty(CanisterId(${c.canisterId.toText()}))`);
+    return c;
   }
 
   /** `pub_key`: the subnet's public key (DER, BLS12-381 G2, 133 bytes) as a JSON array of numbers. */
@@ -305,8 +363,13 @@ export class PocketIcInstance {
   /** `/_/topology`: the subnets PicJS asked for (PocketIC's `Topology` JSON). */
   topologyJson(): unknown {
     const subnetConfigs: Record<string, unknown> = {};
+    const used = new Set<string>();
+    for (const c of this.replica.state.canisters()) {
+      const sub = this.replica.routing.subnetOfCanister(c.canisterId);
+      if (sub) used.add(sub.name);
+    }
     for (const s of this.topology.subnets) {
-      if (!s.listed) continue;
+      if (s.listing === 'never' || (s.listing === 'once_used' && !used.has(s.config.name))) continue;
       const sub = this.replica.routing.subnets.find((x) => x.name === s.config.name)!;
       subnetConfigs[sub.subnetId.toText()] = {
         subnet_kind: POCKET_IC_KIND_NAMES[sub.kind],

@@ -96,9 +96,7 @@ describe('PicJS example: multicanister', () => {
     await pic.tearDown();
   });
 
-  // Composite queries that call other canisters are not executed yet (execution rejects them);
-  // kept as a todo so the suite reports it until they are.
-  it('inserts a contact and finds it through a composite query', { todo: 'composite query calls are not run yet' }, async () => {
+  it('inserts a contact and finds it through a composite query', async () => {
     const entry = { phone: '123-456-7890', description: 'Alice in Wonderland' };
     await actor.insert_phone_book_entry('Alice', entry);
     const result = await actor.lookup_phone_book_entry('Alice');
@@ -111,3 +109,49 @@ describe('PicJS example: multicanister', () => {
     assert.deepEqual(await actor.lookup_super_hero(id), [hero]);
   });
 });
+
+describe('composite queries (beyond the example)', () => {
+  let server: PicServer;
+  let pic: PocketIc;
+  let relay: Actor<{
+    viaSelf: (t: string) => Promise<[string, bigint]>;
+    hitCount: () => Promise<bigint>;
+    catchBoom: () => Promise<string>;
+    deep: (n: bigint) => Promise<bigint>;
+  }>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const relayIdl = ({ IDL }: { IDL: any }) =>
+    IDL.Service({
+      viaSelf: IDL.Func([IDL.Text], [IDL.Text, IDL.Nat], ['composite_query']),
+      hitCount: IDL.Func([], [IDL.Nat], ['query']),
+      catchBoom: IDL.Func([], [IDL.Text], ['composite_query']),
+      deep: IDL.Func([IDL.Nat], [IDL.Nat], ['composite_query']),
+    });
+
+  before(async () => {
+    const [s, outs] = await Promise.all([startPicServer(), compileMotokoFixtures(['pocketic/Relay'])]);
+    server = s;
+    pic = await PocketIc.create(server.url);
+    ({ actor: relay } = await pic.setupCanister({ idlFactory: relayIdl, wasm: outs[0]!.wasm }));
+  });
+  after(async () => {
+    await pic?.tearDown();
+    await server?.stop();
+  });
+
+  it('a callback sees what the method wrote before calling; the next query does not', async () => {
+    assert.deepEqual(await relay.viaSelf('x'), ['x', 1n]);
+    assert.deepEqual(await relay.viaSelf('y'), ['y', 1n]);
+    assert.equal(await relay.hitCount(), 0n);
+  });
+
+  it("a callee's trap reaches the caller as a reject it can catch", async () => {
+    assert.match(await relay.catchBoom(), /^caught: .*boom/);
+  });
+
+  it('the call graph is at most 6 deep', async () => {
+    assert.equal(await relay.deep(5n), 5n);
+    await assert.rejects(relay.deep(7n), /maximum call depth of 6/);
+  });
+});
+

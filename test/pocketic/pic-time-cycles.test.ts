@@ -3,7 +3,7 @@
  * manual time (genesis start, set_time rules, queries at the last round's time, set_certified_time),
  * ticks (nothing runs until asked; one round per tick, 1 ns apart when time stands still; timers
  * fire on virtual time), cycles (u128 amounts both ways, unknown canisters), instances (isolated,
- * deleted), and chunked install of a module above PicJS's 1.85 MB limit.
+ * deleted) and stable memory get / set through the blobstore.
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
@@ -11,6 +11,7 @@ import { Principal } from '@icp-sdk/core/principal';
 import { PocketIc, type Actor, type DeferredActor } from '@dfinity/pic';
 import { compileMotokoFixture } from '../support/motoko.ts';
 import { startPicServer, type PicServer } from '../support/pocket-ic.ts';
+import { compileWat } from '../support/wat.ts';
 
 interface Probe {
   now: () => Promise<bigint>;
@@ -28,6 +29,31 @@ const idlFactory = ({ IDL }: { IDL: any }) =>
     schedule: IDL.Func([IDL.Nat], [], []),
     firings: IDL.Func([], [IDL.Nat], ['query']),
   });
+
+/** Raw stable memory: `put` stores its argument bytes (u32 length first), `take` answers them. */
+const STABLE_BYTES_WAT = `(module
+  (import "ic0" "msg_arg_data_size" (func $arg_size (result i32)))
+  (import "ic0" "msg_arg_data_copy" (func $arg_copy (param i32 i32 i32)))
+  (import "ic0" "msg_reply_data_append" (func $append (param i32 i32)))
+  (import "ic0" "msg_reply" (func $reply))
+  (import "ic0" "stable64_size" (func $size (result i64)))
+  (import "ic0" "stable64_grow" (func $grow (param i64) (result i64)))
+  (import "ic0" "stable64_write" (func $write (param i64 i64 i64)))
+  (import "ic0" "stable64_read" (func $read (param i64 i64 i64)))
+  (memory 2)
+  (func (export "canister_update put") (local $n i32)
+    (local.set $n (call $arg_size))
+    (i32.store (i32.const 0) (local.get $n))
+    (call $arg_copy (i32.const 4) (i32.const 0) (local.get $n))
+    (if (i64.eqz (call $size)) (then (drop (call $grow (i64.const 1)))))
+    (call $write (i64.const 0) (i64.const 0) (i64.extend_i32_u (i32.add (local.get $n) (i32.const 4))))
+    (call $reply))
+  (func (export "canister_query take")
+    (if (i64.eqz (call $size)) (then (call $reply) (return)))
+    (call $read (i64.const 0) (i64.const 0) (i64.const 4))
+    (call $read (i64.const 4) (i64.const 4) (i64.extend_i32_u (i32.load (i32.const 0))))
+    (call $append (i32.const 4) (i32.load (i32.const 0)))
+    (call $reply)))`;
 
 const GENESIS_MS = Date.UTC(2021, 4, 6, 19, 17, 10);
 
@@ -121,5 +147,25 @@ describe('PicJS: time, ticks, cycles, instances', () => {
     assert.equal(await live(), 2);
     await other.tearDown();
     assert.equal(await live(), 1, 'the deleted instance is gone from the server');
+  });
+
+  it('stable memory: get, then set after a reinstall restores what the canister stored', async () => {
+    const wasm = await compileWat(STABLE_BYTES_WAT);
+    const id = await pic.createCanister();
+    await pic.installCode({ canisterId: id, wasm });
+    const data = new TextEncoder().encode('kept through a reinstall by the test, not by the canister');
+    await pic.updateCall({ canisterId: id, method: 'put', arg: data });
+    const take = async (): Promise<Uint8Array> => new Uint8Array(await pic.queryCall({ canisterId: id, method: 'take', arg: new Uint8Array() }));
+    assert.deepEqual(await take(), data);
+    const saved = await pic.getStableMemory(id);
+    assert.equal(saved.length, 65536, 'whole 64 KiB pages');
+    await pic.reinstallCode({ canisterId: id, wasm });
+    assert.equal((await take()).length, 0, 'reinstall cleared stable memory');
+    await pic.setStableMemory(id, saved);
+    assert.deepEqual(await take(), data);
+    assert.deepEqual(await pic.getStableMemory(id), saved);
+    await assert.rejects(pic.getStableMemory(Principal.fromText('aaaaa-aa') as never), /CanisterNotFound/);
+    const empty = await pic.createCanister();
+    await assert.rejects(pic.setStableMemory(empty, saved), /CanisterIsEmpty/);
   });
 });

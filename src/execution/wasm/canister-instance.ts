@@ -62,6 +62,12 @@ export interface InstanceSnapshot {
   globals: GlobalValue[];
 }
 
+/** Live memory and globals of an instance between executions (see {@link CanisterInstance.saveLive}). */
+export interface LiveState {
+  memory: Uint8Array;
+  globals: GlobalValue[];
+}
+
 function growTo(memory: WebAssembly.Memory, bytes: number, wasm64: boolean): void {
   const need = (bytes - memory.buffer.byteLength) / WASM_PAGE_BYTES;
   if (need <= 0) return;
@@ -233,6 +239,22 @@ export class CanisterInstance {
       }
     }
     this.#writeGlobals(this.#committedGlobals);
+  }
+
+  /**
+   * A copy of the live (uncommitted) memory and globals: a composite query re-entering a canister
+   * runs the callee on the committed state and then puts the caller's state back.
+   */
+  saveLive(): LiveState {
+    return { memory: new Uint8Array(this.#memory.buffer).slice(), globals: this.#readGlobals() };
+  }
+
+  /** Makes `live` (from {@link saveLive}) the live state again; the committed state is unchanged. */
+  restoreLive(live: LiveState): void {
+    this.rollback();
+    growTo(this.#memory, live.memory.length, this.module.memoryType === 'wasm64');
+    new Uint8Array(this.#memory.buffer).set(live.memory);
+    this.#writeGlobals(live.globals);
   }
 
   *#changedPages(heap: Uint8Array): Generator<number> {
