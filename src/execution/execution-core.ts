@@ -6,7 +6,7 @@
  */
 import { ErrorCode } from '../types/ic-error.ts';
 import { Principal } from '@icp-sdk/core/principal';
-import { thresholdRequestFee } from '../cycles/fee-schedule.ts';
+import { FEES_AT_13_NODES, thresholdRequestFee } from '../cycles/fee-schedule.ts';
 import { SubnetCosts, type CostSchedule, type ExecutionMode, type StorageFees } from '../cycles/subnet-costs.ts';
 import { canisterMetadata } from './wasm/custom-sections.ts';
 import { INSTRUCTION_LIMITS } from './instruction-meter.ts';
@@ -171,6 +171,7 @@ export class ExecutionCore {
       deadlineNanos: 0n,
       environmentVariables: c.settings.environment_variables,
       frozenReserveCycles: this.freezingThreshold(c),
+      canisterCreationFee: this.costsOfSubnet(subnet).scale(FEES_AT_13_NODES.canisterCreation),
       callCost: (bytes) => this.costs(c).callCost(bytes, INSTRUCTION_LIMITS.message, this.modeOf(this.state(c))),
       thresholdFee: (method, keyId) => {
         const key = this.deps.masterKeys.get(keyId);

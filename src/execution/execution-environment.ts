@@ -16,8 +16,9 @@
  * routing table like local ones.
  *
  * Cycles: attached cycles leave the caller's balance when the call is made, the callee accepts
- * what it wants, the rest is refunded with the response. Per-message execution fees and
- * per-instruction charges are not taken yet (see cycles/fee-schedule.ts for the table).
+ * what it wants, the rest is refunded with the response. Fees (cycles/subnet-costs.ts): ingress at
+ * induction, execution prepaid and refunded (call-execution.ts), call fees and reservations, and
+ * storage on the round's clock (here).
  */
 import { SECONDS_BETWEEN_ALLOCATION_CHARGES, SECONDS_PER_DAY } from '../cycles/subnet-costs.ts';
 import type { Principal } from '@icp-sdk/core/principal';
