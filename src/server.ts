@@ -24,6 +24,8 @@ export interface StartOptions {
   topologyFile?: string;
   /** Or the topology itself. */
   topology?: SubnetConfig[];
+  /** Request log sink (one line per ingress message and per rejected request); none if omitted. */
+  requestLog?: ReplicaOptions['requestLog'];
   /** `--cost-schedule`: `free` turns every fee off on every subnet (default `normal`). */
   costSchedule?: ReplicaOptions['costSchedule'];
   /** Storage fees (per GiB-second and base per second, at 13 nodes); see cycles/subnet-costs.ts. */
@@ -55,6 +57,7 @@ export async function startReplica(options: StartOptions = {}): Promise<RunningR
     ...(topology && { topology }),
     ...(options.debugPrint && { debugPrint: options.debugPrint }),
     ...(options.seed && { seed: options.seed }),
+    ...(options.requestLog && { requestLog: options.requestLog }),
     ...(options.costSchedule && { costSchedule: options.costSchedule }),
     ...(options.storageFees && { storageFees: options.storageFees }),
     ...(options.clock && { clock: options.clock }),
