@@ -7,7 +7,9 @@
  * (free), inter-canister call with a reply and with a reject, `raw_rand` from `aaaaa-aa`, install
  * and upgrade, a global timer, `ic0.cost_call`, and an hour of storage on the replica's clock.
  * The signed envelope sizes (the ingress fee is per byte of it) are taken from the agent's
- * requests.
+ * requests. For the Motoko canister (wasm64) the instruction count cannot be worked out by hand:
+ * it is recovered from the balance with the formula and must be whole and the same for the same
+ * work.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +18,7 @@ import { IDL } from '@icp-sdk/core/candid';
 import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
 import { Principal } from '@icp-sdk/core/principal';
 import { compileWat } from '../support/wat.ts';
+import { compileMotokoFixture } from '../support/motoko.ts';
 import { managementIdlFactory, startTestReplica } from '../support/replica-fixture.ts';
 import { instrument } from '../../src/execution/wasm/instrumentation.ts';
 import { parseModule, readSectionHeaders } from '../../src/execution/wasm/wasm-binary.ts';
@@ -88,7 +91,7 @@ const WAT = `
   (func (export "canister_global_timer") (global.set $ticks (i32.add (global.get $ticks) (i32.const 1))))
   (func (export "canister_query ticks") (i32.store (i32.const 112) (global.get $ticks)) (call $append (i32.const 112) (i32.const 4)) (call $reply)))`;
 
-describe('cycles: exact balances of a WAT canister on a 13-node subnet', () => {
+describe('cycles: exact balances on a 13-node subnet (WAT, and a Motoko canister)', () => {
   let r: Running;
   let agent: HttpAgent;
   let a: Principal;
@@ -263,5 +266,29 @@ describe('cycles: exact balances of a WAT canister on a 13-node subnet', () => {
     } finally {
       await s.cleanup();
     }
+  });
+
+  test('a Motoko canister (wasm64): an update is ingress + 5 M + 2 cycles per instruction, the same instructions each time; a query is free', async () => {
+    const counter = await compileMotokoFixture('Counter');
+    const id = (await mgmt(Principal.fromText('bnz7o-iuaaa-aaaaa-qaaaa-cai')).provisional_create_canister_with_cycles({ amount: [10n ** 14n], settings: [], specified_id: [], sender_canister_version: [] })).canister_id as Principal;
+    await mgmt(id).install_code({ mode: { install: null }, canister_id: id, wasm_module: counter.wasm, arg: new Uint8Array(IDL.encode([], [])), sender_canister_version: [] });
+    const noArg = new Uint8Array(IDL.encode([], []));
+    // Two inc() calls do the same work (a Nat of one byte either way): their instruction counts,
+    // recovered from the balance with the formula, are equal and whole.
+    const counts: bigint[] = [];
+    for (let k = 0; k < 3; k++) {
+      const before = balance(id);
+      const { envelope, record } = await update(id, 'inc', noArg);
+      assert.equal(record.status, 'replied');
+      const paid = before - balance(id) - ingressFee(envelope) - 5_000_000n;
+      assert.equal(paid % 2n, 0n, 'wasm64: 2 cycles per instruction');
+      counts.push(paid / 2n);
+    }
+    assert.ok(counts[1]! > 0n);
+    assert.equal(counts[2], counts[1], `same instructions for the same work: ${counts.join(', ')}`);
+    const before = balance(id);
+    const q = await agent.query(id, { methodName: 'get', arg: noArg });
+    assert.equal(q.status, 'replied');
+    assert.equal(balance(id), before, 'queries are free');
   });
 });
