@@ -29,6 +29,7 @@ import { StateStore } from './store/state-store.ts';
 import type { IngressRecord } from './store/ingress-repository.ts';
 import { canisterNotFound, canisterNotRunning, managementQueryNotSupported, requestedCanisterHasNoWasmModule } from './types/ic-error.ts';
 import { nowNanos } from './types/units.ts';
+import type { CanisterHttpRequests } from './management/management-context.ts';
 
 /** Options for {@link Replica.open}. */
 export interface ReplicaOptions {
@@ -57,6 +58,8 @@ export interface ReplicaOptions {
    * instance costs no BLS key generation); a state that has one keeps it.
    */
   rootKey?: RootKeyPair;
+  /** Whoever answers canisters' `http_request` outcalls (PocketIC instances); not served when absent. */
+  httpRequests?: CanisterHttpRequests;
 }
 
 /** Where a replica's time comes from: the wall clock, or a virtual clock under a test's control. */
@@ -154,6 +157,7 @@ export class Replica {
       debugPrint: options.debugPrint ?? ((id, text) => console.log(`[Canister ${id.toText()}] ${text}`)),
       dataCertificate: (id) => this.#dataCertificate(id),
       masterKeys: this.masterKeys,
+      ...(options.httpRequests ? { httpRequests: options.httpRequests } : {}),
     });
     this.#env = this.execution.managementEnv;
     const shares = new Map<string, SecretShare[]>();

@@ -255,6 +255,8 @@ export function createPocketIcApp(state: PocketIcServerState, onActivity: (delta
   route('post', 'read/pub_key', (i, b) => i.pubKey(b));
   route('get', '_/topology', (i) => i.topologyJson());
   route('get', 'auto_progress', (i) => i.live);
+  route('get', 'read/get_canister_http', (i) => i.outcalls.list());
+  route('post', 'update/mock_canister_http', (i, b) => i.outcalls.mock(b, i.replica));
   // Live mode must not wait behind the instance's queue of operations: it only flips a timer.
   app.post('/instances/:id/auto_progress', raw, wrap((req, res) => sendJson(res, 200, state.instance(String(req.params['id'])).startLive(bodyJson(req)))));
   app.post('/instances/:id/stop_progress', raw, wrap((req, res) => sendJson(res, 200, state.instance(String(req.params['id'])).stopLive())));
