@@ -24,6 +24,8 @@ export interface StartOptions {
   topologyFile?: string;
   /** Or the topology itself. */
   topology?: SubnetConfig[];
+  /** Request log sink (one line per ingress message and per rejected request); none if omitted. */
+  requestLog?: ReplicaOptions['requestLog'];
 }
 
 /** A running replica. */
@@ -49,6 +51,7 @@ export async function startReplica(options: StartOptions = {}): Promise<RunningR
     ...(topology && { topology }),
     ...(options.debugPrint && { debugPrint: options.debugPrint }),
     ...(options.seed && { seed: options.seed }),
+    ...(options.requestLog && { requestLog: options.requestLog }),
   });
   const app = createApp(replica);
   let server: Server;
