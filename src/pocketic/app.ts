@@ -26,7 +26,7 @@ export interface PocketIcDeps {
   /** Where canister logs go (the server: stderr, as PocketIC). */
   debugPrint(canisterId: Principal, text: string): void;
   /** The root key every instance of this server uses (one BLS key generation per server). */
-  rootKey: RootKeyPair;
+  rootKey(): RootKeyPair;
   /** Serves the IC HTTP interface of a replica on a new port (PocketIC's HTTP gateway). */
   startGateway(replica: Replica): Promise<{ port: number; stop(): Promise<void> }>;
 }
@@ -48,7 +48,7 @@ export class PocketIcServerState {
   create(body: unknown): { id: number; instance: PocketIcInstance } {
     const set = (body as { subnet_config_set?: unknown } | null)?.subnet_config_set;
     const topology = subnetsFromConfigSet(set);
-    const instance = PocketIcInstance.create(topology, this.#deps.openReplica, this.#deps.debugPrint, this.#deps.rootKey);
+    const instance = PocketIcInstance.create(topology, this.#deps.openReplica, this.#deps.debugPrint, this.#deps.rootKey());
     const id = this.#nextId++;
     this.#instances.set(id, instance);
     return { id, instance };
