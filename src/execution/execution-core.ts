@@ -23,6 +23,7 @@ import type { CanisterCode } from './execution-state.ts';
 import type { ApiType } from './system-api/api-type.ts';
 import type { ExecutionContext, SystemApiHost } from './system-api/execution-context.ts';
 import { noChanges } from './system-api/system-state-changes.ts';
+import type { CanisterHttpRequests } from '../management/management-context.ts';
 
 /** Replica-side services the execution environment uses. */
 export interface ExecutionDeps {
@@ -38,6 +39,8 @@ export interface ExecutionDeps {
   masterKeys: ReadonlyMap<string, MasterKey>;
   /** A certificate covering the canister's certified data, for non-replicated queries. */
   dataCertificate(canisterId: Principal): Uint8Array | undefined;
+  /** Whoever answers `http_request` outcalls (PocketIC instances); absent: not served. */
+  httpRequests?: CanisterHttpRequests;
   /** A sliced execution ended outside a round: its result waits for the next round. */
   requestRound(): void;
   /** `free` overrides every subnet's cost schedule; absent: each subnet's own (default `normal`). */
