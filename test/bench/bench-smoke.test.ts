@@ -19,7 +19,6 @@ const FIGURES = [
   'replica_sign_with_ecdsa_capacity_c1_per_s',
   'replica_sign_with_ecdsa_capacity_c64_per_s',
   'replica_sign_with_ecdsa_p50_c1_ms',
-  'vetkd_derive_key_capacity_c64_per_s',
   'replica_sign_with_ecdsa_capacity_c64_100k_history_per_s',
   'ratio_ecdsa_capacity_100k_history_over_empty',
   'main_thread_ms_per_sign',
