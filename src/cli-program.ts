@@ -7,6 +7,7 @@
  *   deploy  — create or upgrade a TypeScript canister on a running replica
  *   call    — call a canister method with JSON arguments (Candid read from the canister)
  *   mint    — credit a principal's default account on the cycles ledger and/or the ICP ledger
+ *   pocket-ic — a PocketIC server for PicJS suites (bin/pocket-ic; its options are PocketIC's)
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { decode } from '@dfinity/cbor';
@@ -167,6 +168,16 @@ program
     };
     if (opts.cycles !== undefined) await mint(SYSTEM_CANISTER_IDS.cyclesLedger, opts.cycles, 'cycles');
     if (opts.icp !== undefined) await mint(SYSTEM_CANISTER_IDS.icpLedger, opts.icp, 'e8s');
+  });
+
+program
+  .command('pocket-ic')
+  .description('run a PocketIC server for PicJS test suites (what bin/pocket-ic runs): --port-file F, --port P, --ttl S, --hard-ttl S')
+  .allowUnknownOption()
+  .allowExcessArguments()
+  .helpOption(false)
+  .action(async () => {
+    await import('./pocket-ic.ts'); // reads its PocketIC-style options from process.argv itself
   });
 
 program.parseAsync(process.argv).catch((e: unknown) => {

@@ -30,6 +30,7 @@ import { messageLine, type RequestLogSink } from './http/request-log.ts';
 import type { IngressRecord } from './store/ingress-repository.ts';
 import { canisterNotFound, canisterNotRunning, errorCodeText, IcError, requestedCanisterHasNoWasmModule } from './types/ic-error.ts';
 import { nowNanos } from './types/units.ts';
+import type { CanisterHttpRequests } from './management/management-context.ts';
 
 /** Options for {@link Replica.open}. */
 export interface ReplicaOptions {
@@ -58,6 +59,8 @@ export interface ReplicaOptions {
    * instance costs no BLS key generation); a state that has one keeps it.
    */
   rootKey?: RootKeyPair;
+  /** Whoever answers canisters' `http_request` outcalls (PocketIC instances); not served when absent. */
+  httpRequests?: CanisterHttpRequests;
   /** Where request log lines go (http/request-log.ts); no request log when omitted. */
   requestLog?: RequestLogSink;
   /**
@@ -179,6 +182,7 @@ export class Replica {
       debugPrint: options.debugPrint ?? ((id, text) => console.log(`[Canister ${id.toText()}] ${text}`)),
       dataCertificate: (id) => this.#dataCertificate(id),
       masterKeys: this.masterKeys,
+      ...(options.httpRequests ? { httpRequests: options.httpRequests } : {}),
     });
     this.#env = this.execution.managementEnv;
     const shares = new Map<string, SecretShare[]>();

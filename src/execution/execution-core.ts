@@ -18,6 +18,7 @@ import { runOnInstance, type ExecutionResult } from './hypervisor.ts';
 import type { ApiType } from './system-api/api-type.ts';
 import type { ExecutionContext, SystemApiHost } from './system-api/execution-context.ts';
 import { noChanges } from './system-api/system-state-changes.ts';
+import type { CanisterHttpRequests } from '../management/management-context.ts';
 
 /** Replica-side services the execution environment uses. */
 export interface ExecutionDeps {
@@ -33,6 +34,8 @@ export interface ExecutionDeps {
   masterKeys: ReadonlyMap<string, MasterKey>;
   /** A certificate covering the canister's certified data, for non-replicated queries. */
   dataCertificate(canisterId: Principal): Uint8Array | undefined;
+  /** Whoever answers `http_request` outcalls (PocketIC instances); absent: not served. */
+  httpRequests?: CanisterHttpRequests;
 }
 
 /** A loaded execution state and its canister's id. */

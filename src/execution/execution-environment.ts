@@ -19,11 +19,11 @@
  * what it wants, the rest is refunded with the response. Per-message execution fees and
  * per-instruction charges are not taken yet (see cycles/fee-schedule.ts for the table).
  */
-import type { Principal } from '@icp-sdk/core/principal';
+import { Principal } from '@icp-sdk/core/principal';
 import type { ManagementEnv } from '../management/management-context.ts';
 import type { CanisterState } from '../state/canister-state.ts';
 import type { ChainKeyResponse } from '../state/subnet-call-context-manager.ts';
-import { callDeadlineExpired, canisterNotFound, canisterNotRunning } from '../types/ic-error.ts';
+import { callDeadlineExpired, canisterNotFound, canisterNotRunning, type RejectCode } from '../types/ic-error.ts';
 import { CallExecution } from './call-execution.ts';
 import type { CanisterRequest } from './canister-message.ts';
 import { ExecutionCore, type ExecutionDeps } from './execution-core.ts';
@@ -71,6 +71,7 @@ export class ExecutionEnvironment {
       randomBytes: deps.randomBytes,
       execution: this.lifecycle,
       masterKeys: deps.masterKeys,
+      ...(deps.httpRequests ? { httpRequests: deps.httpRequests } : {}),
     };
     this.#management = new ManagementCalls(core, out, stops, this.managementEnv);
     this.#queries = new QueryExecution(core);
@@ -201,6 +202,19 @@ export class ExecutionEnvironment {
    */
   deliverChainKeyResponses(responses: readonly ChainKeyResponse[]): void {
     this.#management.deliverChainKeyResponses(responses);
+  }
+
+  /**
+   * Delivers the response to an `http_request` outcall (already transformed) to the calling
+   * canister's callback, with the cycles left after the fee; it runs in the next round.
+   */
+  deliverHttpResponse(origin: { caller: Principal; callbackId: number; deadlineNanos: bigint }, response: { kind: 'reply'; data: Uint8Array } | { kind: 'reject'; code: number; message: string }, refund: bigint): void {
+    this.#out.deliver(
+      { kind: 'canister', ...origin },
+      Principal.managementCanister(),
+      response.kind === 'reply' ? response : { kind: 'reject', reject: { code: response.code as RejectCode, message: response.message } },
+      refund,
+    );
   }
 
   // ---- queries, inspect_message, certified data ------------------------------------------------

@@ -68,6 +68,31 @@ export interface ManagementEnv {
   execution: CanisterExecution;
   /** Threshold master keys by key id text. */
   masterKeys: ReadonlyMap<string, MasterKey>;
+  /** Whoever answers `http_request` outcalls (PocketIC instances); absent: not served. */
+  httpRequests?: CanisterHttpRequests;
+}
+
+/** A canister HTTP request waiting for its response. */
+export interface CanisterHttpRequest {
+  /** The calling canister's callback. */
+  origin: ThresholdRequestOrigin;
+  /** The calling canister's subnet. */
+  subnet: Subnet;
+  url: string;
+  method: 'GET' | 'POST' | 'HEAD';
+  headers: { name: string; value: string }[];
+  body: Uint8Array;
+  maxResponseBytes?: bigint;
+  /** The caller's query that transforms the raw response, with its context. */
+  transform?: { canisterId: Principal; method: string; context: Uint8Array };
+  /** Attached cycles left after the fee, refunded with the response. */
+  refundCycles: bigint;
+}
+
+/** Whoever answers outcalls (a PocketIC instance). */
+export interface CanisterHttpRequests {
+  /** Takes a paid request; its response is delivered later. */
+  accept(request: CanisterHttpRequest): void;
 }
 
 /** One call to `aaaaa-aa`. */

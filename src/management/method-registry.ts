@@ -14,6 +14,7 @@ import * as C from './chunk-store.ts';
 import * as S from './canister-snapshots.ts';
 import * as D from './snapshot-data.ts';
 import * as E from './errors.ts';
+import * as H from './http-request.ts';
 import type { ManagementMethodName } from './ic-did.ts';
 import type { ManagementCall, ManagementEnv } from './management-context.ts';
 import type { ManagementArgs, ManagementResult } from './shapes.ts';
@@ -86,7 +87,7 @@ const registry: { [M in ManagementMethodName]: MethodEntry<M> } = {
   canister_metadata: { ingress: 'canister_only' },
   deposit_cycles: { ingress: 'not_allowed', keepsPayment: true, handle: (env, call, [a]) => (L.depositCycles(env, call, a), []) },
   raw_rand: { ingress: 'not_allowed', handle: (env) => [L.rawRand(env)] },
-  http_request: { ingress: 'not_allowed' },
+  http_request: { ingress: 'not_allowed', handle: (env, call, [a]) => (H.httpRequest(env, call, a), ANSWERED_LATER) },
   flexible_http_request: { ingress: 'not_allowed' },
   ecdsa_public_key: { ingress: 'not_allowed', routedByKeyId: true, handle: (env, call, [a]) => [K.ecdsaPublicKey(env, call, a)] },
   sign_with_ecdsa: { ingress: 'not_allowed', routedByKeyId: true, handle: (env, call, [a]) => (K.signWithEcdsa(env, call, a), ANSWERED_LATER) },

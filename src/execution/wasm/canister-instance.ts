@@ -18,6 +18,19 @@ const YIELD = new WebAssembly.Suspending(() => new Promise<void>((resolve) => se
 export const PAGE_BYTES = 4096;
 const CHUNK_BYTES = 65536;
 const WASM_PAGE_BYTES = 65536;
+const ZERO_PAGE = new Uint8Array(PAGE_BYTES);
+
+/**
+ * True if every byte is 0. Compares natively a page at a time: a per-byte JS callback made a
+ * fresh install's full checkpoint (5 MB of Motoko heap) cost ~50 ms.
+ */
+export function isAllZero(bytes: Uint8Array): boolean {
+  for (let off = 0; off < bytes.length; off += PAGE_BYTES) {
+    const n = Math.min(PAGE_BYTES, bytes.length - off);
+    if (Buffer.compare(bytes.subarray(off, off + n), ZERO_PAGE.subarray(0, n)) !== 0) return false;
+  }
+  return true;
+}
 
 /**
  * A global's value as persisted: i32 as a JSON number, i64 as a decimal string, f32/f64 as
@@ -259,7 +272,7 @@ export class CanisterInstance {
     const pages = replaceAll ? this.#allPages() : this.#dirty;
     for (const p of pages) {
       const bytes = this.#committed.subarray(p * PAGE_BYTES, (p + 1) * PAGE_BYTES);
-      out.push([p, bytes.some((x) => x !== 0) ? bytes.slice() : undefined]);
+      out.push([p, isAllZero(bytes) ? undefined : bytes.slice()]);
     }
     this.#dirty.clear();
     this.#fullRewrite = false;
@@ -300,7 +313,7 @@ export class CanisterInstance {
     const pages: [number, Uint8Array][] = [];
     for (let p = 0; p < this.#committed.length / PAGE_BYTES; p++) {
       const b = this.#committed.subarray(p * PAGE_BYTES, (p + 1) * PAGE_BYTES);
-      if (b.some((x) => x !== 0)) pages.push([p, b]);
+      if (!isAllZero(b)) pages.push([p, b]);
     }
     return { bytes: this.#committed.length, pages };
   }
