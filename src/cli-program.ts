@@ -15,6 +15,17 @@ import { Replica } from './replica.ts';
 import { loadTopologyFile } from './routing/topology.ts';
 import { startReplica } from './server.ts';
 import { IMPL_VERSION } from './version.ts';
+import { DEFAULT_STORAGE_FEES } from './cycles/subnet-costs.ts';
+
+function parseSchedule(v: string): 'normal' | 'free' {
+  if (v !== 'normal' && v !== 'free') throw new InvalidArgumentError('expected normal or free');
+  return v;
+}
+
+function parseCycles(v: string): bigint {
+  if (!/^[0-9_]+$/.test(v)) throw new InvalidArgumentError('expected a whole number of cycles');
+  return BigInt(v.replaceAll('_', ''));
+}
 import { SYSTEM_CANISTER_IDS } from './system-canisters/system-canisters.ts';
 
 function parsePort(v: string): number {
@@ -40,7 +51,10 @@ program
   .option('--topology <file>', 'subnet topology JSON file (default: built-in, see README)')
   .option('--seed <hex>', 'derive master keys created in a new state dir from this seed (reproducible tests)', parseSeed)
   .option('--no-request-log', 'do not print a line per ingress message and per rejected request')
-  .action(async (opts: { host: string; port: number; stateDir: string; topology?: string; seed?: Uint8Array; requestLog: boolean }) => {
+  .option('--cost-schedule <schedule>', 'normal (mainnet fees, default) or free (nothing charged, PocketIC Free)', parseSchedule)
+  .option('--storage-fee <cycles>', 'cycles per GiB per second at 13 nodes (default 127000)', parseCycles)
+  .option('--base-fee <cycles>', 'cycles per second per canister using memory, at 13 nodes (default 0)', parseCycles)
+  .action(async (opts: { host: string; port: number; stateDir: string; topology?: string; seed?: Uint8Array; requestLog: boolean; costSchedule?: 'normal' | 'free'; storageFee?: bigint; baseFee?: bigint }) => {
     const running = await startReplica({
       host: opts.host,
       port: opts.port,
@@ -48,6 +62,10 @@ program
       ...(opts.topology && { topologyFile: opts.topology }),
       ...(opts.seed && { seed: opts.seed }),
       ...(opts.requestLog && { requestLog: (line: string) => process.stdout.write(`${line}\n`) }),
+      ...(opts.costSchedule && { costSchedule: opts.costSchedule }),
+      ...((opts.storageFee !== undefined || opts.baseFee !== undefined) && {
+        storageFees: { gibStoragePerSecond: opts.storageFee ?? DEFAULT_STORAGE_FEES.gibStoragePerSecond, basePerSecond: opts.baseFee ?? DEFAULT_STORAGE_FEES.basePerSecond },
+      }),
     });
     process.stdout.write(`listening on ${running.url}\n`);
     let stopping = false;

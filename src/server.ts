@@ -27,6 +27,12 @@ export interface StartOptions {
   topology?: SubnetConfig[];
   /** Request log sink (one line per ingress message and per rejected request); none if omitted. */
   requestLog?: ReplicaOptions['requestLog'];
+  /** `--cost-schedule`: `free` turns every fee off on every subnet (default `normal`). */
+  costSchedule?: ReplicaOptions['costSchedule'];
+  /** Storage fees (per GiB-second and base per second, at 13 nodes); see cycles/subnet-costs.ts. */
+  storageFees?: ReplicaOptions['storageFees'];
+  /** Where the replica's time comes from (default: the wall clock); tests move time with it. */
+  clock?: ReplicaOptions['clock'];
 }
 
 /** A running replica. */
@@ -53,6 +59,9 @@ export async function startReplica(options: StartOptions = {}): Promise<RunningR
     ...(options.debugPrint && { debugPrint: options.debugPrint }),
     ...(options.seed && { seed: options.seed }),
     ...(options.requestLog && { requestLog: options.requestLog }),
+    ...(options.costSchedule && { costSchedule: options.costSchedule }),
+    ...(options.storageFees && { storageFees: options.storageFees }),
+    ...(options.clock && { clock: options.clock }),
   });
   const server: Server = createServer(createApp(replica));
   try {

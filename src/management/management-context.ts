@@ -41,6 +41,10 @@ export interface CanisterExecution {
   uninstallCode(canister: CanisterState, nowNanos: bigint): void;
   /** Memory use for canister_status. */
   memoryUsage(canister: CanisterState): CanisterMemoryUsage;
+  /** `create_canister`'s fee on a subnet (0 on system subnets and on the free cost schedule). */
+  creationFee(subnet: Subnet): bigint;
+  /** `idle_cycles_burned_per_day`: storage, base fee and compute allocation for a day, cycles. */
+  idleCyclesBurnedPerDay(canister: CanisterState): bigint;
   /** Whether the canister has open call contexts (a stop must wait for them). */
   hasOpenCallContexts(canister: CanisterState): boolean;
   /** The canister was started again: pending stop requests are cancelled. */

@@ -239,7 +239,7 @@ export function createPocketIcApp(state: PocketIcServerState, onActivity: (delta
   route('post', 'update/submit_ingress_message', (i, b) => i.submit(b));
   route('post', 'update/await_ingress_message', (i, b) => i.await(b));
   route('post', 'update/execute_ingress_message', async (i, b) => {
-    const s = i.submit(b) as { Ok?: { message_id: string; effective_principal: unknown } };
+    const s = (await i.submit(b)) as { Ok?: { message_id: string; effective_principal: unknown } };
     return s.Ok ? i.await(s.Ok) : s;
   });
   route('post', 'read/ingress_status', (i, b) => i.ingressStatus(b));

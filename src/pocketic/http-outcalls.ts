@@ -87,7 +87,8 @@ export class PendingHttpOutcalls implements CanisterHttpRequests {
     if (!r.transform) return { kind: 'reply', data: new Uint8Array(IDL.encode([HttpRequestResult], [result])) };
     // The transform runs as a query from the management canister on the caller.
     const arg = new Uint8Array(IDL.encode([TransformArgs], [{ response: result, context: r.transform.context }]));
-    const out = replica.query(Principal.managementCanister(), r.transform.canisterId, r.transform.method, arg);
+    // (Synchronously, on the execution layer: PocketIC runs no rounds meanwhile, so no canister is busy.)
+    const out = replica.execution.query(Principal.managementCanister(), r.transform.canisterId, r.transform.method, arg, replica.lastRoundNanos);
     return out.kind === 'replied' ? { kind: 'reply', data: out.reply } : { kind: 'reject', code: out.rejectCode, message: out.rejectMessage };
   }
 }

@@ -224,7 +224,7 @@ export class PocketIcInstance {
   }
 
   /** `submit_ingress_message`: checks and enqueues an unsigned call; runs nothing. */
-  submit(body: unknown): unknown {
+  async submit(body: unknown): Promise<unknown> {
     const sender = principalField(body, 'sender');
     const canisterId = principalField(body, 'canister_id');
     const method = (body as { method?: unknown }).method;
@@ -242,7 +242,7 @@ export class PocketIcInstance {
     let ecid: Principal;
     try {
       ecid = this.#effectiveCanisterId(canisterId, method, payload, ep);
-      this.replica.submitCall({
+      await this.replica.submitCall({
         requestId,
         sender,
         canisterId,
@@ -294,12 +294,12 @@ export class PocketIcInstance {
   }
 
   /** `query`: a non-replicated call at the latest round's time. */
-  query(body: unknown): unknown {
+  async query(body: unknown): Promise<unknown> {
     const sender = principalField(body, 'sender');
     const canisterId = principalField(body, 'canister_id');
     const method = (body as { method?: unknown }).method;
     if (typeof method !== 'string') throw new PocketIcError('Failed to parse request: field "method" must be a string');
-    const outcome: MessageOutcome = this.replica.query(sender, canisterId, method, bytesField(body, 'payload'));
+    const outcome: MessageOutcome = await this.replica.query(sender, canisterId, method, bytesField(body, 'payload'));
     return callResult(outcome, false);
   }
 

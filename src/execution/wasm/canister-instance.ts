@@ -177,18 +177,43 @@ export class CanisterInstance {
    * @returns false if the table has no function at that index.
    */
   callTable(fn: bigint, env: bigint): boolean {
+    const f = this.#tableEntry(fn);
+    if (!f) return false;
+    f(this.#envArg(env));
+    return true;
+  }
+
+  #tableEntry(fn: bigint): ((e: number | bigint) => void) | null {
     const table = this.module.exportNames.table ? this.#instance.exports[this.module.exportNames.table] : undefined;
-    if (!(table instanceof WebAssembly.Table)) return false;
+    if (!(table instanceof WebAssembly.Table)) return null;
     let f: unknown;
     try {
       f = table.get(this.module.table64 ? fn : Number(fn));
     } catch {
-      return false;
+      return null;
     }
-    if (typeof f !== 'function') return false;
-    const arg = this.module.memoryType === 'wasm64' ? env : Number(BigInt.asIntN(32, env));
-    (f as (e: number | bigint) => void)(arg);
-    return true;
+    return typeof f === 'function' ? (f as (e: number | bigint) => void) : null;
+  }
+
+  #envArg(env: bigint): number | bigint {
+    return this.module.memoryType === 'wasm64' ? env : Number(BigInt.asIntN(32, env));
+  }
+
+  /**
+   * {@link callExport} on its own stack (JSPI `WebAssembly.promising`): the Wasm may suspend at
+   * the end of an instruction slice (`__.yield`) and resume after the event loop had a turn.
+   */
+  callExportSliced(name: string): Promise<void> {
+    const f = this.#instance.exports[name];
+    if (typeof f !== 'function') return Promise.reject(new Error(`module does not export ${name}`));
+    return WebAssembly.promising(f as () => void)();
+  }
+
+  /** {@link callTable} on its own stack (see {@link callExportSliced}); resolves false if there is no such entry. */
+  callTableSliced(fn: bigint, env: bigint): Promise<boolean> {
+    const f = this.#tableEntry(fn);
+    if (!f) return Promise.resolve(false);
+    return WebAssembly.promising(f)(this.#envArg(env)).then(() => true);
   }
 
   /**
