@@ -42,6 +42,32 @@ export interface SubnetConfig {
    * `max_queue_size`); {@link DEFAULT_MAX_QUEUE_SIZE} when absent.
    */
   maxQueueSize?: number;
+  /**
+   * Simulated nodes running the threshold protocol for this subnet's keys (n); `--nodes` when
+   * absent, else 1. The declared `size` keeps setting the fees.
+   */
+  nodes?: number;
+  /** Faulty nodes among them (`--faulty` when absent). */
+  faulty?: FaultSpec[];
+}
+
+/** Kinds of simulated node faults (see consensus/idkg/faults.ts). */
+export type FaultKind = 'crashed' | 'slow' | 'byzantine';
+
+/** `K` faulty nodes of one kind. */
+export interface FaultSpec {
+  count: number;
+  kind: FaultKind;
+}
+
+/**
+ * Parses `K` or `K:crashed|slow|byzantine` (default kind: crashed).
+ * @throws Error naming the expected shape
+ */
+export function parseFaultSpec(text: string): FaultSpec {
+  const m = /^(\d+)(?::(crashed|slow|byzantine))?$/.exec(String(text).trim());
+  if (!m) throw new Error(`invalid fault spec '${text}': expected K or K:crashed|slow|byzantine`);
+  return { count: Number(m[1]), kind: (m[2] ?? 'crashed') as FaultKind };
 }
 
 /** The replica's default per-key queue size (`DEFAULT_ECDSA_MAX_QUEUE_SIZE`, subnet_features). */
@@ -65,6 +91,10 @@ export interface TopologyFile {
     keys?: string[];
     /** Per-key queue size for the keys of this subnet (default 20). */
     max_queue_size?: number;
+    /** Simulated nodes running the threshold protocol (default: `--nodes`, else 1). */
+    nodes?: number;
+    /** Faulty nodes: `"K:crashed|slow|byzantine"` or a list of such. */
+    faulty?: string | string[];
   }[];
 }
 
@@ -142,6 +172,17 @@ export function parseTopology(file: unknown): SubnetConfig[] {
     if (s.max_queue_size !== undefined && (!Number.isInteger(s.max_queue_size) || s.max_queue_size < 1)) {
       throw new Error(`${where}.max_queue_size must be a positive integer`);
     }
+    if (s.nodes !== undefined && (!Number.isInteger(s.nodes) || s.nodes < 1 || s.nodes > 100)) {
+      throw new Error(`${where}.nodes must be an integer 1..100`);
+    }
+    let faulty: FaultSpec[] | undefined;
+    if (s.faulty !== undefined) {
+      try {
+        faulty = (Array.isArray(s.faulty) ? s.faulty : [s.faulty]).map(parseFaultSpec);
+      } catch (e) {
+        throw new Error(`${where}.faulty: ${(e as Error).message}`);
+      }
+    }
     return {
       name: s.name,
       kind: s.kind,
@@ -150,6 +191,8 @@ export function parseTopology(file: unknown): SubnetConfig[] {
       isDefault: s.default === true,
       keys,
       ...(s.max_queue_size !== undefined ? { maxQueueSize: s.max_queue_size } : {}),
+      ...(s.nodes !== undefined ? { nodes: s.nodes } : {}),
+      ...(faulty ? { faulty } : {}),
     };
   });
   const keyHolders = new Map<string, string>();

@@ -7,6 +7,7 @@ import { CanisterRepository } from './canister-repository.ts';
 import { ExecutionRepository } from './execution-repository.ts';
 import { IngressRepository } from './ingress-repository.ts';
 import { MetaRepository } from './meta-repository.ts';
+import { PreSignatureRepository } from './pre-signature-repository.ts';
 import { SubnetAllocationRepository } from './subnet-allocation-repository.ts';
 import { SubnetCallContextRepository } from './subnet-call-context-repository.ts';
 import { ThresholdKeyRepository } from './threshold-key-repository.ts';
@@ -21,6 +22,7 @@ export class StateStore {
   readonly execution: ExecutionRepository;
   readonly thresholdKeys: ThresholdKeyRepository;
   readonly subnetCallContexts: SubnetCallContextRepository;
+  readonly preSignatures: PreSignatureRepository;
 
   constructor(db: Db) {
     this.db = db;
@@ -31,6 +33,7 @@ export class StateStore {
     this.execution = new ExecutionRepository(db);
     this.thresholdKeys = new ThresholdKeyRepository(db);
     this.subnetCallContexts = new SubnetCallContextRepository(db);
+    this.preSignatures = new PreSignatureRepository(db);
   }
 
   /** Opens `<stateDir>/state.sqlite3` (see {@link openDatabase}). */
