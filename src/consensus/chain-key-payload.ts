@@ -61,13 +61,20 @@ export class ChainKeyPayloadBuilder {
     this.#stalledTimeoutNanos = stalledTimeoutNanos;
   }
 
-  /** Whether {@link build} would answer at least one of these contexts now. */
+  /**
+   * Whether {@link build} would answer at least one of these contexts now; tells the protocol
+   * suite how many requests wait for each key's pre-signatures.
+   */
   canAnswer(contexts: readonly SignWithThresholdContext[], nowNanos: bigint): boolean {
     const available = new Map<string, number>();
+    const waiting = new Map<string, number>();
+    let any = false;
     for (const c of contexts) {
-      if (this.#decision(c, nowNanos, available) !== 'wait') return true;
+      if (this.#decision(c, nowNanos, available) !== 'wait') any = true;
+      else waiting.set(c.keyId, (waiting.get(c.keyId) ?? 0) + 1);
     }
-    return false;
+    for (const keyId of this.#keys.keys()) this.#network.noteDemand(keyId, waiting.get(keyId) ?? 0);
+    return any;
   }
 
   #decision(c: SignWithThresholdContext, nowNanos: bigint, available: Map<string, number>): 'answer' | 'expire' | 'wait' {
@@ -94,14 +101,19 @@ export class ChainKeyPayloadBuilder {
   build(contexts: readonly SignWithThresholdContext[], nowNanos: bigint, budgetMillis = Infinity): ChainKeyResponse[] {
     const until = performance.now() + budgetMillis;
     const out: ChainKeyResponse[] = [];
+    const waiting = new Map<string, number>();
     for (const context of contexts) {
       // Like a block's limit on signatures: what does not fit waits for the next round.
       if (out.length > 0 && performance.now() >= until) break;
       const decision = this.#decision(context, nowNanos, new Map());
-      if (decision === 'wait') continue;
+      if (decision === 'wait') {
+        waiting.set(context.keyId, (waiting.get(context.keyId) ?? 0) + 1);
+        continue;
+      }
       if (decision === 'expire') out.push({ context, result: { kind: 'reject', code: RejectCode.CANISTER_ERROR, message: SIGNATURE_REQUEST_EXPIRED } });
       else out.push({ context, result: this.#answer(context) });
     }
+    for (const keyId of this.#keys.keys()) this.#network.noteDemand(keyId, waiting.get(keyId) ?? 0);
     return out;
   }
 

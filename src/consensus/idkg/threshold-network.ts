@@ -122,6 +122,8 @@ interface KeyState {
   ready: PreSignatureEntry[];
   inFlight: PreSignatureInCreation[];
   lastReshareNanos: bigint;
+  /** Requests waiting for a pre-signature of this key (set by the payload builder). */
+  demand: number;
 }
 
 /** Public state of one key (for `keys` and the dashboard). */
@@ -217,7 +219,7 @@ export class ThresholdNetwork {
   addKey(keyId: string, kind: KeyKind, curve: IdkgCurve, subnetName: string, stored?: KeyTranscript): void {
     const subnet = this.subnets.get(subnetName);
     if (!subnet) throw new Error(`no simulated nodes for subnet ${subnetName}`);
-    const state: KeyState = { keyId, kind, curve, subnet, generation: 0, ready: [], inFlight: [], lastReshareNanos: 0n };
+    const state: KeyState = { keyId, kind, curve, subnet, generation: 0, ready: [], inFlight: [], lastReshareNanos: 0n, demand: 0 };
     this.#keys.set(keyId, state);
     if (!stored) return;
     const t = transcriptOfKey(stored, [`${subnetName}/0`]);
@@ -348,13 +350,26 @@ export class ThresholdNetwork {
   // ---- pre-signatures --------------------------------------------------------------------------
 
   #fillPools(): void {
-    for (const state of this.#keys.values()) {
+    // Keys with requests waiting first; they may have as many pre-signatures in creation as requests.
+    const keys = [...this.#keys.values()].sort((a, b) => b.demand - a.demand);
+    for (const state of keys) {
       const key = state.transcript;
       if (!key || state.lifecycle || state.subnet.stalled) continue;
-      while (state.ready.length + state.inFlight.length < this.#poolTarget && state.inFlight.length < this.#maxInFlight) {
+      const target = this.#poolTarget + state.demand;
+      const inFlight = Math.max(this.#maxInFlight, Math.min(state.demand, 64));
+      while (state.ready.length + state.inFlight.length < target && state.inFlight.length < inFlight) {
         this.#startPreSignature(state, key);
       }
     }
+  }
+
+  /**
+   * Tells the block makers how many requests wait for a pre-signature of a key (the payload
+   * builder calls this each round): such keys are served first and in parallel.
+   */
+  noteDemand(keyId: string, waiting: number): void {
+    const s = this.#keys.get(keyId);
+    if (s) s.demand = waiting;
   }
 
   #startPreSignature(state: KeyState, key: Transcript): void {
@@ -470,7 +485,7 @@ export class ThresholdNetwork {
     if (this.pool.inCreation.size > 0 || this.#persistent.size > 0) return true;
     for (const s of this.#keys.values()) {
       if (!s.transcript || s.lifecycle || s.subnet.stalled) continue;
-      if (s.ready.length + s.inFlight.length < this.#poolTarget) return true;
+      if (s.ready.length + s.inFlight.length < this.#poolTarget + s.demand) return true;
       if (this.#reshareDue(s, nowNanos)) return true;
     }
     return false;
