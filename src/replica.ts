@@ -25,6 +25,7 @@ import { RoutingTable } from './routing/routing-table.ts';
 import { assignSubnetIds, parseTopology, DEFAULT_TOPOLOGY, type FaultSpec, type Subnet, type SubnetConfig } from './routing/topology.ts';
 import { ReplicatedState } from './state/replicated-state.ts';
 import { ensureMasterKeys, type MasterKey } from './state/master-keys.ts';
+import type { SignWithThresholdContext } from './state/subnet-call-context-manager.ts';
 import { StateStore } from './store/state-store.ts';
 import type { IngressRecord } from './store/ingress-repository.ts';
 import { ErrorCode, IcError } from './types/ic-error.ts';
@@ -40,8 +41,23 @@ export interface ReplicaOptions {
   synchronous?: 'normal' | 'full';
   /** Where canisters' `ic0.debug_print` output goes; default: stdout as `[Canister <id>] <text>`. */
   debugPrint?: (canisterId: Principal, text: string) => void;
-  /** `--seed`: master keys created in this (new) state dir are derived from it instead of a CSPRNG. */
-  seed?: Uint8Array;
+  /**
+   * `--seed`: master keys created in this (new) state dir are derived from it instead of a CSPRNG;
+   * or a seed per subnet (PocketIC: keys follow the subnet, whatever else the topology holds).
+   */
+  seed?: Uint8Array | ((subnet: Subnet) => Uint8Array);
+  /** Where time comes from (default: the wall clock). */
+  clock?: ReplicaClock;
+  /**
+   * Manual rounds (PocketIC's `tick`): nothing runs until {@link Replica.runRound} is called; no
+   * round is scheduled by a submission, a queued message, a chain-key request or a timer.
+   */
+  manualRounds?: boolean;
+  /**
+   * The root key for a new state (PocketIC: one per server, shared by its instances, so an
+   * instance costs no BLS key generation); a state that has one keeps it.
+   */
+  rootKey?: RootKeyPair;
   /**
    * `--nodes N`: simulated nodes of every key-holding subnet running the threshold protocol (a
    * subnet's topology `nodes` wins). Default 1: the single-replica key, at today's speed.
@@ -64,6 +80,17 @@ export interface ReplicaOptions {
    */
   passive?: boolean;
 }
+
+/** Where a replica's time comes from: the wall clock, or a virtual clock under a test's control. */
+export interface ReplicaClock {
+  /** Now, nanoseconds since the epoch; a round runs at max(now, previous round + 1 ns). */
+  nowNanos(): bigint;
+  /** The time queries and `inspect_message` see; default: a fresh round time. */
+  queryNanos?(): bigint;
+}
+
+/** The wall clock (millisecond resolution). */
+const WALL_CLOCK: ReplicaClock = { nowNanos };
 
 /** The latest certification: the full hash tree, its BLS signature and the certified time. */
 interface CertifiedState {
@@ -116,19 +143,26 @@ export class Replica {
   #timerWakeup: NodeJS.Timeout | null = null;
   #thresholdScheduled = false;
   #thresholdWakeup: NodeJS.Timeout | null = null;
+  readonly #clock: ReplicaClock;
+  readonly #manualRounds: boolean;
 
   private constructor(store: StateStore, topology: SubnetConfig[], options: ReplicaOptions) {
     this.store = store;
     this.#reshareIntervalMs = options.reshareIntervalMs ?? 0;
     this.#passive = options.passive === true;
-    const rootSecret = store.meta.getOrCreate('root_key_secret', () => generateRootKey().secretKey);
-    this.rootKey = rootKeyFromSecretKey(rootSecret);
+    this.#clock = options.clock ?? WALL_CLOCK;
+    this.#manualRounds = options.manualRounds ?? false;
+    const given = options.rootKey;
+    const rootSecret = store.meta.getOrCreate('root_key_secret', () => given?.secretKey ?? generateRootKey().secretKey);
+    this.rootKey = given && Buffer.from(given.secretKey).equals(Buffer.from(rootSecret)) ? given : rootKeyFromSecretKey(rootSecret);
     this.nodeKey = nodeKeyFromSeed(store.meta.getOrCreate('node_key_seed', () => new Uint8Array(randomBytes(32))));
     const subnets = assignSubnetIds(topology, this.rootKey.publicKeyDer);
     this.routing = new RoutingTable(subnets);
     this.rootSubnet = this.routing.defaultSubnet;
     this.state = ReplicatedState.load(store);
-    const made = createThresholdNetwork(store, this.routing, options, (keyId, t) => {
+    // Manual rounds (PocketIC) make pre-signatures on demand unless a pool size is given.
+    const thresholdOptions = { ...options, ...(options.manualRounds && options.preSignaturesPerKey === undefined ? { preSignaturesPerKey: 0 } : {}) };
+    const made = createThresholdNetwork(store, this.routing, thresholdOptions, (keyId, t) => {
       const k = this.masterKeys.get(keyId);
       if (!k) return;
       k.transcript = t;
@@ -182,6 +216,7 @@ export class Replica {
         console.error('chainkey-replica: a round failed to commit; stopping. State on disk is the last committed round.', e);
         process.exitCode = 1;
       },
+      { manual: this.#manualRounds },
     );
   }
 
@@ -195,7 +230,8 @@ export class Replica {
       const r = new Replica(store, options.topology ?? parseTopology(DEFAULT_TOPOLOGY), options);
       r.store.transaction(() => r.state.writeChanges(r.store, 0n));
       r.state.clearChanges();
-      r.#certify(r.#nextTime());
+      // Certified when a certificate is first needed, as after any round.
+      r.#uncertifiedRoundNanos = r.#nextTime();
       r.#scheduleFollowUp();
       return r;
     } catch (e) {
@@ -221,7 +257,7 @@ export class Replica {
       if (c.status === 'stopped') throw new IcError(ErrorCode.CanisterStopped, `Canister ${msg.canisterId.toText()} is stopped`);
       if (c.status === 'stopping') throw new IcError(ErrorCode.CanisterStopping, `Canister ${msg.canisterId.toText()} is stopping`);
       if (!c.module) throw new IcError(ErrorCode.CanisterWasmModuleNotFound, 'Requested canister has no wasm module');
-      this.execution.inspectMessage(msg.sender, c, msg.methodName, msg.arg, this.#nextTime());
+      this.execution.inspectMessage(msg.sender, c, msg.methodName, msg.arg, this.#queryTime());
     }
     this.state.putIngress({
       requestId: msg.requestId,
@@ -230,7 +266,7 @@ export class Replica {
       methodName: msg.methodName,
       status: 'received',
       expiryNanos: msg.expiryNanos,
-      updatedNanos: nowNanos(),
+      updatedNanos: this.#clock.nowNanos(),
     });
     this.scheduler.submit(msg);
     return 'accepted';
@@ -251,7 +287,20 @@ export class Replica {
         new IcError(ErrorCode.CanisterRejectedMessage, `Query call to management canister method ${methodName} is not supported.`),
       );
     }
-    return this.execution.query(sender, canisterId, methodName, arg, this.#nextTime());
+    return this.execution.query(sender, canisterId, methodName, arg, this.#queryTime());
+  }
+
+  /**
+   * Runs one round now with the messages submitted since the last one (manual rounds: PocketIC's
+   * `tick`); resolves once it is committed.
+   */
+  runRound(): Promise<void> {
+    return this.scheduler.runEmptyRound();
+  }
+
+  /** Time of the latest round (nanoseconds since the epoch; 0 before the first). */
+  get lastRoundNanos(): bigint {
+    return this.#lastTimeNanos;
   }
 
   // ---- certification ---------------------------------------------------------------------
@@ -288,8 +337,8 @@ export class Replica {
    */
   async certificateFor(paths: readonly Path[]): Promise<Uint8Array> {
     this.#ensureCertified();
-    const ageMs = Number((nowNanos() - this.#certified!.timeNanos) / 1_000_000n);
-    if (ageMs > MAX_CERTIFICATE_AGE_MS) {
+    const ageMs = Number((this.#clock.nowNanos() - this.#certified!.timeNanos) / 1_000_000n);
+    if (ageMs > MAX_CERTIFICATE_AGE_MS && !this.#manualRounds) {
       await this.scheduler.runEmptyRound();
       this.#ensureCertified();
     }
@@ -303,8 +352,12 @@ export class Replica {
     return this.#certified!.tree;
   }
 
+  #queryTime(): bigint {
+    return this.#clock.queryNanos?.() ?? this.#nextTime();
+  }
+
   #nextTime(): bigint {
-    const now = nowNanos();
+    const now = this.#clock.nowNanos();
     this.#lastTimeNanos = now > this.#lastTimeNanos ? now : this.#lastTimeNanos + 1n;
     return this.#lastTimeNanos;
   }
@@ -316,6 +369,7 @@ export class Replica {
     // Chain-key requests accepted in earlier rounds are answered first (consensus delivers them
     // with the block), so their callbacks run in this round.
     const pending = this.state.subnetCallContexts.answerable();
+    if (pending.length > 0 && this.#manualRounds) this.#runThresholdForRequests(pending, t);
     if (pending.length > 0) ex.deliverChainKeyResponses(this.profile.time('chain_key_signing', () => this.chainKey.build(pending, t, CHAIN_KEY_BUDGET_MS)));
     this.profile.time('execution', () => {
       for (const m of messages) ex.executeIngress(m);
@@ -344,9 +398,10 @@ export class Replica {
    */
   #scheduleFollowUp(): void {
     if (this.#closed) return;
+    if (this.#manualRounds) return;
     this.#wakeThreshold();
     const waiting = this.state.subnetCallContexts.size > 0;
-    if (waiting && this.chainKey.canAnswer(this.state.subnetCallContexts.answerable(), nowNanos())) {
+    if (waiting && this.chainKey.canAnswer(this.state.subnetCallContexts.answerable(), this.#clock.nowNanos())) {
       setImmediate(() => {
         if (!this.#closed) this.scheduler.requestRound();
       });
@@ -368,6 +423,20 @@ export class Replica {
   }
 
   /**
+   * Manual rounds (PocketIC's `tick`): no protocol runs in the background, so a round that has
+   * signature requests waiting first runs the protocol rounds that make their pre-signatures
+   * (pools are made on demand there: n = 1 costs a few milliseconds per pre-signature).
+   */
+  #runThresholdForRequests(pending: readonly SignWithThresholdContext[], t: bigint): void {
+    this.store.transaction(() => {
+      for (let i = 0; i < 100 && !this.chainKey.canAnswerAll(pending, t); i++) {
+        if (!this.threshold.hasWork(t)) break;
+        this.threshold.runRound(t);
+      }
+    });
+  }
+
+  /**
    * Runs threshold protocol rounds in slices of about {@link THRESHOLD_SLICE_MS} between other
    * work while there is any (pools below target, transcripts in creation, a reshare due); asks
    * for an execution round when waiting chain-key requests can be answered.
@@ -379,7 +448,7 @@ export class Replica {
       this.#thresholdScheduled = false;
       if (this.#closed) return;
       const until = performance.now() + THRESHOLD_SLICE_MS;
-      const now = nowNanos();
+      const now = this.#clock.nowNanos();
       try {
         this.store.transaction(() => {
           while (this.threshold.hasWork(now) && performance.now() < until) this.threshold.runRound(now);
@@ -388,13 +457,13 @@ export class Replica {
         console.error('chainkey-replica: a threshold protocol round failed:', e);
       }
       const contexts = this.state.subnetCallContexts;
-      if (contexts.size > 0 && this.chainKey.canAnswer(contexts.answerable(), nowNanos())) this.scheduler.requestRound();
-      if (this.threshold.hasWork(nowNanos())) this.#wakeThreshold();
+      if (contexts.size > 0 && this.chainKey.canAnswer(contexts.answerable(), this.#clock.nowNanos())) this.scheduler.requestRound();
+      if (this.threshold.hasWork(this.#clock.nowNanos())) this.#wakeThreshold();
       else if (!this.#thresholdWakeup && (contexts.size > 0 || this.#reshareIntervalMs > 0)) {
         // Idle: look again later (a periodic reshare falls due; a stalled request times out).
         this.#thresholdWakeup = setTimeout(() => {
           this.#thresholdWakeup = null;
-          if (this.state.subnetCallContexts.size > 0 && this.chainKey.canAnswer(this.state.subnetCallContexts.answerable(), nowNanos())) this.scheduler.requestRound();
+          if (this.state.subnetCallContexts.size > 0 && this.chainKey.canAnswer(this.state.subnetCallContexts.answerable(), this.#clock.nowNanos())) this.scheduler.requestRound();
           this.#wakeThreshold();
         }, contexts.size > 0 ? 250 : Math.min(this.#reshareIntervalMs, 60_000));
         this.#thresholdWakeup.unref();

@@ -12,14 +12,13 @@
  * vetKD keys stay on the single-replica path (n = 1: one node's share, t = 1): the n-node
  * protocol here is IDKG (secp256k1 / Ed25519); vetKD's NiDKG over BLS12-381 is not simulated.
  */
-import { Principal } from '@icp-sdk/core/principal';
 import { deriveVetKdPublicKey, fullDerivationPath } from '../crypto/derivation/index.ts';
 import type { SecretShare } from '../crypto/threshold/key-transcript.ts';
 import { combineEncryptedKeyShares, createEncryptedKeyShare } from '../crypto/threshold/vetkd-encrypted-key.ts';
 import { randomBytes } from 'node:crypto';
 import { derivePathKey, type MasterKey } from '../state/master-keys.ts';
 import type { SignWithThresholdContext } from '../state/subnet-call-context-manager.ts';
-import { RejectCode } from '../types/ic-error.ts';
+import { invalidKeyIdInSignatureRequest, signatureRequestExpired, thresholdSigningFailed, type RejectContext } from '../types/ic-error.ts';
 import { publicPreSignature } from './idkg/pre-signature-record.ts';
 import type { ThresholdNetwork } from './idkg/threshold-network.ts';
 
@@ -27,16 +26,13 @@ import type { ThresholdNetwork } from './idkg/threshold-network.ts';
 const DERIVED_KEY_CACHE_ENTRIES = 10_000;
 
 /** The answer to one request: the raw signature / encrypted key, or a reject. */
-export type ChainKeyResult = { kind: 'signature'; bytes: Uint8Array } | { kind: 'reject'; code: number; message: string };
+export type ChainKeyResult = { kind: 'signature'; bytes: Uint8Array } | { kind: 'reject'; reject: RejectContext };
 
 /** One answered request. */
 export interface ChainKeyResponse {
   context: SignWithThresholdContext;
   result: ChainKeyResult;
 }
-
-/** The replica's reject for a request that can no longer be answered in time. */
-export const SIGNATURE_REQUEST_EXPIRED = 'Signature request expired';
 
 /** Builds answers for chain-key requests from the pre-signature pools and the vetKD shares. */
 export class ChainKeyPayloadBuilder {
@@ -77,6 +73,15 @@ export class ChainKeyPayloadBuilder {
     return any;
   }
 
+  /** Whether {@link build} would answer every one of these contexts now (notes demand too). */
+  canAnswerAll(contexts: readonly SignWithThresholdContext[], nowNanos: bigint): boolean {
+    const available = new Map<string, number>();
+    const waiting = new Map<string, number>();
+    for (const c of contexts) if (this.#decision(c, nowNanos, available) === 'wait') waiting.set(c.keyId, (waiting.get(c.keyId) ?? 0) + 1);
+    for (const keyId of this.#keys.keys()) this.#network.noteDemand(keyId, waiting.get(keyId) ?? 0);
+    return waiting.size === 0;
+  }
+
   #decision(c: SignWithThresholdContext, nowNanos: bigint, available: Map<string, number>): 'answer' | 'expire' | 'wait' {
     const d = c.origin.deadlineNanos;
     if (d !== 0n && d <= nowNanos) return 'expire';
@@ -110,7 +115,7 @@ export class ChainKeyPayloadBuilder {
         waiting.set(context.keyId, (waiting.get(context.keyId) ?? 0) + 1);
         continue;
       }
-      if (decision === 'expire') out.push({ context, result: { kind: 'reject', code: RejectCode.CANISTER_ERROR, message: SIGNATURE_REQUEST_EXPIRED } });
+      if (decision === 'expire') out.push({ context, result: { kind: 'reject', reject: signatureRequestExpired() } });
       else out.push({ context, result: this.#answer(context) });
     }
     for (const keyId of this.#keys.keys()) this.#network.noteDemand(keyId, waiting.get(keyId) ?? 0);
@@ -120,16 +125,16 @@ export class ChainKeyPayloadBuilder {
   #answer(ctx: SignWithThresholdContext): ChainKeyResult {
     const key = this.#keys.get(ctx.keyId);
     // The key left the topology after the request was accepted (payload_builder: reject 4).
-    if (!key) return { kind: 'reject', code: RejectCode.CANISTER_REJECT, message: `Invalid key_id in signature request: ${ctx.keyId}` };
+    if (!key) return { kind: 'reject', reject: invalidKeyIdInSignatureRequest(ctx.keyId) };
     try {
       return { kind: 'signature', bytes: this.#sign(ctx, key) };
     } catch (e) {
-      return { kind: 'reject', code: RejectCode.CANISTER_ERROR, message: `${ctx.method} failed: ${(e as Error).message}` };
+      return { kind: 'reject', reject: thresholdSigningFailed(ctx.method, (e as Error).message) };
     }
   }
 
   #sign(ctx: SignWithThresholdContext, key: MasterKey): Uint8Array {
-    const caller = Principal.fromText(ctx.origin.caller).toUint8Array();
+    const caller = ctx.origin.caller.toUint8Array();
     const args = ctx.args;
     if (args.kind === 'vetkd') {
       const shares = this.#vetKdShares(key);

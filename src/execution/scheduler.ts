@@ -6,7 +6,8 @@
  * request) when a certificate of it is first needed.
  *
  * A round is scheduled on the next macrotask after a submission, so a burst of concurrent requests
- * shares one round.
+ * shares one round. In manual mode (PocketIC's `tick`) nothing is scheduled: a round runs only
+ * when `runEmptyRound` is called.
  */
 import type { IngressRecord } from '../store/ingress-repository.ts';
 import type { IngressMessage } from './ingress-message.ts';
@@ -35,15 +36,18 @@ export class Scheduler {
   #roundRequested = false;
   readonly #waiters = new Map<string, Set<() => void>>();
   readonly #onFault: (e: unknown) => void;
+  readonly #manual: boolean;
 
   /**
    * @param driver executes and commits rounds.
    * @param onFault called if a round fails to commit (the replica stops: its state on disk is
    *   still the last committed round).
+   * @param options `manual`: never schedule a round by itself; rounds run only through `runEmptyRound`.
    */
-  constructor(driver: RoundDriver, onFault: (e: unknown) => void) {
+  constructor(driver: RoundDriver, onFault: (e: unknown) => void, options: { manual?: boolean } = {}) {
     this.#driver = driver;
     this.#onFault = onFault;
+    this.#manual = options.manual ?? false;
   }
 
   /** Queues a message for the next round. */
@@ -60,7 +64,10 @@ export class Scheduler {
     this.#schedule();
   }
 
-  /** Requests a round even with no messages (e.g. to certify a fresh `/time`). Resolves after it. */
+  /**
+   * Runs one round now (after the running one, if any) with whatever is queued, even nothing
+   * (e.g. to certify a fresh `/time`, or a PocketIC `tick`). Resolves after it.
+   */
   async runEmptyRound(): Promise<void> {
     if (this.#running) await this.#running;
     if (this.#running) await this.#running;
@@ -112,7 +119,7 @@ export class Scheduler {
   }
 
   #schedule(): void {
-    if (this.#scheduled || this.#running) return;
+    if (this.#manual || this.#scheduled || this.#running) return;
     this.#scheduled = true;
     setImmediate(() => {
       this.#scheduled = false;

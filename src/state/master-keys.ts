@@ -42,6 +42,13 @@ export function derivePathKey(key: MasterKey, fullPath: readonly Uint8Array[]): 
 export const MASTER_CHAIN_CODE = new Uint8Array(32);
 
 /**
+ * Seeded keys dealt in this process, by key id and seed: a process that opens many short-lived
+ * replicas with the same seeds (PocketIC instances, one per test) deals each key once. Holds
+ * secret shares, so only seeded (reproducible, hence not secret from the seed's holder) keys.
+ */
+const seededDeals = new Map<string, ReturnType<typeof dealSingleNodeKey>>();
+
+/**
  * Generates a key on its subnet's nodes and returns its transcript (the nodes store their own
  * shares), or undefined for a key the n-node protocol does not cover (vetKD).
  */
@@ -49,11 +56,17 @@ export type KeyGenerator = (keyId: MasterKeyId, subnet: Subnet, seed: Uint8Array
 
 /**
  * Creates the keys the topology lists but the store lacks, and returns every key the topology lists.
- * @param seed `--seed` bytes for deterministic keys in a new state dir; CSPRNG when absent.
+ * @param seed `--seed` bytes for deterministic keys in a new state dir, or a seed per subnet (each
+ *   key derived from its holding subnet's seed); CSPRNG when absent.
  * @param generate the n-node key generation (consensus/idkg); keys it does not cover, and every
  *   key without it, are dealt as the single-replica transcript (n = 1) directly.
  */
-export function ensureMasterKeys(store: StateStore, routing: RoutingTable, seed?: Uint8Array, generate?: KeyGenerator): Map<string, MasterKey> {
+export function ensureMasterKeys(
+  store: StateStore,
+  routing: RoutingTable,
+  seed?: Uint8Array | ((subnet: Subnet) => Uint8Array),
+  generate?: KeyGenerator,
+): Map<string, MasterKey> {
   const stored = new Map(store.thresholdKeys.all().map((k) => [k.keyId, k]));
   const out = new Map<string, MasterKey>();
   store.transaction(() => {
@@ -61,16 +74,24 @@ export function ensureMasterKeys(store: StateStore, routing: RoutingTable, seed?
       const text = keyIdText(keyId);
       let transcript = stored.get(text)?.transcript;
       if (!transcript) {
-        const generated = generate?.(keyId, subnet, seed);
+        const subnetSeed = typeof seed === 'function' ? seed(subnet) : seed;
+        const generated = generate?.(keyId, subnet, subnetSeed);
         if (generated) {
           store.thresholdKeys.insertTranscript(text, subnet.subnetId.toUint8Array(), generated, nowNanos());
-          transcript = generated;
-        } else {
-          const random = seed ? seededBytes(seed, `master key ${text}`) : new Uint8Array(randomBytes(64));
-          const dealt = dealSingleNodeKey(keyId, random);
-          store.thresholdKeys.insert(text, subnet.subnetId.toUint8Array(), dealt.transcript, [dealt.share], nowNanos());
-          transcript = dealt.transcript;
+          out.set(text, { keyId, subnet, transcript: generated, publicKey: masterPublicKey(generated), chainCode: MASTER_CHAIN_CODE });
+          continue;
         }
+        let dealt: ReturnType<typeof dealSingleNodeKey>;
+        if (subnetSeed) {
+          const random = seededBytes(subnetSeed, `master key ${text}`);
+          const memo = `${text}|${Buffer.from(random).toString('hex')}`;
+          dealt = seededDeals.get(memo) ?? dealSingleNodeKey(keyId, random);
+          seededDeals.set(memo, dealt);
+        } else {
+          dealt = dealSingleNodeKey(keyId, new Uint8Array(randomBytes(64)));
+        }
+        store.thresholdKeys.insert(text, subnet.subnetId.toUint8Array(), dealt.transcript, [dealt.share], nowNanos());
+        transcript = dealt.transcript;
       } else if (Buffer.compare(Buffer.from(stored.get(text)!.subnetId), Buffer.from(subnet.subnetId.toUint8Array())) !== 0) {
         store.thresholdKeys.moveToSubnet(text, subnet.subnetId.toUint8Array());
       }

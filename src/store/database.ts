@@ -23,12 +23,22 @@ export interface OpenDatabaseOptions {
 /** The file name of the state database inside the state dir. */
 export const STATE_FILE = 'state.sqlite3';
 
+/** A `stateDir` naming no directory: the state lives in memory and is gone when closed. */
+export const IN_MEMORY = ':memory:';
+
 /**
  * Opens (creating if needed) `<stateDir>/state.sqlite3` and brings its schema up to date.
- * @param stateDir directory for the replica's state; created if missing.
+ * @param stateDir directory for the replica's state; created if missing. {@link IN_MEMORY} keeps
+ *   the database in memory (PocketIC instances: nothing survives the process).
  * @throws Error if the database was written by a newer schema than this code knows.
  */
 export function openDatabase(stateDir: string, options: OpenDatabaseOptions = {}): Db {
+  if (stateDir === IN_MEMORY) {
+    const db = new Database(IN_MEMORY);
+    db.pragma('foreign_keys = ON');
+    migrate(db);
+    return db;
+  }
   mkdirSync(stateDir, { recursive: true });
   const db = new Database(join(stateDir, STATE_FILE));
   db.pragma('journal_mode = WAL');

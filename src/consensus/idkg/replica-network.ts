@@ -14,6 +14,13 @@ import type { StateStore } from '../../store/state-store.ts';
 import type { PreSignatureRecord } from './pre-signature-record.ts';
 import { ThresholdNetwork, type IdkgStore, type IdkgSubnetConfig } from './threshold-network.ts';
 
+/**
+ * Seeded single-node keys generated in this process, by key id, node set and seed: PocketIC opens
+ * many short-lived replicas with the same seeds, and each seeded key is generated once. Holds a
+ * secret share, so only seeded (reproducible, hence not secret from the seed's holder) n = 1 keys.
+ */
+const seededKeys = new Map<string, { transcript: KeyTranscript; share: import('../../crypto/threshold/idkg/polynomial.ts').Opening }>();
+
 /** The replica options the suite reads. */
 export interface ThresholdOptions {
   nodes?: number;
@@ -88,7 +95,16 @@ export function createThresholdNetwork(
       const { kind, curve } = kindAndCurve(k);
       network.addKey(text, kind, curve, s.name);
       generated.add(text);
-      return network.generateKey(text, seed);
+      const single = network.subnets.get(s.name)!.nodes.length === 1 && !network.subnets.get(s.name)!.nodes[0]!.behaviours.size;
+      const memo = seed && single ? `${text}|${s.name}|${Buffer.from(seed).toString('hex')}` : undefined;
+      const hit = memo ? seededKeys.get(memo) : undefined;
+      if (hit) {
+        network.adoptSingleNodeKey(text, hit.transcript, hit.share);
+        return hit.transcript;
+      }
+      const t = network.generateKey(text, seed);
+      if (memo) seededKeys.set(memo, { transcript: t, share: network.singleNodeShare(text)! });
+      return t;
     },
     start: (keys) => {
       for (const [text, key] of keys) {

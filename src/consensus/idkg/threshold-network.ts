@@ -262,6 +262,31 @@ export class ThresholdNetwork {
     return keyTranscriptOf(state.transcript, undefined);
   }
 
+  /**
+   * The one node's share of a single-node key (n = 1), for replaying a seeded key generation
+   * (see {@link adoptSingleNodeKey}); undefined for n > 1, where no one place may hold it.
+   */
+  singleNodeShare(keyId: string): import('../../crypto/threshold/idkg/polynomial.ts').Opening | undefined {
+    const s = this.#key(keyId);
+    if (!s.transcript || s.transcript.receivers.length !== 1) return undefined;
+    return this.#nodes.get(s.transcript.receivers[0]!)?.share(s.transcript);
+  }
+
+  /**
+   * Installs a single-node key whose seeded generation already ran in this process with the same
+   * seed (the protocol is deterministic under a seed, so this is its replay): a process opening
+   * many short-lived replicas (PocketIC instances) generates each seeded key once.
+   */
+  adoptSingleNodeKey(keyId: string, stored: KeyTranscript, share: import('../../crypto/threshold/idkg/polynomial.ts').Opening): void {
+    const state = this.#key(keyId);
+    const t = transcriptOfKey(stored, state.subnet.ids);
+    if (t.receivers.length !== 1 || t.receivers[0] !== state.subnet.ids[0]) throw new Error(`${keyId}: only single-node keys are replayed`);
+    this.#opts.store?.shares.put(t.transcriptId, 0, share);
+    state.transcript = t;
+    this.#nodes.get(t.receivers[0]!)!.restore(t);
+    if (!this.#opts.store) throw new Error('adoptSingleNodeKey needs a store');
+  }
+
   /** Starts a reshare of a key to a subnet's nodes now (periodic: the same subnet; XNet: another). */
   reshare(keyId: string, targetSubnet?: string): void {
     const state = this.#key(keyId);
