@@ -31,6 +31,7 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { agent3, identity3, vetkeys } from '../test/clients/agent-js-3/index.ts';
 import { idlFactoryFromCandid } from '../src/candid/candid-text.ts';
 import { DEFAULT_TOPOLOGY } from '../src/routing/topology.ts';
+import { benchIdkg } from './idkg.ts';
 import { startReplica } from '../src/server.ts';
 import { compileMotokoFixture } from '../test/support/motoko.ts';
 import { spawnReplica } from '../test/support/replica-process.ts';
@@ -348,6 +349,8 @@ await coldStart();
 await endToEnd();
 rawNobleSign();
 await benchPocketIc(record, quick);
+console.log('threshold protocol (in process, simulated nodes)');
+benchIdkg(record, quick);
 const perCall = await breakdown();
 const results = {
   date: new Date().toISOString(),

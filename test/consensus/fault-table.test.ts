@@ -74,3 +74,33 @@ test('f + 1 nodes down (n = 4): no new pre-signatures; the pool drains; signing 
   for (let i = 0; i < 10; i++) healthy.runRound(0n);
   assert.equal(healthy.preSignatureCount(ED), 0);
 });
+
+test('f + 1 nodes down at the payload step: the pool serves first, then requests wait and are rejected with `Signature request expired` (code 5)', async () => {
+  const { ChainKeyPayloadBuilder } = await import('../../src/consensus/chain-key-payload.ts');
+  const { keyTranscriptOf } = await import('../../src/consensus/idkg/key-transcript-form.ts');
+  const { Principal } = await import('@icp-sdk/core/principal');
+  const { KeyAlgorithm } = await import('../../src/routing/key-id.ts');
+  const net = network({}, 4, 1);
+  runUntil(net, () => net.preSignatureCount(ED) === 1);
+  const kt = keyTranscriptOf(net.keyTranscript(ED)!, undefined);
+  const key = { keyId: { algorithm: KeyAlgorithm.schnorrEd25519, name: 'k' }, subnet: {} as never, transcript: kt, publicKey: kt.commitment[0]!, chainCode: new Uint8Array(32) };
+  const builder = new ChainKeyPayloadBuilder(new Map([[ED, key]]), () => [], net, 1_000n);
+  for (const n of net.subnets.get('s')!.nodes.slice(2)) (n.behaviours as Set<FaultBehaviour>).add('crashed');
+  const ctx = (callbackId: number, batchTimeNanos: bigint) => ({
+    callbackId,
+    method: 'sign_with_schnorr' as const,
+    keyId: ED,
+    args: { kind: 'schnorr' as const, message: new Uint8Array([callbackId]), derivationPath: [] },
+    origin: { caller: Principal.fromText('bnz7o-iuaaa-aaaaa-qaaaa-cai'), callbackId, deadlineNanos: 0n },
+    refundCycles: 0n,
+    batchTimeNanos,
+    pseudoRandomId: new Uint8Array(32).fill(callbackId),
+  });
+  const [a, b] = [ctx(1, 10_000n), ctx(2, 10_000n)];
+  const first = builder.build([a, b], 10_500n);
+  assert.equal(first.length, 1, 'one answered from the pool, the other waits');
+  assert.equal(first[0]!.result.kind, 'signature');
+  assert.deepEqual(builder.build([b], 10_900n), [], 'still waiting before the timeout');
+  const late = builder.build([b], 11_000n);
+  assert.deepEqual(late.map((r) => r.result), [{ kind: 'reject', reject: { code: 5, message: 'Signature request expired' } }]);
+});
