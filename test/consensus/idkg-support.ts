@@ -45,7 +45,9 @@ export function signAndVerify(net: ThresholdNetwork, keyId: string, k: number): 
   const kind = keyId.startsWith('ecdsa') ? 'ecdsa' : keyId.includes('Ed25519') ? 'ed25519' : 'bip340';
   const full = fullDerivationPath(canister.toUint8Array(), path);
   for (let i = 0; i < k; i++) {
+    if (net.preSignatureCount(keyId) === 0) net.noteDemand(keyId, 1);
     runUntil(net, () => net.preSignatureCount(keyId) > 0);
+    net.noteDemand(keyId, 0);
     const e = net.takePreSignature(keyId)!;
     const pre = publicPreSignature(e);
     const randomness = new Uint8Array(randomBytes(32));

@@ -124,6 +124,11 @@ interface KeyState {
   lastReshareNanos: bigint;
   /** Requests waiting for a pre-signature of this key (set by the payload builder). */
   demand: number;
+  /**
+   * Whether the pool fills: from the start on a multi-node subnet; on a single node only once
+   * the key has been used (a replica with 9 keys spends no CPU on pools nobody draws from).
+   */
+  filling: boolean;
 }
 
 /** Public state of one key (for `keys` and the dashboard). */
@@ -219,7 +224,7 @@ export class ThresholdNetwork {
   addKey(keyId: string, kind: KeyKind, curve: IdkgCurve, subnetName: string, stored?: KeyTranscript): void {
     const subnet = this.subnets.get(subnetName);
     if (!subnet) throw new Error(`no simulated nodes for subnet ${subnetName}`);
-    const state: KeyState = { keyId, kind, curve, subnet, generation: 0, ready: [], inFlight: [], lastReshareNanos: 0n, demand: 0 };
+    const state: KeyState = { keyId, kind, curve, subnet, generation: 0, ready: [], inFlight: [], lastReshareNanos: 0n, demand: 0, filling: subnet.nodes.length > 1 };
     this.#keys.set(keyId, state);
     if (!stored) return;
     const t = transcriptOfKey(stored, [`${subnetName}/0`]);
@@ -237,6 +242,7 @@ export class ThresholdNetwork {
           continue;
         }
         state.ready.push(e);
+        state.filling = true;
       }
     }
   }
@@ -380,7 +386,7 @@ export class ThresholdNetwork {
     for (const state of keys) {
       const key = state.transcript;
       if (!key || state.lifecycle || state.subnet.stalled) continue;
-      const target = this.#poolTarget + state.demand;
+      const target = (state.filling ? this.#poolTarget : 0) + state.demand;
       const inFlight = Math.max(this.#maxInFlight, Math.min(state.demand, 64));
       while (state.ready.length + state.inFlight.length < target && state.inFlight.length < inFlight) {
         this.#startPreSignature(state, key);
@@ -394,7 +400,9 @@ export class ThresholdNetwork {
    */
   noteDemand(keyId: string, waiting: number): void {
     const s = this.#keys.get(keyId);
-    if (s) s.demand = waiting;
+    if (!s) return;
+    s.demand = waiting;
+    if (waiting > 0) s.filling = true;
   }
 
   #startPreSignature(state: KeyState, key: Transcript): void {
@@ -474,6 +482,7 @@ export class ThresholdNetwork {
    */
   takePreSignature(keyId: string): PreSignatureEntry | undefined {
     const state = this.#keys.get(keyId);
+    if (state) state.filling = true;
     const e = state?.ready.shift();
     if (!e) return undefined;
     const store = this.#opts.store;
@@ -510,7 +519,7 @@ export class ThresholdNetwork {
     if (this.pool.inCreation.size > 0 || this.#persistent.size > 0) return true;
     for (const s of this.#keys.values()) {
       if (!s.transcript || s.lifecycle || s.subnet.stalled) continue;
-      if (s.ready.length + s.inFlight.length < this.#poolTarget + s.demand) return true;
+      if (s.ready.length + s.inFlight.length < (s.filling ? this.#poolTarget : 0) + s.demand) return true;
       if (this.#reshareDue(s, nowNanos)) return true;
     }
     return false;
