@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Principal } from '@icp-sdk/core/principal';
+import { prepareFastBlsSigning } from './crypto/bls-signing.ts';
 import { generateRootKey, rootKeyFromSecretKey, signStateRoot, encodeCertificate, type RootKeyPair } from './crypto/certificate.ts';
 import { reconstruct, type HashTree, type Path } from './crypto/hash-tree.ts';
 import { buildHashTree, witness } from './crypto/labeled-tree.ts';
@@ -13,6 +14,7 @@ import { ChainKeyPayloadBuilder } from './consensus/chain-key-payload.ts';
 import { createThresholdNetwork } from './consensus/idkg/replica-network.ts';
 import type { ThresholdNetwork } from './consensus/idkg/threshold-network.ts';
 import { PhaseProfile } from './phase-profile.ts';
+import { IMPL_VERSION } from './version.ts';
 import type { SecretShare } from './crypto/threshold/key-transcript.ts';
 import { ExecutionEnvironment } from './execution/execution-environment.ts';
 import { rejectOutcome, type MessageOutcome } from './execution/message-outcome.ts';
@@ -28,7 +30,7 @@ import { ensureMasterKeys, type MasterKey } from './state/master-keys.ts';
 import type { SignWithThresholdContext } from './state/subnet-call-context-manager.ts';
 import { StateStore } from './store/state-store.ts';
 import type { IngressRecord } from './store/ingress-repository.ts';
-import { ErrorCode, IcError } from './types/ic-error.ts';
+import { canisterNotFound, canisterNotRunning, managementQueryNotSupported, requestedCanisterHasNoWasmModule } from './types/ic-error.ts';
 import { nowNanos } from './types/units.ts';
 
 /** Options for {@link Replica.open}. */
@@ -130,6 +132,8 @@ export class Replica {
   readonly threshold: ThresholdNetwork;
   /** Wall time per phase (off unless enabled; used by `npm run bench`). */
   readonly profile = new PhaseProfile();
+  /** `chainkey-replica <version>` (`/api/v2/status` `impl_version`). */
+  readonly implVersion = IMPL_VERSION;
   readonly #treeBuilder = new StateTreeBuilder();
   readonly #env: ManagementEnv;
   #certified: CertifiedState | null = null;
@@ -225,12 +229,14 @@ export class Replica {
    * @throws Error for an unusable state dir, a bad topology, or canisters outside the topology.
    */
   static open(options: ReplicaOptions): Replica {
+    void prepareFastBlsSigning(); // certificates are signed by noble until mcl-wasm is compiled
     const store = StateStore.open(options.stateDir, options.synchronous ? { synchronous: options.synchronous } : {});
     try {
       const r = new Replica(store, options.topology ?? parseTopology(DEFAULT_TOPOLOGY), options);
       r.store.transaction(() => r.state.writeChanges(r.store, 0n));
       r.state.clearChanges();
-      // Certified when a certificate is first needed, as after any round.
+      // Certified when a certificate is first needed, as after any round (a large ingress
+      // history is hashed then, not before listening).
       r.#uncertifiedRoundNanos = r.#nextTime();
       r.#scheduleFollowUp();
       return r;
@@ -253,10 +259,10 @@ export class Replica {
       management.acceptIngress(this.#env, msg.sender, msg.methodName, msg.arg);
     } else {
       const c = this.state.canister(msg.canisterId);
-      if (!c) throw new IcError(ErrorCode.CanisterNotFound, `Canister ${msg.canisterId.toText()} not found`);
-      if (c.status === 'stopped') throw new IcError(ErrorCode.CanisterStopped, `Canister ${msg.canisterId.toText()} is stopped`);
-      if (c.status === 'stopping') throw new IcError(ErrorCode.CanisterStopping, `Canister ${msg.canisterId.toText()} is stopping`);
-      if (!c.module) throw new IcError(ErrorCode.CanisterWasmModuleNotFound, 'Requested canister has no wasm module');
+      if (!c) throw canisterNotFound(msg.canisterId);
+      const notRunning = canisterNotRunning(msg.canisterId, c.status);
+      if (notRunning) throw notRunning;
+      if (!c.module) throw requestedCanisterHasNoWasmModule();
       this.execution.inspectMessage(msg.sender, c, msg.methodName, msg.arg, this.#queryTime());
     }
     this.state.putIngress({
@@ -284,7 +290,7 @@ export class Replica {
   query(sender: Principal, canisterId: Principal, methodName: string, arg: Uint8Array): MessageOutcome {
     if (canisterId.toUint8Array().length === 0) {
       return rejectOutcome(
-        new IcError(ErrorCode.CanisterRejectedMessage, `Query call to management canister method ${methodName} is not supported.`),
+        managementQueryNotSupported(methodName),
       );
     }
     return this.execution.query(sender, canisterId, methodName, arg, this.#queryTime());
@@ -483,19 +489,23 @@ export class Replica {
   }
 
   #certify(timeNanos: bigint): void {
-    const labeledTree = this.#treeBuilder.build({
-      timeNanos,
-      subnets: this.routing.subnets,
-      rootSubnet: this.rootSubnet,
-      rootKeyDer: this.rootKey.publicKeyDer,
-      nodeId: Principal.fromUint8Array(this.nodeKey.nodeId),
-      nodeKeyDer: this.nodeKey.publicKeyDer,
-      canisters: this.state.canisters(),
-      certifiedData: (c) => this.execution.certifiedData(c),
-      ingress: this.state.ingressEntries(),
+    // The hash tree and its root hash, timed together: hashing happens in `reconstruct`, for the
+    // nodes this round created (unchanged subtrees keep their cached hashes).
+    const [tree, root] = this.profile.time('certification_hash_tree', () => {
+      const labeledTree = this.#treeBuilder.build({
+        timeNanos,
+        subnets: this.routing.subnets,
+        rootSubnet: this.rootSubnet,
+        rootKeyDer: this.rootKey.publicKeyDer,
+        nodeId: Principal.fromUint8Array(this.nodeKey.nodeId),
+        nodeKeyDer: this.nodeKey.publicKeyDer,
+        canisters: this.state.canisters(),
+        certifiedData: (c) => this.execution.certifiedData(c),
+        ingressChanges: this.state.takeIngressTreeChanges(),
+      });
+      const t = buildHashTree(labeledTree);
+      return [t, reconstruct(t)] as const;
     });
-    const tree = this.profile.time('certification_hash_tree', () => buildHashTree(labeledTree));
-    const root = reconstruct(tree);
     const signature = this.profile.time('certification_bls_sign', () => signStateRoot(this.rootKey.secretKey, root));
     this.#certified = { tree, signature, timeNanos };
     this.#height++;

@@ -6,7 +6,7 @@
  * and the server keeps serving.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { Replica } from '../replica.ts';
+import type { ReplicaApi } from './replica-api.ts';
 import { handleCall } from './call-endpoint.ts';
 import { HttpError } from './http-error.ts';
 import { handleQuery } from './query-endpoint.ts';
@@ -36,7 +36,7 @@ function cborEndpoint(handler: Handler): express.RequestHandler {
 }
 
 /** Builds the app for a replica. */
-export function createApp(replica: Replica): express.Express {
+export function createApp(replica: ReplicaApi): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);

@@ -8,7 +8,6 @@ import type { Principal } from '@icp-sdk/core/principal';
 import type { Subnet } from '../routing/topology.ts';
 import { canisterCreationFee } from '../cycles/fee-schedule.ts';
 import { defaultCanisterSettings, newCanister, type CanisterSettings, type CanisterState } from '../state/canister-state.ts';
-import { canisterMetadata } from '../execution/wasm/custom-sections.ts';
 import * as E from './errors.ts';
 import type { InstallMode, ManagementCall, ManagementEnv } from './management-context.ts';
 import type { CanisterIdRecord, CanisterStatusResult, CanisterStatusType } from './shapes.ts';
@@ -184,15 +183,8 @@ export function canisterStatus(env: ManagementEnv, call: ManagementCall, arg: Ca
   const c = canisterOrNotFound(env, arg.canister_id);
   requireController(c, call.caller, true);
   const wasmBinarySize = BigInt(c.module?.length ?? 0);
-  let customSectionsSize = 0n;
-  if (c.module) {
-    try {
-      for (const m of canisterMetadata(c.module).values()) customSectionsSize += BigInt(m.content.length);
-    } catch {
-      /* a stored module was validated at install; ignore */
-    }
-  }
   const mem = env.execution.memoryUsage(c);
+  const customSectionsSize = mem.customSectionsBytes;
   const memorySize = wasmBinarySize + customSectionsSize + mem.wasmMemoryBytes + mem.stableMemoryBytes + mem.globalsBytes;
   return {
     status: { [c.status]: null } as CanisterStatusType,
@@ -256,8 +248,13 @@ export function stopCanister(env: ManagementEnv, call: ManagementCall, arg: { ca
   return 'stopped';
 }
 
-/** `delete_canister` (controllers only; the canister must be stopped). Its cycles are burned. */
+/**
+ * `delete_canister` (controllers only; the canister must be stopped). Its cycles are burned. A
+ * canister deleting itself is refused before anything else (canister_manager `DeleteCanisterSelf`).
+ * @throws IcError IC0512 (self, not a controller), IC0301, IC0510 (not stopped)
+ */
 export function deleteCanister(env: ManagementEnv, call: ManagementCall, arg: { canister_id: Principal }): void {
+  if (call.caller.compareTo(arg.canister_id) === 'eq') throw E.deleteCanisterSelf(arg.canister_id);
   const c = canisterOrNotFound(env, arg.canister_id);
   requireController(c, call.caller);
   if (c.status !== 'stopped') throw E.deleteCanisterNotStopped(c.canisterId);
