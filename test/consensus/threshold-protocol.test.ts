@@ -71,3 +71,22 @@ for (const n of [1, 4, 7, 13]) {
     assertNeverWhole(net);
   });
 }
+
+test('periodic resharing: every interval a new key transcript generation, same public key; signatures keep verifying (n = 4)', () => {
+  const ED = 'schnorr:Ed25519:k';
+  const net = new ThresholdNetwork({ subnets: [{ name: 's', nodes: 4, faults: [] }], preSignaturesPerKey: 1, reshareIntervalNanos: 1_000n });
+  net.addKey(ED, 'schnorr', 'ed25519', 's');
+  net.generateKey(ED);
+  const pk = masterKeyOf(net, ED);
+  let now = 1_000_000n;
+  for (let i = 0; i < 6; i++) net.runRound(now);
+  assert.equal(net.keyTranscript(ED)!.transcriptId, `${ED}/0`, 'not due yet');
+  for (const expected of [1, 2]) {
+    now += 1_000n;
+    for (let i = 0; i < 12 && !net.keyTranscript(ED)!.transcriptId.endsWith(`/${expected}`); i++) net.runRound(now);
+    assert.equal(net.keyTranscript(ED)!.transcriptId, `${ED}/${expected}`);
+    assert.equal(masterKeyOf(net, ED), pk);
+    assert.equal(net.status()[0]!.lastReshareNanos, now);
+    signAndVerify(net, ED, 1);
+  }
+});

@@ -162,6 +162,7 @@ export class ThresholdNetwork {
   /** Finished transcripts whose shares nodes still persist as they load them. */
   readonly #persistent = new Map<string, { t: Transcript; until: number }>();
   readonly #suspects = new Set<string>();
+  readonly #firstSeen = new Map<string, bigint>();
   readonly #opts: ThresholdNetworkOptions;
   readonly #poolTarget: number;
   readonly #maxInFlight: number;
@@ -527,7 +528,10 @@ export class ThresholdNetwork {
 
   #reshareDue(s: KeyState, nowNanos: bigint): boolean {
     const every = this.#opts.reshareIntervalNanos ?? 0n;
-    return every > 0n && nowNanos > 0n && s.lastReshareNanos + every <= nowNanos;
+    if (every <= 0n || nowNanos <= 0n) return false;
+    // The interval counts from the last reshare, or from when this process first saw the key.
+    const since = s.lastReshareNanos > 0n ? s.lastReshareNanos : (this.#firstSeen.get(s.keyId) ?? this.#firstSeen.set(s.keyId, nowNanos).get(s.keyId)!);
+    return since + every <= nowNanos;
   }
 
   /**
