@@ -387,6 +387,8 @@ export class Replica {
     this.state.pruneIngress(pruneBefore);
     this.profile.time('sqlite_commit', () =>
       this.store.transaction(() => {
+        // Pre-signatures used by this round's answers are erased with them (never reused).
+        this.threshold.commitTaken();
         this.state.writeChanges(this.store, pruneBefore);
         ex.writeChanges();
       }),

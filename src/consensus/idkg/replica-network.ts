@@ -82,6 +82,7 @@ export function createThresholdNetwork(
   const network = new ThresholdNetwork({
     subnets,
     store: idkgStore,
+    deferErasures: true,
     ...(options.preSignaturesPerKey !== undefined ? { preSignaturesPerKey: options.preSignaturesPerKey } : {}),
     ...(options.reshareIntervalMs ? { reshareIntervalNanos: BigInt(options.reshareIntervalMs) * 1_000_000n } : {}),
     onKeyTranscript,

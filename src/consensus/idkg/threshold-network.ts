@@ -61,6 +61,11 @@ export interface ThresholdNetworkOptions {
   /** Periodic reshare interval, nanoseconds; 0 or absent: never. */
   reshareIntervalNanos?: bigint;
   store?: IdkgStore;
+  /**
+   * Erase taken pre-signatures only when {@link ThresholdNetwork.commitTaken} is called (the
+   * replica calls it inside the round transaction that commits the responses).
+   */
+  deferErasures?: boolean;
   /** Called when a key gets a new key transcript (a reshare finished). */
   onKeyTranscript?: (keyId: string, transcript: KeyTranscript) => void;
 }
@@ -163,6 +168,7 @@ export class ThresholdNetwork {
   readonly #persistent = new Map<string, { t: Transcript; until: number }>();
   readonly #suspects = new Set<string>();
   readonly #firstSeen = new Map<string, bigint>();
+  readonly #taken: PreSignatureEntry[] = [];
   readonly #opts: ThresholdNetworkOptions;
   readonly #poolTarget: number;
   readonly #maxInFlight: number;
@@ -478,21 +484,32 @@ export class ThresholdNetwork {
   }
 
   /**
-   * Takes a pre-signature for a key's current transcript (oldest first) and erases its stored
-   * record and shares before it is used, so a crash can never sign twice with it.
+   * Takes a pre-signature for a key's current transcript (oldest first). Its stored record and
+   * shares are erased in the same transaction that commits the signature's response (see
+   * {@link commitTaken}), or at once without a replica round: a signature that leaves the replica
+   * never leaves its pre-signature behind, and one lost in a crash was never seen by anyone.
    */
   takePreSignature(keyId: string): PreSignatureEntry | undefined {
     const state = this.#keys.get(keyId);
     if (state) state.filling = true;
     const e = state?.ready.shift();
     if (!e) return undefined;
-    const store = this.#opts.store;
-    const erase = () => {
-      store?.deletePreSignature(e.preSignatureId);
-      for (const t of signingTranscripts(e)) for (const id of t.receivers) store?.shares.delete(t.transcriptId, t.receivers.indexOf(id));
-    };
-    if (store) store.transaction(erase);
+    this.#taken.push(e);
+    if (!this.#opts.deferErasures) this.commitTaken();
     return e;
+  }
+
+  /** Erases the stored records and shares of the pre-signatures taken since the last call. */
+  commitTaken(): void {
+    const store = this.#opts.store;
+    const taken = this.#taken.splice(0);
+    if (!store || taken.length === 0) return;
+    store.transaction(() => {
+      for (const e of taken) {
+        store.deletePreSignature(e.preSignatureId);
+        for (const t of signingTranscripts(e)) for (let i = 0; i < t.receivers.length; i++) store.shares.delete(t.transcriptId, i);
+      }
+    });
   }
 
   /**

@@ -90,8 +90,8 @@ export function createDealing(params: TranscriptParams, dealerIndex: number, sec
   // Step 1: the dealer's polynomial(s); masked operations get a mask polynomial too.
   const values = randomPolynomial(g, constant, t, random);
   const masks = isMaskedOp(op.type) ? randomPolynomial(g, scalarFrom64(g, random(64)), t, random) : undefined;
-  // Step 2: commit.
-  const commitment = commitPolynomial(g, values, masks);
+  // Step 2: commit (a single-node masked dealing has no one to show its commitment to).
+  const commitment: Commitment = !params.proofs && masks ? { kind: 'pedersen', points: [] } : commitPolynomial(g, values, masks);
   // Step 3: the proof the operation requires.
   let proof: DealingProof | undefined;
   if (op.type === 'ReshareOfMasked' && params.proofs) {
@@ -127,7 +127,7 @@ export function verifyDealingPublicly(params: TranscriptParams, dealing: Dealing
     dealing.dealerIndex < 0 ||
     dealing.dealerIndex >= params.dealers.length ||
     dealing.commitment.kind !== wantKind ||
-    dealing.commitment.points.length !== params.threshold ||
+    dealing.commitment.points.length !== (!params.proofs && wantKind === 'pedersen' ? 0 : params.threshold) ||
     dealing.proof?.type !== wantProof
   ) {
     return 'shape';

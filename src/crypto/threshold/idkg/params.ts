@@ -36,9 +36,10 @@ export interface TranscriptParams {
   /** Associated data every proof and hash of this transcript binds to (transcript id, curve, op). */
   ad: Uint8Array;
   /**
-   * Whether dealings carry zero-knowledge proofs: whenever more than one node takes part. A
-   * proof convinces other parties; with a single node (n = 1, the default) the only verifier
-   * would be the prover itself, so none is made or checked there.
+   * Whether anyone but the dealer could check a dealing: whenever more than one node takes part.
+   * With a single node (n = 1, the default) the only verifier would be the dealer itself, so no
+   * zero-knowledge proofs are made and masked dealings carry no commitment points (nobody could
+   * check them; unmasked ones keep theirs, since their constant term is a public key or R).
    */
   proofs: boolean;
 }

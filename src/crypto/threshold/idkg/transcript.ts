@@ -53,10 +53,12 @@ export function createTranscript(params: TranscriptParams, dealings: readonly De
   const idx = dealings.map((d) => d.dealerIndex);
   if (new Set(idx).size !== idx.length) throw new Error(`${params.transcriptId}: a dealer appears twice`);
   const kind = isMaskedOp(params.op.type) ? 'pedersen' : 'simple';
-  const points = Array.from({ length: params.threshold }, () => g.zero);
+  // Single-node masked dealings carry no points (see TranscriptParams.proofs): neither does the transcript.
+  const width = dealings.every((d) => d.commitment.points.length === params.threshold) ? params.threshold : 0;
+  const points = Array.from({ length: width }, () => g.zero);
   const bySum = params.op.type === 'Random' || params.op.type === 'RandomUnmasked';
   const w = bySum ? dealings.map(() => 1n) : lagrangeWeightsAtZero(idx, g.order);
-  for (let k = 0; k < params.threshold; k++) {
+  for (let k = 0; k < width; k++) {
     let acc = g.zero;
     dealings.forEach((d, i) => {
       acc = acc.add(bySum ? d.commitment.points[k]! : g.mul(d.commitment.points[k]!, w[i]!));
