@@ -3,10 +3,10 @@
  * first start, never changed afterwards), the topology and routing table, the replicated state,
  * the round scheduler and the latest certified state. The HTTP layer and the CLI talk to this.
  */
+import { DEFAULT_STORAGE_FEES, type CostSchedule, type StorageFees } from './cycles/subnet-costs.ts';
 import { randomBytes } from 'node:crypto';
 import { Principal } from '@icp-sdk/core/principal';
-import { prepareFastBlsSigning } from './crypto/bls-signing.ts';
-import { generateRootKey, rootKeyFromSecretKey, signStateRoot, encodeCertificate, type RootKeyPair } from './crypto/certificate.ts';
+import { generateRootKey, rootKeyFromSecretKey, rootKeyFromStored, signStateRoot, encodeCertificate, type RootKeyPair } from './crypto/certificate.ts';
 import { reconstruct, type HashTree, type Path } from './crypto/hash-tree.ts';
 import { buildHashTree, witness } from './crypto/labeled-tree.ts';
 import { nodeKeyFromSeed, type NodeKey } from './crypto/node-key.ts';
@@ -29,9 +29,12 @@ import { ReplicatedState } from './state/replicated-state.ts';
 import { ensureMasterKeys, type MasterKey } from './state/master-keys.ts';
 import type { SignWithThresholdContext } from './state/subnet-call-context-manager.ts';
 import { StateStore } from './store/state-store.ts';
+import { ensureSystemCanisters } from './system-canisters/system-canisters.ts';
+import { messageLine, type RequestLogSink } from './http/request-log.ts';
 import type { IngressRecord } from './store/ingress-repository.ts';
-import { canisterNotFound, canisterNotRunning, managementQueryNotSupported, requestedCanisterHasNoWasmModule } from './types/ic-error.ts';
+import { canisterNotFound, canisterNotRunning, errorCodeText, IcError, requestedCanisterHasNoWasmModule } from './types/ic-error.ts';
 import { nowNanos } from './types/units.ts';
+import type { CanisterHttpRequests } from './management/management-context.ts';
 
 /** Options for {@link Replica.open}. */
 export interface ReplicaOptions {
@@ -81,6 +84,19 @@ export interface ReplicaOptions {
    * threshold protocol rounds run, so nothing is reshared or made in the background.
    */
   passive?: boolean;
+  /** Whoever answers canisters' `http_request` outcalls (PocketIC instances); not served when absent. */
+  httpRequests?: CanisterHttpRequests;
+  /** Where request log lines go (http/request-log.ts); no request log when omitted. */
+  requestLog?: RequestLogSink;
+  /**
+   * Install the ICP ledger, CMC and cycles ledger at first start (system-canisters/); default
+   * true. PocketIC instances start empty, as PocketIC's do.
+   */
+  systemCanisters?: boolean;
+  /** `free` overrides every subnet's cost schedule (nothing is charged); default: each subnet's own. */
+  costSchedule?: CostSchedule;
+  /** Storage fees at 13 nodes (default {@link DEFAULT_STORAGE_FEES}). */
+  storageFees?: StorageFees;
 }
 
 /** Where a replica's time comes from: the wall clock, or a virtual clock under a test's control. */
@@ -112,6 +128,18 @@ const CHAIN_KEY_BUDGET_MS = 100;
 const THRESHOLD_SLICE_MS = 20;
 /** A read_state or sync-call answer re-certifies first when the certified time is older (ms). */
 const MAX_CERTIFICATE_AGE_MS = 1000;
+
+/**
+ * The root key pair of a state dir: the public key is derived from the secret once and stored
+ * next to it (`root_key_public`), so later starts skip the G2 multiplication.
+ */
+function storedRootKey(store: StateStore, secretKey: Uint8Array): RootKeyPair {
+  const stored = store.meta.get('root_key_public');
+  if (stored?.length === 96) return rootKeyFromStored(secretKey, stored);
+  const pair = rootKeyFromSecretKey(secretKey);
+  store.meta.getOrCreate('root_key_public', () => pair.publicKey);
+  return pair;
+}
 
 /** A replica over one state dir. */
 export class Replica {
@@ -149,16 +177,21 @@ export class Replica {
   #thresholdWakeup: NodeJS.Timeout | null = null;
   readonly #clock: ReplicaClock;
   readonly #manualRounds: boolean;
+  /** Request log sink, if enabled. */
+  readonly requestLog: RequestLogSink | undefined;
+  /** Ingress messages accepted and not yet logged with their outcome: request id hex → message. */
+  readonly #unloggedIngress = new Map<string, IngressMessage>();
 
   private constructor(store: StateStore, topology: SubnetConfig[], options: ReplicaOptions) {
     this.store = store;
     this.#reshareIntervalMs = options.reshareIntervalMs ?? 0;
     this.#passive = options.passive === true;
+    this.requestLog = options.requestLog;
     this.#clock = options.clock ?? WALL_CLOCK;
     this.#manualRounds = options.manualRounds ?? false;
     const given = options.rootKey;
     const rootSecret = store.meta.getOrCreate('root_key_secret', () => given?.secretKey ?? generateRootKey().secretKey);
-    this.rootKey = given && Buffer.from(given.secretKey).equals(Buffer.from(rootSecret)) ? given : rootKeyFromSecretKey(rootSecret);
+    this.rootKey = given && Buffer.from(given.secretKey).equals(Buffer.from(rootSecret)) ? given : storedRootKey(store, rootSecret);
     this.nodeKey = nodeKeyFromSeed(store.meta.getOrCreate('node_key_seed', () => new Uint8Array(randomBytes(32))));
     const subnets = assignSubnetIds(topology, this.rootKey.publicKeyDer);
     this.routing = new RoutingTable(subnets);
@@ -197,6 +230,12 @@ export class Replica {
       debugPrint: options.debugPrint ?? ((id, text) => console.log(`[Canister ${id.toText()}] ${text}`)),
       dataCertificate: (id) => this.#dataCertificate(id),
       masterKeys: this.masterKeys,
+      ...(options.httpRequests ? { httpRequests: options.httpRequests } : {}),
+      ...(options.costSchedule ? { costSchedule: options.costSchedule } : {}),
+      storageFees: options.storageFees ?? DEFAULT_STORAGE_FEES,
+      requestRound: () => {
+        if (!this.#closed) this.scheduler.requestRound();
+      },
     });
     this.#env = this.execution.managementEnv;
     const shares = new Map<string, SecretShare[]>();
@@ -229,12 +268,18 @@ export class Replica {
    * @throws Error for an unusable state dir, a bad topology, or canisters outside the topology.
    */
   static open(options: ReplicaOptions): Replica {
-    void prepareFastBlsSigning(); // certificates are signed by noble until mcl-wasm is compiled
     const store = StateStore.open(options.stateDir, options.synchronous ? { synchronous: options.synchronous } : {});
     try {
       const r = new Replica(store, options.topology ?? parseTopology(DEFAULT_TOPOLOGY), options);
-      r.store.transaction(() => r.state.writeChanges(r.store, 0n));
+      const t = r.#nextTime();
+      r.execution.beginRound(t);
+      if (options.systemCanisters ?? true) ensureSystemCanisters({ state: r.state, routing: r.routing, execution: r.execution, nowNanos: t });
+      r.store.transaction(() => {
+        r.state.writeChanges(r.store, 0n);
+        r.execution.writeChanges();
+      });
       r.state.clearChanges();
+      r.execution.clearChanges();
       // Certified when a certificate is first needed, as after any round (a large ingress
       // history is hashed then, not before listening).
       r.#uncertifiedRoundNanos = r.#nextTime();
@@ -253,16 +298,41 @@ export class Replica {
    * @returns `known` if the request id is already in the ingress history (a resubmission).
    * @throws IcError when the ingress filter refuses the message (a non-replicated rejection).
    */
-  submitCall(msg: IngressMessage): 'accepted' | 'known' {
+  async submitCall(msg: IngressMessage): Promise<'accepted' | 'known'> {
+    // canister_inspect_message cannot run while the canister is in a sliced execution.
+    if (this.execution.isBusy(msg.canisterId)) await this.execution.idle(msg.canisterId);
+    try {
+      return this.#submitCall(msg);
+    } catch (e) {
+      if (this.requestLog && e instanceof IcError) {
+        this.requestLog(
+          messageLine('call', msg.canisterId, msg.methodName, msg.sender, {
+            kind: 'rejected',
+            rejectCode: e.rejectCode,
+            errorCode: errorCodeText(e.code),
+            message: e.message,
+          }),
+        );
+      }
+      throw e;
+    }
+  }
+
+  #submitCall(msg: IngressMessage): 'accepted' | 'known' {
     if (this.state.ingress(msg.requestId)) return 'known';
     if (msg.canisterId.toUint8Array().length === 0) {
       management.acceptIngress(this.#env, msg.sender, msg.methodName, msg.arg);
+      const unpaid = this.execution.chargeIngress(msg, false);
+      if (unpaid) throw unpaid;
     } else {
       const c = this.state.canister(msg.canisterId);
       if (!c) throw canisterNotFound(msg.canisterId);
       const notRunning = canisterNotRunning(msg.canisterId, c.status);
       if (notRunning) throw notRunning;
       if (!c.module) throw requestedCanisterHasNoWasmModule();
+      // The ingress fee must be payable before canister_inspect_message runs.
+      const unpaid = this.execution.chargeIngress(msg, false);
+      if (unpaid) throw unpaid;
       this.execution.inspectMessage(msg.sender, c, msg.methodName, msg.arg, this.#queryTime());
     }
     this.state.putIngress({
@@ -274,6 +344,7 @@ export class Replica {
       expiryNanos: msg.expiryNanos,
       updatedNanos: this.#clock.nowNanos(),
     });
+    if (this.requestLog) this.#unloggedIngress.set(Buffer.from(msg.requestId).toString('hex'), msg);
     this.scheduler.submit(msg);
     return 'accepted';
   }
@@ -287,13 +358,50 @@ export class Replica {
    * Runs a query (non-replicated, state discarded) and returns its outcome. Queries to the
    * management canister are not served.
    */
-  query(sender: Principal, canisterId: Principal, methodName: string, arg: Uint8Array): MessageOutcome {
-    if (canisterId.toUint8Array().length === 0) {
-      return rejectOutcome(
-        managementQueryNotSupported(methodName),
+  async query(sender: Principal, canisterId: Principal, methodName: string, arg: Uint8Array): Promise<MessageOutcome> {
+    // A query runs on the canister's instance: not while a sliced execution is in flight there.
+    if (this.execution.isBusy(canisterId)) await this.execution.idle(canisterId);
+    const outcome =
+      canisterId.toUint8Array().length === 0
+        ? this.#managementQuery(sender, methodName, arg)
+        : this.execution.query(sender, canisterId, methodName, arg, this.#queryTime());
+    if (this.requestLog && outcome.kind === 'rejected') {
+      const { rejectCode, errorCode, rejectMessage: message } = outcome;
+      this.requestLog(messageLine('query', canisterId, methodName, sender, { kind: 'rejected', rejectCode, errorCode, message }));
+    }
+    return outcome;
+  }
+
+  #managementQuery(sender: Principal, methodName: string, arg: Uint8Array): MessageOutcome {
+    try {
+      return { kind: 'replied', reply: management.query(this.#env, sender, methodName, arg, this.#queryTime()) };
+    } catch (e) {
+      if (e instanceof IcError) return rejectOutcome(e);
+      throw e;
+    }
+  }
+
+  /** Logs the ingress messages whose outcome became known (request log only). */
+  #logCompletedIngress(): void {
+    const log = this.requestLog;
+    if (!log) return;
+    for (const [k, msg] of this.#unloggedIngress) {
+      const r = this.state.ingress(msg.requestId);
+      if (r && r.status !== 'replied' && r.status !== 'rejected' && r.status !== 'done') continue;
+      this.#unloggedIngress.delete(k);
+      if (!r || r.status === 'done') continue;
+      log(
+        messageLine(
+          'call',
+          msg.canisterId,
+          msg.methodName,
+          msg.sender,
+          r.status === 'replied'
+            ? { kind: 'replied' }
+            : { kind: 'rejected', rejectCode: r.rejectCode ?? 0, errorCode: r.errorCode, message: r.rejectMessage ?? '' },
+        ),
       );
     }
-    return this.execution.query(sender, canisterId, methodName, arg, this.#queryTime());
   }
 
   /**
@@ -377,11 +485,9 @@ export class Replica {
     const pending = this.state.subnetCallContexts.answerable();
     if (pending.length > 0 && this.#manualRounds) this.#runThresholdForRequests(pending, t);
     if (pending.length > 0) ex.deliverChainKeyResponses(this.profile.time('chain_key_signing', () => this.chainKey.build(pending, t, CHAIN_KEY_BUDGET_MS)));
-    this.profile.time('execution', () => {
-      for (const m of messages) ex.executeIngress(m);
-      ex.runSystemTasks();
-      ex.drainQueue();
-    });
+    const t0 = performance.now();
+    await ex.executeRound(messages);
+    this.profile.add('execution', performance.now() - t0);
     for (const m of messages) ex.markProcessing(m);
     const pruneBefore = t - INGRESS_RETENTION_AFTER_EXPIRY_NANOS;
     this.state.pruneIngress(pruneBefore);
@@ -397,6 +503,7 @@ export class Replica {
     this.state.subnetCallContexts.endRound();
     ex.clearChanges();
     this.#uncertifiedRoundNanos = t;
+    this.#logCompletedIngress();
     this.#scheduleFollowUp();
   }
 
@@ -414,7 +521,7 @@ export class Replica {
         if (!this.#closed) this.scheduler.requestRound();
       });
     }
-    if (this.execution.hasQueuedMessages) {
+    if (this.execution.hasQueuedMessages || this.execution.hasPendingWork) {
       this.scheduler.requestRound();
       return;
     }
@@ -525,6 +632,7 @@ export class Replica {
     this.#closed = true;
     if (this.#timerWakeup) clearTimeout(this.#timerWakeup);
     if (this.#thresholdWakeup) clearTimeout(this.#thresholdWakeup);
+    await this.execution.abortSlicedExecutions();
     await this.scheduler.stop();
     this.store.close();
   }

@@ -3,7 +3,8 @@
  * `chainkey-replica start` and the tests.
  */
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
+import { prepareFastBlsSigning } from './crypto/bls-signing.ts';
 import { createApp } from './http/app.ts';
 import { Replica, type ReplicaOptions } from './replica.ts';
 import { loadTopologyFile, type SubnetConfig } from './routing/topology.ts';
@@ -24,6 +25,14 @@ export interface StartOptions {
   topologyFile?: string;
   /** Or the topology itself. */
   topology?: SubnetConfig[];
+  /** Request log sink (one line per ingress message and per rejected request); none if omitted. */
+  requestLog?: ReplicaOptions['requestLog'];
+  /** `--cost-schedule`: `free` turns every fee off on every subnet (default `normal`). */
+  costSchedule?: ReplicaOptions['costSchedule'];
+  /** Storage fees (per GiB-second and base per second, at 13 nodes); see cycles/subnet-costs.ts. */
+  storageFees?: ReplicaOptions['storageFees'];
+  /** Where the replica's time comes from (default: the wall clock); tests move time with it. */
+  clock?: ReplicaOptions['clock'];
   /** Threshold protocol: `--nodes`, `--faulty`, pool size, `--reshare-interval`, stall timeout (see ReplicaOptions). */
   threshold?: Pick<ReplicaOptions, 'nodes' | 'faulty' | 'preSignaturesPerKey' | 'reshareIntervalMs' | 'stalledRequestTimeoutMs'>;
 }
@@ -51,20 +60,28 @@ export async function startReplica(options: StartOptions = {}): Promise<RunningR
     ...(topology && { topology }),
     ...(options.debugPrint && { debugPrint: options.debugPrint }),
     ...(options.seed && { seed: options.seed }),
+    ...(options.requestLog && { requestLog: options.requestLog }),
+    ...(options.costSchedule && { costSchedule: options.costSchedule }),
+    ...(options.storageFees && { storageFees: options.storageFees }),
+    ...(options.clock && { clock: options.clock }),
     ...options.threshold,
   });
-  const app = createApp(replica);
-  let server: Server;
+  const server: Server = createServer(createApp(replica));
   try {
-    server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(options.port ?? 4943, host, (err?: Error) => (err ? reject(err) : resolve(s)));
-      s.once('error', reject);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 4943, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
   } catch (e) {
     await replica.close();
     throw e;
   }
   server.keepAliveTimeout = 5_000;
+  // Certificates are signed by noble until mcl-wasm is compiled: start that now, after listening.
+  setImmediate(() => void prepareFastBlsSigning());
   const port = (server.address() as AddressInfo).port;
   const shownHost = host.includes(':') ? `[${host}]` : host;
   let stopped: Promise<void> | null = null;

@@ -4,6 +4,8 @@
  * the canister's memory use and open call contexts, and what starting or deleting a canister
  * means for its execution state (pending stops cancelled; state forgotten).
  */
+import { FEES_AT_13_NODES } from '../cycles/fee-schedule.ts';
+import type { Subnet } from '../routing/topology.ts';
 import type { CanisterExecution, CanisterMemoryUsage, InstallMode } from '../management/management-context.ts';
 import type { Principal } from '@icp-sdk/core/principal';
 import type { CanisterState } from '../state/canister-state.ts';
@@ -11,6 +13,8 @@ import { canisterUninstalled } from '../types/ic-error.ts';
 import type { ExecutionCore } from './execution-core.ts';
 import type { ExecutionState } from './execution-state.ts';
 import { CodeInstaller } from './install-code.ts';
+import { captureSnapshot, restoreSnapshot } from './snapshot-content.ts';
+import type { SnapshotContent } from '../state/canister-snapshots.ts';
 import type { MessageDelivery } from './message-delivery.ts';
 import type { StopRequests } from './stop-requests.ts';
 import { canisterMetadata } from './wasm/custom-sections.ts';
@@ -40,7 +44,10 @@ export class LifecycleHooks implements CanisterExecution {
     this.#stops = stops;
     this.#installer = new CodeInstaller({
       context: (c, _es, apiType, extra) => core.context(c, apiType, extra),
-      host: { debugPrint: core.deps.debugPrint },
+      host: core.host,
+      costs: (c) => core.costs(c),
+      freezingThreshold: (c) => core.freezingThreshold(c),
+      systemSubnet: (c) => core.onSystemSubnet(c),
     });
   }
 
@@ -82,12 +89,29 @@ export class LifecycleHooks implements CanisterExecution {
     };
   }
 
+  creationFee(subnet: Subnet): bigint {
+    return this.#core.costsOfSubnet(subnet).scale(FEES_AT_13_NODES.canisterCreation);
+  }
+
+  idleCyclesBurnedPerDay(c: CanisterState): bigint {
+    return this.#core.idleCyclesBurnedPerDay(c);
+  }
+
   hasOpenCallContexts(c: CanisterState): boolean {
     return this.#core.state(c).callContexts.hasOpenContexts;
   }
 
   canisterStarted(c: CanisterState): void {
     this.#stops.cancel(c);
+  }
+
+  captureSnapshot(c: CanisterState): SnapshotContent {
+    return captureSnapshot(this.#core, c);
+  }
+
+  restoreSnapshot(c: CanisterState, content: SnapshotContent): void {
+    restoreSnapshot(this.#core, c, content);
+    this.#rejectOpenContexts(c, this.#core.state(c));
   }
 
   canisterDeleted(c: CanisterState): void {

@@ -1,7 +1,7 @@
 /**
  * Canister lifecycle methods of the management canister (interface spec §"IC management canister"):
  * provisional creation and top-up, create_canister, update_settings, canister_status,
- * start/stop/delete, install_code / uninstall_code (module stored; execution is a later layer),
+ * start/stop/delete, install_code / uninstall_code (the module and its hooks run in execution),
  * deposit_cycles and raw_rand. Handlers take decoded Candid arguments and return the reply value.
  */
 import type { Principal } from '@icp-sdk/core/principal';
@@ -9,30 +9,30 @@ import type { Subnet } from '../routing/topology.ts';
 import { canisterCreationFee } from '../cycles/fee-schedule.ts';
 import { defaultCanisterSettings, newCanister, type CanisterSettings, type CanisterState } from '../state/canister-state.ts';
 import * as E from './errors.ts';
-import type { InstallMode, ManagementCall, ManagementEnv } from './management-context.ts';
-import type { CanisterIdRecord, CanisterStatusResult, CanisterStatusType } from './shapes.ts';
-export type { InstallMode } from './management-context.ts';
+import { visibleTo } from './visibility.ts';
+import type { ManagementCall, ManagementEnv } from './management-context.ts';
+import type {
+  CanisterIdRecord,
+  CanisterSettings as SettingsArg,
+  CanisterStatusResult,
+  CanisterStatusType,
+  CreateCanisterArgs,
+  InstallCodeArgs,
+  Opt,
+  ProvisionalCreateCanisterWithCyclesArgs,
+  ProvisionalTopUpCanisterArgs,
+  UninstallCodeArgs,
+  UpdateSettingsArgs,
+} from './shapes.ts';
 
 /** Cycles a provisionally created canister gets when `amount` is not given (replica: 100T). */
 export const DEFAULT_PROVISIONAL_CYCLES_BALANCE = 100_000_000_000_000n;
+/** Largest `log_memory_limit` this replica accepts, bytes (2 MiB). */
+export const MAX_LOG_MEMORY_LIMIT = 2n * 1024n * 1024n;
 /** Maximum number of controllers (spec §"IC method create_canister"). */
 export const MAX_CONTROLLERS = 10;
 
-type Opt<T> = [] | [T];
 const opt = <T>(o: Opt<T> | undefined): T | undefined => (o && o.length ? o[0] : undefined);
-
-/** Decoded `canister_settings` (every field optional). */
-export interface SettingsArg {
-  controllers?: Opt<Principal[]>;
-  compute_allocation?: Opt<bigint>;
-  memory_allocation?: Opt<bigint>;
-  freezing_threshold?: Opt<bigint>;
-  reserved_cycles_limit?: Opt<bigint>;
-  log_visibility?: Opt<CanisterSettings['log_visibility']>;
-  wasm_memory_limit?: Opt<bigint>;
-  wasm_memory_threshold?: Opt<bigint>;
-  environment_variables?: Opt<{ name: string; value: string }[]>;
-}
 
 /**
  * Applies given settings over `base` after the spec's checks.
@@ -57,6 +57,17 @@ function applySettings(base: CanisterSettings, s: SettingsArg | undefined): Cani
   if (rcl !== undefined) out.reserved_cycles_limit = rcl;
   const lv = opt(s.log_visibility);
   if (lv !== undefined) out.log_visibility = lv;
+  const lml = opt(s.log_memory_limit);
+  if (lml !== undefined) {
+    if (lml > MAX_LOG_MEMORY_LIMIT) throw E.invalidSettings(`Invalid log memory limit: ${lml}, expected at most ${MAX_LOG_MEMORY_LIMIT} bytes`);
+    out.log_memory_limit = lml;
+  }
+  const sv = opt(s.snapshot_visibility);
+  if (sv !== undefined) out.snapshot_visibility = sv;
+  const stv = opt(s.status_visibility);
+  if (stv !== undefined) out.status_visibility = stv;
+  const mic = opt(s.minimum_incoming_canister_call_cycles);
+  if (mic !== undefined) out.minimum_incoming_canister_call_cycles = mic;
   const wml = opt(s.wasm_memory_limit);
   if (wml !== undefined) out.wasm_memory_limit = wml;
   const wmt = opt(s.wasm_memory_threshold);
@@ -118,7 +129,7 @@ function createOn(
 export function provisionalCreateCanisterWithCycles(
   env: ManagementEnv,
   call: ManagementCall,
-  arg: { amount: Opt<bigint>; settings: Opt<SettingsArg>; specified_id: Opt<Principal> },
+  arg: ProvisionalCreateCanisterWithCyclesArgs,
 ): { canister_id: Principal } {
   const amount = opt(arg.amount) ?? DEFAULT_PROVISIONAL_CYCLES_BALANCE;
   const specified = opt(arg.specified_id);
@@ -138,7 +149,8 @@ export function provisionalCreateCanisterWithCycles(
 }
 
 /**
- * `create_canister` (canisters only): a new canister on the caller's subnet, whose balance is the
+ * `create_canister` (canisters only): a new canister on the caller's subnet (or on the subnet
+ * whose id the call was addressed to, as the CMC calls it), whose balance is the
  * attached cycles minus the creation fee (500B at 13 nodes, scaled by the subnet's size); nothing
  * is refunded.
  * @throws IcError IC0403 when the cycles do not cover the fee.
@@ -146,17 +158,17 @@ export function provisionalCreateCanisterWithCycles(
 export function createCanister(
   env: ManagementEnv,
   call: ManagementCall,
-  arg: { settings: Opt<SettingsArg>; sender_canister_version: Opt<bigint> },
+  arg: CreateCanisterArgs,
 ): { canister_id: Principal } {
-  const subnet = call.callerSubnet ?? env.routing.defaultSubnet;
-  const fee = canisterCreationFee(subnet.size);
+  const subnet = call.destinationSubnet ?? call.callerSubnet ?? env.routing.defaultSubnet;
+  const fee = env.execution.creationFee(subnet);
   if (call.payment < fee) throw E.createCanisterNotEnoughCycles(fee, call.payment);
   const id = env.state.allocateCanisterId(subnet, env.store);
   return { canister_id: createOn(env, call, subnet, id, opt(arg.settings), call.payment - fee) };
 }
 
 /** `provisional_top_up_canister`: mints `amount` cycles onto any canister. */
-export function provisionalTopUpCanister(env: ManagementEnv, _call: ManagementCall, arg: { canister_id: Principal; amount: bigint }): void {
+export function provisionalTopUpCanister(env: ManagementEnv, _call: ManagementCall, arg: ProvisionalTopUpCanisterArgs): void {
   const c = canisterOrNotFound(env, arg.canister_id);
   c.cycles += arg.amount;
   env.state.markCanisterDirty(c.canisterId);
@@ -166,7 +178,7 @@ export function provisionalTopUpCanister(env: ManagementEnv, _call: ManagementCa
 export function updateSettings(
   env: ManagementEnv,
   call: ManagementCall,
-  arg: { canister_id: Principal; settings: SettingsArg },
+  arg: UpdateSettingsArgs,
 ): void {
   const c = canisterOrNotFound(env, arg.canister_id);
   requireController(c, call.caller);
@@ -178,10 +190,11 @@ export function updateSettings(
   env.state.markCanisterDirty(c.canisterId);
 }
 
-/** `canister_status` (controllers, or the canister itself). */
+/** `canister_status` (controllers, the canister itself, or whom status_visibility admits; as a query call the ingress filter does not apply). */
 export function canisterStatus(env: ManagementEnv, call: ManagementCall, arg: CanisterIdRecord): CanisterStatusResult {
   const c = canisterOrNotFound(env, arg.canister_id);
-  requireController(c, call.caller, true);
+  // status_visibility may admit others besides the controllers and the canister itself.
+  if (!visibleTo(c.settings.status_visibility, c, call.caller)) requireController(c, call.caller, true);
   const wasmBinarySize = BigInt(c.module?.length ?? 0);
   const mem = env.execution.memoryUsage(c);
   const customSectionsSize = mem.customSectionsBytes;
@@ -200,12 +213,14 @@ export function canisterStatus(env: ManagementEnv, call: ManagementCall, arg: Ca
       wasm_binary_size: wasmBinarySize,
       custom_sections_size: customSectionsSize,
       canister_history_size: 0n,
-      wasm_chunk_store_size: 0n,
-      snapshots_size: 0n,
+      wasm_chunk_store_size: BigInt(env.state.chunks.bytes(c.canisterId)),
+      snapshots_size: env.state.snapshots.list(c.canisterId).reduce((n, s) => n + s.totalSize, 0n),
+      log_memory_store_size: BigInt(env.state.logs.bytes(c.canisterId)),
     },
     cycles: c.cycles,
+    // Reserved cycles stay 0 below the subnet memory threshold (750 GiB), which a local subnet never reaches.
     reserved_cycles: 0n,
-    idle_cycles_burned_per_day: 0n,
+    idle_cycles_burned_per_day: env.execution.idleCyclesBurnedPerDay(c),
     query_stats: {
       num_calls_total: 0n,
       num_instructions_total: 0n,
@@ -216,7 +231,7 @@ export function canisterStatus(env: ManagementEnv, call: ManagementCall, arg: Ca
 }
 
 /** `start_canister` (controllers only). Pending stop requests of a stopping canister are cancelled. */
-export function startCanister(env: ManagementEnv, call: ManagementCall, arg: { canister_id: Principal }): void {
+export function startCanister(env: ManagementEnv, call: ManagementCall, arg: CanisterIdRecord): void {
   const c = canisterOrNotFound(env, arg.canister_id);
   requireController(c, call.caller);
   if (c.status !== 'running') {
@@ -232,7 +247,7 @@ export function startCanister(env: ManagementEnv, call: ManagementCall, arg: { c
  * otherwise it goes to `stopping` and the call is answered when the last context closes.
  * @returns `'stopped'` or `'stopping'` (the caller then defers the reply).
  */
-export function stopCanister(env: ManagementEnv, call: ManagementCall, arg: { canister_id: Principal }): 'stopped' | 'stopping' {
+export function stopCanister(env: ManagementEnv, call: ManagementCall, arg: CanisterIdRecord): 'stopped' | 'stopping' {
   const c = canisterOrNotFound(env, arg.canister_id);
   requireController(c, call.caller);
   if (c.status === 'stopped') return 'stopped';
@@ -253,12 +268,15 @@ export function stopCanister(env: ManagementEnv, call: ManagementCall, arg: { ca
  * canister deleting itself is refused before anything else (canister_manager `DeleteCanisterSelf`).
  * @throws IcError IC0512 (self, not a controller), IC0301, IC0510 (not stopped)
  */
-export function deleteCanister(env: ManagementEnv, call: ManagementCall, arg: { canister_id: Principal }): void {
+export function deleteCanister(env: ManagementEnv, call: ManagementCall, arg: CanisterIdRecord): void {
   if (call.caller.compareTo(arg.canister_id) === 'eq') throw E.deleteCanisterSelf(arg.canister_id);
   const c = canisterOrNotFound(env, arg.canister_id);
   requireController(c, call.caller);
   if (c.status !== 'stopped') throw E.deleteCanisterNotStopped(c.canisterId);
   env.execution.canisterDeleted(c);
+  env.state.logs.clear(c.canisterId);
+  env.state.chunks.clear(c.canisterId);
+  env.state.snapshots.deleteAll(c.canisterId);
   env.state.removeCanister(c.canisterId);
 }
 
@@ -270,7 +288,7 @@ export function deleteCanister(env: ManagementEnv, call: ManagementCall, arg: { 
 export function installCode(
   env: ManagementEnv,
   call: ManagementCall,
-  arg: { mode: InstallMode; canister_id: Principal; wasm_module: Uint8Array; arg: Uint8Array },
+  arg: InstallCodeArgs,
 ): void {
   const c = canisterOrNotFound(env, arg.canister_id);
   requireController(c, call.caller);
@@ -279,7 +297,7 @@ export function installCode(
 }
 
 /** `uninstall_code` (controllers only): removes the module, its memories and open call contexts. */
-export function uninstallCode(env: ManagementEnv, call: ManagementCall, arg: { canister_id: Principal }): void {
+export function uninstallCode(env: ManagementEnv, call: ManagementCall, arg: UninstallCodeArgs): void {
   const c = canisterOrNotFound(env, arg.canister_id);
   requireController(c, call.caller);
   env.execution.uninstallCode(c, call.nowNanos);
@@ -291,7 +309,7 @@ export function rawRand(env: ManagementEnv): Uint8Array {
 }
 
 /** `deposit_cycles` (canisters only): moves all attached cycles to the canister. */
-export function depositCycles(env: ManagementEnv, call: ManagementCall, arg: { canister_id: Principal }): { accepted: bigint } {
+export function depositCycles(env: ManagementEnv, call: ManagementCall, arg: CanisterIdRecord): { accepted: bigint } {
   const c = canisterOrNotFound(env, arg.canister_id);
   c.cycles += call.payment;
   env.state.markCanisterDirty(c.canisterId);

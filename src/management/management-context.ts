@@ -10,6 +10,7 @@ import type { StateStore } from '../store/state-store.ts';
 import type { CanisterState } from '../state/canister-state.ts';
 import type { MasterKey } from '../state/master-keys.ts';
 import type { ThresholdRequestOrigin } from '../state/subnet-call-context-manager.ts';
+import type { SnapshotContent } from '../state/canister-snapshots.ts';
 import type { CanisterInstallMode } from './shapes.ts';
 
 /** Decoded `canister_install_mode` (candid/ic.did). */
@@ -40,10 +41,22 @@ export interface CanisterExecution {
   uninstallCode(canister: CanisterState, nowNanos: bigint): void;
   /** Memory use for canister_status. */
   memoryUsage(canister: CanisterState): CanisterMemoryUsage;
+  /** `create_canister`'s fee on a subnet (0 on system subnets and on the free cost schedule). */
+  creationFee(subnet: Subnet): bigint;
+  /** `idle_cycles_burned_per_day`: storage, base fee and compute allocation for a day, cycles. */
+  idleCyclesBurnedPerDay(canister: CanisterState): bigint;
   /** Whether the canister has open call contexts (a stop must wait for them). */
   hasOpenCallContexts(canister: CanisterState): boolean;
   /** The canister was started again: pending stop requests are cancelled. */
   canisterStarted(canister: CanisterState): void;
+  /** The canister's code and memories as a snapshot keeps them. */
+  captureSnapshot(canister: CanisterState): SnapshotContent;
+  /**
+   * Replaces the canister's code and memories with a snapshot's; open call contexts are rejected
+   * as on reinstall.
+   * @throws IcError if the snapshot's module no longer instantiates
+   */
+  restoreSnapshot(canister: CanisterState, content: SnapshotContent): void;
   /** The canister was deleted: its execution state goes too. */
   canisterDeleted(canister: CanisterState): void;
 }
@@ -59,6 +72,31 @@ export interface ManagementEnv {
   execution: CanisterExecution;
   /** Threshold master keys by key id text. */
   masterKeys: ReadonlyMap<string, MasterKey>;
+  /** Whoever answers `http_request` outcalls (PocketIC instances); absent: not served. */
+  httpRequests?: CanisterHttpRequests;
+}
+
+/** A canister HTTP request waiting for its response. */
+export interface CanisterHttpRequest {
+  /** The calling canister's callback. */
+  origin: ThresholdRequestOrigin;
+  /** The calling canister's subnet. */
+  subnet: Subnet;
+  url: string;
+  method: 'GET' | 'POST' | 'HEAD';
+  headers: { name: string; value: string }[];
+  body: Uint8Array;
+  maxResponseBytes?: bigint;
+  /** The caller's query that transforms the raw response, with its context. */
+  transform?: { canisterId: Principal; method: string; context: Uint8Array };
+  /** Attached cycles left after the fee, refunded with the response. */
+  refundCycles: bigint;
+}
+
+/** Whoever answers outcalls (a PocketIC instance). */
+export interface CanisterHttpRequests {
+  /** Takes a paid request; its response is delivered later. */
+  accept(request: CanisterHttpRequest): void;
 }
 
 /** One call to `aaaaa-aa`. */
@@ -69,6 +107,8 @@ export interface ManagementCall {
   callerIsCanister: boolean;
   /** The calling canister's subnet (inter-canister calls only). */
   callerSubnet?: Subnet;
+  /** The subnet whose management canister was addressed by its subnet id (instead of `aaaaa-aa`). */
+  destinationSubnet?: Subnet;
   /** Wire name of the method, e.g. `canister_status`. */
   method: string;
   /** Candid-encoded argument. */
@@ -77,6 +117,8 @@ export interface ManagementCall {
   payment: bigint;
   /** Time of the round, nanoseconds since the epoch. */
   nowNanos: bigint;
+  /** True when a user's query call runs the method (non-replicated; nothing is kept). */
+  queryCall?: boolean;
   /** The effective canister id of an ingress message (spec §"Effective canister id"). */
   effectiveCanisterId?: Principal;
   /** The calling canister's callback (inter-canister calls): where an answer given later goes. */

@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { Principal } from '@icp-sdk/core/principal';
 import { canisterIndexOf, isCanisterIdShape, type CanisterIdRange } from './canister-id.ts';
 import { allAlgorithms, keyIdText, parseKeyId, type MasterKeyId } from './key-id.ts';
+import type { CostSchedule } from '../cycles/subnet-costs.ts';
 
 /** Subnet kinds (PocketIC's names). */
 export const SubnetKind = {
@@ -48,6 +49,8 @@ export interface SubnetConfig {
   maxQueueSize?: number;
   /** A given subnet id (PocketIC: mainnet ids); assigned from the root key when absent. */
   subnetId?: Principal;
+  /** `normal` (mainnet's fees, the default) or `free` (PocketIC's `Free` schedule: nothing charged). */
+  costSchedule?: CostSchedule;
   /**
    * Simulated nodes running the threshold protocol for this subnet's keys (n); `--nodes` when
    * absent, else 1. The declared `size` keeps setting the fees.
@@ -97,6 +100,8 @@ export interface TopologyFile {
     keys?: string[];
     /** Per-key queue size for the keys of this subnet (default 20). */
     max_queue_size?: number;
+    /** `normal` (default) or `free`. */
+    cost_schedule?: 'normal' | 'free';
     /** Simulated nodes running the threshold protocol (default: `--nodes`, else 1). */
     nodes?: number;
     /** Faulty nodes: `"K:crashed|slow|byzantine"` or a list of such. */
@@ -189,6 +194,9 @@ export function parseTopology(file: unknown): SubnetConfig[] {
         throw new Error(`${where}.faulty: ${(e as Error).message}`);
       }
     }
+    if (s.cost_schedule !== undefined && s.cost_schedule !== 'normal' && s.cost_schedule !== 'free') {
+      throw new Error(`${where}.cost_schedule must be "normal" or "free"`);
+    }
     return {
       name: s.name,
       kind: s.kind,
@@ -197,6 +205,7 @@ export function parseTopology(file: unknown): SubnetConfig[] {
       isDefault: s.default === true,
       keys,
       ...(s.max_queue_size !== undefined ? { maxQueueSize: s.max_queue_size } : {}),
+      ...(s.cost_schedule !== undefined ? { costSchedule: s.cost_schedule } : {}),
       ...(s.nodes !== undefined ? { nodes: s.nodes } : {}),
       ...(faulty ? { faulty } : {}),
     };

@@ -11,6 +11,9 @@ import { PreSignatureRepository } from './pre-signature-repository.ts';
 import { SubnetAllocationRepository } from './subnet-allocation-repository.ts';
 import { SubnetCallContextRepository } from './subnet-call-context-repository.ts';
 import { ThresholdKeyRepository } from './threshold-key-repository.ts';
+import { CanisterLogRepository } from './canister-log-repository.ts';
+import { WasmChunkRepository } from './wasm-chunk-repository.ts';
+import { CanisterSnapshotRepository } from './canister-snapshot-repository.ts';
 
 /** All repositories over the replica's SQLite file. */
 export class StateStore {
@@ -22,6 +25,9 @@ export class StateStore {
   readonly execution: ExecutionRepository;
   readonly thresholdKeys: ThresholdKeyRepository;
   readonly subnetCallContexts: SubnetCallContextRepository;
+  readonly canisterLogs: CanisterLogRepository;
+  readonly wasmChunks: WasmChunkRepository;
+  readonly snapshots: CanisterSnapshotRepository;
   readonly preSignatures: PreSignatureRepository;
 
   constructor(db: Db) {
@@ -33,6 +39,9 @@ export class StateStore {
     this.execution = new ExecutionRepository(db);
     this.thresholdKeys = new ThresholdKeyRepository(db);
     this.subnetCallContexts = new SubnetCallContextRepository(db);
+    this.canisterLogs = new CanisterLogRepository(db);
+    this.wasmChunks = new WasmChunkRepository(db);
+    this.snapshots = new CanisterSnapshotRepository(db);
     this.preSignatures = new PreSignatureRepository(db);
   }
 

@@ -7,9 +7,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import assert from 'node:assert/strict';
 
 /** Starts `chainkey-replica start` on `stateDir` and waits for its listening line. */
-export async function spawnReplica(stateDir: string): Promise<{ child: ChildProcess; url: string }> {
+export async function spawnReplica(stateDir: string, extraArgs: readonly string[] = []): Promise<{ child: ChildProcess; url: string }> {
   const nodes = process.env.CHAINKEY_TEST_NODES ? ['--nodes', process.env.CHAINKEY_TEST_NODES] : [];
-  const child = spawn(process.execPath, ['src/cli.ts', 'start', '--port', '0', '--state-dir', stateDir, ...nodes], {
+  const child = spawn(process.execPath, ['src/cli.ts', 'start', '--port', '0', '--state-dir', stateDir, '--no-request-log', ...nodes, ...extraArgs], {
     cwd: new URL('../..', import.meta.url).pathname,
     stdio: ['ignore', 'pipe', 'inherit'],
   });

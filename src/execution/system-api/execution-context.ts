@@ -46,6 +46,14 @@ export interface ExecutionContext {
   /** Cycles the canister must keep (freezing threshold); the liquid balance is above this. */
   frozenReserveCycles: bigint;
   /**
+   * What `call_perform` withdraws besides the attached cycles for a request of
+   * `methodAndPayloadBytes` (and what `ic0.cost_call` reports): transmission, the
+   * response-transmission and response-execution reservations (0 on free or system subnets).
+   */
+  callCost(methodAndPayloadBytes: bigint): { total: bigint };
+  /** `create_canister`'s fee on this subnet (`ic0.cost_create_canister`; 0 on free or system subnets). */
+  canisterCreationFee: bigint;
+  /**
    * Fee of a chain-key request by this canister for a key id text (`ecdsa:Secp256k1:key_1`), in
    * cycles, or undefined when no subnet holds the key (`ic0.cost_sign_with_*`).
    */
@@ -56,6 +64,6 @@ export interface ExecutionContext {
 
 /** Host services the System API needs besides the context. */
 export interface SystemApiHost {
-  /** `ic0.debug_print` output. */
-  debugPrint(canisterId: Principal, text: string): void;
+  /** `ic0.debug_print` output; `replicated` for executions whose effects are kept (canister logs). */
+  debugPrint(canisterId: Principal, text: string, replicated?: boolean): void;
 }
