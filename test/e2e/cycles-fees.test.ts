@@ -216,6 +216,37 @@ describe('cycles: exact balances on a 13-node subnet (WAT, and a Motoko canister
     assert.equal(before - balance(a), arm + execution(1n + 2n + 1n + 1n + 2n));
   });
 
+  test('upload_chunk: 200 M management instructions; a canister that cannot pay its ingress gets IC0207 with the top-up amount', async () => {
+    const chunks = Actor.createActor(
+      ({ IDL: I }: { IDL: any }) =>
+        I.Service({
+          upload_chunk: I.Func([I.Record({ canister_id: I.Principal, chunk: I.Vec(I.Nat8) })], [I.Record({ hash: I.Vec(I.Nat8) })], []),
+          canister_status: I.Func([I.Record({ canister_id: I.Principal })], [I.Record({ cycles: I.Nat })], []),
+        }),
+      { agent, canisterId: 'aaaaa-aa', effectiveCanisterId: b },
+    ) as any;
+    let before = balance(b);
+    let n = callBodies.length;
+    await chunks.upload_chunk({ canister_id: b, chunk: new Uint8Array(1024) });
+    assert.equal(before - balance(b), ingressFee(callBodies[n]!) + 200_000_000n);
+
+    const poor = (await mgmt(Principal.fromText('bnz7o-iuaaa-aaaaa-qaaaa-cai')).provisional_create_canister_with_cycles({ amount: [1_000_000n], settings: [], specified_id: [], sender_canister_version: [] })).canister_id as Principal;
+    const status = Actor.createActor(
+      ({ IDL: I }: { IDL: any }) => I.Service({ canister_status: I.Func([I.Record({ canister_id: I.Principal })], [I.Record({ cycles: I.Nat })], []) }),
+      { agent, canisterId: 'aaaaa-aa', effectiveCanisterId: poor },
+    ) as any;
+    before = balance(poor);
+    n = callBodies.length;
+    await assert.rejects(status.canister_status({ canister_id: poor }), (e: Error) => {
+      // no storage here, so the freezing threshold is 0: the shortfall is the fee minus the balance
+      const shortfall = ingressFee(callBodies[n]!) - 1_000_000n;
+      assert.match(e.message, new RegExp(`Canister ${poor.toText()} is out of cycles: please top up the canister with at least ${shortfall} additional cycles`));
+      assert.match(e.message, /IC0207/);
+      return true;
+    });
+    assert.equal(balance(poor), before, 'nothing charged for a refused message');
+  });
+
   test('canister_heartbeat runs every round, each beat charged 5 M + its instructions', async () => {
     const beat = await compileWat('(module (global $n (mut i32) (i32.const 0)) (func (export "canister_heartbeat") (global.set $n (i32.add (global.get $n) (i32.const 1)))))');
     const id = (await mgmt(Principal.fromText('bnz7o-iuaaa-aaaaa-qaaaa-cai')).provisional_create_canister_with_cycles({ amount: [10n ** 14n], settings: [], specified_id: [], sender_canister_version: [] })).canister_id as Principal;
