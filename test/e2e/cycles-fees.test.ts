@@ -287,6 +287,20 @@ describe('cycles: exact balances on a 13-node subnet (WAT, and a Motoko canister
       // 127_000 per GiB-second (the default), no compute allocation, no base fee.
       const idlePerDay = (memory * 127_000n * DAY) / GIB;
       assert.equal(status.idle_cycles_burned_per_day, idlePerDay);
+      // A freezing threshold beyond the balance freezes the canister: its queries get the frozen text
+      // (storage is charged regardless of the threshold, below).
+      await m(id).update_settings({
+        canister_id: id,
+        settings: { controllers: [], compute_allocation: [], memory_allocation: [], freezing_threshold: [10n ** 15n], reserved_cycles_limit: [], wasm_memory_limit: [] },
+        sender_canister_version: [],
+      });
+      const q = await ag.query(id, { methodName: 'peek', arg: new Uint8Array() });
+      assert.equal(q.status, 'rejected');
+      const rej = q as unknown as { reject_code: number; reject_message: string; error_code: string };
+      assert.deepEqual(
+        [rej.reject_code, rej.error_code, rej.reject_message],
+        [2, 'IC0207', `Canister ${id.toText()} is unable to process query calls because it's frozen. Please top up the canister with cycles and try again.`],
+      );
       // One round 10 s later settles the charge so far; one hour after it, the next.
       offset += 10_000_000_000n;
       await s.replica.runRound();
