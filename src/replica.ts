@@ -11,6 +11,8 @@ import { reconstruct, type HashTree, type Path } from './crypto/hash-tree.ts';
 import { buildHashTree, witness } from './crypto/labeled-tree.ts';
 import { nodeKeyFromSeed, type NodeKey } from './crypto/node-key.ts';
 import { ChainKeyPayloadBuilder } from './consensus/chain-key-payload.ts';
+import { createThresholdNetwork } from './consensus/idkg/replica-network.ts';
+import type { ThresholdNetwork } from './consensus/idkg/threshold-network.ts';
 import { PhaseProfile } from './phase-profile.ts';
 import { IMPL_VERSION } from './version.ts';
 import type { SecretShare } from './crypto/threshold/key-transcript.ts';
@@ -22,9 +24,10 @@ import { StateTreeBuilder } from './execution/state-tree.ts';
 import * as management from './management/management-canister.ts';
 import type { ManagementEnv } from './management/management-context.ts';
 import { RoutingTable } from './routing/routing-table.ts';
-import { assignSubnetIds, parseTopology, DEFAULT_TOPOLOGY, type Subnet, type SubnetConfig } from './routing/topology.ts';
+import { assignSubnetIds, parseTopology, DEFAULT_TOPOLOGY, type FaultSpec, type Subnet, type SubnetConfig } from './routing/topology.ts';
 import { ReplicatedState } from './state/replicated-state.ts';
 import { ensureMasterKeys, type MasterKey } from './state/master-keys.ts';
+import type { SignWithThresholdContext } from './state/subnet-call-context-manager.ts';
 import { StateStore } from './store/state-store.ts';
 import { ensureSystemCanisters } from './system-canisters/system-canisters.ts';
 import { messageLine, type RequestLogSink } from './http/request-log.ts';
@@ -60,6 +63,27 @@ export interface ReplicaOptions {
    * instance costs no BLS key generation); a state that has one keeps it.
    */
   rootKey?: RootKeyPair;
+  /**
+   * `--nodes N`: simulated nodes of every key-holding subnet running the threshold protocol (a
+   * subnet's topology `nodes` wins). Default 1: the single-replica key, at today's speed.
+   */
+  nodes?: number;
+  /** `--faulty K[:crashed|slow|byzantine]` for every key-holding subnet (topology `faulty` wins). */
+  faulty?: FaultSpec;
+  /** Pre-signatures kept ready per ECDSA / Schnorr key. Default 20. */
+  preSignaturesPerKey?: number;
+  /** `--reshare-interval`: periodic resharing of every key, milliseconds; 0 (default): never. */
+  reshareIntervalMs?: number;
+  /**
+   * How long a signature request waits for a pre-signature while its subnet is stalled (f + 1
+   * nodes down) before it is rejected with `Signature request expired` (ms). Default 10 000.
+   */
+  stalledRequestTimeoutMs?: number;
+  /**
+   * Open for inspection (`chainkey-replica keys`, possibly next to a running replica): no
+   * threshold protocol rounds run, so nothing is reshared or made in the background.
+   */
+  passive?: boolean;
   /** Whoever answers canisters' `http_request` outcalls (PocketIC instances); not served when absent. */
   httpRequests?: CanisterHttpRequests;
   /** Where request log lines go (http/request-log.ts); no request log when omitted. */
@@ -100,6 +124,8 @@ const INGRESS_RETENTION_AFTER_EXPIRY_NANOS = 60n * 1_000_000_000n;
  * in pure JS) must not keep the HTTP interface from answering for seconds.
  */
 const CHAIN_KEY_BUDGET_MS = 100;
+/** Wall-clock slice of threshold protocol rounds between other work (ms). */
+const THRESHOLD_SLICE_MS = 20;
 /** A read_state or sync-call answer re-certifies first when the certified time is older (ms). */
 const MAX_CERTIFICATE_AGE_MS = 1000;
 
@@ -128,8 +154,10 @@ export class Replica {
   readonly execution: ExecutionEnvironment;
   /** Threshold master keys by key id text (`ecdsa:Secp256k1:key_1`, ...). */
   readonly masterKeys: Map<string, MasterKey>;
-  /** Answers chain-key requests (signatures, vetKD keys) from the keys' shares. */
+  /** Answers chain-key requests (signatures, vetKD keys) from the pre-signature pools and shares. */
   readonly chainKey: ChainKeyPayloadBuilder;
+  /** The n-node threshold protocol suite of the key-holding subnets (consensus/idkg). */
+  readonly threshold: ThresholdNetwork;
   /** Wall time per phase (off unless enabled; used by `npm run bench`). */
   readonly profile = new PhaseProfile();
   /** `chainkey-replica <version>` (`/api/v2/status` `impl_version`). */
@@ -142,8 +170,11 @@ export class Replica {
   #lastTimeNanos = 0n;
   #height = 0;
   #closed = false;
+  readonly #reshareIntervalMs: number;
+  readonly #passive: boolean;
   #timerWakeup: NodeJS.Timeout | null = null;
-  #topUpScheduled = false;
+  #thresholdScheduled = false;
+  #thresholdWakeup: NodeJS.Timeout | null = null;
   readonly #clock: ReplicaClock;
   readonly #manualRounds: boolean;
   /** Request log sink, if enabled. */
@@ -153,6 +184,8 @@ export class Replica {
 
   private constructor(store: StateStore, topology: SubnetConfig[], options: ReplicaOptions) {
     this.store = store;
+    this.#reshareIntervalMs = options.reshareIntervalMs ?? 0;
+    this.#passive = options.passive === true;
     this.requestLog = options.requestLog;
     this.#clock = options.clock ?? WALL_CLOCK;
     this.#manualRounds = options.manualRounds ?? false;
@@ -164,7 +197,17 @@ export class Replica {
     this.routing = new RoutingTable(subnets);
     this.rootSubnet = this.routing.defaultSubnet;
     this.state = ReplicatedState.load(store);
-    this.masterKeys = ensureMasterKeys(store, this.routing, options.seed);
+    // Manual rounds (PocketIC) make pre-signatures on demand unless a pool size is given.
+    const thresholdOptions = { ...options, ...(options.manualRounds && options.preSignaturesPerKey === undefined ? { preSignaturesPerKey: 0 } : {}) };
+    const made = createThresholdNetwork(store, this.routing, thresholdOptions, (keyId, t) => {
+      const k = this.masterKeys.get(keyId);
+      if (!k) return;
+      k.transcript = t;
+      store.thresholdKeys.updateTranscript(keyId, k.subnet.subnetId.toUint8Array(), t);
+    });
+    this.threshold = made.network;
+    this.masterKeys = ensureMasterKeys(store, this.routing, options.seed, made.generate);
+    made.start(this.masterKeys);
     for (const c of this.state.canisters()) {
       const s = this.routing.subnetOfCanister(c.canisterId);
       if (!s) {
@@ -196,7 +239,7 @@ export class Replica {
     });
     this.#env = this.execution.managementEnv;
     const shares = new Map<string, SecretShare[]>();
-    this.chainKey = new ChainKeyPayloadBuilder(this.masterKeys, (key) => {
+    const vetKdShares = (key: MasterKey): SecretShare[] => {
       const t = key.transcript;
       let s = shares.get(t.transcriptId);
       if (!s) {
@@ -208,7 +251,8 @@ export class Replica {
         shares.set(t.transcriptId, s);
       }
       return s;
-    });
+    };
+    this.chainKey = new ChainKeyPayloadBuilder(this.masterKeys, vetKdShares, this.threshold, BigInt(options.stalledRequestTimeoutMs ?? 10_000) * 1_000_000n);
     this.scheduler = new Scheduler(
       { executeRound: (m) => this.#executeRound(m), ingressStatus: (rid) => this.state.ingress(rid) },
       (e) => {
@@ -439,6 +483,7 @@ export class Replica {
     // Chain-key requests accepted in earlier rounds are answered first (consensus delivers them
     // with the block), so their callbacks run in this round.
     const pending = this.state.subnetCallContexts.answerable();
+    if (pending.length > 0 && this.#manualRounds) this.#runThresholdForRequests(pending, t);
     if (pending.length > 0) ex.deliverChainKeyResponses(this.profile.time('chain_key_signing', () => this.chainKey.build(pending, t, CHAIN_KEY_BUDGET_MS)));
     const t0 = performance.now();
     await ex.executeRound(messages);
@@ -448,6 +493,8 @@ export class Replica {
     this.state.pruneIngress(pruneBefore);
     this.profile.time('sqlite_commit', () =>
       this.store.transaction(() => {
+        // Pre-signatures used by this round's answers are erased with them (never reused).
+        this.threshold.commitTaken();
         this.state.writeChanges(this.store, pruneBefore);
         ex.writeChanges();
       }),
@@ -461,26 +508,17 @@ export class Replica {
   }
 
   /**
-   * Asks for another round when messages or chain-key requests are waiting, or at the next
-   * global timer; refills the pre-signature stash between rounds.
+   * Asks for another round when messages or answerable chain-key requests are waiting, or at the
+   * next global timer; keeps the threshold protocol running in the background.
    */
   #scheduleFollowUp(): void {
     if (this.#closed) return;
     if (this.#manualRounds) return;
-    if (this.state.subnetCallContexts.size > 0) {
+    this.#wakeThreshold();
+    const waiting = this.state.subnetCallContexts.size > 0;
+    if (waiting && this.chainKey.canAnswer(this.state.subnetCallContexts.answerable(), this.#clock.nowNanos())) {
       setImmediate(() => {
         if (!this.#closed) this.scheduler.requestRound();
-      });
-    } else if (!this.#topUpScheduled) {
-      this.#topUpScheduled = true;
-      setImmediate(() => {
-        this.#topUpScheduled = false;
-        if (this.#closed) return;
-        try {
-          this.chainKey.topUpPreSignatures();
-        } catch (e) {
-          console.error('chainkey-replica: pre-signature generation failed (signing deals on demand instead):', e);
-        }
       });
     }
     if (this.execution.hasQueuedMessages || this.execution.hasPendingWork) {
@@ -497,6 +535,55 @@ export class Replica {
       if (!this.#closed) this.scheduler.requestRound();
     }, ms);
     this.#timerWakeup.unref();
+  }
+
+  /**
+   * Manual rounds (PocketIC's `tick`): no protocol runs in the background, so a round that has
+   * signature requests waiting first runs the protocol rounds that make their pre-signatures
+   * (pools are made on demand there: n = 1 costs a few milliseconds per pre-signature).
+   */
+  #runThresholdForRequests(pending: readonly SignWithThresholdContext[], t: bigint): void {
+    this.store.transaction(() => {
+      for (let i = 0; i < 100 && !this.chainKey.canAnswerAll(pending, t); i++) {
+        if (!this.threshold.hasWork(t)) break;
+        this.threshold.runRound(t);
+      }
+    });
+  }
+
+  /**
+   * Runs threshold protocol rounds in slices of about {@link THRESHOLD_SLICE_MS} between other
+   * work while there is any (pools below target, transcripts in creation, a reshare due); asks
+   * for an execution round when waiting chain-key requests can be answered.
+   */
+  #wakeThreshold(): void {
+    if (this.#closed || this.#thresholdScheduled || this.#passive) return;
+    this.#thresholdScheduled = true;
+    setImmediate(() => {
+      this.#thresholdScheduled = false;
+      if (this.#closed) return;
+      const until = performance.now() + THRESHOLD_SLICE_MS;
+      const now = this.#clock.nowNanos();
+      try {
+        this.store.transaction(() => {
+          while (this.threshold.hasWork(now) && performance.now() < until) this.threshold.runRound(now);
+        });
+      } catch (e) {
+        console.error('chainkey-replica: a threshold protocol round failed:', e);
+      }
+      const contexts = this.state.subnetCallContexts;
+      if (contexts.size > 0 && this.chainKey.canAnswer(contexts.answerable(), this.#clock.nowNanos())) this.scheduler.requestRound();
+      if (this.threshold.hasWork(this.#clock.nowNanos())) this.#wakeThreshold();
+      else if (!this.#thresholdWakeup && (contexts.size > 0 || this.#reshareIntervalMs > 0)) {
+        // Idle: look again later (a periodic reshare falls due; a stalled request times out).
+        this.#thresholdWakeup = setTimeout(() => {
+          this.#thresholdWakeup = null;
+          if (this.state.subnetCallContexts.size > 0 && this.chainKey.canAnswer(this.state.subnetCallContexts.answerable(), this.#clock.nowNanos())) this.scheduler.requestRound();
+          this.#wakeThreshold();
+        }, contexts.size > 0 ? 250 : Math.min(this.#reshareIntervalMs, 60_000));
+        this.#thresholdWakeup.unref();
+      }
+    });
   }
 
   /** A certificate for a canister's certified data (for `ic0.data_certificate_copy` in queries). */
@@ -544,6 +631,7 @@ export class Replica {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#timerWakeup) clearTimeout(this.#timerWakeup);
+    if (this.#thresholdWakeup) clearTimeout(this.#thresholdWakeup);
     await this.execution.abortSlicedExecutions();
     await this.scheduler.stop();
     this.store.close();
