@@ -247,6 +247,26 @@ describe('cycles: exact balances on a 13-node subnet (WAT, and a Motoko canister
     assert.equal(balance(poor), before, 'nothing charged for a refused message');
   });
 
+  test('dfinity/ic charge_for_dirty_heap: two stores on two 4 KiB pages cost 2 × 1000 on top of the block (wasm32 and wasm64)', async () => {
+    for (const wide of [false, true]) {
+      const a = wide ? 'i64.const' : 'i32.const';
+      const wat = `(module (global $g1 (mut i64) (i64.const 0)) (memory ${wide ? 'i64 ' : ''}10)
+        (func (export "canister_update test")
+          (i64.store (${a} 0) (i64.const 17)) (i64.store (${a} 4096) (i64.const 117)) (i64.load (${a} 0)) global.set $g1))`;
+      const wasmX = await compileWat(wat, { memory64: wide });
+      const id = (await mgmt(Principal.fromText('bnz7o-iuaaa-aaaaa-qaaaa-cai')).provisional_create_canister_with_cycles({ amount: [10n ** 14n], settings: [], specified_id: [], sender_canister_version: [] })).canister_id as Principal;
+      await mgmt(id).install_code({ mode: { install: null }, canister_id: id, wasm_module: wasmX, arg: new Uint8Array(), sender_canister_version: [] });
+      const before = balance(id);
+      const { envelope, record } = await update(id, 'test');
+      assert.equal(record.status, 'rejected', 'it does not reply');
+      // 1 + 5 consts + global.set 2 + 2 stores + 1 load (loads/stores cost 2 in wasm64) + 2 pages × 1000
+      const cs = wide ? 2n : 1n;
+      const instr = 1n + 5n + 2n + 2n * cs + cs + 2n * 1_000n;
+      const perInstruction = wide ? 2n : 1n;
+      assert.equal(before - balance(id), ingressFee(envelope) + 5_000_000n + perInstruction * instr, wide ? 'wasm64' : 'wasm32');
+    }
+  });
+
   test('canister_heartbeat runs every round, each beat charged 5 M + its instructions', async () => {
     const beat = await compileWat('(module (global $n (mut i32) (i32.const 0)) (func (export "canister_heartbeat") (global.set $n (i32.add (global.get $n) (i32.const 1)))))');
     const id = (await mgmt(Principal.fromText('bnz7o-iuaaa-aaaaa-qaaaa-cai')).provisional_create_canister_with_cycles({ amount: [10n ** 14n], settings: [], specified_id: [], sender_canister_version: [] })).canister_id as Principal;
