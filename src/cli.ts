@@ -87,13 +87,13 @@ program
   .option('--seed <hex>', 'as for start: seed for keys not created yet', parseSeed)
   .option('--json', 'print a JSON array of {key_id, subnet_id, public_key, chain_code}')
   .action(async (opts: { stateDir: string; topology?: string; seed?: Uint8Array; json?: boolean }) => {
-    const replica = Replica.open({
+    const masterKeys = await Replica.readMasterKeys({
       stateDir: opts.stateDir,
       ...(opts.topology && { topology: loadTopologyFile(opts.topology) }),
       ...(opts.seed && { seed: opts.seed }),
     });
-    try {
-      const keys = [...replica.masterKeys.entries()]
+    {
+      const keys = [...masterKeys.entries()]
         .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
         .map(([keyId, k]) => ({
           key_id: keyId,
@@ -103,8 +103,6 @@ program
         }));
       if (opts.json) process.stdout.write(JSON.stringify(keys, null, 2) + '\n');
       else for (const k of keys) process.stdout.write(`${k.key_id}  subnet ${k.subnet_id}\n  public key ${k.public_key}\n  chain code ${k.chain_code}\n`);
-    } finally {
-      await replica.close();
     }
   });
 

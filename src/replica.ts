@@ -4,6 +4,8 @@
  * the round scheduler and the latest certified state. The HTTP layer and the CLI talk to this.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Principal } from '@icp-sdk/core/principal';
 import { generateRootKey, rootKeyFromSecretKey, signStateRoot, encodeCertificate, type RootKeyPair } from './crypto/certificate.ts';
 import { reconstruct, type HashTree, type Path } from './crypto/hash-tree.ts';
@@ -22,8 +24,9 @@ import type { ManagementEnv } from './management/management-context.ts';
 import { RoutingTable } from './routing/routing-table.ts';
 import { assignSubnetIds, parseTopology, DEFAULT_TOPOLOGY, type Subnet, type SubnetConfig } from './routing/topology.ts';
 import { ReplicatedState } from './state/replicated-state.ts';
-import { ensureMasterKeys, type MasterKey } from './state/master-keys.ts';
+import { ensureMasterKeys, storedMasterKeys, type MasterKey } from './state/master-keys.ts';
 import { StateStore } from './store/state-store.ts';
+import { STATE_FILE } from './store/database.ts';
 import type { IngressRecord } from './store/ingress-repository.ts';
 import { ErrorCode, IcError } from './types/ic-error.ts';
 import { nowNanos } from './types/units.ts';
@@ -160,6 +163,36 @@ export class Replica {
     } catch (e) {
       store.close();
       throw e;
+    }
+  }
+
+  /**
+   * The threshold master keys of a state dir, for `chainkey-replica keys`: read from the state
+   * file read-only and without the lock when it holds every key the topology lists, so it works
+   * while a replica runs there; otherwise the state is opened as by a replica (creating the
+   * missing keys), which is refused while another replica holds the state dir.
+   * @throws StateDirError / Error as {@link Replica.open}.
+   */
+  static async readMasterKeys(options: ReplicaOptions): Promise<Map<string, MasterKey>> {
+    const topology = options.topology ?? parseTopology(DEFAULT_TOPOLOGY);
+    if (existsSync(join(options.stateDir, STATE_FILE))) {
+      const store = StateStore.openReadOnly(options.stateDir);
+      try {
+        const rootSecret = store.meta.get('root_key_secret');
+        if (rootSecret) {
+          const routing = new RoutingTable(assignSubnetIds(topology, rootKeyFromSecretKey(rootSecret).publicKeyDer));
+          const { keys, missing } = storedMasterKeys(store, routing);
+          if (missing.length === 0) return keys;
+        }
+      } finally {
+        store.close();
+      }
+    }
+    const replica = Replica.open({ ...options, topology });
+    try {
+      return replica.masterKeys;
+    } finally {
+      await replica.close();
     }
   }
 

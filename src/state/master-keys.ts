@@ -40,6 +40,23 @@ export function derivePathKey(key: MasterKey, fullPath: readonly Uint8Array[]): 
 export const MASTER_CHAIN_CODE = new Uint8Array(32);
 
 /**
+ * The stored keys the topology lists, without creating any (for a read-only store).
+ * @returns the keys found, and the key id texts the store lacks.
+ */
+export function storedMasterKeys(store: StateStore, routing: RoutingTable): { keys: Map<string, MasterKey>; missing: string[] } {
+  const stored = new Map(store.thresholdKeys.all().map((k) => [k.keyId, k]));
+  const keys = new Map<string, MasterKey>();
+  const missing: string[] = [];
+  for (const { keyId, subnet } of routing.keys()) {
+    const text = keyIdText(keyId);
+    const transcript = stored.get(text)?.transcript;
+    if (!transcript) missing.push(text);
+    else keys.set(text, { keyId, subnet, transcript, publicKey: masterPublicKey(transcript), chainCode: MASTER_CHAIN_CODE });
+  }
+  return { keys, missing };
+}
+
+/**
  * Creates the keys the topology lists but the store lacks, and returns every key the topology lists.
  * @param seed `--seed` bytes for deterministic keys in a new state dir; CSPRNG when absent.
  */
