@@ -44,7 +44,7 @@ import type { IngressMessage } from './ingress-message.ts';
 import { CodeInstaller } from './install-code.ts';
 import type { MessageOutcome } from './message-outcome.ts';
 import type { ApiType } from './system-api/api-type.ts';
-import { type ExecutionContext } from './system-api/system-api.ts';
+import type { ExecutionContext } from './system-api/execution-context.ts';
 import { noChanges, type SystemStateChanges } from './system-api/system-state-changes.ts';
 import { loadExecutionState, newExecutionState, saveExecutionState } from './execution-state-store.ts';
 

@@ -9,7 +9,7 @@ import { MemoryKind } from '../store/execution-repository.ts';
 import { CallContextManager } from './call-context.ts';
 import type { ExecutionState, StopRequest } from './execution-state.ts';
 import { instantiate, prepareModule } from './install-code.ts';
-import type { SystemApiHost } from './system-api/system-api.ts';
+import type { SystemApiHost } from './system-api/execution-context.ts';
 import type { GlobalValue } from './wasm/canister-instance.ts';
 import { StableMemory } from './wasm/stable-memory.ts';
 

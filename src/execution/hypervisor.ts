@@ -6,7 +6,7 @@
  * the replica's hypervisor `execute` step; per-instruction metering is not done yet.
  */
 import { hypervisorErrorOf, type HypervisorErrorInfo } from './hypervisor-error.ts';
-import type { ExecutionContext } from './system-api/system-api.ts';
+import type { ExecutionContext } from './system-api/execution-context.ts';
 import type { SystemStateChanges } from './system-api/system-state-changes.ts';
 import type { CanisterCode } from './execution-state.ts';
 

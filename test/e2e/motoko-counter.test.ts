@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { agent3, identity3, IDL3 } from '../clients/agent-js-3/index.ts';
 import { prepareCanisterModule } from '../../src/execution/wasm/canister-module.ts';
-import { ic0Signatures } from '../../src/execution/system-api/ic0-signatures.ts';
+import { ic0Signatures } from '../../src/execution/system-api/ic0-table.ts';
 import { idlFactoryFromCandid } from '../../src/candid/candid-text.ts';
 import { compileMotokoFixture, type MotokoOutput } from '../support/motoko.ts';
 import { managementIdlFactory, startTestReplica } from '../support/replica-fixture.ts';

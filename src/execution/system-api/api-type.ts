@@ -1,9 +1,9 @@
 /**
- * Execution contexts ("API types") of the System API and which `ic0` functions each may call
- * (interface spec §"Overview of imports": the comment after each import lists the contexts
- * I, G, U, RQ, NRQ, CQ, Ry, Rt, CRy, CRt, C, CC, F, T, s; `*` means every context except s).
- * Calling a function outside its contexts traps with the replica's text
- * (`"ic0_<name>" cannot be executed in <context> mode`, rs/embedders system_api.rs `error_for`).
+ * Execution contexts ("API types") of the System API (interface spec §"Overview of imports": the
+ * comment after each import lists the contexts I, G, U, RQ, NRQ, CQ, Ry, Rt, CRy, CRt, C, CC, F, T,
+ * s; `*` means every context except s), their display names in the replica's trap texts
+ * (`"ic0_<name>" cannot be executed in <context> mode`, rs/embedders system_api.rs `error_for`) and
+ * the context groups the rows of ic0-table.ts share.
  */
 
 /** The contexts a canister function can run in (spec letters in comments). */
@@ -52,9 +52,11 @@ export const apiTypeDisplay: Record<ApiType, string> = {
   system_task: 'global timer',
 };
 
-type Letter = 's' | 'I' | 'G' | 'U' | 'RQ' | 'NRQ' | 'CQ' | 'Ry' | 'Rt' | 'CRy' | 'CRt' | 'C' | 'CC' | 'F' | 'T';
+/** The spec's context letters (§"Overview of imports"). */
+export type Letter = 's' | 'I' | 'G' | 'U' | 'RQ' | 'NRQ' | 'CQ' | 'Ry' | 'Rt' | 'CRy' | 'CRt' | 'C' | 'CC' | 'F' | 'T';
 
-const letterOf: Record<ApiType, Letter> = {
+/** The letter of each context this replica runs. */
+export const letterOf: Record<ApiType, Letter> = {
   start: 's',
   init: 'I',
   pre_upgrade: 'G',
@@ -69,89 +71,18 @@ const letterOf: Record<ApiType, Letter> = {
   system_task: 'T',
 };
 
-const ALL: Letter[] = ['I', 'G', 'U', 'RQ', 'NRQ', 'CQ', 'Ry', 'Rt', 'CRy', 'CRt', 'C', 'CC', 'F', 'T'];
-const ALL_AND_START: Letter[] = [...ALL, 's'];
-const CALLS: Letter[] = ['U', 'CQ', 'Ry', 'Rt', 'CRy', 'CRt', 'T'];
-const CALLER_INFO: Letter[] = ['U', 'RQ', 'NRQ', 'CQ', 'Ry', 'Rt', 'CRy', 'CRt', 'C', 'CC', 'F'];
-const REPLY: Letter[] = ['U', 'RQ', 'NRQ', 'CQ', 'Ry', 'Rt', 'CRy', 'CRt'];
-
-/**
- * The contexts each `ic0` function may be called in, as the spec's import overview lists them.
- * Functions not listed here are not offered to canisters.
- */
-export const allowedContexts: Record<string, readonly Letter[]> = {
-  msg_arg_data_size: ['I', 'U', 'RQ', 'NRQ', 'CQ', 'Ry', 'CRy', 'F'],
-  msg_arg_data_copy: ['I', 'U', 'RQ', 'NRQ', 'CQ', 'Ry', 'CRy', 'F'],
-  msg_caller_size: ALL,
-  msg_caller_copy: ALL,
-  msg_caller_info_data_size: CALLER_INFO,
-  msg_caller_info_data_copy: CALLER_INFO,
-  msg_caller_info_signer_size: CALLER_INFO,
-  msg_caller_info_signer_copy: CALLER_INFO,
-  // The spec also lists C; the replica traps there (system_api.rs), and so do we.
-  msg_reject_code: ['Ry', 'Rt', 'CRy', 'CRt'],
-  msg_reject_msg_size: ['Rt', 'CRt'],
-  msg_reject_msg_copy: ['Rt', 'CRt'],
-  msg_deadline: ['U', 'RQ', 'NRQ', 'CQ', 'Ry', 'Rt', 'CRy', 'CRt'],
-  msg_reply_data_append: REPLY,
-  msg_reply: REPLY,
-  msg_reject: REPLY,
-  msg_cycles_available128: ['U', 'RQ', 'Rt', 'Ry'],
-  msg_cycles_refunded128: ['Rt', 'Ry'],
-  msg_cycles_accept128: ['U', 'RQ', 'Rt', 'Ry'],
-  cycles_burn128: ['I', 'G', 'U', 'RQ', 'Ry', 'Rt', 'C', 'T'],
-  canister_self_size: ALL,
-  canister_self_copy: ALL,
-  canister_cycle_balance128: ALL,
-  canister_liquid_cycle_balance128: ALL,
-  canister_status: ALL,
-  canister_version: ALL,
-  subnet_self_size: ALL,
-  subnet_self_copy: ALL,
-  msg_method_name_size: ['F'],
-  msg_method_name_copy: ['F'],
-  accept_message: ['F'],
-  call_new: CALLS,
-  call_on_cleanup: CALLS,
-  call_data_append: CALLS,
-  call_with_best_effort_response: CALLS,
-  call_cycles_add128: ['U', 'Ry', 'Rt', 'T'],
-  call_perform: CALLS,
-  stable64_size: ALL_AND_START,
-  stable64_grow: ALL_AND_START,
-  stable64_write: ALL_AND_START,
-  stable64_read: ALL_AND_START,
-  root_key_size: ['I', 'G', 'U', 'RQ', 'Ry', 'Rt', 'C', 'T'],
-  root_key_copy: ['I', 'G', 'U', 'RQ', 'Ry', 'Rt', 'C', 'T'],
-  certified_data_set: ['I', 'G', 'U', 'Ry', 'Rt', 'T'],
-  data_certificate_present: ALL,
-  data_certificate_size: ['NRQ', 'CQ'],
-  data_certificate_copy: ['NRQ', 'CQ'],
-  time: ALL,
-  global_timer_set: ['I', 'G', 'U', 'Ry', 'Rt', 'C', 'T'],
-  performance_counter: ALL_AND_START,
-  is_controller: ALL_AND_START,
-  in_replicated_execution: ALL_AND_START,
-  cost_call: ALL_AND_START,
-  cost_create_canister: ALL_AND_START,
-  cost_http_request: ALL_AND_START,
-  cost_sign_with_ecdsa: ALL_AND_START,
-  cost_sign_with_schnorr: ALL_AND_START,
-  cost_vetkd_derive_key: ALL_AND_START,
-  env_var_count: ALL,
-  env_var_name_size: ALL,
-  env_var_name_copy: ALL,
-  env_var_name_exists: ALL,
-  env_var_value_size: ALL,
-  env_var_value_copy: ALL,
-  debug_print: ALL_AND_START,
-  trap: ALL_AND_START,
-};
-
-/** Whether `ic0.<name>` may be called in `apiType`. Unknown names are never allowed. */
-export function isAllowed(name: string, apiType: ApiType): boolean {
-  return allowedContexts[name]?.includes(letterOf[apiType]) ?? false;
-}
+/** `*` in the spec: every context except the start function. */
+export const ALL: readonly Letter[] = ['I', 'G', 'U', 'RQ', 'NRQ', 'CQ', 'Ry', 'Rt', 'CRy', 'CRt', 'C', 'CC', 'F', 'T'];
+/** `*` and `s`. */
+export const ALL_AND_START: readonly Letter[] = [...ALL, 's'];
+/** Where a canister may make calls. */
+export const CALLS: readonly Letter[] = ['U', 'CQ', 'Ry', 'Rt', 'CRy', 'CRt', 'T'];
+/** Where there is a caller with caller info. */
+export const CALLER_INFO: readonly Letter[] = ['U', 'RQ', 'NRQ', 'CQ', 'Ry', 'Rt', 'CRy', 'CRt', 'C', 'CC', 'F'];
+/** Where a call context can be replied to or rejected. */
+export const REPLY: readonly Letter[] = ['U', 'RQ', 'NRQ', 'CQ', 'Ry', 'Rt', 'CRy', 'CRt'];
+/** Replicated contexts that may read the root key, burn cycles. */
+export const REPLICATED_STATEFUL: readonly Letter[] = ['I', 'G', 'U', 'RQ', 'Ry', 'Rt', 'C', 'T'];
 
 /** Whether the context runs in replicated mode (`ic0.in_replicated_execution` returns 1). */
 export function isReplicated(apiType: ApiType): boolean {

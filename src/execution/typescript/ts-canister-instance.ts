@@ -27,7 +27,7 @@ import { isManagementMethod, managementMethods } from '../../management/interfac
 import { ErrorCode } from '../../types/ic-error.ts';
 import { calledTrap, CanisterTrap, type HypervisorErrorInfo } from '../hypervisor-error.ts';
 import type { SystemApi } from '../system-api/system-api.ts';
-import { SUPPORTED_IC0 } from '../system-api/system-api.ts';
+import { SUPPORTED_IC0 } from '../system-api/ic0-table.ts';
 import type { InstanceSnapshot } from '../wasm/canister-instance.ts';
 import { valuesFromCanister, valuesToCanister } from './candid-values.ts';
 import { evaluateInContext, newCanisterContext, type TsCanisterModule } from './ts-module.ts';
