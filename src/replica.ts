@@ -43,7 +43,18 @@ export interface ReplicaOptions {
   debugPrint?: (canisterId: Principal, text: string) => void;
   /** `--seed`: master keys created in this (new) state dir are derived from it instead of a CSPRNG. */
   seed?: Uint8Array;
+  /** Bounds of the ingress pool (see {@link INGRESS_POOL_MAX_COUNT}); the replica's defaults when omitted. */
+  ingressPool?: { maxCount?: number; maxBytes?: number };
 }
+
+/**
+ * Most messages waiting for a round before new calls are refused: the replica's
+ * `ingress_pool_max_count` (10,000 in its node configuration; the HTTP layer then answers
+ * 503 "Service is overloaded, try again later.", as the replica's call handler does).
+ */
+export const INGRESS_POOL_MAX_COUNT = 10_000;
+/** Most bytes of waiting messages: the replica's `ingress_pool_max_bytes` (100 MB). */
+export const INGRESS_POOL_MAX_BYTES = 100_000_000;
 
 /** The latest certification: the full hash tree, its BLS signature and the certified time. */
 interface CertifiedState {
@@ -89,9 +100,13 @@ export class Replica {
   #closed = false;
   #timerWakeup: NodeJS.Timeout | null = null;
   #topUpScheduled = false;
+  readonly #poolMaxCount: number;
+  readonly #poolMaxBytes: number;
 
   private constructor(store: StateStore, topology: SubnetConfig[], options: ReplicaOptions) {
     this.store = store;
+    this.#poolMaxCount = options.ingressPool?.maxCount ?? INGRESS_POOL_MAX_COUNT;
+    this.#poolMaxBytes = options.ingressPool?.maxBytes ?? INGRESS_POOL_MAX_BYTES;
     const rootSecret = store.meta.getOrCreate('root_key_secret', () => generateRootKey().secretKey);
     this.rootKey = rootKeyFromSecretKey(rootSecret);
     this.nodeKey = nodeKeyFromSeed(store.meta.getOrCreate('node_key_seed', () => new Uint8Array(randomBytes(32))));
@@ -199,6 +214,14 @@ export class Replica {
   // ---- ingress ---------------------------------------------------------------------------
 
   /**
+   * Whether the ingress pool (messages accepted and not yet taken into a round) is at its bound:
+   * the replica's `IngressPoolThrottler::exceeds_threshold`, checked before a call is even parsed.
+   */
+  ingressPoolIsFull(): boolean {
+    return this.scheduler.queuedCount >= this.#poolMaxCount || this.scheduler.queuedBytes >= this.#poolMaxBytes;
+  }
+
+  /**
    * Accepts a validated call for the next round (spec §"Request: Call"), after the ingress filter.
    * @returns `known` if the request id is already in the ingress history (a resubmission).
    * @throws IcError when the ingress filter refuses the message (a non-replicated rejection).
@@ -248,9 +271,17 @@ export class Replica {
 
   // ---- certification ---------------------------------------------------------------------
 
-  /** Number of certifications since this process started (the status endpoint's height). */
+  /** Number of certifications since this process started, certifying the latest round first. */
   get certifiedHeight(): number {
     this.#ensureCertified();
+    return this.#height;
+  }
+
+  /**
+   * Number of certifications so far, without certifying anything: the status endpoint's height.
+   * A status probe must stay cheap under load (a certification hashes the state tree and signs).
+   */
+  get latestCertifiedHeight(): number {
     return this.#height;
   }
 
@@ -301,7 +332,7 @@ export class Replica {
     return this.#lastTimeNanos;
   }
 
-  async #executeRound(messages: IngressMessage[]): Promise<void> {
+  async #executeRound(messages: IngressMessage[]): Promise<number> {
     const t = this.#nextTime();
     const ex = this.execution;
     ex.beginRound(t);
@@ -309,8 +340,11 @@ export class Replica {
     // with the block), so their callbacks run in this round.
     const pending = this.state.subnetCallContexts.answerable();
     if (pending.length > 0) ex.deliverChainKeyResponses(this.profile.time('chain_key_signing', () => this.chainKey.build(pending, t, CHAIN_KEY_BUDGET_MS)));
+    let ingressMs = 0;
     this.profile.time('execution', () => {
+      const t0 = performance.now();
       for (const m of messages) ex.executeIngress(m);
+      ingressMs = performance.now() - t0;
       ex.runSystemTasks();
       ex.drainQueue();
     });
@@ -328,6 +362,7 @@ export class Replica {
     ex.clearChanges();
     this.#uncertifiedRoundNanos = t;
     this.#scheduleFollowUp();
+    return ingressMs;
   }
 
   /**

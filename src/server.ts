@@ -3,8 +3,9 @@
  * `chainkey-replica start` and the tests.
  */
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
-import { createApp } from './http/app.ts';
+import { createServer, type Server } from 'node:http';
+import { createRequestListener } from './http/app.ts';
+import { DEFAULT_CONCURRENCY_LIMITS, type ConcurrencyLimits } from './http/load-shedding.ts';
 import { Replica, type ReplicaOptions } from './replica.ts';
 import { loadTopologyFile, type SubnetConfig } from './routing/topology.ts';
 
@@ -24,7 +25,18 @@ export interface StartOptions {
   topologyFile?: string;
   /** Or the topology itself. */
   topology?: SubnetConfig[];
+  /** Ingress pool bounds (default: the replica's 10,000 messages / 100 MB). */
+  ingressPool?: ReplicaOptions['ingressPool'];
+  /** Requests served at once per endpoint kind (default: http/load-shedding.ts). */
+  concurrencyLimits?: Partial<ConcurrencyLimits>;
 }
+
+/**
+ * Pending-connection queue of the listening socket. Node's default (511) overflows when thousands
+ * of clients connect at once, and the kernel then drops handshakes (clients see connect timeouts
+ * and resets); the kernel caps it at net.core.somaxconn.
+ */
+const LISTEN_BACKLOG = 4096;
 
 /** A running replica. */
 export interface RunningReplica {
@@ -49,13 +61,18 @@ export async function startReplica(options: StartOptions = {}): Promise<RunningR
     ...(topology && { topology }),
     ...(options.debugPrint && { debugPrint: options.debugPrint }),
     ...(options.seed && { seed: options.seed }),
+    ...(options.ingressPool && { ingressPool: options.ingressPool }),
   });
-  const app = createApp(replica);
+  const listener = createRequestListener(replica, { ...DEFAULT_CONCURRENCY_LIMITS, ...options.concurrencyLimits });
   let server: Server;
   try {
     server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(options.port ?? 4943, host, (err?: Error) => (err ? reject(err) : resolve(s)));
+      const s = createServer(listener);
       s.once('error', reject);
+      s.listen({ port: options.port ?? 4943, host, backlog: LISTEN_BACKLOG }, () => {
+        s.off('error', reject);
+        resolve(s);
+      });
     });
   } catch (e) {
     await replica.close();

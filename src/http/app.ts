@@ -2,6 +2,7 @@
  * The express application serving the IC HTTP interface (interface spec §"HTTP Interface"):
  * status, call (v2 async; v3, v4 sync), query (v2, v3) and read_state (v2, v3; canister and subnet).
  * Bodies must be `application/cbor` and at most 5 MiB (413 otherwise), as on the replica.
+ * Overload is shed per endpoint before bodies are read (load-shedding.ts: 429 / 503).
  * Errors: `HttpError` → its status and text; anything else is a host bug → 500 and a log line,
  * and the server keeps serving.
  */
@@ -9,10 +10,16 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Replica } from '../replica.ts';
 import { handleCall } from './call-endpoint.ts';
 import { HttpError } from './http-error.ts';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { DEFAULT_CONCURRENCY_LIMITS, endpointKind, LoadShedder, refuseIngressPoolFull, type ConcurrencyLimits } from './load-shedding.ts';
 import { handleQuery } from './query-endpoint.ts';
 import { handleReadState } from './read-state-endpoint.ts';
 import { sendText } from './responses.ts';
 import { handleStatus } from './status-endpoint.ts';
+import { TimeSlicer } from './time-slicer.ts';
+
+/** Longest stretch of call validation and induction between two turns of the event loop (ms). */
+const CALL_SLICE_MS = 10;
 
 /** Largest request body: 5 MiB (replica `max_request_size_bytes`). */
 export const MAX_REQUEST_BODY_BYTES = 5 * 1024 * 1024;
@@ -35,7 +42,21 @@ function cborEndpoint(handler: Handler): express.RequestHandler {
   };
 }
 
-/** Builds the app for a replica. */
+/**
+ * The server's request listener: load shedding first, on the bare request (before express,
+ * before the body is read: an excess request costs only its header parse), then the app.
+ * @param limits requests served at once per endpoint kind (the excess gets 429 at once).
+ */
+export function createRequestListener(replica: Replica, limits: ConcurrencyLimits = DEFAULT_CONCURRENCY_LIMITS): (req: IncomingMessage, res: ServerResponse) => void {
+  const app = createApp(replica);
+  const shedder = new LoadShedder(limits, () => replica.ingressPoolIsFull());
+  return (req, res) => {
+    const kind = endpointKind(req.method, req.url);
+    if (kind === undefined || shedder.admit(kind, res)) app(req, res);
+  };
+}
+
+/** Builds the express app for a replica (without load shedding: see {@link createRequestListener}). */
 export function createApp(replica: Replica): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -52,10 +73,18 @@ export function createApp(replica: Replica): express.Express {
     next();
   });
   const raw = express.raw({ type: () => true, limit: MAX_REQUEST_BODY_BYTES });
+  const callSlicer = new TimeSlicer(CALL_SLICE_MS);
 
   app.get('/api/v2/status', (_req, res) => handleStatus(replica, res));
   for (const v of [2, 3, 4] as const) {
-    app.post(`/api/v${v}/canister/:ecid/call`, raw, cborEndpoint((req, res) => handleCall(replica, req, res, v)));
+    // Calls are validated and inducted in time slices (time-slicer.ts): a burst of them must
+    // not hold up status, queries and new connections for the whole burst's validation.
+    app.post(`/api/v${v}/canister/:ecid/call`, raw, cborEndpoint((req, res) =>
+        callSlicer
+          .run(() => (replica.ingressPoolIsFull() ? refuseIngressPoolFull(res) : handleCall(replica, req, res, v)))
+          .then((done) => done),
+      ),
+    );
   }
   for (const v of [2, 3] as const) {
     app.post(`/api/v${v}/canister/:ecid/query`, raw, cborEndpoint((req, res) => handleQuery(replica, req, res)));
