@@ -8,7 +8,9 @@
  *      against the replica as a child process: latency at concurrency 1, throughput at 16 and 64.
  *   3. Anchor: raw @noble/curves secp256k1 sign ops/s in this process, and the ratio.
  *   4. Memory and storage: the replica's RSS after 10,000 signatures, SQLite growth per 1,000.
- *   5. Where the time goes: per-phase wall time for one signing call (in-process replica with
+ *   5. PocketIC (bin/pocket-ic under PicJS): instance create + delete, an update call, and their
+ *      anchor, a plain HTTP round trip (bench/pocket-ic.ts).
+ *   6. Where the time goes: per-phase wall time for one signing call (in-process replica with
  *      its phase profile on).
  *
  * Every figure has a median and a p99 over its repetitions (latencies: per call; throughputs: per
@@ -32,6 +34,7 @@ import { DEFAULT_TOPOLOGY } from '../src/routing/topology.ts';
 import { startReplica } from '../src/server.ts';
 import { compileMotokoFixture } from '../test/support/motoko.ts';
 import { spawnReplica } from '../test/support/replica-process.ts';
+import { benchPocketIc } from './pocket-ic.ts';
 
 const quick = process.argv.includes('--quick');
 const outArg = process.argv.indexOf('--out');
@@ -344,6 +347,7 @@ const t0 = performance.now();
 await coldStart();
 await endToEnd();
 rawNobleSign();
+await benchPocketIc(record, quick);
 const perCall = await breakdown();
 const results = {
   date: new Date().toISOString(),

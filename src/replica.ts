@@ -41,8 +41,23 @@ export interface ReplicaOptions {
   synchronous?: 'normal' | 'full';
   /** Where canisters' `ic0.debug_print` output goes; default: stdout as `[Canister <id>] <text>`. */
   debugPrint?: (canisterId: Principal, text: string) => void;
-  /** `--seed`: master keys created in this (new) state dir are derived from it instead of a CSPRNG. */
-  seed?: Uint8Array;
+  /**
+   * `--seed`: master keys created in this (new) state dir are derived from it instead of a CSPRNG;
+   * or a seed per subnet (PocketIC: keys follow the subnet, whatever else the topology holds).
+   */
+  seed?: Uint8Array | ((subnet: Subnet) => Uint8Array);
+  /** Where time comes from (default: the wall clock). */
+  clock?: ReplicaClock;
+  /**
+   * Manual rounds (PocketIC's `tick`): nothing runs until {@link Replica.runRound} is called; no
+   * round is scheduled by a submission, a queued message, a chain-key request or a timer.
+   */
+  manualRounds?: boolean;
+  /**
+   * The root key for a new state (PocketIC: one per server, shared by its instances, so an
+   * instance costs no BLS key generation); a state that has one keeps it.
+   */
+  rootKey?: RootKeyPair;
   /** Bounds of the ingress pool (see {@link INGRESS_POOL_MAX_COUNT}); the replica's defaults when omitted. */
   ingressPool?: { maxCount?: number; maxBytes?: number };
 }
@@ -55,6 +70,17 @@ export interface ReplicaOptions {
 export const INGRESS_POOL_MAX_COUNT = 10_000;
 /** Most bytes of waiting messages: the replica's `ingress_pool_max_bytes` (100 MB). */
 export const INGRESS_POOL_MAX_BYTES = 100_000_000;
+
+/** Where a replica's time comes from: the wall clock, or a virtual clock under a test's control. */
+export interface ReplicaClock {
+  /** Now, nanoseconds since the epoch; a round runs at max(now, previous round + 1 ns). */
+  nowNanos(): bigint;
+  /** The time queries and `inspect_message` see; default: a fresh round time. */
+  queryNanos?(): bigint;
+}
+
+/** The wall clock (millisecond resolution). */
+const WALL_CLOCK: ReplicaClock = { nowNanos };
 
 /** The latest certification: the full hash tree, its BLS signature and the certified time. */
 interface CertifiedState {
@@ -100,15 +126,20 @@ export class Replica {
   #closed = false;
   #timerWakeup: NodeJS.Timeout | null = null;
   #topUpScheduled = false;
+  readonly #clock: ReplicaClock;
+  readonly #manualRounds: boolean;
   readonly #poolMaxCount: number;
   readonly #poolMaxBytes: number;
 
   private constructor(store: StateStore, topology: SubnetConfig[], options: ReplicaOptions) {
     this.store = store;
+    this.#clock = options.clock ?? WALL_CLOCK;
+    this.#manualRounds = options.manualRounds ?? false;
     this.#poolMaxCount = options.ingressPool?.maxCount ?? INGRESS_POOL_MAX_COUNT;
     this.#poolMaxBytes = options.ingressPool?.maxBytes ?? INGRESS_POOL_MAX_BYTES;
-    const rootSecret = store.meta.getOrCreate('root_key_secret', () => generateRootKey().secretKey);
-    this.rootKey = rootKeyFromSecretKey(rootSecret);
+    const given = options.rootKey;
+    const rootSecret = store.meta.getOrCreate('root_key_secret', () => given?.secretKey ?? generateRootKey().secretKey);
+    this.rootKey = given && Buffer.from(given.secretKey).equals(Buffer.from(rootSecret)) ? given : rootKeyFromSecretKey(rootSecret);
     this.nodeKey = nodeKeyFromSeed(store.meta.getOrCreate('node_key_seed', () => new Uint8Array(randomBytes(32))));
     const subnets = assignSubnetIds(topology, this.rootKey.publicKeyDer);
     this.routing = new RoutingTable(subnets);
@@ -159,6 +190,7 @@ export class Replica {
         console.error('chainkey-replica: a round failed to commit; stopping. State on disk is the last committed round.', e);
         process.exitCode = 1;
       },
+      { manual: this.#manualRounds },
     );
   }
 
@@ -172,7 +204,8 @@ export class Replica {
       const r = new Replica(store, options.topology ?? parseTopology(DEFAULT_TOPOLOGY), options);
       r.store.transaction(() => r.state.writeChanges(r.store, 0n));
       r.state.clearChanges();
-      r.#certify(r.#nextTime());
+      // Certified when a certificate is first needed, as after any round.
+      r.#uncertifiedRoundNanos = r.#nextTime();
       r.#scheduleFollowUp();
       return r;
     } catch (e) {
@@ -236,7 +269,7 @@ export class Replica {
       if (c.status === 'stopped') throw new IcError(ErrorCode.CanisterStopped, `Canister ${msg.canisterId.toText()} is stopped`);
       if (c.status === 'stopping') throw new IcError(ErrorCode.CanisterStopping, `Canister ${msg.canisterId.toText()} is stopping`);
       if (!c.module) throw new IcError(ErrorCode.CanisterWasmModuleNotFound, 'Requested canister has no wasm module');
-      this.execution.inspectMessage(msg.sender, c, msg.methodName, msg.arg, this.#nextTime());
+      this.execution.inspectMessage(msg.sender, c, msg.methodName, msg.arg, this.#queryTime());
     }
     this.state.putIngress({
       requestId: msg.requestId,
@@ -245,7 +278,7 @@ export class Replica {
       methodName: msg.methodName,
       status: 'received',
       expiryNanos: msg.expiryNanos,
-      updatedNanos: nowNanos(),
+      updatedNanos: this.#clock.nowNanos(),
     });
     this.scheduler.submit(msg);
     return 'accepted';
@@ -266,7 +299,20 @@ export class Replica {
         new IcError(ErrorCode.CanisterRejectedMessage, `Query call to management canister method ${methodName} is not supported.`),
       );
     }
-    return this.execution.query(sender, canisterId, methodName, arg, this.#nextTime());
+    return this.execution.query(sender, canisterId, methodName, arg, this.#queryTime());
+  }
+
+  /**
+   * Runs one round now with the messages submitted since the last one (manual rounds: PocketIC's
+   * `tick`); resolves once it is committed.
+   */
+  runRound(): Promise<void> {
+    return this.scheduler.runEmptyRound();
+  }
+
+  /** Time of the latest round (nanoseconds since the epoch; 0 before the first). */
+  get lastRoundNanos(): bigint {
+    return this.#lastTimeNanos;
   }
 
   // ---- certification ---------------------------------------------------------------------
@@ -311,8 +357,8 @@ export class Replica {
    */
   async certificateFor(paths: readonly Path[]): Promise<Uint8Array> {
     this.#ensureCertified();
-    const ageMs = Number((nowNanos() - this.#certified!.timeNanos) / 1_000_000n);
-    if (ageMs > MAX_CERTIFICATE_AGE_MS) {
+    const ageMs = Number((this.#clock.nowNanos() - this.#certified!.timeNanos) / 1_000_000n);
+    if (ageMs > MAX_CERTIFICATE_AGE_MS && !this.#manualRounds) {
       await this.scheduler.runEmptyRound();
       this.#ensureCertified();
     }
@@ -326,8 +372,12 @@ export class Replica {
     return this.#certified!.tree;
   }
 
+  #queryTime(): bigint {
+    return this.#clock.queryNanos?.() ?? this.#nextTime();
+  }
+
   #nextTime(): bigint {
-    const now = nowNanos();
+    const now = this.#clock.nowNanos();
     this.#lastTimeNanos = now > this.#lastTimeNanos ? now : this.#lastTimeNanos + 1n;
     return this.#lastTimeNanos;
   }
@@ -371,6 +421,7 @@ export class Replica {
    */
   #scheduleFollowUp(): void {
     if (this.#closed) return;
+    if (this.#manualRounds) return;
     if (this.state.subnetCallContexts.size > 0) {
       setImmediate(() => {
         if (!this.#closed) this.scheduler.requestRound();

@@ -14,7 +14,7 @@ import type { Identity } from '@icp-sdk/core/agent';
 import { valuesFromCanister } from '../execution/typescript/candid-values.ts';
 import { encodeTsCanisterModule, prepareTsModule, TsModuleError } from '../execution/typescript/ts-module.ts';
 import { toJson } from '../store/execution-repository.ts';
-import { managementService } from '../management/interface.ts';
+import { managementService } from '../management/ic-did.ts';
 
 /** Options of {@link deployTypeScriptCanister}. */
 export interface DeployOptions {

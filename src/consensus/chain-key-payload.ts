@@ -10,7 +10,6 @@
  * The single-replica default has one node (n = 1, t = 1), so every step is the degenerate case
  * of the same code.
  */
-import { Principal } from '@icp-sdk/core/principal';
 import { deriveVetKdPublicKey, fullDerivationPath } from '../crypto/derivation/index.ts';
 import { combineEcdsaSignatureShares, createEcdsaSignatureShare } from '../crypto/threshold/ecdsa-signing.ts';
 import type { SecretShare } from '../crypto/threshold/key-transcript.ts';
@@ -19,14 +18,14 @@ import { combineEncryptedKeyShares, createEncryptedKeyShare } from '../crypto/th
 import { randomBytes } from 'node:crypto';
 import { derivePathKey, type MasterKey } from '../state/master-keys.ts';
 import type { SignWithThresholdContext } from '../state/subnet-call-context-manager.ts';
-import { RejectCode } from '../types/ic-error.ts';
+import { invalidKeyIdInSignatureRequest, signatureRequestExpired, thresholdSigningFailed, type RejectContext } from '../types/ic-error.ts';
 import { PreSignatureStash } from './pre-signature-stash.ts';
 
 /** Derived public keys kept per builder (oldest dropped first). */
 const DERIVED_KEY_CACHE_ENTRIES = 10_000;
 
 /** The answer to one request: the raw signature / encrypted key, or a reject. */
-export type ChainKeyResult = { kind: 'signature'; bytes: Uint8Array } | { kind: 'reject'; code: number; message: string };
+export type ChainKeyResult = { kind: 'signature'; bytes: Uint8Array } | { kind: 'reject'; reject: RejectContext };
 
 /** One answered request. */
 export interface ChainKeyResponse {
@@ -66,7 +65,7 @@ export class ChainKeyPayloadBuilder {
       // Like a block's limit on signatures: what does not fit waits for the next round.
       if (out.length > 0 && performance.now() >= until) break;
       const d = context.origin.deadlineNanos;
-      if (d !== 0n && d <= nowNanos) out.push({ context, result: { kind: 'reject', code: RejectCode.CANISTER_ERROR, message: 'Signature request expired' } });
+      if (d !== 0n && d <= nowNanos) out.push({ context, result: { kind: 'reject', reject: signatureRequestExpired() } });
       else out.push({ context, result: this.#answer(context) });
     }
     return out;
@@ -80,16 +79,16 @@ export class ChainKeyPayloadBuilder {
   #answer(ctx: SignWithThresholdContext): ChainKeyResult {
     const key = this.#keys.get(ctx.keyId);
     // The key left the topology after the request was accepted (payload_builder: reject 4).
-    if (!key) return { kind: 'reject', code: RejectCode.CANISTER_REJECT, message: `Invalid key_id in signature request: ${ctx.keyId}` };
+    if (!key) return { kind: 'reject', reject: invalidKeyIdInSignatureRequest(ctx.keyId) };
     try {
       return { kind: 'signature', bytes: this.#sign(ctx, key) };
     } catch (e) {
-      return { kind: 'reject', code: RejectCode.CANISTER_ERROR, message: `${ctx.method} failed: ${(e as Error).message}` };
+      return { kind: 'reject', reject: thresholdSigningFailed(ctx.method, (e as Error).message) };
     }
   }
 
   #sign(ctx: SignWithThresholdContext, key: MasterKey): Uint8Array {
-    const caller = Principal.fromText(ctx.origin.caller).toUint8Array();
+    const caller = ctx.origin.caller.toUint8Array();
     const shares = this.#shares(key);
     const args = ctx.args;
     if (args.kind === 'vetkd') {

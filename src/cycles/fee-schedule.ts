@@ -4,6 +4,7 @@
  * rs/cycles_account_manager `scale_cost`: fee × subnet_size / 13, integer division; portal
  * "cycles-cost-formulas"). Pure bigint arithmetic; all amounts are cycles.
  */
+import type { ThresholdMethod } from '../types/threshold-method.ts';
 
 /** The size fees are quoted for (`DEFAULT_REFERENCE_SUBNET_SIZE`). */
 export const REFERENCE_SUBNET_SIZE = 13n;
@@ -72,7 +73,7 @@ export function httpRequestFee(requestBytes: bigint, maxResponseBytes: bigint, s
  * @param keySubnetSize nodes of the subnet that holds the key (not the caller's)
  * @param callerOnNns whether the calling canister is on the NNS subnet
  */
-export function thresholdRequestFee(method: 'sign_with_ecdsa' | 'sign_with_schnorr' | 'vetkd_derive_key', keySubnetSize: number, callerOnNns: boolean): bigint {
+export function thresholdRequestFee(method: ThresholdMethod, keySubnetSize: number, callerOnNns: boolean): bigint {
   if (callerOnNns) return 0n;
   const base =
     method === 'sign_with_ecdsa' ? FEES_AT_13_NODES.ecdsaSignature : method === 'sign_with_schnorr' ? FEES_AT_13_NODES.schnorrSignature : FEES_AT_13_NODES.vetkdDeriveKey;

@@ -5,12 +5,16 @@
  * and whether it has responded; each call the canister makes registers a callback in the context
  * it was made from. A context is closed when it has responded and no callbacks are outstanding.
  */
+import { Principal } from '@icp-sdk/core/principal';
 import type { WasmClosure } from './system-api/system-state-changes.ts';
 
-/** Where a call context came from. Principals as text, request ids as hex. */
+/**
+ * Where a call context came from: an ingress message (its 32-byte request id and sender), a
+ * canister's request (the caller and its callback id), or the system (a timer).
+ */
 export type CallOrigin =
-  | { kind: 'ingress'; requestId: string; sender: string }
-  | { kind: 'canister'; caller: string; callbackId: number; deadlineNanos: bigint }
+  | { kind: 'ingress'; requestId: Uint8Array; sender: Principal }
+  | { kind: 'canister'; caller: Principal; callbackId: number; deadlineNanos: bigint }
   | { kind: 'system' };
 
 /** One call context. `availableCycles` are cycles attached by the caller not yet accepted. */
@@ -28,8 +32,8 @@ export interface CallContext {
 export interface Callback {
   id: number;
   callContextId: number;
-  /** The callee, as text. */
-  respondent: string;
+  /** The callee. */
+  respondent: Principal;
   /** Cycles attached to the call. */
   cyclesSent: bigint;
   onReply: WasmClosure;
@@ -92,7 +96,7 @@ export class CallContextManager {
     return this.contexts.size > 0;
   }
 
-  /** Serializable form (bigints as decimal strings). */
+  /** Serializable form (for the store's JSON, which keeps bigints, bytes and principals). */
   toJSON(): unknown {
     return {
       nextContextId: this.#nextContextId,
@@ -109,8 +113,27 @@ export class CallContextManager {
     const o = v as { nextContextId: number; nextCallbackId: number; contexts: CallContext[]; callbacks: Callback[] };
     m.#nextContextId = o.nextContextId;
     m.#nextCallbackId = o.nextCallbackId;
-    for (const c of o.contexts) m.contexts.set(c.id, c);
-    for (const cb of o.callbacks) m.callbacks.set(cb.id, cb);
+    for (const c of o.contexts) m.contexts.set(c.id, { ...c, origin: reviveOrigin(c.origin) });
+    for (const cb of o.callbacks) m.callbacks.set(cb.id, { ...cb, respondent: revivePrincipal(cb.respondent) });
     return m;
   }
+}
+
+/**
+ * A stored principal: state dirs written before principals were kept in memory hold text, newer
+ * ones a Principal (the store's JSON revives `$p`).
+ */
+export function revivePrincipal(v: Principal | string): Principal {
+  return typeof v === 'string' ? Principal.fromText(v) : v;
+}
+
+/** A stored request id: hex text in older state dirs, bytes in newer ones. */
+export function reviveRequestId(v: Uint8Array | string): Uint8Array {
+  return typeof v === 'string' ? new Uint8Array(Buffer.from(v, 'hex')) : v;
+}
+
+function reviveOrigin(o: CallOrigin): CallOrigin {
+  if (o.kind === 'ingress') return { kind: 'ingress', requestId: reviveRequestId(o.requestId), sender: revivePrincipal(o.sender) };
+  if (o.kind === 'canister') return { ...o, caller: revivePrincipal(o.caller) };
+  return o;
 }

@@ -6,7 +6,7 @@
 import type { CanisterState } from '../state/canister-state.ts';
 import type { StateStore } from '../store/state-store.ts';
 import { MemoryKind } from '../store/execution-repository.ts';
-import { CallContextManager } from './call-context.ts';
+import { CallContextManager, revivePrincipal, reviveRequestId } from './call-context.ts';
 import type { ExecutionState, StopRequest } from './execution-state.ts';
 import { instantiate, prepareModule } from './install-code.ts';
 import type { SystemApiHost } from './system-api/execution-context.ts';
@@ -42,7 +42,9 @@ export function loadExecutionState(store: StateStore, c: CanisterState, host: Sy
     es.callContexts = CallContextManager.fromJSON(row.callContexts);
     es.globalTimerNanos = row.globalTimerNanos;
     es.certifiedData = row.certifiedData;
-    es.stopRequests = row.stopRequests as StopRequest[];
+    es.stopRequests = (row.stopRequests as StopRequest[]).map((r) =>
+      r.kind === 'ingress' ? { kind: 'ingress', requestId: reviveRequestId(r.requestId) } : { ...r, caller: revivePrincipal(r.caller) },
+    );
   }
   if (c.module) {
     const module = prepareModule(c.canisterId, c.module, c.moduleHash ?? undefined);

@@ -5,15 +5,16 @@
  * stop. Loaded lazily from the store (pages are only read when the canister first runs) and
  * written back at the end of each round in the round's transaction.
  */
+import type { Principal } from '@icp-sdk/core/principal';
 import type { CallContextManager } from './call-context.ts';
 import type { TsCanisterInstance } from './typescript/ts-canister-instance.ts';
 import type { CanisterInstance } from './wasm/canister-instance.ts';
 import type { StableMemory } from './wasm/stable-memory.ts';
 
-/** Who is waiting for a `stop_canister` to finish. */
+/** Who is waiting for a `stop_canister` to finish: an ingress message (request id) or a canister's callback. */
 export type StopRequest =
-  | { kind: 'ingress'; requestId: string }
-  | { kind: 'canister'; caller: string; callbackId: number; deadlineNanos: bigint; payment: bigint };
+  | { kind: 'ingress'; requestId: Uint8Array }
+  | { kind: 'canister'; caller: Principal; callbackId: number; deadlineNanos: bigint; payment: bigint };
 
 /** A canister's running code: an instantiated Wasm module or a TypeScript canister. */
 export type CanisterCode = CanisterInstance | TsCanisterInstance;

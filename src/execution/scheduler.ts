@@ -11,6 +11,8 @@
  * {@link ROUND_BUDGET_MS}: execution is synchronous in this one process, so a round of thousands of
  * messages would keep the HTTP interface (status, queries, new connections) waiting for seconds.
  * The rest waits for the next round; what waits is the ingress pool the HTTP layer bounds.
+ * In manual mode (PocketIC's `tick`) nothing is scheduled: a round runs only when `runEmptyRound`
+ * is called, and takes every queued message.
  */
 import type { IngressRecord } from '../store/ingress-repository.ts';
 import type { IngressMessage } from './ingress-message.ts';
@@ -52,15 +54,18 @@ export class Scheduler {
   #roundRequested = false;
   readonly #waiters = new Map<string, Set<() => void>>();
   readonly #onFault: (e: unknown) => void;
+  readonly #manual: boolean;
 
   /**
    * @param driver executes and commits rounds.
    * @param onFault called if a round fails to commit (the replica stops: its state on disk is
    *   still the last committed round).
+   * @param options `manual`: never schedule a round by itself; rounds run only through `runEmptyRound`.
    */
-  constructor(driver: RoundDriver, onFault: (e: unknown) => void) {
+  constructor(driver: RoundDriver, onFault: (e: unknown) => void, options: { manual?: boolean } = {}) {
     this.#driver = driver;
     this.#onFault = onFault;
+    this.#manual = options.manual ?? false;
   }
 
   /** Queues a message for the next round. */
@@ -94,7 +99,10 @@ export class Scheduler {
     this.#schedule();
   }
 
-  /** Requests a round even with no messages (e.g. to certify a fresh `/time`). Resolves after it. */
+  /**
+   * Runs one round now (after the running one, if any) with whatever is queued, even nothing
+   * (e.g. to certify a fresh `/time`, or a PocketIC `tick`). Resolves after it.
+   */
   async runEmptyRound(): Promise<void> {
     if (this.#running) await this.#running;
     if (this.#running) await this.#running;
@@ -146,7 +154,7 @@ export class Scheduler {
   }
 
   #schedule(): void {
-    if (this.#scheduled || this.#running) return;
+    if (this.#manual || this.#scheduled || this.#running) return;
     this.#scheduled = true;
     setImmediate(() => {
       this.#scheduled = false;
@@ -156,7 +164,8 @@ export class Scheduler {
 
   async #runRound(): Promise<void> {
     if (this.#running) return this.#running;
-    const batch = this.#queue.splice(0, this.#batchSize());
+    // Manual mode (PocketIC's tick) keeps its meaning: one tick executes everything submitted.
+    const batch = this.#queue.splice(0, this.#manual ? this.#queue.length : this.#batchSize());
     for (const m of batch) this.#queuedBytes -= messageBytes(m);
     this.#roundRequested = false;
     this.#running = (async () => {

@@ -11,6 +11,7 @@ import { defaultCanisterSettings, newCanister, type CanisterSettings, type Canis
 import { canisterMetadata } from '../execution/wasm/custom-sections.ts';
 import * as E from './errors.ts';
 import type { InstallMode, ManagementCall, ManagementEnv } from './management-context.ts';
+import type { CanisterIdRecord, CanisterStatusResult, CanisterStatusType } from './shapes.ts';
 export type { InstallMode } from './management-context.ts';
 
 /** Cycles a provisionally created canister gets when `amount` is not given (replica: 100T). */
@@ -179,7 +180,7 @@ export function updateSettings(
 }
 
 /** `canister_status` (controllers, or the canister itself). */
-export function canisterStatus(env: ManagementEnv, call: ManagementCall, arg: { canister_id: Principal }): unknown {
+export function canisterStatus(env: ManagementEnv, call: ManagementCall, arg: CanisterIdRecord): CanisterStatusResult {
   const c = canisterOrNotFound(env, arg.canister_id);
   requireController(c, call.caller, true);
   const wasmBinarySize = BigInt(c.module?.length ?? 0);
@@ -194,7 +195,7 @@ export function canisterStatus(env: ManagementEnv, call: ManagementCall, arg: { 
   const mem = env.execution.memoryUsage(c);
   const memorySize = wasmBinarySize + customSectionsSize + mem.wasmMemoryBytes + mem.stableMemoryBytes + mem.globalsBytes;
   return {
-    status: { [c.status]: null },
+    status: { [c.status]: null } as CanisterStatusType,
     ready_for_migration: false,
     version: c.version,
     settings: { controllers: c.controllers, ...c.settings },

@@ -13,14 +13,26 @@ import { deriveVetKdPublicKey, fullDerivationPath, MAX_DERIVATION_PATH_ELEMENTS 
 import { isValidTransportPublicKey } from '../crypto/threshold/vetkd-encrypted-key.ts';
 import { thresholdRequestFee } from '../cycles/fee-schedule.ts';
 import { DEFAULT_MAX_QUEUE_SIZE } from '../routing/topology.ts';
-import type { ThresholdArgs, ThresholdMethod } from '../state/subnet-call-context-manager.ts';
+import type { ThresholdArgs } from '../state/subnet-call-context-manager.ts';
+import type { ThresholdMethod } from '../types/threshold-method.ts';
 import { formatCycles } from '../types/units.ts';
 import { keyIdFromCandid, keyIdText, sortedKeyIdTexts, type MasterKeyId } from '../routing/key-id.ts';
 import { derivePathKey, type MasterKey } from '../state/master-keys.ts';
 import { ErrorCode, IcError, RejectCode } from '../types/ic-error.ts';
+import { encodeManagementReply } from './codec.ts';
+import * as E from './errors.ts';
 import type { ManagementCall, ManagementEnv } from './management-context.ts';
-
-type Opt<T> = [] | [T];
+import type {
+  EcdsaPublicKeyArgs,
+  EcdsaPublicKeyResult,
+  SchnorrPublicKeyArgs,
+  SchnorrPublicKeyResult,
+  SignWithEcdsaArgs,
+  SignWithSchnorrArgs,
+  VetkdDeriveKeyArgs,
+  VetkdPublicKeyArgs,
+  VetkdPublicKeyResult,
+} from './shapes.ts';
 
 /**
  * `Unable to route management canister request <method>: ChainKeyError("...")` (reject code 3,
@@ -51,11 +63,7 @@ export function masterKeyFor(env: ManagementEnv, method: string, keyId: MasterKe
 }
 
 /** `ecdsa_public_key`: the derived SEC1-compressed key (33 bytes) and chain code (32 bytes). */
-export function ecdsaPublicKey(
-  env: ManagementEnv,
-  call: ManagementCall,
-  arg: { canister_id: Opt<Principal>; derivation_path: Uint8Array[]; key_id: { curve: Record<string, null>; name: string } },
-): { public_key: Uint8Array; chain_code: Uint8Array } {
+export function ecdsaPublicKey(env: ManagementEnv, call: ManagementCall, arg: EcdsaPublicKeyArgs): EcdsaPublicKeyResult {
   checkDerivationPathLength('ecdsa_public_key', arg.derivation_path);
   const k = masterKeyFor(env, 'ecdsa_public_key', keyIdFromCandid('ecdsa', arg.key_id), false);
   const owner = arg.canister_id[0] ?? call.caller;
@@ -67,11 +75,7 @@ export function ecdsaPublicKey(
  * `schnorr_public_key`: BIP340 keys as 33-byte SEC1 compressed points (the untweaked internal
  * key), Ed25519 keys as 32-byte points; plus the chain code.
  */
-export function schnorrPublicKey(
-  env: ManagementEnv,
-  call: ManagementCall,
-  arg: { canister_id: Opt<Principal>; derivation_path: Uint8Array[]; key_id: { algorithm: Record<string, null>; name: string } },
-): { public_key: Uint8Array; chain_code: Uint8Array } {
+export function schnorrPublicKey(env: ManagementEnv, call: ManagementCall, arg: SchnorrPublicKeyArgs): SchnorrPublicKeyResult {
   checkDerivationPathLength('schnorr_public_key', arg.derivation_path);
   const keyId = keyIdFromCandid('schnorr', arg.key_id);
   const k = masterKeyFor(env, 'schnorr_public_key', keyId, false);
@@ -82,26 +86,13 @@ export function schnorrPublicKey(
 }
 
 /** `vetkd_public_key`: the canister's (and context's) derived G2 key, 96 bytes compressed. */
-export function vetkdPublicKey(
-  env: ManagementEnv,
-  call: ManagementCall,
-  arg: { canister_id: Opt<Principal>; context: Uint8Array; key_id: { curve: Record<string, null>; name: string } },
-): { public_key: Uint8Array } {
+export function vetkdPublicKey(env: ManagementEnv, call: ManagementCall, arg: VetkdPublicKeyArgs): VetkdPublicKeyResult {
   const k = masterKeyFor(env, 'vetkd_public_key', keyIdFromCandid('vetkd', arg.key_id), false);
   const owner = arg.canister_id[0] ?? call.caller;
   return { public_key: deriveVetKdPublicKey(k.publicKey, owner.toUint8Array(), arg.context).publicKey };
 }
 
 // ---- signing and key derivation (answered later, by the chain-key payload step) ----------------
-
-/** What a validated, paid chain-key request turns into: a context for the payload step. */
-export interface ThresholdRequest {
-  method: ThresholdMethod;
-  keyId: string;
-  args: ThresholdArgs;
-  /** Attached cycles minus the fee, refunded with the answer. */
-  refundCycles: bigint;
-}
 
 /**
  * The routing step's reject for an argument the replica's Candid types refuse (reject code 3):
@@ -136,10 +127,12 @@ function rejected(message: string): IcError {
 
 /**
  * Steps 5–7 of the replica's `sign_with_threshold` for a request that routed to `key`: the fee
- * (10B × key subnet size / 13; none for NNS callers), then the per-key queue limit.
+ * (10B × key subnet size / 13; none for NNS callers), then the per-key queue limit; then the
+ * request becomes a `SignWithThresholdContext` in the replicated state, answered by the chain-key
+ * payload step in a later round (with the attached cycles minus the fee).
  * @throws IcError (reject code 4; the caller gets every attached cycle back)
  */
-function acceptThresholdRequest(env: ManagementEnv, call: ManagementCall, method: ThresholdMethod, key: MasterKey, args: ThresholdArgs): ThresholdRequest {
+function acceptThresholdRequest(env: ManagementEnv, call: ManagementCall, method: ThresholdMethod, key: MasterKey, args: ThresholdArgs): void {
   const keyId = keyIdText(key.keyId);
   const fee = thresholdRequestFee(method, key.subnet.size, call.callerSubnet?.kind === 'nns');
   if (call.payment < fee) {
@@ -148,7 +141,27 @@ function acceptThresholdRequest(env: ManagementEnv, call: ManagementCall, method
   if (env.state.subnetCallContexts.countForKey(keyId) >= (key.subnet.maxQueueSize ?? DEFAULT_MAX_QUEUE_SIZE)) {
     throw rejected(`${method} request failed: request queue for key ${keyId} is full.`);
   }
-  return { method, keyId, args, refundCycles: call.payment - fee };
+  // Only canisters get here (the methods are refused by ingress before decoding).
+  if (!call.callback) throw E.notCallableViaIngress(method);
+  env.state.subnetCallContexts.push({
+    method,
+    keyId,
+    args,
+    origin: call.callback,
+    refundCycles: call.payment - fee,
+    batchTimeNanos: call.nowNanos,
+    pseudoRandomId: env.randomBytes(32),
+  });
+}
+
+/**
+ * The reply to an answered chain-key request: `sign_with_ecdsa_result` / `sign_with_schnorr_result`
+ * (`{ signature }`, 64 bytes) or `vetkd_derive_key_result` (`{ encrypted_key }`, 192 bytes), Candid.
+ */
+export function encodeChainKeyReply(method: ThresholdMethod, bytes: Uint8Array): Uint8Array {
+  return method === 'vetkd_derive_key'
+    ? encodeManagementReply('vetkd_derive_key', [{ encrypted_key: bytes }])
+    : encodeManagementReply(method, [{ signature: bytes }]);
 }
 
 /**
@@ -156,34 +169,21 @@ function acceptThresholdRequest(env: ManagementEnv, call: ManagementCall, method
  * `message_hash` is `[u8; 32]` in the replica's types, so another length fails at routing.
  * @throws IcError with the replica's text (reject code 3 routing, 4 validation/fee/queue)
  */
-export function signWithEcdsa(
-  env: ManagementEnv,
-  call: ManagementCall,
-  arg: { message_hash: Uint8Array; derivation_path: Uint8Array[]; key_id: { curve: Record<string, null>; name: string } },
-): ThresholdRequest {
+export function signWithEcdsa(env: ManagementEnv, call: ManagementCall, arg: SignWithEcdsaArgs): void {
   const method = 'sign_with_ecdsa';
   if (arg.message_hash.length !== 32) {
     throw routingDecodeError(method, `Deserialize error: invalid length ${arg.message_hash.length}, expected an array of length 32`);
   }
   checkDerivationPathLength(method, arg.derivation_path);
   const key = masterKeyFor(env, method, keyIdFromCandid('ecdsa', arg.key_id), true);
-  return acceptThresholdRequest(env, call, method, key, { kind: 'ecdsa', messageHash: arg.message_hash, derivationPath: arg.derivation_path });
+  acceptThresholdRequest(env, call, method, key, { kind: 'ecdsa', messageHash: arg.message_hash, derivationPath: arg.derivation_path });
 }
 
 /**
  * `sign_with_schnorr`: BIP340 (optionally BIP341-tweaked by `aux`) or Ed25519, any message length.
  * @throws IcError with the replica's text (aux checks come before the fee)
  */
-export function signWithSchnorr(
-  env: ManagementEnv,
-  call: ManagementCall,
-  arg: {
-    message: Uint8Array;
-    derivation_path: Uint8Array[];
-    key_id: { algorithm: Record<string, null>; name: string };
-    aux: Opt<{ bip341: { merkle_root_hash: Uint8Array } }>;
-  },
-): ThresholdRequest {
+export function signWithSchnorr(env: ManagementEnv, call: ManagementCall, arg: SignWithSchnorrArgs): void {
   const method = 'sign_with_schnorr';
   checkDerivationPathLength(method, arg.derivation_path);
   const key = masterKeyFor(env, method, keyIdFromCandid('schnorr', arg.key_id), true);
@@ -195,7 +195,7 @@ export function signWithSchnorr(
     if (root.length !== 0 && root.length !== 32) throw rejected('Invalid aux field for Bip340Secp256k1');
     taprootMerkleRoot = root;
   }
-  return acceptThresholdRequest(env, call, method, key, {
+  acceptThresholdRequest(env, call, method, key, {
     kind: 'schnorr',
     message: arg.message,
     derivationPath: arg.derivation_path,
@@ -208,15 +208,11 @@ export function signWithSchnorr(
  * `transport_public_key` (compressed G1, 48 bytes).
  * @throws IcError with the replica's text (an invalid transport key comes before the fee)
  */
-export function vetkdDeriveKey(
-  env: ManagementEnv,
-  call: ManagementCall,
-  arg: { input: Uint8Array; context: Uint8Array; transport_public_key: Uint8Array; key_id: { curve: Record<string, null>; name: string } },
-): ThresholdRequest {
+export function vetkdDeriveKey(env: ManagementEnv, call: ManagementCall, arg: VetkdDeriveKeyArgs): void {
   const method = 'vetkd_derive_key';
   const key = masterKeyFor(env, method, keyIdFromCandid('vetkd', arg.key_id), true);
   if (!isValidTransportPublicKey(arg.transport_public_key)) throw rejected('The provided transport public key is invalid.');
-  return acceptThresholdRequest(env, call, method, key, {
+  acceptThresholdRequest(env, call, method, key, {
     kind: 'vetkd',
     input: arg.input,
     context: arg.context,

@@ -10,7 +10,7 @@
  *   `ecdsa_public_key`, does not count);
  * - otherwise there is none and the request is rejected whatever URL it was sent to.
  *
- * Assumes the method table of `interface.ts`; which methods count is derived from their Candid
+ * Assumes the method table of `ic-did.ts`; which methods count is derived from their Candid
  * argument types, so the rule follows ic.did. The replica's own `extract_effective_canister_id`
  * (dfinity/ic `rs/types/types/src/messages/ingress_messages.rs`) differs in three places, by
  * design of its ingress filter, not of routing: it gives no id to `provisional_top_up_canister`
@@ -21,13 +21,8 @@
 import { IDL } from '@icp-sdk/core/candid';
 import type { Principal } from '@icp-sdk/core/principal';
 import { ErrorCode, IcError } from '../types/ic-error.ts';
-import {
-  decodeManagementArgs,
-  isManagementMethod,
-  managementMethods,
-  ManagementDecodeError,
-} from './interface.ts';
-import type { ManagementMethodName } from './interface.ts';
+import { decodeManagementArgs, ManagementDecodeError } from './codec.ts';
+import { isManagementMethod, managementMethods, type ManagementMethodName } from './ic-did.ts';
 
 /**
  * How a method's effective canister id is found: `any` principal, the arg record's

@@ -41,22 +41,12 @@ export function onlyCanistersCanCall(method: string): IcError {
   return new IcError(ErrorCode.CanisterRejectedMessage, `Only canisters can call ic00 method ${method}`);
 }
 
-/** IC0301 (ingress filter): `Canister {id} not found` (no period). */
-export function canisterNotFoundAtIngress(id: Principal): IcError {
-  return new IcError(ErrorCode.CanisterNotFound, `Canister ${id.toText()} not found`);
-}
-
 /** IC0512 (ingress filter): a controller-only method sent by a non-controller. */
 export function onlyControllersCanCall(canisterId: Principal, method: string): IcError {
   return new IcError(
     ErrorCode.CanisterInvalidController,
     `Only controllers of canister ${canisterId.toText()} can call ic00 method ${method}`,
   );
-}
-
-/** IC0406: provisional methods when the caller is not whitelisted. */
-export function callerNotAllowed(caller: Principal, method: string): IcError {
-  return new IcError(ErrorCode.CanisterRejectedMessage, `Caller ${caller.toText()} is not allowed to call ic00 method ${method}`);
 }
 
 // ---- execution (CanisterManagerError → UserError) ---------------------------------------------

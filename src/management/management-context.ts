@@ -9,15 +9,11 @@ import type { ReplicatedState } from '../state/replicated-state.ts';
 import type { StateStore } from '../store/state-store.ts';
 import type { CanisterState } from '../state/canister-state.ts';
 import type { MasterKey } from '../state/master-keys.ts';
-import type { ThresholdRequest } from './chain-key.ts';
+import type { ThresholdRequestOrigin } from '../state/subnet-call-context-manager.ts';
+import type { CanisterInstallMode } from './shapes.ts';
 
 /** Decoded `canister_install_mode` (candid/ic.did). */
-export type InstallMode =
-  | { install: null }
-  | { reinstall: null }
-  | {
-      upgrade: [] | [{ skip_pre_upgrade: [] | [boolean]; wasm_memory_persistence: [] | [{ keep: null } | { replace: null }] }];
-    };
+export type InstallMode = CanisterInstallMode;
 
 /** Canister memory use as `canister_status` reports it, bytes. */
 export interface CanisterMemoryUsage {
@@ -81,6 +77,8 @@ export interface ManagementCall {
   nowNanos: bigint;
   /** The effective canister id of an ingress message (spec §"Effective canister id"). */
   effectiveCanisterId?: Principal;
+  /** The calling canister's callback (inter-canister calls): where an answer given later goes. */
+  callback?: ThresholdRequestOrigin;
 }
 
 /** A successful management call: the Candid reply and the cycles to give back to the caller. */
@@ -94,8 +92,9 @@ export interface ManagementReply {
    */
   deferredUntilStopped?: Principal;
   /**
-   * Set by sign_with_ecdsa, sign_with_schnorr and vetkd_derive_key once the request is paid for:
-   * the answer comes later, from the chain-key payload step (`reply` is empty, `refund` 0).
+   * Set by sign_with_ecdsa, sign_with_schnorr and vetkd_derive_key once the request is paid for
+   * and queued as a `SignWithThresholdContext` (state/): the answer comes later, from the
+   * chain-key payload step (`reply` is empty, `refund` 0; the context holds the refund).
    */
-  thresholdRequest?: ThresholdRequest;
+  answeredLater?: boolean;
 }

@@ -15,12 +15,16 @@ import { Principal } from '@icp-sdk/core/principal';
 import { canisterIndexOf, isCanisterIdShape, type CanisterIdRange } from './canister-id.ts';
 import { allAlgorithms, keyIdText, parseKeyId, type MasterKeyId } from './key-id.ts';
 
-/** Subnet kinds (PocketIC's names for the ones a local network has). */
+/** Subnet kinds (PocketIC's names). */
 export const SubnetKind = {
   nns: 'nns',
+  sns: 'sns',
+  ii: 'ii',
   fiduciary: 'fiduciary',
+  bitcoin: 'bitcoin',
   test_keys: 'test_keys',
   application: 'application',
+  verified_application: 'verified_application',
   system: 'system',
 } as const;
 export type SubnetKind = (typeof SubnetKind)[keyof typeof SubnetKind];
@@ -42,6 +46,8 @@ export interface SubnetConfig {
    * `max_queue_size`); {@link DEFAULT_MAX_QUEUE_SIZE} when absent.
    */
   maxQueueSize?: number;
+  /** A given subnet id (PocketIC: mainnet ids); assigned from the root key when absent. */
+  subnetId?: Principal;
 }
 
 /** The replica's default per-key queue size (`DEFAULT_ECDSA_MAX_QUEUE_SIZE`, subnet_features). */
@@ -201,7 +207,9 @@ export function assignSubnetIds(configs: SubnetConfig[], rootKeyDer: Uint8Array)
   const enc = new TextEncoder();
   return configs.map((c) => ({
     ...c,
-    subnetId: c.isDefault
+    subnetId: c.subnetId
+      ? c.subnetId
+      : c.isDefault
       ? Principal.selfAuthenticating(rootKeyDer)
       : Principal.selfAuthenticating(new Uint8Array([...rootKeyDer, ...enc.encode(`subnet:${c.name}`)])),
   }));

@@ -57,10 +57,22 @@ export function storedMasterKeys(store: StateStore, routing: RoutingTable): { ke
 }
 
 /**
- * Creates the keys the topology lists but the store lacks, and returns every key the topology lists.
- * @param seed `--seed` bytes for deterministic keys in a new state dir; CSPRNG when absent.
+ * Seeded keys dealt in this process, by key id and seed: a process that opens many short-lived
+ * replicas with the same seeds (PocketIC instances, one per test) deals each key once. Holds
+ * secret shares, so only seeded (reproducible, hence not secret from the seed's holder) keys.
  */
-export function ensureMasterKeys(store: StateStore, routing: RoutingTable, seed?: Uint8Array): Map<string, MasterKey> {
+const seededDeals = new Map<string, ReturnType<typeof dealSingleNodeKey>>();
+
+/**
+ * Creates the keys the topology lists but the store lacks, and returns every key the topology lists.
+ * @param seed `--seed` bytes for deterministic keys in a new state dir, or a seed per subnet (each
+ *   key derived from its holding subnet's seed); CSPRNG when absent.
+ */
+export function ensureMasterKeys(
+  store: StateStore,
+  routing: RoutingTable,
+  seed?: Uint8Array | ((subnet: Subnet) => Uint8Array),
+): Map<string, MasterKey> {
   const stored = new Map(store.thresholdKeys.all().map((k) => [k.keyId, k]));
   const out = new Map<string, MasterKey>();
   store.transaction(() => {
@@ -68,8 +80,16 @@ export function ensureMasterKeys(store: StateStore, routing: RoutingTable, seed?
       const text = keyIdText(keyId);
       let transcript = stored.get(text)?.transcript;
       if (!transcript) {
-        const random = seed ? seededBytes(seed, `master key ${text}`) : new Uint8Array(randomBytes(64));
-        const dealt = dealSingleNodeKey(keyId, random);
+        const subnetSeed = typeof seed === 'function' ? seed(subnet) : seed;
+        let dealt: ReturnType<typeof dealSingleNodeKey>;
+        if (subnetSeed) {
+          const random = seededBytes(subnetSeed, `master key ${text}`);
+          const memo = `${text}|${Buffer.from(random).toString('hex')}`;
+          dealt = seededDeals.get(memo) ?? dealSingleNodeKey(keyId, random);
+          seededDeals.set(memo, dealt);
+        } else {
+          dealt = dealSingleNodeKey(keyId, new Uint8Array(randomBytes(64)));
+        }
         store.thresholdKeys.insert(text, subnet.subnetId.toUint8Array(), dealt.transcript, [dealt.share], nowNanos());
         transcript = dealt.transcript;
       } else if (Buffer.compare(Buffer.from(stored.get(text)!.subnetId), Buffer.from(subnet.subnetId.toUint8Array())) !== 0) {

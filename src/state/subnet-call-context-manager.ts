@@ -5,12 +5,14 @@
  * per-key queue limit; the chain-key payload step (consensus/) answers it in a later round.
  * Contexts are written to the store in the round that changes them.
  */
+import { Principal } from '@icp-sdk/core/principal';
 import type { StateStore } from '../store/state-store.ts';
+import type { ThresholdMethod } from '../types/threshold-method.ts';
 
 /** Where the answer goes: the calling canister's callback. */
 export interface ThresholdRequestOrigin {
-  /** The calling canister, as text. */
-  caller: string;
+  /** The calling canister. */
+  caller: Principal;
   callbackId: number;
   /** Best-effort deadline of the call, nanoseconds (0: guaranteed response). */
   deadlineNanos: bigint;
@@ -22,8 +24,6 @@ export type ThresholdArgs =
   | { kind: 'schnorr'; message: Uint8Array; derivationPath: Uint8Array[]; taprootMerkleRoot?: Uint8Array }
   | { kind: 'vetkd'; input: Uint8Array; context: Uint8Array; transportPublicKey: Uint8Array };
 
-/** The method a context answers. */
-export type ThresholdMethod = 'sign_with_ecdsa' | 'sign_with_schnorr' | 'vetkd_derive_key';
 
 /** A request waiting for its signature / encrypted key. */
 export interface SignWithThresholdContext {
@@ -54,6 +54,9 @@ export class SubnetCallContextManager {
   static load(store: StateStore): SubnetCallContextManager {
     const m = new SubnetCallContextManager();
     for (const c of store.subnetCallContexts.loadAll() as SignWithThresholdContext[]) {
+      // State dirs written before principals were kept in memory hold the caller as text.
+      const caller = c.origin.caller as Principal | string;
+      if (typeof caller === 'string') c.origin = { ...c.origin, caller: Principal.fromText(caller) };
       m.#contexts.set(c.callbackId, c);
       m.#nextCallbackId = Math.max(m.#nextCallbackId, c.callbackId + 1);
     }

@@ -24,17 +24,27 @@ export interface OpenDatabaseOptions {
 /** The file name of the state database inside the state dir. */
 export const STATE_FILE = 'state.sqlite3';
 
+/** A `stateDir` naming no directory: the state lives in memory and is gone when closed. */
+export const IN_MEMORY = ':memory:';
+
 /**
  * Opens `<stateDir>/state.sqlite3` for the one replica that writes it: creates the dir if missing,
  * takes the state dir's lock (state-dir-lock.ts), refuses a state file that is empty, not SQLite,
  * or fails `PRAGMA quick_check` (see {@link checkStateFile}), creates a new database only where no
  * file exists, and brings the schema up to date. The lock is held until `release` is called.
- * @param stateDir directory for the replica's state; created if missing.
+ * @param stateDir directory for the replica's state; created if missing. {@link IN_MEMORY} keeps
+ *   the database in memory (PocketIC instances: nothing survives the process, no lock).
  * @throws StateDirError for an unusable dir, a state dir in use by another replica, or a corrupt
  *   state file (nothing is written in those cases); Error if the database was written by a newer
  *   schema than this code knows.
  */
-export function openDatabase(stateDir: string, options: OpenDatabaseOptions = {}): { db: Db; lock: StateDirLock } {
+export function openDatabase(stateDir: string, options: OpenDatabaseOptions = {}): { db: Db; lock?: StateDirLock } {
+  if (stateDir === IN_MEMORY) {
+    const db = new Database(IN_MEMORY);
+    db.pragma('foreign_keys = ON');
+    migrate(db);
+    return { db };
+  }
   ensureStateDir(stateDir);
   const lock = lockStateDir(stateDir);
   try {

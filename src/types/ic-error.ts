@@ -3,7 +3,11 @@
  * `ErrorCode` numbers (dfinity/ic `rs/types/error_types/src/lib.rs`), whose leading digit is the
  * reject code (IC0503 → reject code 5). One `IcError` class carries both plus the replica's exact
  * message text; host bugs stay plain `Error`s. Only `http/` turns errors into HTTP responses.
+ * The rejects the replica builds around canister code (routing, canister status, responses) have
+ * named constructors at the end; the management canister's are in management/errors.ts and the
+ * hypervisor's (traps, contract violations) in execution/hypervisor-error.ts.
  */
+import type { Principal } from '@icp-sdk/core/principal';
 
 /** Reject codes 1–6 as on the wire (interface spec §"Reject codes"). */
 export const RejectCode = {
@@ -100,12 +104,6 @@ export function rejectCodeOf(code: ErrorCode): RejectCode {
 export class IcError extends Error {
   readonly code: ErrorCode;
   readonly rejectCode: RejectCode;
-
-  /**
-   * @param code the replica's ErrorCode (e.g. `ErrorCode.CanisterNotFound`).
-   * @param message the replica's text, without the `IC0xxx: ` prefix.
-   * @param rejectCode reject code on the wire; defaults to the code's hundreds digit.
-   */
   /**
    * True for rejects a calling canister sees without the `IC0xxx: ` prefix (the replica builds
    * them as a plain reject context, e.g. routing failures and threshold-signature rejects),
@@ -113,6 +111,12 @@ export class IcError extends Error {
    */
   readonly bareToCanisters: boolean;
 
+  /**
+   * @param code the replica's ErrorCode (e.g. `ErrorCode.CanisterNotFound`).
+   * @param message the replica's text, without the `IC0xxx: ` prefix.
+   * @param rejectCode reject code on the wire; defaults to the code's hundreds digit.
+   * @param options.bareToCanisters see {@link IcError.bareToCanisters}.
+   */
   constructor(code: ErrorCode, message: string, rejectCode?: RejectCode, options?: { bareToCanisters?: boolean }) {
     super(message);
     this.name = 'IcError';
@@ -125,4 +129,101 @@ export class IcError extends Error {
   get errorCode(): string {
     return errorCodeText(this.code);
   }
+}
+
+/** A reject without an error code, as canisters receive it (interface spec §"Reject codes"). */
+export interface RejectContext {
+  code: RejectCode;
+  message: string;
+}
+
+// ---- chain-key answers (rs/consensus idkg payload_builder, vetkd): canisters only ------------
+
+/** Reject code 5: a best-effort signing request whose deadline passed before it was answered. */
+export function signatureRequestExpired(): RejectContext {
+  return { code: RejectCode.CANISTER_ERROR, message: 'Signature request expired' };
+}
+
+/** Reject code 4: the request's key left the topology after it was accepted. */
+export function invalidKeyIdInSignatureRequest(keyId: string): RejectContext {
+  return { code: RejectCode.CANISTER_REJECT, message: `Invalid key_id in signature request: ${keyId}` };
+}
+
+/** Reject code 5: signing failed (a host-side failure while combining shares). */
+export function thresholdSigningFailed(method: string, detail: string): RejectContext {
+  return { code: RejectCode.CANISTER_ERROR, message: `${method} failed: ${detail}` };
+}
+
+// ---- rejects built around canister code ---------------------------------------------------------
+// Texts from dfinity/ic: the ingress filter and query handler (`Canister <id> not found` / `is
+// stopped` / `is stopping`), message routing's reject responses, and the call context manager.
+// "Bare" rejects reach calling canisters without the `IC0xxx: ` prefix, as the replica builds them
+// as plain reject contexts.
+
+const bare = { bareToCanisters: true } as const;
+
+/** IC0301 (reject code 3): no canister with this id (`Canister <id> not found`, no period). */
+export function canisterNotFound(id: Principal): IcError {
+  return new IcError(ErrorCode.CanisterNotFound, `Canister ${id.toText()} not found`, undefined, bare);
+}
+
+/** IC0508 (reject code 5): a message to a stopped canister. */
+export function canisterStopped(id: Principal): IcError {
+  return new IcError(ErrorCode.CanisterStopped, `Canister ${id.toText()} is stopped`, undefined, bare);
+}
+
+/** IC0509 (reject code 5): a message to a stopping canister. */
+export function canisterStopping(id: Principal): IcError {
+  return new IcError(ErrorCode.CanisterStopping, `Canister ${id.toText()} is stopping`, undefined, bare);
+}
+
+/** IC0508 / IC0509 for a canister that is not running, or undefined when it runs. */
+export function canisterNotRunning(id: Principal, status: 'running' | 'stopping' | 'stopped'): IcError | undefined {
+  return status === 'stopped' ? canisterStopped(id) : status === 'stopping' ? canisterStopping(id) : undefined;
+}
+
+/** IC0537 (ingress filter): a message to a canister without code. */
+export function requestedCanisterHasNoWasmModule(): IcError {
+  return new IcError(ErrorCode.CanisterWasmModuleNotFound, 'Requested canister has no wasm module');
+}
+
+/** IC0406 (reject code 4): the canister rejected the call with `ic0.msg_reject(message)`. */
+export function canisterRejected(message: string): IcError {
+  return new IcError(ErrorCode.CanisterRejectedMessage, message, undefined, bare);
+}
+
+/**
+ * IC0506 (reject code 5): the call context closed without a response. Users see
+ * `Canister <id> did not reply to the call`; calling canisters `No response`.
+ */
+export function canisterDidNotReply(id: Principal, toCanister = false): IcError {
+  return toCanister
+    ? new IcError(ErrorCode.CanisterDidNotReply, 'No response', undefined, bare)
+    : new IcError(ErrorCode.CanisterDidNotReply, `Canister ${id.toText()} did not reply to the call`);
+}
+
+/** IC0406 (reject code 4): open call contexts of a canister that was uninstalled or reinstalled. */
+export function canisterUninstalled(): IcError {
+  return new IcError(ErrorCode.CanisterRejectedMessage, 'Canister has been uninstalled.', undefined, bare);
+}
+
+/**
+ * A pending `stop_canister` cancelled by `start_canister`: IC0511 (reject code 5)
+ * `Canister <id>'s stop request was cancelled.` for users; reject code 4
+ * `Canister <id>'s stop request cancelled` for calling canisters (the replica's two texts).
+ */
+export function stopRequestCancelled(id: Principal, toCanister = false): IcError {
+  return toCanister
+    ? new IcError(ErrorCode.CanisterStoppingCancelled, `Canister ${id.toText()}'s stop request cancelled`, RejectCode.CANISTER_REJECT, bare)
+    : new IcError(ErrorCode.CanisterStoppingCancelled, `Canister ${id.toText()}'s stop request was cancelled.`);
+}
+
+/** IC0601 (reject code 6): a best-effort call's deadline passed before its response. */
+export function callDeadlineExpired(): IcError {
+  return new IcError(ErrorCode.DeadlineExpired, 'Call deadline has expired.', undefined, bare);
+}
+
+/** IC0527: a composite query method called as an update. */
+export function compositeQueryCalledInReplicatedMode(): IcError {
+  return new IcError(ErrorCode.CompositeQueryCalledInReplicatedMode, 'Composite query cannot be called in replicated mode');
 }

@@ -4,7 +4,7 @@
  * would also bring browser globals into a Node project; this declares the part the replica uses.
  */
 declare namespace WebAssembly {
-  type ImportValue = Function | Global | Memory | Table | number | bigint;
+  type ImportValue = Function | Global | Memory | Table | Suspending | number | bigint;
   type ModuleImports = Record<string, ImportValue>;
   type Imports = Record<string, ModuleImports>;
   type ExportValue = Function | Global | Memory | Table;
@@ -67,6 +67,12 @@ declare namespace WebAssembly {
   class LinkError extends Error {}
   class RuntimeError extends Error {}
   type BufferSource = ArrayBufferView | ArrayBuffer;
+  /** JSPI: an async import the Wasm stack suspends on (Node 24, no flag). */
+  class Suspending {
+    constructor(fn: (...args: any[]) => unknown);
+  }
+  /** JSPI: wraps an export so that it runs on its own stack and may suspend; returns a promise. */
+  function promising<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => Promise<R>;
   function validate(bytes: BufferSource): boolean;
   function compile(bytes: BufferSource): Promise<Module>;
   function instantiate(bytes: BufferSource, importObject?: Imports): Promise<{ module: Module; instance: Instance }>;

@@ -25,6 +25,9 @@ const FIGURES = [
   'ratio_e2e_ecdsa_over_raw',
   'rss_after_10k_signatures_mb',
   'sqlite_growth_per_1k_signatures_kb',
+  'pocketic_http_roundtrip_ms',
+  'pocketic_instance_create_ms',
+  'pocketic_update_call_ms',
 ];
 
 test('npm run bench -- --quick writes every figure in the documented shape', { timeout: 180_000 }, async () => {

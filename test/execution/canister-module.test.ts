@@ -101,6 +101,9 @@ const COUNTER = `
   (export "canister_global_timer" (func $init))
   (export "helper" (func $cb)))`;
 
+/** The metering imports every prepared module has (instrumentation.ts); the counter is not checked here. */
+const METER = { __: { out_of_instructions: () => 0, yield: () => undefined } };
+
 describe('prepareCanisterModule: rewrite', () => {
   it('exports mutable globals, table and memory; turns the start section into __start', async () => {
     const bytes = await compileWat(COUNTER);
@@ -132,6 +135,7 @@ describe('prepareCanisterModule: rewrite', () => {
     const replies: number[] = [];
     let mem: WebAssembly.Memory | undefined;
     const inst = new WebAssembly.Instance(cm.module, {
+      ...METER,
       ic0: {
         msg_reply: () => undefined,
         msg_reply_data_append: (p: number) => replies.push(new DataView(mem!.buffer).getInt32(p, true)),
@@ -171,11 +175,12 @@ describe('prepareCanisterModule: rewrite', () => {
     const cm = prepareCanisterModule(bytes, ic0Table);
     assert.deepEqual(cm.exportNames, { memory: '__memory', table: null, start: '__start' });
     assert.deepEqual(WebAssembly.Module.exports(cm.module), [
+      { name: 'canister counter_instructions', kind: 'global' },
       { name: '__memory', kind: 'memory' },
       { name: '__g0', kind: 'global' },
       { name: '__start', kind: 'function' },
     ]);
-    const ex = new WebAssembly.Instance(cm.module, {}).exports as Record<string, unknown>;
+    const ex = new WebAssembly.Instance(cm.module, METER).exports as Record<string, unknown>;
     assert.equal((ex.__memory as WebAssembly.Memory).buffer.byteLength, 0);
     assert.equal((ex.__g0 as WebAssembly.Global).value, 1);
     (ex.__start as () => void)();
@@ -184,7 +189,7 @@ describe('prepareCanisterModule: rewrite', () => {
 
   it('replaces an empty memory section rather than adding a second one', () => {
     const cm = prepareCanisterModule(wasm(sec(5, [0])), ic0Table);
-    const ex = new WebAssembly.Instance(cm.module, {}).exports as Record<string, unknown>;
+    const ex = new WebAssembly.Instance(cm.module, METER).exports as Record<string, unknown>;
     assert.equal((ex.__memory as WebAssembly.Memory).buffer.byteLength, 0);
   });
 
@@ -200,7 +205,7 @@ describe('prepareCanisterModule: rewrite', () => {
     const cm = prepareCanisterModule(bytes, ic0Table);
     const memory = new WebAssembly.Memory({ initial: 1 });
     const table = new WebAssembly.Table({ initial: 1, element: 'anyfunc' });
-    const ex = new WebAssembly.Instance(cm.module, { ic0: stubIc0(['msg_reply']), env: { mem: memory, tbl: table } })
+    const ex = new WebAssembly.Instance(cm.module, { ...METER, ic0: stubIc0(['msg_reply']), env: { mem: memory, tbl: table } })
       .exports as Record<string, unknown>;
     assert.equal(ex.__memory, memory);
     assert.equal(ex.__table, table);
@@ -226,7 +231,7 @@ describe('prepareCanisterModule: rewrite', () => {
     const cm = prepareCanisterModule(withCustom, ic0Table);
     assert.deepEqual(WebAssembly.Module.customSections(cm.module, 'first').map((b) => [...new Uint8Array(b)]), [[1, 2, 3]]);
     assert.equal(WebAssembly.Module.customSections(cm.module, 'icp:public candid:service').length, 1);
-    const ex = new WebAssembly.Instance(cm.module, { ic0: stubIc0(['msg_reply']) }).exports as Record<string, unknown>;
+    const ex = new WebAssembly.Instance(cm.module, { ...METER, ic0: stubIc0(['msg_reply']) }).exports as Record<string, unknown>;
     (ex.__start as () => void)(); // index 1: the import comes first in the function index space
     assert.equal((ex.__g0 as WebAssembly.Global).value, 3);
     assert.ok(ex.__table instanceof WebAssembly.Table);
@@ -252,6 +257,7 @@ describe('prepareCanisterModule: rewrite', () => {
     assert.deepEqual(cm.ic0Imports.get('msg_reply_data_append'), { params: ['i64', 'i64'], results: [] });
     const seen: unknown[] = [];
     const ex = new WebAssembly.Instance(cm.module, {
+      ...METER,
       ic0: { msg_reply_data_append: (p: bigint, n: bigint) => seen.push(p, n), time: () => 0n },
     }).exports as Record<string, unknown>;
     (ex['canister_query q'] as () => void)();
@@ -289,7 +295,7 @@ describe('prepareCanisterModule: rewrite', () => {
     const cm = prepareCanisterModule(bytes, ic0Table);
     assert.deepEqual(cm.exportNames, { memory: '___memory', table: null, start: null });
     assert.deepEqual(cm.globals, [{ name: '___g0', type: 'i32' }]);
-    const ex = new WebAssembly.Instance(cm.module, {}).exports as Record<string, unknown>;
+    const ex = new WebAssembly.Instance(cm.module, METER).exports as Record<string, unknown>;
     assert.ok(ex.___memory instanceof WebAssembly.Memory);
     assert.equal(typeof ex.__memory, 'function');
   });

@@ -13,7 +13,8 @@ import {
   noEffectiveCanisterIdError,
 } from '../../src/management/effective-canister-id.ts';
 import type { EffectiveCanisterIdRule } from '../../src/management/effective-canister-id.ts';
-import { encodeManagementArgs, managementMethods } from '../../src/management/interface.ts';
+import { encodeManagementArgs } from '../../src/management/codec.ts';
+import { managementMethods } from '../../src/management/ic-did.ts';
 import { IcError } from '../../src/types/ic-error.ts';
 
 const target = Principal.fromText('rrkah-fqaaa-aaaaa-aaaaq-cai');

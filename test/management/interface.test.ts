@@ -1,5 +1,5 @@
 /**
- * Tests of src/management/interface.ts against candid/ic.did (the spec's attachment, verbatim):
+ * Tests of src/management/ic-did.ts, shapes.ts and codec.ts against candid/ic.did (the spec's attachment, verbatim):
  * the method table matches the `service ic` block, every named type matches a from-scratch
  * reading of ic.did, and args/replies of the implemented methods round-trip through Candid
  * (fixed samples plus fast-check properties for canister_settings and install_code_args).
@@ -15,12 +15,9 @@ import {
   decodeManagementReply,
   encodeManagementArgs,
   encodeManagementReply,
-  isManagementMethod,
   ManagementDecodeError,
-  managementMethods,
-  managementService,
-  managementTypes,
-} from '../../src/management/interface.ts';
+} from '../../src/management/codec.ts';
+import { isManagementMethod, managementMethods, managementService, managementTypes, type ManagementMethodName } from '../../src/management/ic-did.ts';
 import type {
   CanisterInstallMode,
   CanisterSettings,
@@ -28,8 +25,10 @@ import type {
   ImplementedManagementMethod,
   ImplementedManagementReplies,
   InstallCodeArgs,
+  ManagementArgs,
+  ManagementResult,
   Opt,
-} from '../../src/management/interface.ts';
+} from '../../src/management/shapes.ts';
 
 const did = readFileSync(new URL('../../candid/ic.did', import.meta.url), 'utf8');
 const didBody = did.replace(/\/\/[^\n]*/g, '');
@@ -223,7 +222,8 @@ const someSettings: CanisterSettings = {
   wasm_memory_threshold: [0n], environment_variables: [[{ name: 'ENV', value: 'dev' }]],
 };
 
-const samples: { [M in ImplementedManagementMethod]: ImplementedManagementArgs[M][] } = {
+// Served methods plus two whose shapes were dropped (no handler yet): their args still round-trip.
+const samples: { [M in ImplementedManagementMethod | 'install_chunked_code' | 'canister_info']: ManagementArgs<M>[] } = {
   provisional_create_canister_with_cycles: [
     [{ amount: [], settings: [], specified_id: [], sender_canister_version: [] }],
     [{ amount: [10n ** 15n], settings: [someSettings], specified_id: [aliceCanister], sender_canister_version: [7n] }],
@@ -269,7 +269,7 @@ const samples: { [M in ImplementedManagementMethod]: ImplementedManagementArgs[M
 
 test('args of every implemented method round-trip through encode/decode', () => {
   for (const [method, cases] of Object.entries(samples)) {
-    const m = method as ImplementedManagementMethod;
+    const m = method as ManagementMethodName;
     for (const args of cases) {
       const wire = encodeManagementArgs(m, args as never);
       assert.deepEqual(decodeManagementArgs(m, wire), args, method);
@@ -294,7 +294,7 @@ test('replies of implemented methods round-trip; unit replies encode as DIDL\\0\
     query_stats: { num_calls_total: 0n, num_instructions_total: 0n, request_payload_bytes_total: 0n, response_payload_bytes_total: 0n },
   }];
   assert.deepEqual(decodeManagementReply('canister_status', encodeManagementReply('canister_status', status)), status);
-  const info: ImplementedManagementReplies['canister_info'] = [{
+  const info: ManagementResult<'canister_info'> = [{
     total_num_changes: 2n,
     recent_changes: [
       { timestamp_nanos: 1n, canister_version: 0n, origin: { from_user: { user_id: bob } }, details: { creation: { controllers: [bob], environment_variables_hash: [] } } },

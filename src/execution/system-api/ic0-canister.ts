@@ -74,10 +74,10 @@ export const CANISTER_ROWS: readonly Ic0Row[] = [
   }),
   row('in_replicated_execution', [], ['i32'], ALL_AND_START, { base: 500 }, (_s, ctx) => (isReplicated(ctx.apiType) ? 1 : 0)),
   row('time', [], ['i64'], ALL, { base: 500 }, (_s, ctx) => ctx.timeNanos),
-  row('performance_counter', ['i32'], ['i64'], ALL_AND_START, { base: 200 }, (_s, _ctx, type: number) => {
+  row('performance_counter', ['i32'], ['i64'], ALL_AND_START, { base: 200 }, (s, _ctx, type: number) => {
     if (type !== 0 && type !== 1) throw new CanisterTrap(toolchainViolation(`Error getting performance counter type ${type}`));
-    // Instructions are not metered yet (see cycles/): the counters stay at 0.
-    return 0n;
+    // Read after this call's own 200 were charged (spec §"Performance counter").
+    return type === 0 ? s.meter.executed : s.meter.callContextExecuted;
   }),
   row('root_key_size', [], ['I'], REPLICATED_STATEFUL, { base: 500 }, (s, ctx) => s.size(ctx.rootKeyDer.length)),
   row('root_key_copy', ['I', 'I', 'I'], [], REPLICATED_STATEFUL, { base: 500, bytesArgs: [2] }, (s, ctx, dst: I, off: I, size: I) =>

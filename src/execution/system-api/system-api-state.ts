@@ -7,6 +7,7 @@
  * ABI width: in wasm32 modules pointers and sizes (the spec's `I`) are i32 (JS numbers, read as
  * unsigned); in wasm64 modules they are i64 (BigInt). Values the spec types as i64 are BigInt in both.
  */
+import { InstructionMeter } from '../instruction-meter.ts';
 import { ErrorCode } from '../../types/ic-error.ts';
 import { CanisterTrap, TOOLCHAIN_HELP, toolchainViolation, type HypervisorErrorInfo } from '../hypervisor-error.ts';
 import type { StableMemory } from '../wasm/stable-memory.ts';
@@ -56,6 +57,10 @@ export class SystemApiState {
   stable: StableMemory;
   /** The global timer as stored before this execution (set by the executor), nanoseconds. */
   currentTimerNanos = 0n;
+  /** The instruction counter of the running execution (`performance_counter`, the rows' costs). */
+  readonly meter = new InstructionMeter();
+  /** Whether byte counts are charged (false on system subnets: `get_num_instructions_from_bytes`). */
+  chargeBytes = true;
 
   constructor(wide: boolean, stable: StableMemory, host: SystemApiHost) {
     this.wide = wide;

@@ -15,6 +15,10 @@ import type { ExecutionContext, SystemApiHost } from './execution-context.ts';
 import type { Ic0Row } from './ic0-row.ts';
 import { IC0_TABLE } from './ic0-table.ts';
 import { SystemApiState } from './system-api-state.ts';
+import type { InstructionMeter } from '../instruction-meter.ts';
+
+/** An `I` or i64 argument as an unsigned count. */
+const unsigned = (x: unknown): bigint => (typeof x === 'bigint' ? BigInt.asUintN(64, x) : typeof x === 'number' ? BigInt(x >>> 0) : 0n);
 
 /** The `ic0` import object of one canister instance, with the per-execution context swapped in. */
 export class SystemApi {
@@ -43,6 +47,16 @@ export class SystemApi {
   }
   set currentTimerNanos(t: bigint) {
     this.#state.currentTimerNanos = t;
+  }
+
+  /** The instruction counter of the running execution. */
+  get meter(): InstructionMeter {
+    return this.#state.meter;
+  }
+
+  /** Whether System API byte counts are charged (false on system subnets). */
+  set chargeBytes(v: boolean) {
+    this.#state.chargeBytes = v;
   }
 
   /** Sets the instance's memory (after instantiation). */
@@ -87,10 +101,20 @@ export class SystemApi {
     const impl = r.impl;
     const contexts = r.contexts;
     const fn = `ic0_${r.name}`;
+    const { base, bytesArgs, byteFactor = 1 } = r.cost;
+    const baseCost = BigInt(base);
     return (...args: never[]) => {
       const ctx = s.ctx;
       if (!ctx) throw new CanisterTrap(wrongMode(fn, 'start'));
       if (!contexts.includes(letterOf[ctx.apiType])) throw new CanisterTrap(wrongMode(fn, apiTypeDisplay[ctx.apiType]));
+      // Charged before the function runs (linker.rs charge_for_cpu / charge_for_cpu_and_mem).
+      let cost = baseCost;
+      if (bytesArgs && s.chargeBytes) {
+        let bytes = 0n;
+        for (const i of bytesArgs) bytes += unsigned(args[i]);
+        cost += bytes * BigInt(byteFactor);
+      }
+      s.meter.charge(cost);
       return impl(s, ctx, ...args);
     };
   }

@@ -23,7 +23,7 @@ import { ripemd160 } from '@noble/hashes/legacy.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import vm from 'node:vm';
 import { candidInterfaceFromText } from '../../candid/candid-text.ts';
-import { isManagementMethod, managementMethods } from '../../management/interface.ts';
+import { isManagementMethod, managementMethods } from '../../management/ic-did.ts';
 import { ErrorCode } from '../../types/ic-error.ts';
 import { calledTrap, CanisterTrap, type HypervisorErrorInfo } from '../hypervisor-error.ts';
 import type { SystemApi } from '../system-api/system-api.ts';

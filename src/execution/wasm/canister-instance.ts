@@ -11,6 +11,9 @@
 import type { CanisterModule } from './canister-module.ts';
 import type { SystemApi } from '../system-api/system-api.ts';
 
+/** `__.yield`: suspends the Wasm stack until the event loop has had a turn (JSPI). */
+const YIELD = new WebAssembly.Suspending(() => new Promise<void>((resolve) => setImmediate(resolve)));
+
 /** Granularity of dirty tracking and of persisted pages. */
 export const PAGE_BYTES = 4096;
 const CHUNK_BYTES = 65536;
@@ -59,6 +62,12 @@ export interface InstanceSnapshot {
   globals: GlobalValue[];
 }
 
+/** Live memory and globals of an instance between executions (see {@link CanisterInstance.saveLive}). */
+export interface LiveState {
+  memory: Uint8Array;
+  globals: GlobalValue[];
+}
+
 function growTo(memory: WebAssembly.Memory, bytes: number, wasm64: boolean): void {
   const need = (bytes - memory.buffer.byteLength) / WASM_PAGE_BYTES;
   if (need <= 0) return;
@@ -93,8 +102,14 @@ export class CanisterInstance {
   }
 
   #instantiate(): void {
-    const imports = { ic0: this.api.imports(this.module.ic0Imports.keys()) } as WebAssembly.Imports;
+    const meter = this.api.meter;
+    const imports = {
+      ic0: this.api.imports(this.module.ic0Imports.keys()),
+      // The metering pass's imports (instrumentation.ts).
+      __: { out_of_instructions: () => meter.outOfInstructions(), yield: YIELD },
+    } as WebAssembly.Imports;
     this.#instance = new WebAssembly.Instance(this.module.module, imports);
+    meter.attach(this.#instance.exports[this.module.counterExport] as WebAssembly.Global);
     const mem = this.#instance.exports[this.module.exportNames.memory];
     if (!(mem instanceof WebAssembly.Memory)) throw new Error('instrumented module exports no memory');
     this.#memory = mem;
@@ -163,20 +178,27 @@ export class CanisterInstance {
     return true;
   }
 
-  /** Keeps the last execution's memory and globals; marks the changed pages dirty. */
-  commit(): void {
+  /**
+   * Keeps the last execution's memory and globals; marks the changed pages dirty.
+   * @returns how many 4 KiB pages the execution changed (what the dirty-page charge counts).
+   */
+  commit(): number {
     const heap = new Uint8Array(this.#memory.buffer);
+    let changed = 0;
     if (heap.length !== this.#committed.length) {
       const grown = new Uint8Array(heap.length);
       grown.set(this.#committed);
+      // Grown pages count only if written (they are compared against zeros below).
       for (let p = this.#committed.length / PAGE_BYTES; p < heap.length / PAGE_BYTES; p++) this.#dirty.add(p);
       this.#committed = grown;
     }
     for (const p of this.#changedPages(heap)) {
       this.#committed.set(heap.subarray(p * PAGE_BYTES, (p + 1) * PAGE_BYTES), p * PAGE_BYTES);
       this.#dirty.add(p);
+      changed++;
     }
     this.#committedGlobals = this.#readGlobals();
+    return changed;
   }
 
   /** Restores memory and globals to the last commit (trap, or the end of a query). */
@@ -192,6 +214,22 @@ export class CanisterInstance {
       }
     }
     this.#writeGlobals(this.#committedGlobals);
+  }
+
+  /**
+   * A copy of the live (uncommitted) memory and globals: a composite query re-entering a canister
+   * runs the callee on the committed state and then puts the caller's state back.
+   */
+  saveLive(): LiveState {
+    return { memory: new Uint8Array(this.#memory.buffer).slice(), globals: this.#readGlobals() };
+  }
+
+  /** Makes `live` (from {@link saveLive}) the live state again; the committed state is unchanged. */
+  restoreLive(live: LiveState): void {
+    this.rollback();
+    growTo(this.#memory, live.memory.length, this.module.memoryType === 'wasm64');
+    new Uint8Array(this.#memory.buffer).set(live.memory);
+    this.#writeGlobals(live.globals);
   }
 
   *#changedPages(heap: Uint8Array): Generator<number> {

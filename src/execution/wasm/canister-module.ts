@@ -26,6 +26,7 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { isGzipped, WasmDecodeError } from './custom-sections.ts';
+import { instrument, INSTRUCTIONS_COUNTER_EXPORT } from './instrumentation.ts';
 import { rewrite, type InjectedExportNames } from './module-rewrite.ts';
 import {
   checkCustomSections,
@@ -103,6 +104,13 @@ export interface CanisterModule {
    * (or `icp:public ...`): Motoko EOP, which requires `wasm_memory_persistence` on upgrade.
    */
   enhancedOrthogonalPersistence: boolean;
+  /** Export name of the instruction counter global the metering pass added (instrumentation.ts). */
+  counterExport: string;
+  /**
+   * Operators in the instrumented code: the replica charges `COST_TO_COMPILE_WASM_INSTRUCTION`
+   * (6000) instructions for each at install.
+   */
+  instrumentedOperatorCount: number;
 }
 
 const EOP_SECTION = 'enhanced-orthogonal-persistence';
@@ -209,7 +217,17 @@ export function prepareCanisterModule(installed: Uint8Array, supportedIc0: Ic0Im
   checkGlobalsAndFunctions(m);
   checkCustomSections(m);
 
-  const out = rewrite(wasm, m);
+  // Metering first (counts are defined on the original operators), then the host's exports;
+  // the counter global (the last one) is not snapshotted with the canister's globals.
+  let metered: ReturnType<typeof instrument>;
+  try {
+    metered = instrument(wasm, m, memoryType);
+  } catch (e) {
+    if (e instanceof WasmDecodeError) throw invalid.decoding(e.message);
+    throw e;
+  }
+  const mm = parseModule(metered.bytes, readSectionHeaders(metered.bytes));
+  const out = rewrite(metered.bytes, mm, 1);
   let module: WebAssembly.Module;
   try {
     module = new WebAssembly.Module(out.bytes);
@@ -239,6 +257,8 @@ export function prepareCanisterModule(installed: Uint8Array, supportedIc0: Ic0Im
     enhancedOrthogonalPersistence: m.customSections.some(
       (c) => c.name === `icp:private ${EOP_SECTION}` || c.name === `icp:public ${EOP_SECTION}`,
     ),
+    counterExport: INSTRUCTIONS_COUNTER_EXPORT,
+    instrumentedOperatorCount: metered.instrumentedOperatorCount,
   };
 }
 

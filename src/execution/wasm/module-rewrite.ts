@@ -62,10 +62,11 @@ interface Rewrite {
 
 /**
  * Adds the host's exports, drops the start section, and adds an empty memory if there is none.
+ * The last `hostGlobals` globals (the instruction counter) are the host's and not exported again.
  * Every other section is copied byte for byte; new sections go where the section order wants
  * them (memory before tag/global, export after global and before start/element/datacount/code).
  */
-export function rewrite(wasm: Uint8Array, m: ParsedModule): Rewrite {
+export function rewrite(wasm: Uint8Array, m: ParsedModule, hostGlobals = 0): Rewrite {
   const prefix = injectedPrefix(m.exports.map((e) => e.name));
   const extra: number[] = [];
   let added = 0;
@@ -81,7 +82,7 @@ export function rewrite(wasm: Uint8Array, m: ParsedModule): Rewrite {
   }
   const globals: { name: string; type: string }[] = [];
   m.globals.forEach((g, i) => {
-    if (!g.mutable) return;
+    if (!g.mutable || i >= m.globals.length - hostGlobals) return;
     const name = `${prefix}g${globals.length}`;
     globals.push({ name, type: g.type });
     add(name, 3, m.importedGlobalCount + i);

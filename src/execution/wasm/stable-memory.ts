@@ -19,6 +19,8 @@ export class StableMemory {
   #undoSize = 0n;
   /** Pages written since the last {@link takeDirtyPages}. */
   readonly #dirty = new Set<number>();
+  /** 4 KiB pages written by the running execution (the replica's dirty-page charge counts these). */
+  readonly #written = new Set<number>();
 
   /**
    * @param sizePages current size in 64 KiB pages.
@@ -91,6 +93,7 @@ export class StableMemory {
       if (!p) this.#pages.set(page, (p = new Uint8Array(STABLE_PAGE_BYTES)));
       p.set(data.subarray(done, done + n), within);
       this.#dirty.add(page);
+      for (let q = Math.floor(pos / 4096); q <= Math.floor((pos + n - 1) / 4096); q++) this.#written.add(q);
       done += n;
       pos += n;
     }
@@ -98,8 +101,14 @@ export class StableMemory {
 
   /** Starts recording an undo log (at the start of an execution). */
   beginExecution(): void {
+    this.#written.clear();
     this.#undo = new Map();
     this.#undoSize = this.#sizePages;
+  }
+
+  /** 4 KiB pages the running (or last) execution wrote. */
+  get writtenOsPages(): number {
+    return this.#written.size;
   }
 
   /** Keeps the execution's writes. */

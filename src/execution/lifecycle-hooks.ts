@@ -1,0 +1,82 @@
+/**
+ * What the management canister asks of execution (management-context.ts `CanisterExecution`):
+ * install, reinstall, upgrade and uninstall code (the module's hooks run in install-code.ts),
+ * the canister's memory use and open call contexts, and what starting or deleting a canister
+ * means for its execution state (pending stops cancelled; state forgotten).
+ */
+import type { CanisterExecution, CanisterMemoryUsage, InstallMode } from '../management/management-context.ts';
+import type { Principal } from '@icp-sdk/core/principal';
+import type { CanisterState } from '../state/canister-state.ts';
+import { canisterUninstalled } from '../types/ic-error.ts';
+import type { ExecutionCore } from './execution-core.ts';
+import type { ExecutionState } from './execution-state.ts';
+import { CodeInstaller } from './install-code.ts';
+import type { MessageDelivery } from './message-delivery.ts';
+import type { StopRequests } from './stop-requests.ts';
+
+/** The execution side of the management canister's lifecycle methods. */
+export class LifecycleHooks implements CanisterExecution {
+  readonly #core: ExecutionCore;
+  readonly #out: MessageDelivery;
+  readonly #stops: StopRequests;
+  readonly #installer: CodeInstaller;
+
+  constructor(core: ExecutionCore, out: MessageDelivery, stops: StopRequests) {
+    this.#core = core;
+    this.#out = out;
+    this.#stops = stops;
+    this.#installer = new CodeInstaller({
+      context: (c, _es, apiType, extra) => core.context(c, apiType, extra),
+      host: { debugPrint: core.deps.debugPrint },
+    });
+  }
+
+  installCode(c: CanisterState, mode: InstallMode, wasmModule: Uint8Array, arg: Uint8Array, caller: Principal, nowNanos: bigint): void {
+    const es = this.#core.state(c);
+    const { timerSetByNewCode } = this.#installer.install(c, es, mode, wasmModule, arg, caller, nowNanos);
+    if ('reinstall' in mode || 'install' in mode) this.#rejectOpenContexts(c, es);
+    // The global timer is deactivated by install, reinstall and upgrade (spec), unless the new
+    // code's start function, canister_init or canister_post_upgrade set it.
+    this.#core.setTimer(c, es, timerSetByNewCode ? es.globalTimerNanos : 0n);
+    this.#core.touch(c);
+  }
+
+  uninstallCode(c: CanisterState): void {
+    const es = this.#core.state(c);
+    this.#installer.uninstall(c, es);
+    this.#rejectOpenContexts(c, es);
+    this.#core.setTimer(c, es, 0n);
+    this.#core.touch(c);
+    this.#stops.maybeStopped(c, es);
+  }
+
+  /** Rejects open call contexts of a canister that lost its code (spec: "Canister has been uninstalled"). */
+  #rejectOpenContexts(c: CanisterState, es: ExecutionState): void {
+    for (const cc of es.callContexts.contexts.values()) {
+      if (!cc.responded && cc.origin.kind !== 'system') this.#out.respond(c, cc, { kind: 'error', error: canisterUninstalled() });
+      cc.deleted = true;
+      es.callContexts.closeIfDone(cc.id);
+    }
+  }
+
+  memoryUsage(c: CanisterState): CanisterMemoryUsage {
+    const es = this.#core.state(c);
+    return {
+      wasmMemoryBytes: BigInt(es.instance?.memoryBytes ?? 0),
+      stableMemoryBytes: es.stable.sizeBytes,
+      globalsBytes: BigInt((es.instance?.module.globals.length ?? 0) * 8),
+    };
+  }
+
+  hasOpenCallContexts(c: CanisterState): boolean {
+    return this.#core.state(c).callContexts.hasOpenContexts;
+  }
+
+  canisterStarted(c: CanisterState): void {
+    this.#stops.cancel(c);
+  }
+
+  canisterDeleted(c: CanisterState): void {
+    this.#core.forget(c);
+  }
+}

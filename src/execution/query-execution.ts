@@ -1,0 +1,78 @@
+/**
+ * Non-replicated executions (interface spec §"Query call", §"Ingress message inspection"): a
+ * query call runs on the live instance and every change is discarded; `canister_inspect_message`
+ * runs before an ingress message is accepted. Neither opens a call context.
+ */
+import type { Principal } from '@icp-sdk/core/principal';
+import type { CanisterState } from '../state/canister-state.ts';
+import { canisterDidNotReply, canisterNotFound, canisterNotRunning, canisterRejected } from '../types/ic-error.ts';
+import { CompositeQuery } from './composite-query.ts';
+import type { ExecutionCore } from './execution-core.ts';
+import { messageRejected, methodNotFound, userErrorOf, wasmModuleNotFound } from './hypervisor-error.ts';
+import { rejected } from './message-delivery.ts';
+import type { MessageOutcome } from './message-outcome.ts';
+import type { ApiType } from './system-api/api-type.ts';
+
+/** Runs queries and inspect_message; see the module comment. */
+export class QueryExecution {
+  readonly #core: ExecutionCore;
+
+  constructor(core: ExecutionCore) {
+    this.#core = core;
+  }
+
+  /**
+   * Runs a query call (non-replicated; every state change is discarded).
+   * @param timeNanos the time the query sees (the latest certified time)
+   * @returns the outcome; never throws for canister faults.
+   */
+  query(sender: Principal, canisterId: Principal, method: string, arg: Uint8Array, timeNanos: bigint): MessageOutcome {
+    const core = this.#core;
+    const c = core.deps.state.canister(canisterId);
+    if (!c) return rejected(canisterNotFound(canisterId));
+    const notRunning = canisterNotRunning(canisterId, c.status);
+    if (notRunning) return rejected(notRunning);
+    const es = core.state(c);
+    const inst = es.instance;
+    if (!inst) return rejected(userErrorOf(canisterId, wasmModuleNotFound()));
+    let exportName: string;
+    let apiType: ApiType;
+    if (inst.module.queryMethods.has(method)) {
+      exportName = `canister_query ${method}`;
+      apiType = 'non_replicated_query';
+    } else if (inst.module.compositeQueryMethods.has(method)) {
+      exportName = `canister_composite_query ${method}`;
+      apiType = 'composite_query';
+    } else return rejected(userErrorOf(canisterId, methodNotFound('query', method)));
+    const saved = core.time;
+    core.time = timeNanos;
+    const cert = core.deps.dataCertificate(canisterId);
+    if (apiType === 'composite_query') {
+      const answer = new CompositeQuery(core).run(c, es, method, sender, arg, cert);
+      core.time = saved;
+      return answer.kind === 'reply' ? { kind: 'replied', reply: answer.data } : rejected(answer.error);
+    }
+    const result = core.run(c, es, apiType, { caller: sender, arg, ...(cert ? { dataCertificate: cert } : {}) }, (i) => i.callExport(exportName), false);
+    core.time = saved;
+    if (!result.ok) return rejected(userErrorOf(canisterId, result.error));
+    const r = result.changes.response;
+    if (!r) return rejected(canisterDidNotReply(canisterId));
+    return r.kind === 'reply' ? { kind: 'replied', reply: r.data } : rejected(canisterRejected(r.message));
+  }
+
+  /**
+   * Runs `canister_inspect_message` for an ingress message, if the canister exports it.
+   * @throws IcError when the canister does not accept the message or traps (IC0406 / the trap).
+   */
+  inspectMessage(sender: Principal, c: CanisterState, method: string, arg: Uint8Array, timeNanos: bigint): void {
+    const core = this.#core;
+    const es = core.state(c);
+    if (!es.instance?.hasExport('canister_inspect_message')) return;
+    const saved = core.time;
+    core.time = timeNanos;
+    const result = core.run(c, es, 'inspect_message', { caller: sender, arg, methodName: method }, (i) => i.callExport('canister_inspect_message'), false);
+    core.time = saved;
+    if (!result.ok) throw userErrorOf(c.canisterId, result.error);
+    if (!result.changes.messageAccepted) throw userErrorOf(c.canisterId, messageRejected());
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * Acceptance (issue 13): instructions are counted as on the replica and limits end runaway code.
+ * `ic0.performance_counter(0)` reads the metered count (the block is charged at its start, the
+ * call itself costs 200), and an infinite loop in an update, in a query and in
+ * canister_inspect_message ends with IC0522 and the replica's text naming the limit that applied
+ * (40 B, 5 B, 200 M). The loops fill 64 KiB per iteration so that the limit (charged one
+ * instruction per byte) is reached in seconds; wasm32 and wasm64.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Actor, HttpAgent } from '@icp-sdk/core/agent';
+import { IDL } from '@icp-sdk/core/candid';
+import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
+import { Principal } from '@icp-sdk/core/principal';
+import { compileWat } from '../support/wat.ts';
+import { managementIdlFactory, startTestReplica } from '../support/replica-fixture.ts';
+
+type Running = Awaited<ReturnType<typeof startTestReplica>>;
+
+const HELP =
+  'Try optimizing this method to consume fewer instructions or split the work across multiple messages. ' +
+  'See documentation: http://internetcomputer.org/docs/current/references/execution-errors#instruction-limit-exceeded';
+const limitText = (id: Principal, limit: string): string =>
+  `Error from Canister ${id.toText()}: Canister exceeded the limit of ${limit} instructions for single message execution..\n${HELP}`;
+
+function limitsWat(wide: boolean): string {
+  const I = wide ? 'i64' : 'i32';
+  const c = (n: number) => `(${I}.const ${n})`;
+  return `
+(module
+  (import "ic0" "msg_reply" (func $reply))
+  (import "ic0" "msg_reply_data_append" (func $append (param ${I} ${I})))
+  (import "ic0" "msg_arg_data_size" (func $arg_size (result ${I})))
+  (import "ic0" "accept_message" (func $accept))
+  (import "ic0" "performance_counter" (func $pc (param i32) (result i64)))
+  (memory ${wide ? 'i64 ' : ''}2)
+  (func $spin (loop $l (memory.fill ${c(65536)} (i32.const 1) ${c(65536)}) (br $l)))
+  (func (export "canister_update perf")
+    (i64.store ${c(0)} (call $pc (i32.const 0)))
+    (i64.store ${c(8)} (call $pc (i32.const 0)))
+    (call $append ${c(0)} ${c(16)})
+    (call $reply))
+  (func (export "canister_update spin") (call $spin))
+  (func (export "canister_query spin_query") (call $spin))
+  (func (export "canister_update ok") (call $append ${c(0)} ${c(0)}) (call $reply))
+  (func (export "canister_inspect_message")
+    (if (${wide ? 'i64.ne' : 'i32.ne'} (call $arg_size) ${c(0)}) (then (call $spin)))
+    (call $accept)))`;
+}
+
+for (const wide of [false, true]) {
+  describe(`instruction counting and limits (WAT, ${wide ? 'wasm64' : 'wasm32'})`, () => {
+    let r: Running;
+    let agent: HttpAgent;
+    let id: Principal;
+
+    before(async () => {
+      const wasm = await compileWat(limitsWat(wide), { memory64: wide, bulk_memory: true });
+      r = await startTestReplica({ debugPrint: () => {} });
+      agent = await HttpAgent.create({ host: r.url, identity: Ed25519KeyIdentity.generate(), shouldFetchRootKey: true });
+      const mgmt = Actor.createActor(managementIdlFactory, { agent, canisterId: 'aaaaa-aa', effectiveCanisterId: Principal.fromText('bnz7o-iuaaa-aaaaa-qaaaa-cai') }) as any;
+      id = (await mgmt.provisional_create_canister_with_cycles({ amount: [10n ** 15n], settings: [], specified_id: [], sender_canister_version: [] })).canister_id;
+      await mgmt.install_code({ mode: { install: null }, canister_id: id, wasm_module: wasm, arg: IDL.encode([], []), sender_canister_version: [] });
+    });
+    after(async () => {
+      await r?.cleanup();
+    });
+
+    async function call(method: string, arg = new Uint8Array()) {
+      const res = await agent.call(id, { methodName: method, arg, effectiveCanisterId: id });
+      const status = r.replica.state.ingress(new Uint8Array(res.requestId));
+      return { res, status };
+    }
+
+    test('performance_counter(0) counts the metered block and its own 200-instruction cost', async () => {
+      const { status } = await call('perf');
+      assert.equal(status?.status, 'replied');
+      const reply = (status as { reply: Uint8Array }).reply;
+      const view = new DataView(reply.buffer, reply.byteOffset, reply.byteLength);
+      // The one block is charged at function entry: 1 + two × (const, const, call 5, i64.store)
+      // + append (const, const, call 5) + reply (call 5); a store is 1 (wasm32) or 2 (wasm64).
+      const store = wide ? 2n : 1n;
+      const block = 1n + 2n * (1n + 1n + 5n + store) + 7n + 5n;
+      assert.equal(view.getBigUint64(0, true), block + 200n);
+      assert.equal(view.getBigUint64(8, true), block + 400n);
+    });
+
+    test('an infinite loop in an update ends with IC0522 at 40 B instructions, and the canister keeps working', async () => {
+      const { status } = await call('spin');
+      assert.equal(status?.status, 'rejected');
+      const s = status as { rejectCode: number; errorCode: string; rejectMessage: string };
+      assert.deepEqual([s.rejectCode, s.errorCode, s.rejectMessage], [5, 'IC0522', limitText(id, '40000000000')]);
+      assert.equal((await call('ok')).status?.status, 'replied');
+    });
+
+    test('an infinite loop in a query ends with IC0522 at 5 B instructions', async () => {
+      const q = await agent.query(id, { methodName: 'spin_query', arg: new Uint8Array() });
+      assert.equal(q.status, 'rejected');
+      const rej = q as unknown as { reject_code: number; reject_message: string; error_code: string };
+      assert.deepEqual([rej.reject_code, rej.error_code, rej.reject_message], [5, 'IC0522', limitText(id, '5000000000')]);
+    });
+
+    test('an infinite loop in canister_inspect_message ends with IC0522 at 200 M instructions', async () => {
+      const res = await agent.call(id, { methodName: 'ok', arg: new Uint8Array([1]), effectiveCanisterId: id });
+      const body = res.response.body as { reject_code?: number; reject_message?: string; error_code?: string };
+      assert.deepEqual([body.reject_code, body.error_code, body.reject_message], [5, 'IC0522', limitText(id, '200000000')]);
+    });
+  });
+}
