@@ -145,6 +145,7 @@ export class ExecutionCore {
       deadlineNanos: 0n,
       environmentVariables: c.settings.environment_variables,
       frozenReserveCycles: 0n,
+      wasmMemoryLimit: c.settings.wasm_memory_limit,
       thresholdFee: (method, keyId) => {
         const key = this.deps.masterKeys.get(keyId);
         // The quote is the fee table's (cycles_account_manager `*_fee`): the NNS exemption is only

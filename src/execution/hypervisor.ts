@@ -7,7 +7,7 @@
  * execution's kind (IC0522 past it) and, for kept executions, 1000 instructions per 4 KiB page of
  * heap or stable memory the execution wrote.
  */
-import { hypervisorErrorOf, type HypervisorErrorInfo } from './hypervisor-error.ts';
+import { hypervisorErrorOf, wasmMemoryLimitExceeded, type HypervisorErrorInfo } from './hypervisor-error.ts';
 import { DIRTY_PAGE_OVERHEAD, instructionLimitFor } from './instruction-meter.ts';
 import type { ExecutionContext } from './system-api/execution-context.ts';
 import type { SystemStateChanges } from './system-api/system-state-changes.ts';
@@ -56,6 +56,7 @@ export function runOnInstance(
   api.currentTimerNanos = currentTimerNanos;
   api.begin(ctx);
   api.stable.beginExecution();
+  const memoryBefore = instance.memoryBytes;
   try {
     body(instance);
   } catch (e) {
@@ -70,6 +71,15 @@ export function runOnInstance(
     return { ok: false, error, instructions: api.meter.executed };
   }
   api.end();
+  // wasm_memory_limit (interface spec §"Canister settings"): an update, init or post_upgrade whose
+  // growth takes the Wasm memory past the limit fails and keeps nothing; the rest ignore it.
+  const limit = ctx.wasmMemoryLimit ?? 0n;
+  const peak = BigInt(instance.memoryBytes);
+  if (keep === true && limit > 0n && (ctx.apiType === 'update' || ctx.apiType === 'init') && peak > limit && peak > BigInt(memoryBefore)) {
+    instance.rollback();
+    api.stable.rollbackExecution();
+    return { ok: false, error: wasmMemoryLimitExceeded(limit, peak), instructions: api.meter.executed };
+  }
   if (keep === 'pending') {
     api.stable.rollbackExecution();
   } else if (keep) {

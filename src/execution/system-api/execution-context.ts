@@ -46,6 +46,11 @@ export interface ExecutionContext {
   /** Cycles the canister must keep (freezing threshold); the liquid balance is above this. */
   frozenReserveCycles: bigint;
   /**
+   * The canister's `wasm_memory_limit` setting (bytes; 0 = none): an update, init or
+   * post_upgrade that grows the Wasm memory past it fails (IC0539); other executions ignore it.
+   */
+  wasmMemoryLimit?: bigint;
+  /**
    * Fee of a chain-key request by this canister for a key id text (`ecdsa:Secp256k1:key_1`), in
    * cycles, or undefined when no subnet holds the key (`ic0.cost_sign_with_*`).
    */

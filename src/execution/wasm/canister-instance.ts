@@ -14,6 +14,13 @@ import type { SystemApi } from '../system-api/system-api.ts';
 /** `__.yield`: suspends the Wasm stack until the event loop has had a turn (JSPI). */
 const YIELD = new WebAssembly.Suspending(() => new Promise<void>((resolve) => setImmediate(resolve)));
 
+const ZERO_PAGE = Buffer.alloc(4096);
+
+/** Whether a 4 KiB page is all zeros (a memcmp, not a loop over its bytes). */
+function isZeroPage(bytes: Uint8Array): boolean {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).equals(ZERO_PAGE);
+}
+
 /** Granularity of dirty tracking and of persisted pages. */
 export const PAGE_BYTES = 4096;
 const CHUNK_BYTES = 65536;
@@ -186,10 +193,11 @@ export class CanisterInstance {
     const heap = new Uint8Array(this.#memory.buffer);
     let changed = 0;
     if (heap.length !== this.#committed.length) {
+      // Grown pages start as zeros in the committed copy: only those the execution wrote differ
+      // below and become dirty (an untouched grown page is zero, which the store does not keep),
+      // so growing costs nothing per page until the page is used.
       const grown = new Uint8Array(heap.length);
       grown.set(this.#committed);
-      // Grown pages count only if written (they are compared against zeros below).
-      for (let p = this.#committed.length / PAGE_BYTES; p < heap.length / PAGE_BYTES; p++) this.#dirty.add(p);
       this.#committed = grown;
     }
     for (const p of this.#changedPages(heap)) {
@@ -259,7 +267,7 @@ export class CanisterInstance {
     const pages = replaceAll ? this.#allPages() : this.#dirty;
     for (const p of pages) {
       const bytes = this.#committed.subarray(p * PAGE_BYTES, (p + 1) * PAGE_BYTES);
-      out.push([p, bytes.some((x) => x !== 0) ? bytes.slice() : undefined]);
+      out.push([p, isZeroPage(bytes) ? undefined : bytes.slice()]);
     }
     this.#dirty.clear();
     this.#fullRewrite = false;
