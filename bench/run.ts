@@ -3,11 +3,13 @@
  * it in the same run (this machine is shared and noisy: ratios hold better than absolute times).
  *
  *   1. Cold start: process start → `listening on` line, on an existing and on a new state dir.
- *   2. End to end: a Motoko canister method calling sign_with_ecdsa / sign_with_schnorr (BIP340,
- *      Ed25519) / vetkd_derive_key / ecdsa_public_key, driven by @dfinity/agent 3 (v3 sync calls)
- *      against the replica as a child process: latency at concurrency 1, throughput at 16 and 64.
- *   3. Anchor: raw @noble/curves secp256k1 sign ops/s in this process, and the ratio.
- *   4. Memory and storage: the replica's RSS after 10,000 signatures, SQLite growth per 1,000.
+ *   2. Replica capacity (bench/capacity.ts): the light driver, per method at c1/c16/c64/c256,
+ *      CPU per call, WAL bytes and RSS per signature, the same at a 100k-entry ingress history.
+ *   3. What a user with agent-js feels (figures named `agentjs_*`): a Motoko canister method
+ *      calling sign_with_ecdsa / sign_with_schnorr (BIP340, Ed25519) / vetkd_derive_key /
+ *      ecdsa_public_key, driven by @dfinity/agent 3 (v3 sync calls) against the replica as a
+ *      child process: latency at concurrency 1, throughput at 16 and 64; SQLite growth.
+ *   4. Anchor: raw @noble/curves secp256k1 sign ops/s in this process, and the ratios to it.
  *   5. PocketIC (bin/pocket-ic under PicJS): instance create + delete, an update call, and their
  *      anchor, a plain HTTP round trip (bench/pocket-ic.ts).
  *   6. Where the time goes: per-phase wall time for one signing call (in-process replica with
@@ -23,18 +25,17 @@
  * would measure the client's pairings, not the replica.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { IDL } from '@icp-sdk/core/candid';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { agent3, identity3, vetkeys } from '../test/clients/agent-js-3/index.ts';
+import { agent3, vetkeys } from '../test/clients/agent-js-3/index.ts';
 import { idlFactoryFromCandid } from '../src/candid/candid-text.ts';
-import { DEFAULT_TOPOLOGY } from '../src/routing/topology.ts';
 import { startReplica } from '../src/server.ts';
-import { compileMotokoFixture } from '../test/support/motoko.ts';
-import { spawnReplica } from '../test/support/replica-process.ts';
+import { replicaCapacity } from './capacity.ts';
+import { figures, record, round } from './figures.ts';
 import { benchPocketIc } from './pocket-ic.ts';
+import { benchTopology, deployFixture, startReplicaChild } from './replica-child.ts';
 
 const quick = process.argv.includes('--quick');
 const outArg = process.argv.indexOf('--out');
@@ -42,45 +43,22 @@ const OUT = outArg > 0 ? process.argv[outArg + 1]! : new URL('./results.json', i
 const ROOT = new URL('..', import.meta.url).pathname;
 
 const P = quick
-  ? { coldReps: 2, latencyCalls: 8, throughputSeconds: 2, rssSignatures: 100, growthSignatures: 50, rawReps: 3 }
-  : { coldReps: 10, latencyCalls: 200, throughputSeconds: 20, rssSignatures: 10_000, growthSignatures: 1_000, rawReps: 7 };
-
-type Figure = { median: number; p99: number; unit: string; samples: number; note?: string };
-const figures: Record<string, Figure> = {};
-
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
-}
-function record(name: string, samples: number[], unit: string, note?: string): void {
-  figures[name] = { median: round(quantile(samples, 0.5)), p99: round(quantile(samples, 0.99)), unit, samples: samples.length, ...(note ? { note } : {}) };
-  console.log(`  ${name.padEnd(52)} median ${String(figures[name]!.median).padStart(10)}  p99 ${String(figures[name]!.p99).padStart(10)}  ${unit}`);
-}
-const round = (x: number): number => (Number.isFinite(x) ? Math.round(x * 100) / 100 : x);
+  ? { coldReps: 2, latencyCalls: 8, throughputSeconds: 2, growthSignatures: 50, rawReps: 3 }
+  : { coldReps: 10, latencyCalls: 200, throughputSeconds: 20, growthSignatures: 1_000, rawReps: 7 };
+const CAPACITY = quick
+  ? { quick, cellSeconds: 1, concurrencies: [1, 64], historyEntries: 2_000, rssSignatures: 50, walSignatures: 30 }
+  : { quick, cellSeconds: 5, concurrencies: [1, 16, 64, 256], historyEntries: 100_000, rssSignatures: 10_000, walSignatures: 1_000 };
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'ckr-bench-'));
 }
 
-/** A topology like the default, with room for 100 requests in flight per test key (the replica's cap). */
-function benchTopology(dir: string): string {
-  const t = structuredClone(DEFAULT_TOPOLOGY);
-  for (const s of t.subnets) if (s.kind === 'test_keys') s.max_queue_size = 100;
-  const file = join(dir, 'topology.json');
-  writeFileSync(file, JSON.stringify(t));
-  return file;
-}
-
 // ---- 1. cold start ------------------------------------------------------------------------------
 
 async function timeToListening(stateDir: string): Promise<number> {
-  const t0 = performance.now();
-  const p = await spawnReplica(stateDir);
-  const ms = performance.now() - t0;
-  p.child.kill('SIGTERM');
-  await new Promise((res) => p.child.once('exit', res));
-  return ms;
+  const r = await startReplicaChild(stateDir);
+  await r.stop();
+  return r.readyMs;
 }
 
 async function coldStart(): Promise<void> {
@@ -125,26 +103,9 @@ interface Target {
 }
 
 async function deployChainKey(url: string): Promise<Target> {
-  const wasm = await compileMotokoFixture('ChainKey');
-  const agent = await agent3.HttpAgent.create({ host: url, identity: identity3.Ed25519KeyIdentity.generate(), shouldFetchRootKey: true });
-  const mgmtIdl = ({ IDL: I }: { IDL: any }) =>
-    I.Service({
-      provisional_create_canister_with_cycles: I.Func(
-        [I.Record({ amount: I.Opt(I.Nat), settings: I.Opt(I.Reserved), specified_id: I.Opt(I.Principal), sender_canister_version: I.Opt(I.Nat64) })],
-        [I.Record({ canister_id: I.Principal })],
-        [],
-      ),
-      install_code: I.Func(
-        [I.Record({ mode: I.Variant({ install: I.Null }), canister_id: I.Principal, wasm_module: I.Vec(I.Nat8), arg: I.Vec(I.Nat8), sender_canister_version: I.Opt(I.Nat64) })],
-        [],
-        [],
-      ),
-    });
-  const mgmt = agent3.Actor.createActor(mgmtIdl, { agent, canisterId: 'aaaaa-aa', effectiveCanisterId: 'bnz7o-iuaaa-aaaaa-qaaaa-cai' } as any) as any;
-  const { canister_id } = await mgmt.provisional_create_canister_with_cycles({ amount: [10n ** 20n], settings: [], specified_id: [], sender_canister_version: [] });
-  await mgmt.install_code({ mode: { install: null }, canister_id, wasm_module: wasm.wasm, arg: new Uint8Array(IDL.encode([], [])), sender_canister_version: [] });
-  const actor = agent3.Actor.createActor(idlFactoryFromCandid(wasm.candid), { agent, canisterId: canister_id, blsVerify: memoisedBlsVerify() } as any);
-  return { actor, canisterId: canister_id.toText() };
+  const { canisterId, candid, agent } = await deployFixture(url, 'ChainKey');
+  const actor = agent3.Actor.createActor(idlFactoryFromCandid(candid), { agent, canisterId, blsVerify: memoisedBlsVerify() } as any);
+  return { actor, canisterId };
 }
 
 const FEE = 10_000_000_000n;
@@ -210,61 +171,36 @@ function fileBytes(stateDir: string): number {
   return n;
 }
 
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
 async function endToEnd(): Promise<void> {
-  console.log('end to end (replica as a child process, @dfinity/agent 3 driver)');
+  console.log('what a user with agent-js feels (replica as a child process, @dfinity/agent 3 driver)');
   const dir = tempDir();
   const stateDir = join(dir, 'state');
-  const topology = benchTopology(dir);
-  const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, ['src/cli.ts', 'start', '--port', '0', '--state-dir', stateDir, '--topology', topology], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const replica = await startReplicaChild(stateDir, benchTopology(dir, 100));
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /^listening on (http:\/\/\S+)\n/m.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      child.once('exit', (c) => reject(new Error(`replica exited (${c})`)));
-    });
-    const t = await deployChainKey(url);
+    const t = await deployChainKey(replica.url);
     transportKey = vetkeys.TransportSecretKey.random().publicKeyBytes();
     for (const name of Object.keys(calls)) await calls[name]!(t); // warm up every path
 
-    record('sign_with_ecdsa_latency_c1_ms', await latency(t, 'sign_with_ecdsa', P.latencyCalls), 'ms');
-    record('ecdsa_public_key_latency_c1_ms', await latency(t, 'ecdsa_public_key', P.latencyCalls), 'ms');
-    let signatures = 0;
+    record('agentjs_sign_with_ecdsa_latency_c1_ms', await latency(t, 'sign_with_ecdsa', P.latencyCalls), 'ms');
+    record('agentjs_ecdsa_public_key_latency_c1_ms', await latency(t, 'ecdsa_public_key', P.latencyCalls), 'ms');
     const tp = async (name: string, c: number, figure: string): Promise<void> => {
       const r = await throughput(t, name, c, P.throughputSeconds);
-      if (name !== 'ecdsa_public_key') signatures += r.done;
       record(figure, r.rates, 'calls/s', r.failed > 0 ? `${r.failed} calls failed` : undefined);
     };
-    await tp('sign_with_ecdsa', 16, 'sign_with_ecdsa_throughput_c16_per_s');
-    await tp('sign_with_ecdsa', 64, 'sign_with_ecdsa_throughput_c64_per_s');
-    await tp('sign_with_schnorr_bip340', 64, 'sign_with_schnorr_bip340_throughput_c64_per_s');
-    await tp('sign_with_schnorr_ed25519', 64, 'sign_with_schnorr_ed25519_throughput_c64_per_s');
-    await tp('vetkd_derive_key', 64, 'vetkd_derive_key_throughput_c64_per_s');
-    await tp('ecdsa_public_key', 64, 'ecdsa_public_key_throughput_c64_per_s');
+    await tp('sign_with_ecdsa', 16, 'agentjs_sign_with_ecdsa_throughput_c16_per_s');
+    await tp('sign_with_ecdsa', 64, 'agentjs_sign_with_ecdsa_throughput_c64_per_s');
+    await tp('sign_with_schnorr_bip340', 64, 'agentjs_sign_with_schnorr_bip340_throughput_c64_per_s');
+    await tp('sign_with_schnorr_ed25519', 64, 'agentjs_sign_with_schnorr_ed25519_throughput_c64_per_s');
+    await tp('vetkd_derive_key', 64, 'agentjs_vetkd_derive_key_throughput_c64_per_s');
+    await tp('ecdsa_public_key', 64, 'agentjs_ecdsa_public_key_throughput_c64_per_s');
 
     // Storage: growth of the SQLite files over a fixed number of signatures.
     const before = fileBytes(stateDir);
     await runSignatures(t, P.growthSignatures);
-    signatures += P.growthSignatures;
     const grown = fileBytes(stateDir) - before;
     record('sqlite_growth_per_1k_signatures_kb', [(grown / 1024) * (1000 / P.growthSignatures)], 'KiB', `${P.growthSignatures} signatures measured, scaled to 1,000 (database + WAL file sizes)`);
-
-    // Memory: RSS once the replica has made the target number of signatures.
-    if (signatures < P.rssSignatures) await runSignatures(t, P.rssSignatures - signatures);
-    signatures = Math.max(signatures, P.rssSignatures);
-    record('rss_after_10k_signatures_mb', [rssMb(child.pid!)], 'MiB', `after ${signatures} signatures`);
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((res) => child.once('exit', res));
+    await replica.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -299,9 +235,11 @@ function rawNobleSign(): void {
     rates.push((n * 1000) / (performance.now() - t0));
   }
   record('raw_noble_sign_per_s', rates, 'signatures/s');
-  const e2e = figures['sign_with_ecdsa_throughput_c64_per_s']!;
   const raw = figures['raw_noble_sign_per_s']!;
-  record('ratio_e2e_ecdsa_over_raw', [e2e.median / raw.median], 'ratio', 'median c64 end-to-end throughput / median raw sign rate');
+  const e2e = figures['agentjs_sign_with_ecdsa_throughput_c64_per_s'];
+  if (e2e) record('ratio_agentjs_ecdsa_over_raw', [e2e.median / raw.median], 'ratio', 'median c64 agent-js throughput / median raw sign rate');
+  const cap = figures['replica_sign_with_ecdsa_capacity_c64_per_s'];
+  if (cap) record('ratio_replica_ecdsa_over_raw', [cap.median / raw.median], 'ratio', 'median c64 replica capacity (light driver) / median raw sign rate');
 }
 
 // ---- 5. breakdown -----------------------------------------------------------------------------------
@@ -343,12 +281,25 @@ async function breakdown(): Promise<Record<string, number>> {
 
 // ---- main ---------------------------------------------------------------------------------------------
 
+// `--only a,b`: run only these parts (cold, capacity, agentjs, pocketic, breakdown); the raw anchor always runs.
+const onlyArg = process.argv.indexOf('--only');
+const only = onlyArg > 0 ? new Set(process.argv[onlyArg + 1]!.split(',')) : null;
+const part = (name: string): boolean => only === null || only.has(name);
+
 const t0 = performance.now();
-await coldStart();
-await endToEnd();
+if (part('cold')) await coldStart();
+if (part('capacity')) {
+  const dir = tempDir();
+  try {
+    await replicaCapacity(CAPACITY, dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+if (part('agentjs')) await endToEnd();
 rawNobleSign();
-await benchPocketIc(record, quick);
-const perCall = await breakdown();
+if (part('pocketic')) await benchPocketIc(record, quick);
+const perCall = part('breakdown') ? await breakdown() : {};
 const results = {
   date: new Date().toISOString(),
   node: process.version,

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Principal } from '@icp-sdk/core/principal';
+import { prepareFastBlsSigning } from './crypto/bls-signing.ts';
 import { generateRootKey, rootKeyFromSecretKey, signStateRoot, encodeCertificate, type RootKeyPair } from './crypto/certificate.ts';
 import { reconstruct, type HashTree, type Path } from './crypto/hash-tree.ts';
 import { buildHashTree, witness } from './crypto/labeled-tree.ts';
@@ -199,12 +200,14 @@ export class Replica {
    * @throws Error for an unusable state dir, a bad topology, or canisters outside the topology.
    */
   static open(options: ReplicaOptions): Replica {
+    void prepareFastBlsSigning(); // certificates are signed by noble until mcl-wasm is compiled
     const store = StateStore.open(options.stateDir, options.synchronous ? { synchronous: options.synchronous } : {});
     try {
       const r = new Replica(store, options.topology ?? parseTopology(DEFAULT_TOPOLOGY), options);
       r.store.transaction(() => r.state.writeChanges(r.store, 0n));
       r.state.clearChanges();
-      // Certified when a certificate is first needed, as after any round.
+      // Certified when a certificate is first needed, as after any round (a large ingress
+      // history is hashed then, not before listening).
       r.#uncertifiedRoundNanos = r.#nextTime();
       r.#scheduleFollowUp();
       return r;
@@ -466,19 +469,23 @@ export class Replica {
   }
 
   #certify(timeNanos: bigint): void {
-    const labeledTree = this.#treeBuilder.build({
-      timeNanos,
-      subnets: this.routing.subnets,
-      rootSubnet: this.rootSubnet,
-      rootKeyDer: this.rootKey.publicKeyDer,
-      nodeId: Principal.fromUint8Array(this.nodeKey.nodeId),
-      nodeKeyDer: this.nodeKey.publicKeyDer,
-      canisters: this.state.canisters(),
-      certifiedData: (c) => this.execution.certifiedData(c),
-      ingress: this.state.ingressEntries(),
+    // The hash tree and its root hash, timed together: hashing happens in `reconstruct`, for the
+    // nodes this round created (unchanged subtrees keep their cached hashes).
+    const [tree, root] = this.profile.time('certification_hash_tree', () => {
+      const labeledTree = this.#treeBuilder.build({
+        timeNanos,
+        subnets: this.routing.subnets,
+        rootSubnet: this.rootSubnet,
+        rootKeyDer: this.rootKey.publicKeyDer,
+        nodeId: Principal.fromUint8Array(this.nodeKey.nodeId),
+        nodeKeyDer: this.nodeKey.publicKeyDer,
+        canisters: this.state.canisters(),
+        certifiedData: (c) => this.execution.certifiedData(c),
+        ingressChanges: this.state.takeIngressTreeChanges(),
+      });
+      const t = buildHashTree(labeledTree);
+      return [t, reconstruct(t)] as const;
     });
-    const tree = this.profile.time('certification_hash_tree', () => buildHashTree(labeledTree));
-    const root = reconstruct(tree);
     const signature = this.profile.time('certification_bls_sign', () => signStateRoot(this.rootKey.secretKey, root));
     this.#certified = { tree, signature, timeNanos };
     this.#height++;

@@ -12,6 +12,7 @@
 import { bls12_381 } from '@noble/curves/bls12-381.js';
 import { sha384 } from '@noble/hashes/sha2.js';
 import { decode, encodeWithSelfDescribedTag } from '@dfinity/cbor';
+import { blsSign } from './bls-signing.ts';
 import { IC_STATE_ROOT, concatBytes } from './domain-separator.ts';
 import { hashTreeFromCbor, reconstruct, type HashTree } from './hash-tree.ts';
 import { compareBytes } from './request-id.ts';
@@ -92,14 +93,13 @@ export function blsPublicKeyFromDer(der: Uint8Array): Uint8Array {
 
 /**
  * Signs a state root: BLS over `ds("ic-state-root") · rootHash` (spec §"Certificate",
- * `verify_cert`).
+ * `verify_cert`); mcl-wasm once prepared (bls-signing.ts), noble before — the same bytes.
  * @param secretKey 32 bytes.
  * @param rootHash the tree's `reconstruct`, 32 bytes.
  * @returns the compressed G1 signature, 48 bytes.
  */
 export function signStateRoot(secretKey: Uint8Array, rootHash: Uint8Array): Uint8Array {
-  const point = bls.sign(bls.hash(concatBytes(IC_STATE_ROOT, rootHash), BLS_DST), secretKey);
-  return bls.Signature.toBytes(point);
+  return blsSign(secretKey, concatBytes(IC_STATE_ROOT, rootHash), BLS_DST);
 }
 
 /**

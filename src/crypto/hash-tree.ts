@@ -46,7 +46,12 @@ const DS_FORK = domainSeparator('ic-hashtree-fork');
 const DS_LABELED = domainSeparator('ic-hashtree-labeled');
 const DS_LEAF = domainSeparator('ic-hashtree-leaf');
 const EMPTY: EmptyNode = Object.freeze([0] as const);
-const hashCache = new WeakMap<HashTree, Uint8Array>();
+const EMPTY_HASH = sha256(DS_EMPTY);
+// A node's hash is cached on the node itself, as a non-enumerable symbol-keyed property (CBOR
+// encoding and deep equality ignore it): a WeakMap with one entry per node of a large tree makes
+// every garbage collection walk its ephemerons.
+const HASH = Symbol('hash');
+type HashCached = { [HASH]?: Uint8Array };
 
 /** Label or value bytes: a string is taken as its UTF-8 encoding. */
 export function toBytes(v: Uint8Array | string): Uint8Array {
@@ -90,13 +95,12 @@ export function pruned(hash: Uint8Array): PrunedNode {
  * @returns 32 bytes (cached per node; do not mutate the result).
  */
 export function reconstruct(tree: HashTree): Uint8Array {
-  const cached = hashCache.get(tree);
+  const cached = (tree as HashCached)[HASH];
   if (cached !== undefined) return cached;
   let h: Uint8Array;
   switch (tree[0]) {
     case NodeKind.Empty:
-      h = sha256(DS_EMPTY);
-      break;
+      return EMPTY_HASH;
     case NodeKind.Fork:
       h = sha256(concatBytes(DS_FORK, reconstruct(tree[1]), reconstruct(tree[2])));
       break;
@@ -109,7 +113,7 @@ export function reconstruct(tree: HashTree): Uint8Array {
     case NodeKind.Pruned:
       return tree[1];
   }
-  hashCache.set(tree, h);
+  Object.defineProperty(tree, HASH, { value: h });
   return h;
 }
 

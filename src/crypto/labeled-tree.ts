@@ -19,7 +19,6 @@ import {
   pruned,
   reconstruct,
   toBytes,
-  flattenForks,
   type HashTree,
   type LabeledNode,
   type Path,
@@ -30,7 +29,18 @@ import { compareBytes } from './request-id.ts';
  * Labeled data: a map from label (UTF-8 string or raw bytes) to a subtree or a leaf value.
  * An empty map is an empty subtree.
  */
-export type LabeledTree = ReadonlyMap<string | Uint8Array, LabeledTree | Uint8Array>;
+export type LabeledTree = ReadonlyMap<string | Uint8Array, LabeledTree | Uint8Array | HashTreeValue>;
+
+/**
+ * A subtree given as a finished hash tree (e.g. a `LabeledForest`'s, maintained incrementally),
+ * placed under its label unchanged.
+ */
+export class HashTreeValue {
+  readonly tree: HashTree;
+  constructor(tree: HashTree) {
+    this.tree = tree;
+  }
+}
 
 const builtCache = new WeakMap<LabeledTree, HashTree>();
 
@@ -43,7 +53,7 @@ const builtCache = new WeakMap<LabeledTree, HashTree>();
 export function buildHashTree(tree: LabeledTree): HashTree {
   const cached = builtCache.get(tree);
   if (cached !== undefined) return cached;
-  const children: [Uint8Array, LabeledTree | Uint8Array][] = [];
+  const children: [Uint8Array, LabeledTree | Uint8Array | HashTreeValue][] = [];
   for (const [k, v] of tree) children.push([toBytes(k), v]);
   children.sort((a, b) => compareBytes(a[0], b[0]));
   for (let i = 1; i < children.length; i++) {
@@ -54,7 +64,7 @@ export function buildHashTree(tree: LabeledTree): HashTree {
   const node = (lo: number, hi: number): HashTree => {
     if (hi - lo === 1) {
       const [label, value] = children[lo]!;
-      return labeled(label, value instanceof Uint8Array ? leaf(value) : buildHashTree(value));
+      return labeled(label, value instanceof Uint8Array ? leaf(value) : value instanceof HashTreeValue ? value.tree : buildHashTree(value));
     }
     const mid = lo + Math.ceil((hi - lo) / 2);
     return fork(node(lo, mid), node(mid, hi));
@@ -117,21 +127,23 @@ function witnessNode(t: HashTree, trie: PathTrie): HashTree {
 }
 
 // One level of labels (a forest joined by forks): decide which labeled nodes to keep, then
-// rebuild the fork structure, pruning every subtree that holds nothing to keep.
+// rebuild the fork structure, pruning every subtree that holds nothing to keep. Finding a label
+// descends the forks by their cached first and last labels, so a witness costs O(depth) per
+// requested path, not O(labels at the level) (a `/request_status` level holds one per request).
 function witnessForest(t: HashTree, trie: PathTrie): HashTree {
-  const items = flattenForks(t).filter((n): n is LabeledNode => n[0] === NodeKind.Labeled);
   // Value: the subtrie to follow, or null to keep only the label (a neighbour of an absent label).
   const keep = new Map<HashTree, PathTrie | null>();
+  // Forks on the way to a kept node: only these are descended when rebuilding.
+  const onPath = new Set<HashTree>();
   for (const { label, trie: sub } of trie.children.values()) {
-    const i = lowerBound(items, label);
-    const hit = items[i];
-    if (hit !== undefined && compareBytes(hit[1], label) === 0) {
-      keep.set(hit, sub);
+    const before = lastAtMost(t, label, onPath);
+    if (before !== undefined && compareBytes(before[1], label) === 0) {
+      keep.set(before, sub);
       continue;
     }
-    const before = items[i - 1];
+    const after = firstAtLeast(t, label, onPath);
     if (before !== undefined && !keep.has(before)) keep.set(before, null);
-    if (hit !== undefined && !keep.has(hit)) keep.set(hit, null);
+    if (after !== undefined && !keep.has(after)) keep.set(after, null);
   }
   const rebuild = (n: HashTree): HashTree | null => {
     switch (n[0]) {
@@ -141,6 +153,7 @@ function witnessForest(t: HashTree, trie: PathTrie): HashTree {
         return labeled(n[1], sub === null ? prune(n[2]) : witnessNode(n[2], sub));
       }
       case NodeKind.Fork: {
+        if (!onPath.has(n)) return null;
         const l = rebuild(n[1]);
         const r = rebuild(n[2]);
         if (l === null && r === null) return null;
@@ -153,22 +166,74 @@ function witnessForest(t: HashTree, trie: PathTrie): HashTree {
   return rebuild(t) ?? prune(t);
 }
 
+// First and last label of a forest (labeled nodes only, as `flatten_forks` keeps them, in order);
+// null if it has none. Cached per node.
+const firstLabels = new WeakMap<HashTree, Uint8Array | null>();
+const lastLabels = new WeakMap<HashTree, Uint8Array | null>();
+
+function firstLabel(t: HashTree): Uint8Array | null {
+  if (t[0] === NodeKind.Labeled) return t[1];
+  if (t[0] !== NodeKind.Fork) return null;
+  let v = firstLabels.get(t);
+  if (v === undefined) {
+    v = firstLabel(t[1]) ?? firstLabel(t[2]);
+    firstLabels.set(t, v);
+  }
+  return v;
+}
+
+function lastLabel(t: HashTree): Uint8Array | null {
+  if (t[0] === NodeKind.Labeled) return t[1];
+  if (t[0] !== NodeKind.Fork) return null;
+  let v = lastLabels.get(t);
+  if (v === undefined) {
+    v = lastLabel(t[2]) ?? lastLabel(t[1]);
+    lastLabels.set(t, v);
+  }
+  return v;
+}
+
+// The labeled node with the largest label <= `label`, adding the forks passed to `path`.
+function lastAtMost(t: HashTree, label: Uint8Array, path: Set<HashTree>): LabeledNode | undefined {
+  for (;;) {
+    if (t[0] === NodeKind.Labeled) return compareBytes(t[1], label) <= 0 ? t : undefined;
+    if (t[0] !== NodeKind.Fork) return undefined;
+    const first = firstLabel(t[2]);
+    const next = first !== null && compareBytes(first, label) <= 0 ? t[2] : t[1];
+    path.add(t);
+    t = next;
+  }
+}
+
+// The labeled node with the smallest label >= `label`, adding the forks passed to `path`.
+function firstAtLeast(t: HashTree, label: Uint8Array, path: Set<HashTree>): LabeledNode | undefined {
+  for (;;) {
+    if (t[0] === NodeKind.Labeled) return compareBytes(t[1], label) >= 0 ? t : undefined;
+    if (t[0] !== NodeKind.Fork) return undefined;
+    const last = lastLabel(t[1]);
+    const next = last !== null && compareBytes(last, label) >= 0 ? t[1] : t[2];
+    path.add(t);
+    t = next;
+  }
+}
+
+// Subtrees made only of empties and forks of empties (cached per node).
+const allEmpty = new WeakMap<HashTree, boolean>();
+function isAllEmpty(t: HashTree): boolean {
+  if (t[0] === NodeKind.Empty) return true;
+  if (t[0] !== NodeKind.Fork) return false;
+  let v = allEmpty.get(t);
+  if (v === undefined) {
+    v = isAllEmpty(t[1]) && isAllEmpty(t[2]);
+    allEmpty.set(t, v);
+  }
+  return v;
+}
+
 // Replaces a subtree by its hash, except subtrees without any node (forks of empties): those
 // stay as they are, so labels on either side remain adjacent for absence proofs.
 function prune(t: HashTree): HashTree {
   if (t[0] === NodeKind.Pruned) return t;
-  if (flattenForks(t).length === 0) return t;
+  if (isAllEmpty(t)) return t;
   return pruned(reconstruct(t));
-}
-
-// Index of the first labeled node whose label is >= `label`.
-function lowerBound(items: readonly LabeledNode[], label: Uint8Array): number {
-  let lo = 0;
-  let hi = items.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareBytes(items[mid]![1], label) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

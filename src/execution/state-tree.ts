@@ -18,7 +18,8 @@ import { isTsCanisterModule, prepareTsModule } from './typescript/ts-module.ts';
 import { encodeWithSelfDescribedTag } from '@dfinity/cbor';
 import type { Principal } from '@icp-sdk/core/principal';
 import { encodeUleb128 } from '../crypto/leb128.ts';
-import type { LabeledTree } from '../crypto/labeled-tree.ts';
+import { LabeledForest } from '../crypto/labeled-forest.ts';
+import { buildHashTree, HashTreeValue, type LabeledTree } from '../crypto/labeled-tree.ts';
 import type { CanisterIdRange } from '../routing/canister-id.ts';
 import type { Subnet } from '../routing/topology.ts';
 import type { IngressRecord } from '../store/ingress-repository.ts';
@@ -40,7 +41,11 @@ export interface StateTreeInputs {
   canisters: Iterable<CanisterState>;
   /** A canister's certified data (`ic0.certified_data_set`), ≤ 32 bytes, empty if never set. */
   certifiedData(c: CanisterState): Uint8Array;
-  ingress: Iterable<IngressRecord>;
+  /**
+   * Ingress history entries changed (`put`) or removed (`removed`, request ids) since the previous
+   * build; the first build gets every entry as `put`.
+   */
+  ingressChanges: { put: readonly IngressRecord[]; removed: readonly Uint8Array[] };
 }
 
 function encodeRanges(ranges: readonly CanisterIdRange[]): Uint8Array {
@@ -50,11 +55,11 @@ function encodeRanges(ranges: readonly CanisterIdRange[]): Uint8Array {
 
 /**
  * Builds the labeled state tree, reusing unchanged subtrees from the previous build (their hashes
- * are cached by map identity in `buildHashTree`).
+ * are cached by map identity in `buildHashTree`). `/request_status` is kept incrementally as a
+ * persistent forest (labeled-forest.ts): a build costs O(changes · log n), not O(history).
  */
 export class StateTreeBuilder {
-  // request id hex → [record the subtree was built from, subtree]
-  readonly #requestCache = new Map<string, [IngressRecord, LabeledTree]>();
+  #requestStatus = LabeledForest.EMPTY;
   // canister id text → [module hash hex + controllers, subtree]
   readonly #canisterCache = new Map<string, [string, LabeledTree]>();
   #metadataCache = new WeakMap<Uint8Array, Map<string, CanisterMetadata>>();
@@ -78,12 +83,12 @@ export class StateTreeBuilder {
 
   /** The full labeled tree for the given state. */
   build(inputs: StateTreeInputs): LabeledTree {
-    return new Map<string, LabeledTree | Uint8Array>([
+    return new Map<string, LabeledTree | Uint8Array | HashTreeValue>([
       ['time', encodeUleb128(inputs.timeNanos)],
       ['subnet', this.#subnets(inputs)],
       ['canister_ranges', this.#canisterRanges(inputs)],
       ['canister', this.#canisters(inputs.canisters, inputs.certifiedData)],
-      ['request_status', this.#requestStatus(inputs.ingress)],
+      ['request_status', this.#requestStatusTree(inputs.ingressChanges)],
     ]);
   }
 
@@ -147,27 +152,23 @@ export class StateTreeBuilder {
     return tree;
   }
 
-  #requestStatus(ingress: Iterable<IngressRecord>): LabeledTree {
-    const tree = new Map<Uint8Array, LabeledTree>();
-    const seen = new Set<string>();
-    for (const e of ingress) {
-      const k = hex(e.requestId);
-      seen.add(k);
-      let entry = this.#requestCache.get(k);
-      if (!entry || entry[0] !== e) {
-        const m = new Map<string, Uint8Array>([['status', enc.encode(e.status)]]);
-        if (e.status === 'replied' && e.reply) m.set('reply', e.reply);
-        if (e.status === 'rejected') {
-          m.set('reject_code', encodeUleb128(e.rejectCode ?? 0));
-          m.set('reject_message', enc.encode(e.rejectMessage ?? ''));
-          if (e.errorCode) m.set('error_code', enc.encode(e.errorCode));
-        }
-        entry = [e, m];
-        this.#requestCache.set(k, entry);
-      }
-      tree.set(e.requestId, entry[1]);
-    }
-    for (const k of this.#requestCache.keys()) if (!seen.has(k)) this.#requestCache.delete(k);
-    return tree;
+  #requestStatusTree(changes: StateTreeInputs['ingressChanges']): HashTreeValue {
+    let forest = this.#requestStatus;
+    for (const e of changes.put) forest = forest.with(e.requestId, buildHashTree(requestStatusOf(e)));
+    for (const id of changes.removed) forest = forest.without(id);
+    this.#requestStatus = forest;
+    return new HashTreeValue(forest.tree);
   }
+}
+
+/** `/request_status/<id>`'s labels for one history entry (spec §"Request status"). */
+function requestStatusOf(e: IngressRecord): LabeledTree {
+  const m = new Map<string, Uint8Array>([['status', enc.encode(e.status)]]);
+  if (e.status === 'replied' && e.reply) m.set('reply', e.reply);
+  if (e.status === 'rejected') {
+    m.set('reject_code', encodeUleb128(e.rejectCode ?? 0));
+    m.set('reject_message', enc.encode(e.rejectMessage ?? ''));
+    if (e.errorCode) m.set('error_code', enc.encode(e.errorCode));
+  }
+  return m;
 }

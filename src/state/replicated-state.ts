@@ -10,6 +10,7 @@ import type { Subnet } from '../routing/topology.ts';
 import type { StateStore } from '../store/state-store.ts';
 import type { IngressRecord } from '../store/ingress-repository.ts';
 import type { CanisterState } from './canister-state.ts';
+import { ExpiryQueue } from './expiry-queue.ts';
 import { SubnetCallContextManager } from './subnet-call-context-manager.ts';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -24,13 +25,22 @@ export class ReplicatedState {
   readonly #dirtyCanisters = new Set<string>();
   readonly #deletedCanisters = new Set<string>();
   readonly #dirtyIngress = new Set<string>();
+  /** Ingress keys by expiry, for pruning without a scan. */
+  readonly #ingressByExpiry = new ExpiryQueue();
+  /** Ingress keys changed or removed since the certified state tree last took them. */
+  #ingressTreeChanges = new Set<string>();
   readonly #dirtyAllocation = new Set<string>();
 
   /** Loads every canister and ingress entry from the store. */
   static load(store: StateStore): ReplicatedState {
     const s = new ReplicatedState();
     for (const c of store.canisters.loadAll()) s.#canisters.set(c.canisterId.toText(), c);
-    for (const e of store.ingress.loadAll()) s.#ingress.set(hex(e.requestId), e);
+    for (const e of store.ingress.loadAll()) {
+      const k = hex(e.requestId);
+      s.#ingress.set(k, e);
+      s.#ingressByExpiry.push(e.expiryNanos, k);
+      s.#ingressTreeChanges.add(k);
+    }
     s.subnetCallContexts = SubnetCallContextManager.load(store);
     return s;
   }
@@ -110,24 +120,53 @@ export class ReplicatedState {
     return this.#ingress.values();
   }
 
+  /** Number of ingress history entries. */
+  get ingressSize(): number {
+    return this.#ingress.size;
+  }
+
   /** Records a new status for a request and marks it for the next commit. */
   putIngress(e: IngressRecord): void {
     const k = hex(e.requestId);
+    if (!this.#ingress.has(k)) this.#ingressByExpiry.push(e.expiryNanos, k);
     this.#ingress.set(k, e);
     this.#dirtyIngress.add(k);
+    this.#ingressTreeChanges.add(k);
   }
 
-  /** Drops entries whose expiry is before `beforeNanos` (spec: kept at least until expiry). */
+  /**
+   * Drops entries whose expiry is before `beforeNanos` (spec: kept at least until expiry), in
+   * expiry order: O(k log n) for k dropped entries.
+   * @returns how many were dropped.
+   */
   pruneIngress(beforeNanos: bigint): number {
     let n = 0;
-    for (const [k, e] of this.#ingress) {
-      if (e.expiryNanos < beforeNanos) {
-        this.#ingress.delete(k);
-        this.#dirtyIngress.delete(k);
-        n++;
-      }
+    for (const [expiry, k] of this.#ingressByExpiry.popBefore(beforeNanos)) {
+      const e = this.#ingress.get(k);
+      if (e === undefined || e.expiryNanos !== expiry) continue;
+      this.#ingress.delete(k);
+      this.#dirtyIngress.delete(k);
+      this.#ingressTreeChanges.add(k);
+      n++;
     }
     return n;
+  }
+
+  /**
+   * The ingress entries changed (`put`: current records) and removed (`removed`: 32-byte request
+   * ids) since the last call, for the certified state tree; the first call after load returns
+   * every entry. Clears the set.
+   */
+  takeIngressTreeChanges(): { put: IngressRecord[]; removed: Uint8Array[] } {
+    const put: IngressRecord[] = [];
+    const removed: Uint8Array[] = [];
+    for (const k of this.#ingressTreeChanges) {
+      const e = this.#ingress.get(k);
+      if (e) put.push(e);
+      else removed.push(new Uint8Array(Buffer.from(k, 'hex')));
+    }
+    this.#ingressTreeChanges = new Set();
+    return { put, removed };
   }
 
   // ---- commit ------------------------------------------------------------------------------
