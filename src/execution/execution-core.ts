@@ -170,7 +170,19 @@ export class ExecutionCore {
     body: Parameters<typeof runOnInstance>[2],
     keepMemory: boolean | 'pending',
   ): ExecutionResult {
-    return runOnInstance(es.instance!, this.context(c, apiType, extra), body, keepMemory, es.globalTimerNanos);
+    const ctx = this.context(c, apiType, extra);
+    let open: Map<string, number> | undefined;
+    ctx.outstandingCallsTo = (callee) => {
+      if (!open) {
+        open = new Map();
+        for (const cb of es.callContexts.callbacks.values()) {
+          const k = cb.respondent.toText();
+          open.set(k, (open.get(k) ?? 0) + 1);
+        }
+      }
+      return open.get(callee.toText()) ?? 0;
+    };
+    return runOnInstance(es.instance!, ctx, body, keepMemory, es.globalTimerNanos);
   }
 
   /** Writes the changed execution states; call inside the round's transaction. */

@@ -51,6 +51,12 @@ export interface ExecutionContext {
    */
   wasmMemoryLimit?: bigint;
   /**
+   * Calls this canister has made to `callee` and not yet had answered (open callbacks): with the
+   * ones performed in this execution they fill the output queue to that callee (see
+   * `OUTPUT_QUEUE_CAPACITY` in ic0-calls.ts). Absent: no calls outstanding.
+   */
+  outstandingCallsTo?(callee: Principal): number;
+  /**
    * Fee of a chain-key request by this canister for a key id text (`ecdsa:Secp256k1:key_1`), in
    * cycles, or undefined when no subnet holds the key (`ic0.cost_sign_with_*`).
    */
