@@ -14,6 +14,7 @@ import { buildHashTree, witness } from './crypto/labeled-tree.ts';
 import { nodeKeyFromSeed, type NodeKey } from './crypto/node-key.ts';
 import { ChainKeyPayloadBuilder } from './consensus/chain-key-payload.ts';
 import { PhaseProfile } from './phase-profile.ts';
+import { IMPL_VERSION } from './version.ts';
 import type { SecretShare } from './crypto/threshold/key-transcript.ts';
 import { ExecutionEnvironment } from './execution/execution-environment.ts';
 import { rejectOutcome, type MessageOutcome } from './execution/message-outcome.ts';
@@ -29,7 +30,7 @@ import { ensureMasterKeys, storedMasterKeys, type MasterKey } from './state/mast
 import { StateStore } from './store/state-store.ts';
 import { STATE_FILE } from './store/database.ts';
 import type { IngressRecord } from './store/ingress-repository.ts';
-import { ErrorCode, IcError } from './types/ic-error.ts';
+import { canisterNotFound, canisterNotRunning, managementQueryNotSupported, requestedCanisterHasNoWasmModule } from './types/ic-error.ts';
 import { nowNanos } from './types/units.ts';
 
 /** Options for {@link Replica.open}. */
@@ -117,6 +118,8 @@ export class Replica {
   readonly chainKey: ChainKeyPayloadBuilder;
   /** Wall time per phase (off unless enabled; used by `npm run bench`). */
   readonly profile = new PhaseProfile();
+  /** `chainkey-replica <version>` (`/api/v2/status` `impl_version`). */
+  readonly implVersion = IMPL_VERSION;
   readonly #treeBuilder = new StateTreeBuilder();
   readonly #env: ManagementEnv;
   #certified: CertifiedState | null = null;
@@ -268,10 +271,10 @@ export class Replica {
       management.acceptIngress(this.#env, msg.sender, msg.methodName, msg.arg);
     } else {
       const c = this.state.canister(msg.canisterId);
-      if (!c) throw new IcError(ErrorCode.CanisterNotFound, `Canister ${msg.canisterId.toText()} not found`);
-      if (c.status === 'stopped') throw new IcError(ErrorCode.CanisterStopped, `Canister ${msg.canisterId.toText()} is stopped`);
-      if (c.status === 'stopping') throw new IcError(ErrorCode.CanisterStopping, `Canister ${msg.canisterId.toText()} is stopping`);
-      if (!c.module) throw new IcError(ErrorCode.CanisterWasmModuleNotFound, 'Requested canister has no wasm module');
+      if (!c) throw canisterNotFound(msg.canisterId);
+      const notRunning = canisterNotRunning(msg.canisterId, c.status);
+      if (notRunning) throw notRunning;
+      if (!c.module) throw requestedCanisterHasNoWasmModule();
       this.execution.inspectMessage(msg.sender, c, msg.methodName, msg.arg, this.#queryTime());
     }
     this.state.putIngress({
@@ -299,7 +302,7 @@ export class Replica {
   query(sender: Principal, canisterId: Principal, methodName: string, arg: Uint8Array): MessageOutcome {
     if (canisterId.toUint8Array().length === 0) {
       return rejectOutcome(
-        new IcError(ErrorCode.CanisterRejectedMessage, `Query call to management canister method ${methodName} is not supported.`),
+        managementQueryNotSupported(methodName),
       );
     }
     return this.execution.query(sender, canisterId, methodName, arg, this.#queryTime());

@@ -17,21 +17,12 @@ import { combineSchnorrSignatureShares, createSchnorrSignatureShare } from '../c
 import { combineEncryptedKeyShares, createEncryptedKeyShare } from '../crypto/threshold/vetkd-encrypted-key.ts';
 import { randomBytes } from 'node:crypto';
 import { derivePathKey, type MasterKey } from '../state/master-keys.ts';
-import type { SignWithThresholdContext } from '../state/subnet-call-context-manager.ts';
-import { invalidKeyIdInSignatureRequest, signatureRequestExpired, thresholdSigningFailed, type RejectContext } from '../types/ic-error.ts';
+import type { ChainKeyResponse, ChainKeyResult, SignWithThresholdContext } from '../state/subnet-call-context-manager.ts';
+import { invalidKeyIdInSignatureRequest, signatureRequestExpired, thresholdSigningFailed } from '../types/ic-error.ts';
 import { PreSignatureStash } from './pre-signature-stash.ts';
 
 /** Derived public keys kept per builder (oldest dropped first). */
 const DERIVED_KEY_CACHE_ENTRIES = 10_000;
-
-/** The answer to one request: the raw signature / encrypted key, or a reject. */
-export type ChainKeyResult = { kind: 'signature'; bytes: Uint8Array } | { kind: 'reject'; reject: RejectContext };
-
-/** One answered request. */
-export interface ChainKeyResponse {
-  context: SignWithThresholdContext;
-  result: ChainKeyResult;
-}
 
 /** Builds answers for chain-key requests from the master keys' shares and the pre-signature stash. */
 export class ChainKeyPayloadBuilder {

@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SecretShare } from '../crypto/threshold/key-transcript.ts';
 import { dealSingleNodeEcdsaPreSignature, dealSingleNodeSchnorrPreSignature, type PreSignature } from '../crypto/threshold/pre-signature.ts';
-import { KeyAlgorithm } from '../routing/key-id.ts';
+import { KeyAlgorithm } from '../types/key-id.ts';
 import type { MasterKey } from '../state/master-keys.ts';
 
 /** Pre-signatures kept ready per key once the key has been used. */

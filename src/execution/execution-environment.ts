@@ -20,9 +20,9 @@
  * per-instruction charges are not taken yet (see cycles/fee-schedule.ts for the table).
  */
 import type { Principal } from '@icp-sdk/core/principal';
-import type { ChainKeyResponse } from '../consensus/chain-key-payload.ts';
 import type { ManagementEnv } from '../management/management-context.ts';
 import type { CanisterState } from '../state/canister-state.ts';
+import type { ChainKeyResponse } from '../state/subnet-call-context-manager.ts';
 import { callDeadlineExpired, canisterNotFound, canisterNotRunning } from '../types/ic-error.ts';
 import { CallExecution } from './call-execution.ts';
 import type { CanisterRequest } from './canister-message.ts';

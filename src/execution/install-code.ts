@@ -13,7 +13,6 @@ import type { Principal } from '@icp-sdk/core/principal';
 import * as E from '../management/errors.ts';
 import type { InstallMode } from '../management/management-context.ts';
 import type { CanisterState } from '../state/canister-state.ts';
-import { ErrorCode, IcError } from '../types/ic-error.ts';
 import type { ExecutionState } from './execution-state.ts';
 import { userErrorOf, wasmModuleNotFound } from './hypervisor-error.ts';
 import { runOnInstance } from './hypervisor.ts';
@@ -69,11 +68,6 @@ interface HookChanges {
   changes: SystemStateChanges;
   newCode: boolean;
 }
-
-const MISSING_UPGRADE_OPTION =
-  'Missing upgrade option: Enhanced orthogonal persistence requires the `wasm_memory_persistence` upgrade option.';
-const INVALID_UPGRADE_OPTION =
-  'Invalid upgrade option: The `wasm_memory_persistence: opt Keep` upgrade option requires that the new canister module supports enhanced orthogonal persistence.';
 
 /** Installs, reinstalls, upgrades and uninstalls canister code. */
 export class CodeInstaller {
@@ -171,9 +165,9 @@ export class CodeInstaller {
     const persistence = options?.wasm_memory_persistence[0];
     const keep = persistence !== undefined && 'keep' in persistence;
     if (old.module.enhancedOrthogonalPersistence && persistence === undefined) {
-      throw new IcError(ErrorCode.CanisterContractViolation, MISSING_UPGRADE_OPTION);
+      throw E.missingUpgradeOption();
     }
-    if (keep && !module.enhancedOrthogonalPersistence) throw new IcError(ErrorCode.CanisterContractViolation, INVALID_UPGRADE_OPTION);
+    if (keep && !module.enhancedOrthogonalPersistence) throw E.invalidUpgradeOption();
 
     // What is needed to undo a successful pre_upgrade if the new code then fails.
     const oldStable = es.stable.clone();

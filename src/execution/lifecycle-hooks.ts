@@ -13,6 +13,19 @@ import type { ExecutionState } from './execution-state.ts';
 import { CodeInstaller } from './install-code.ts';
 import type { MessageDelivery } from './message-delivery.ts';
 import type { StopRequests } from './stop-requests.ts';
+import { canisterMetadata } from './wasm/custom-sections.ts';
+
+/** Bytes of the module's canister metadata sections (0 without a module). */
+function customSectionsBytes(module: Uint8Array | null | undefined): bigint {
+  let n = 0n;
+  if (!module) return n;
+  try {
+    for (const m of canisterMetadata(module).values()) n += BigInt(m.content.length);
+  } catch {
+    /* a stored module was validated at install; ignore */
+  }
+  return n;
+}
 
 /** The execution side of the management canister's lifecycle methods. */
 export class LifecycleHooks implements CanisterExecution {
@@ -65,6 +78,7 @@ export class LifecycleHooks implements CanisterExecution {
       wasmMemoryBytes: BigInt(es.instance?.memoryBytes ?? 0),
       stableMemoryBytes: es.stable.sizeBytes,
       globalsBytes: BigInt((es.instance?.module.globals.length ?? 0) * 8),
+      customSectionsBytes: customSectionsBytes(c.module),
     };
   }
 

@@ -7,10 +7,10 @@
  * round; this module delivers that answer, encoded by management, to the calling canister.
  */
 import { Principal } from '@icp-sdk/core/principal';
-import type { ChainKeyResponse } from '../consensus/chain-key-payload.ts';
 import { encodeChainKeyReply } from '../management/chain-key.ts';
 import * as management from '../management/management-canister.ts';
 import type { ManagementEnv } from '../management/management-context.ts';
+import type { ChainKeyResponse } from '../state/subnet-call-context-manager.ts';
 import { IcError } from '../types/ic-error.ts';
 import type { CallOrigin } from './call-context.ts';
 import type { ExecutionCore } from './execution-core.ts';

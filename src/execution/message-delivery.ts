@@ -7,7 +7,7 @@
 import type { Principal } from '@icp-sdk/core/principal';
 import type { CanisterState } from '../state/canister-state.ts';
 import type { IngressRecord } from '../store/ingress-repository.ts';
-import { errorCodeText, type IcError, type RejectContext } from '../types/ic-error.ts';
+import { ErrorCode, errorCodeText, type IcError, type RejectContext } from '../types/ic-error.ts';
 import type { CallContext, CallOrigin } from './call-context.ts';
 import type { CanisterMessage, CanisterRequest, ResponsePayload } from './canister-message.ts';
 import type { ExecutionCore } from './execution-core.ts';
@@ -41,7 +41,7 @@ function payloadOf(response: Response): ResponsePayload {
 function outcomeOf(response: Response): MessageOutcome {
   if (response.kind === 'reply') return { kind: 'replied', reply: response.data };
   if (response.kind === 'error') return rejected(response.error);
-  return { kind: 'rejected', rejectCode: response.reject.code, rejectMessage: response.reject.message, errorCode: 'IC0406' };
+  return { kind: 'rejected', rejectCode: response.reject.code, rejectMessage: response.reject.message, errorCode: errorCodeText(ErrorCode.CanisterRejectedMessage) };
 }
 
 /** The canister queue, responses and ingress history writes; see the module comment. */

@@ -7,7 +7,7 @@
  * and the server keeps serving.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { Replica } from '../replica.ts';
+import type { ReplicaApi } from './replica-api.ts';
 import { handleCall } from './call-endpoint.ts';
 import { HttpError } from './http-error.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -47,7 +47,7 @@ function cborEndpoint(handler: Handler): express.RequestHandler {
  * before the body is read: an excess request costs only its header parse), then the app.
  * @param limits requests served at once per endpoint kind (the excess gets 429 at once).
  */
-export function createRequestListener(replica: Replica, limits: ConcurrencyLimits = DEFAULT_CONCURRENCY_LIMITS): (req: IncomingMessage, res: ServerResponse) => void {
+export function createRequestListener(replica: ReplicaApi, limits: ConcurrencyLimits = DEFAULT_CONCURRENCY_LIMITS): (req: IncomingMessage, res: ServerResponse) => void {
   const app = createApp(replica);
   const shedder = new LoadShedder(limits, () => replica.ingressPoolIsFull());
   return (req, res) => {
@@ -57,7 +57,7 @@ export function createRequestListener(replica: Replica, limits: ConcurrencyLimit
 }
 
 /** Builds the express app for a replica (without load shedding: see {@link createRequestListener}). */
-export function createApp(replica: Replica): express.Express {
+export function createApp(replica: ReplicaApi): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);

@@ -9,7 +9,7 @@
  */
 import type { Request, Response } from 'express';
 import { Principal } from '@icp-sdk/core/principal';
-import type { Replica } from '../replica.ts';
+import type { ReplicaApi } from './replica-api.ts';
 import { errorCodeText, IcError } from '../types/ic-error.ts';
 import { authenticate, decodeEnvelope } from './decode-request.ts';
 import { HttpError } from './http-error.ts';
@@ -28,7 +28,7 @@ const MANAGEMENT = Principal.managementCanister();
  * @param version 2 (async), 3 or 4 (sync).
  * @throws HttpError for malformed or unauthenticated requests (mapped by the app).
  */
-export async function handleCall(replica: Replica, req: Request, res: Response, version: 2 | 3 | 4): Promise<void> {
+export async function handleCall(replica: ReplicaApi, req: Request, res: Response, version: 2 | 3 | 4): Promise<void> {
   const body = req.body as Uint8Array;
   const ecid = principalFromUrl(String(req.params['ecid']));
   const decoded = replica.profile.time('http_envelope_auth', () => decodeEnvelope(body, 'call'));

@@ -6,7 +6,7 @@
 import type { Request, Response } from 'express';
 import { Principal } from '@icp-sdk/core/principal';
 import { signQueryResponse } from '../crypto/node-key.ts';
-import type { Replica } from '../replica.ts';
+import type { ReplicaApi } from './replica-api.ts';
 import { nowNanos } from '../types/units.ts';
 import { authenticate, decodeEnvelope } from './decode-request.ts';
 import { HttpError } from './http-error.ts';
@@ -19,7 +19,7 @@ const MANAGEMENT = Principal.managementCanister();
  * Handles a query request.
  * @throws HttpError for malformed or unauthenticated requests.
  */
-export async function handleQuery(replica: Replica, req: Request, res: Response): Promise<void> {
+export async function handleQuery(replica: ReplicaApi, req: Request, res: Response): Promise<void> {
   const ecid = principalFromUrl(String(req.params['ecid']));
   const decoded = decodeEnvelope(req.body as Uint8Array, 'query');
   const canisterId = decoded.canisterId!;

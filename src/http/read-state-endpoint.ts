@@ -6,7 +6,7 @@
  */
 import type { Request, Response } from 'express';
 import { Principal } from '@icp-sdk/core/principal';
-import type { Replica } from '../replica.ts';
+import type { ReplicaApi } from './replica-api.ts';
 import { decodeRequest, type DecodedRequest } from './decode-request.ts';
 import { HttpError } from './http-error.ts';
 import { sendCbor } from './responses.ts';
@@ -33,7 +33,7 @@ function principalLabel(b: Uint8Array): Principal {
  * Checks the paths against the replica's rules for the given target.
  * @throws HttpError 400/403/404 with the replica's texts.
  */
-function authorizePaths(replica: Replica, req: DecodedRequest, target: 'canister' | 'subnet', ecid: Principal): void {
+function authorizePaths(replica: ReplicaApi, req: DecodedRequest, target: 'canister' | 'subnet', ecid: Principal): void {
   let requestId: Uint8Array | undefined;
   for (const path of req.paths!) {
     const [head, ...rest] = path;
@@ -133,7 +133,7 @@ function authorizePaths(replica: Replica, req: DecodedRequest, target: 'canister
  * @param apiVersion 2 or 3 (v3 refuses request_status on the subnet endpoint only for v2, as the replica).
  */
 export async function handleReadState(
-  replica: Replica,
+  replica: ReplicaApi,
   req: Request,
   res: Response,
   target: 'canister' | 'subnet',

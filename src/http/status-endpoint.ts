@@ -4,15 +4,14 @@
  * height (number of rounds certified since start; a probe never triggers a certification itself).
  */
 import type { Response } from 'express';
-import type { Replica } from '../replica.ts';
+import type { ReplicaApi } from './replica-api.ts';
 import { sendCbor } from './responses.ts';
-import { IMPL_VERSION } from '../version.ts';
 
 /** Writes the status response. */
-export function handleStatus(replica: Replica, res: Response): void {
+export function handleStatus(replica: ReplicaApi, res: Response): void {
   sendCbor(res, 200, {
     root_key: replica.rootKey.publicKeyDer,
-    impl_version: IMPL_VERSION,
+    impl_version: replica.implVersion,
     replica_health_status: 'healthy',
     certified_height: replica.latestCertifiedHeight,
   });

@@ -1,39 +1,35 @@
 /**
  * Canister lifecycle methods of the management canister (interface spec §"IC management canister"):
  * provisional creation and top-up, create_canister, update_settings, canister_status,
- * start/stop/delete, install_code / uninstall_code (module stored; execution is a later layer),
+ * start/stop/delete, install_code / uninstall_code (the module and its hooks run in execution),
  * deposit_cycles and raw_rand. Handlers take decoded Candid arguments and return the reply value.
  */
 import type { Principal } from '@icp-sdk/core/principal';
 import type { Subnet } from '../routing/topology.ts';
 import { canisterCreationFee } from '../cycles/fee-schedule.ts';
 import { defaultCanisterSettings, newCanister, type CanisterSettings, type CanisterState } from '../state/canister-state.ts';
-import { canisterMetadata } from '../execution/wasm/custom-sections.ts';
 import * as E from './errors.ts';
-import type { InstallMode, ManagementCall, ManagementEnv } from './management-context.ts';
-import type { CanisterIdRecord, CanisterStatusResult, CanisterStatusType } from './shapes.ts';
-export type { InstallMode } from './management-context.ts';
+import type { ManagementCall, ManagementEnv } from './management-context.ts';
+import type {
+  CanisterIdRecord,
+  CanisterSettings as SettingsArg,
+  CanisterStatusResult,
+  CanisterStatusType,
+  CreateCanisterArgs,
+  InstallCodeArgs,
+  Opt,
+  ProvisionalCreateCanisterWithCyclesArgs,
+  ProvisionalTopUpCanisterArgs,
+  UninstallCodeArgs,
+  UpdateSettingsArgs,
+} from './shapes.ts';
 
 /** Cycles a provisionally created canister gets when `amount` is not given (replica: 100T). */
 export const DEFAULT_PROVISIONAL_CYCLES_BALANCE = 100_000_000_000_000n;
 /** Maximum number of controllers (spec §"IC method create_canister"). */
 export const MAX_CONTROLLERS = 10;
 
-type Opt<T> = [] | [T];
 const opt = <T>(o: Opt<T> | undefined): T | undefined => (o && o.length ? o[0] : undefined);
-
-/** Decoded `canister_settings` (every field optional). */
-export interface SettingsArg {
-  controllers?: Opt<Principal[]>;
-  compute_allocation?: Opt<bigint>;
-  memory_allocation?: Opt<bigint>;
-  freezing_threshold?: Opt<bigint>;
-  reserved_cycles_limit?: Opt<bigint>;
-  log_visibility?: Opt<CanisterSettings['log_visibility']>;
-  wasm_memory_limit?: Opt<bigint>;
-  wasm_memory_threshold?: Opt<bigint>;
-  environment_variables?: Opt<{ name: string; value: string }[]>;
-}
 
 /**
  * Applies given settings over `base` after the spec's checks.
@@ -119,7 +115,7 @@ function createOn(
 export function provisionalCreateCanisterWithCycles(
   env: ManagementEnv,
   call: ManagementCall,
-  arg: { amount: Opt<bigint>; settings: Opt<SettingsArg>; specified_id: Opt<Principal> },
+  arg: ProvisionalCreateCanisterWithCyclesArgs,
 ): { canister_id: Principal } {
   const amount = opt(arg.amount) ?? DEFAULT_PROVISIONAL_CYCLES_BALANCE;
   const specified = opt(arg.specified_id);
@@ -147,7 +143,7 @@ export function provisionalCreateCanisterWithCycles(
 export function createCanister(
   env: ManagementEnv,
   call: ManagementCall,
-  arg: { settings: Opt<SettingsArg>; sender_canister_version: Opt<bigint> },
+  arg: CreateCanisterArgs,
 ): { canister_id: Principal } {
   const subnet = call.callerSubnet ?? env.routing.defaultSubnet;
   const fee = canisterCreationFee(subnet.size);
@@ -157,7 +153,7 @@ export function createCanister(
 }
 
 /** `provisional_top_up_canister`: mints `amount` cycles onto any canister. */
-export function provisionalTopUpCanister(env: ManagementEnv, _call: ManagementCall, arg: { canister_id: Principal; amount: bigint }): void {
+export function provisionalTopUpCanister(env: ManagementEnv, _call: ManagementCall, arg: ProvisionalTopUpCanisterArgs): void {
   const c = canisterOrNotFound(env, arg.canister_id);
   c.cycles += arg.amount;
   env.state.markCanisterDirty(c.canisterId);
@@ -167,7 +163,7 @@ export function provisionalTopUpCanister(env: ManagementEnv, _call: ManagementCa
 export function updateSettings(
   env: ManagementEnv,
   call: ManagementCall,
-  arg: { canister_id: Principal; settings: SettingsArg },
+  arg: UpdateSettingsArgs,
 ): void {
   const c = canisterOrNotFound(env, arg.canister_id);
   requireController(c, call.caller);
@@ -184,15 +180,8 @@ export function canisterStatus(env: ManagementEnv, call: ManagementCall, arg: Ca
   const c = canisterOrNotFound(env, arg.canister_id);
   requireController(c, call.caller, true);
   const wasmBinarySize = BigInt(c.module?.length ?? 0);
-  let customSectionsSize = 0n;
-  if (c.module) {
-    try {
-      for (const m of canisterMetadata(c.module).values()) customSectionsSize += BigInt(m.content.length);
-    } catch {
-      /* a stored module was validated at install; ignore */
-    }
-  }
   const mem = env.execution.memoryUsage(c);
+  const customSectionsSize = mem.customSectionsBytes;
   const memorySize = wasmBinarySize + customSectionsSize + mem.wasmMemoryBytes + mem.stableMemoryBytes + mem.globalsBytes;
   return {
     status: { [c.status]: null } as CanisterStatusType,
@@ -224,7 +213,7 @@ export function canisterStatus(env: ManagementEnv, call: ManagementCall, arg: Ca
 }
 
 /** `start_canister` (controllers only). Pending stop requests of a stopping canister are cancelled. */
-export function startCanister(env: ManagementEnv, call: ManagementCall, arg: { canister_id: Principal }): void {
+export function startCanister(env: ManagementEnv, call: ManagementCall, arg: CanisterIdRecord): void {
   const c = canisterOrNotFound(env, arg.canister_id);
   requireController(c, call.caller);
   if (c.status !== 'running') {
@@ -240,7 +229,7 @@ export function startCanister(env: ManagementEnv, call: ManagementCall, arg: { c
  * otherwise it goes to `stopping` and the call is answered when the last context closes.
  * @returns `'stopped'` or `'stopping'` (the caller then defers the reply).
  */
-export function stopCanister(env: ManagementEnv, call: ManagementCall, arg: { canister_id: Principal }): 'stopped' | 'stopping' {
+export function stopCanister(env: ManagementEnv, call: ManagementCall, arg: CanisterIdRecord): 'stopped' | 'stopping' {
   const c = canisterOrNotFound(env, arg.canister_id);
   requireController(c, call.caller);
   if (c.status === 'stopped') return 'stopped';
@@ -256,8 +245,13 @@ export function stopCanister(env: ManagementEnv, call: ManagementCall, arg: { ca
   return 'stopped';
 }
 
-/** `delete_canister` (controllers only; the canister must be stopped). Its cycles are burned. */
-export function deleteCanister(env: ManagementEnv, call: ManagementCall, arg: { canister_id: Principal }): void {
+/**
+ * `delete_canister` (controllers only; the canister must be stopped). Its cycles are burned. A
+ * canister deleting itself is refused before anything else (canister_manager `DeleteCanisterSelf`).
+ * @throws IcError IC0512 (self, not a controller), IC0301, IC0510 (not stopped)
+ */
+export function deleteCanister(env: ManagementEnv, call: ManagementCall, arg: CanisterIdRecord): void {
+  if (call.caller.compareTo(arg.canister_id) === 'eq') throw E.deleteCanisterSelf(arg.canister_id);
   const c = canisterOrNotFound(env, arg.canister_id);
   requireController(c, call.caller);
   if (c.status !== 'stopped') throw E.deleteCanisterNotStopped(c.canisterId);
@@ -273,7 +267,7 @@ export function deleteCanister(env: ManagementEnv, call: ManagementCall, arg: { 
 export function installCode(
   env: ManagementEnv,
   call: ManagementCall,
-  arg: { mode: InstallMode; canister_id: Principal; wasm_module: Uint8Array; arg: Uint8Array },
+  arg: InstallCodeArgs,
 ): void {
   const c = canisterOrNotFound(env, arg.canister_id);
   requireController(c, call.caller);
@@ -282,7 +276,7 @@ export function installCode(
 }
 
 /** `uninstall_code` (controllers only): removes the module, its memories and open call contexts. */
-export function uninstallCode(env: ManagementEnv, call: ManagementCall, arg: { canister_id: Principal }): void {
+export function uninstallCode(env: ManagementEnv, call: ManagementCall, arg: UninstallCodeArgs): void {
   const c = canisterOrNotFound(env, arg.canister_id);
   requireController(c, call.caller);
   env.execution.uninstallCode(c, call.nowNanos);
@@ -294,7 +288,7 @@ export function rawRand(env: ManagementEnv): Uint8Array {
 }
 
 /** `deposit_cycles` (canisters only): moves all attached cycles to the canister. */
-export function depositCycles(env: ManagementEnv, call: ManagementCall, arg: { canister_id: Principal }): { accepted: bigint } {
+export function depositCycles(env: ManagementEnv, call: ManagementCall, arg: CanisterIdRecord): { accepted: bigint } {
   const c = canisterOrNotFound(env, arg.canister_id);
   c.cycles += call.payment;
   env.state.markCanisterDirty(c.canisterId);

@@ -142,6 +142,22 @@ export function canisterNonEmpty(canisterId: Principal): IcError {
   );
 }
 
+/** IC0504: upgrading an enhanced-orthogonal-persistence canister without `wasm_memory_persistence`. */
+export function missingUpgradeOption(): IcError {
+  return new IcError(
+    ErrorCode.CanisterContractViolation,
+    'Missing upgrade option: Enhanced orthogonal persistence requires the `wasm_memory_persistence` upgrade option.',
+  );
+}
+
+/** IC0504: `wasm_memory_persistence: opt Keep` for a new module without enhanced orthogonal persistence. */
+export function invalidUpgradeOption(): IcError {
+  return new IcError(
+    ErrorCode.CanisterContractViolation,
+    'Invalid upgrade option: The `wasm_memory_persistence: opt Keep` upgrade option requires that the new canister module supports enhanced orthogonal persistence.',
+  );
+}
+
 /** IC0406: a method of ic.did this replica does not serve yet. */
 export function notSupported(method: string): IcError {
   return new IcError(ErrorCode.CanisterRejectedMessage, `ic00 method ${method} is not supported by chainkey-replica yet.`);

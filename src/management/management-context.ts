@@ -20,6 +20,8 @@ export interface CanisterMemoryUsage {
   wasmMemoryBytes: bigint;
   stableMemoryBytes: bigint;
   globalsBytes: bigint;
+  /** Contents of the module's `icp:public` / `icp:private` metadata sections. */
+  customSectionsBytes: bigint;
 }
 
 /**

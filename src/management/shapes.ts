@@ -7,7 +7,7 @@
  * to `unknown[]`.
  */
 import type { Principal } from '@icp-sdk/core/principal';
-import type { CanisterSettings as StoredCanisterSettings, LogVisibility } from '../store/canister-repository.ts';
+import type { CanisterSettings as StoredCanisterSettings, LogVisibility } from '../types/canister-settings.ts';
 import type { ManagementMethodName } from './ic-did.ts';
 
 /** Candid `opt T`: `[]` for null, `[v]` for a value. */
@@ -16,7 +16,7 @@ export type Opt<T> = [] | [T];
 export type Blob = Uint8Array;
 
 /** `log_visibility`. */
-export type { LogVisibility } from '../store/canister-repository.ts';
+export type { LogVisibility } from '../types/canister-settings.ts';
 
 /** `environment_variable`. */
 export interface EnvironmentVariable { name: string; value: string }

@@ -174,8 +174,15 @@ export function createPocketIcApp(state: PocketIcServerState, onActivity: (delta
     '/instances',
     raw,
     wrap((req, res) => {
-      const { id, instance } = state.create(bodyJson(req));
-      sendJson(res, 201, { Created: { instance_id: id, topology: instance.topologyJson(), http_gateway_info: null } });
+      let created: ReturnType<PocketIcServerState['create']>;
+      try {
+        created = state.create(bodyJson(req));
+      } catch (e) {
+        // PocketIC's CreateInstanceResponse::Error (PicJS throws its message).
+        if (e instanceof PocketIcError) return sendJson(res, 400, { Error: { message: e.message } });
+        throw e;
+      }
+      sendJson(res, 201, { Created: { instance_id: created.id, topology: created.instance.topologyJson(), http_gateway_info: null } });
     }),
   );
   app.delete(

@@ -363,8 +363,13 @@ export class PocketIcInstance {
   /** `/_/topology`: the subnets PicJS asked for (PocketIC's `Topology` JSON). */
   topologyJson(): unknown {
     const subnetConfigs: Record<string, unknown> = {};
+    const used = new Set<string>();
+    for (const c of this.replica.state.canisters()) {
+      const sub = this.replica.routing.subnetOfCanister(c.canisterId);
+      if (sub) used.add(sub.name);
+    }
     for (const s of this.topology.subnets) {
-      if (!s.listed) continue;
+      if (s.listing === 'never' || (s.listing === 'once_used' && !used.has(s.config.name))) continue;
       const sub = this.replica.routing.subnets.find((x) => x.name === s.config.name)!;
       subnetConfigs[sub.subnetId.toText()] = {
         subnet_kind: POCKET_IC_KIND_NAMES[sub.kind],

@@ -14,6 +14,9 @@
  *   there is no fiduciary subnet; `test_key_1` and `dfx_test_key` on a 13-node test-keys subnet
  *   (PocketIC 14's TestThresholdKeys: mainnet id and range) that every instance has but
  *   `/_/topology` does not list (PicJS throws on kinds it does not know);
+ * - the named subnets the instance did not ask for exist too, with their mainnet ranges only, so
+ *   a canister can be created at a specified mainnet id (e.g. the ICP ledger's) as PocketIC
+ *   allows; they are listed once they host a canister;
  * - a per-subnet seed: SHA-256 over the subnet's mainnet ranges (named subnets: the same whatever
  *   else the instance holds) or its allocation range; master keys are derived from it, so derived
  *   addresses are the same on every run.
@@ -101,11 +104,17 @@ function allocationRange(i: number): CanisterIdRange {
   return { start: canisterIdFromIndex(start), end: canisterIdFromIndex(start + ALLOCATION_RANGE_SIZE - 1n) };
 }
 
+/**
+ * When `/_/topology` lists a subnet: `requested` ones always; a named subnet the instance did not
+ * ask for once a canister was created on it at a specified id in its mainnet range (PocketIC then
+ * adds that subnet); the test-keys subnet never (PicJS 0.23 does not know its kind).
+ */
+export type SubnetListing = 'requested' | 'once_used' | 'never';
+
 /** One subnet of an instance: the replica's config plus what PocketIC reports about it. */
 export interface PocketIcSubnet {
   config: SubnetConfig;
-  /** Listed in `/_/topology` (false only for the test-keys subnet). */
-  listed: boolean;
+  listing: SubnetListing;
   /** SHA-256 seed (32 bytes) master keys are derived from. */
   seed: Uint8Array;
 }
@@ -152,23 +161,25 @@ export function subnetsFromConfigSet(set: unknown): PocketIcTopology {
     if (kind === 'test_keys') return [...allAlgorithms('test_key_1'), ...allAlgorithms('dfx_test_key')];
     return [];
   };
+  const unrequested: PocketIcSubnet[] = [];
   for (const name of ['nns', 'sns', 'ii', 'fiduciary', 'bitcoin'] as const) {
     const spec = s[name];
-    if (spec === undefined || spec === null) continue;
-    checkSpec(spec, name);
+    const requested = spec !== undefined && spec !== null;
+    if (requested) checkSpec(spec, name);
     const n = NAMED[name];
     const mainnet = n.ranges.map(([a, b]) => ({ start: Principal.fromText(a), end: Principal.fromText(b) }));
-    out.push({
-      listed: true,
+    (requested ? out : unrequested).push({
+      listing: requested ? 'requested' : 'once_used',
       seed: rangesSeed(mainnet),
       config: {
         name,
         kind: n.kind,
         size: n.size,
         // The allocation range first: canisters created without a specified id come from it.
-        canisterRanges: [allocationRange(allocations++), ...mainnet],
+        // A subnet nobody asked for gets none (the id allocation stays PocketIC's).
+        canisterRanges: requested ? [allocationRange(allocations++), ...mainnet] : mainnet,
         isDefault: false,
-        keys: keysOf(n.kind),
+        keys: requested ? keysOf(n.kind) : [],
         subnetId: Principal.fromText(n.subnetId),
       },
     });
@@ -185,7 +196,7 @@ export function subnetsFromConfigSet(set: unknown): PocketIcTopology {
       const range = allocationRange(allocations++);
       const seed = rangesSeed([range]);
       out.push({
-        listed: true,
+        listing: 'requested',
         seed,
         config: {
           name: `${field}-${i}`,
@@ -215,8 +226,9 @@ export function subnetsFromConfigSet(set: unknown): PocketIcTopology {
   if (def.config.kind === 'application' || def.config.kind === 'system' || def.config.kind === 'verified_application') delete def.config.subnetId;
   const t = NAMED.test_keys;
   const testRanges = t.ranges.map(([a, b]) => ({ start: Principal.fromText(a), end: Principal.fromText(b) }));
+  out.push(...unrequested);
   out.push({
-    listed: false,
+    listing: 'never',
     seed: rangesSeed(testRanges),
     config: {
       name: 'test-keys',

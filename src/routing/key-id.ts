@@ -1,32 +1,14 @@
 /**
- * Threshold master key ids (the replica's `MasterPublicKeyId`): an algorithm (ECDSA secp256k1,
- * Schnorr BIP340 or Ed25519, vetKD BLS12-381 G2) and a name such as `key_1`. Text form as the
- * replica displays it in messages and as `chainkey-replica keys` prints it:
- * `ecdsa:Secp256k1:<name>`, `schnorr:Bip340Secp256k1:<name>`, `schnorr:Ed25519:<name>`,
- * `vetkd:Bls12_381_G2:<name>` (dfinity/ic rs/types/management_canister_types).
+ * Threshold master key ids (the replica's `MasterPublicKeyId`, defined in types/key-id.ts) as
+ * routing reads them: parsing the text form (`ecdsa:Secp256k1:key_1`, as `chainkey-replica keys`
+ * prints it), the key id of a management call's Candid `key_id`, and the sorted lists the
+ * replica's routing texts show.
  */
+import { KeyAlgorithm, keyIdText, type MasterKeyId } from '../types/key-id.ts';
 
-/** The four threshold algorithms, by their display prefix. */
-export const KeyAlgorithm = {
-  ecdsaSecp256k1: 'ecdsa:Secp256k1',
-  schnorrBip340Secp256k1: 'schnorr:Bip340Secp256k1',
-  schnorrEd25519: 'schnorr:Ed25519',
-  vetkdBls12381G2: 'vetkd:Bls12_381_G2',
-} as const;
-export type KeyAlgorithm = (typeof KeyAlgorithm)[keyof typeof KeyAlgorithm];
-
-/** A master key id. */
-export interface MasterKeyId {
-  algorithm: KeyAlgorithm;
-  name: string;
-}
+export { KeyAlgorithm, keyIdText, type MasterKeyId } from '../types/key-id.ts';
 
 const ALGORITHMS = Object.values(KeyAlgorithm) as string[];
-
-/** The replica's display of a key id, e.g. `ecdsa:Secp256k1:test_key_1`. */
-export function keyIdText(k: MasterKeyId): string {
-  return `${k.algorithm}:${k.name}`;
-}
 
 /**
  * Parses `ecdsa:Secp256k1:key_1` and the like.

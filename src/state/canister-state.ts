@@ -4,9 +4,11 @@
  * default values).
  */
 import type { Principal } from '@icp-sdk/core/principal';
-import type { CanisterRecord, CanisterSettings } from '../store/canister-repository.ts';
+import type { CanisterRecord } from '../store/canister-repository.ts';
+import type { CanisterSettings } from '../types/canister-settings.ts';
 
-export type { CanisterRecord as CanisterState, CanisterSettings, CanisterStatus, LogVisibility } from '../store/canister-repository.ts';
+export type { CanisterRecord as CanisterState } from '../store/canister-repository.ts';
+export type { CanisterSettings, CanisterStatus, LogVisibility } from '../types/canister-settings.ts';
 
 /** Default freezing threshold: 30 days in seconds (spec §"IC method create_canister"). */
 export const DEFAULT_FREEZING_THRESHOLD = 2_592_000n;

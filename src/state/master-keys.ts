@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { deriveEd25519PublicKey, deriveSecp256k1PublicKey } from '../crypto/derivation/index.ts';
 import { dealSingleNodeKey, masterPublicKey, seededBytes, type KeyTranscript } from '../crypto/threshold/key-transcript.ts';
-import { keyIdText, type MasterKeyId } from '../routing/key-id.ts';
+import { keyIdText, type MasterKeyId } from '../types/key-id.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
 import type { Subnet } from '../routing/topology.ts';
 import type { StateStore } from '../store/state-store.ts';

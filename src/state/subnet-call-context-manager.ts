@@ -7,6 +7,7 @@
  */
 import { Principal } from '@icp-sdk/core/principal';
 import type { StateStore } from '../store/state-store.ts';
+import type { RejectContext } from '../types/ic-error.ts';
 import type { ThresholdMethod } from '../types/threshold-method.ts';
 
 /** Where the answer goes: the calling canister's callback. */
@@ -40,6 +41,15 @@ export interface SignWithThresholdContext {
   batchTimeNanos: bigint;
   /** 32 bytes of randomness fixed at acceptance (the replica's pseudo-random id). */
   pseudoRandomId: Uint8Array;
+}
+
+/** The answer to one request: the raw signature / encrypted key, or a reject (canisters only). */
+export type ChainKeyResult = { kind: 'signature'; bytes: Uint8Array } | { kind: 'reject'; reject: RejectContext };
+
+/** One answered request (built by consensus/, delivered by execution/). */
+export interface ChainKeyResponse {
+  context: SignWithThresholdContext;
+  result: ChainKeyResult;
 }
 
 /** The contexts of the replica's subnets (a key lives on one subnet, so keying by key id suffices). */

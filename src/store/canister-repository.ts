@@ -5,32 +5,10 @@
  */
 import { Principal } from '@icp-sdk/core/principal';
 import type Database from 'better-sqlite3';
+import type { CanisterSettings, CanisterStatus } from '../types/canister-settings.ts';
 import type { Db } from './database.ts';
 
-/** `log_visibility` of the spec's `definite_canister_settings`. */
-export type LogVisibility =
-  | { controllers: null }
-  | { public: null }
-  | { allowed_viewers: Principal[] };
-
-/** The spec's `definite_canister_settings` minus controllers (kept beside it). Units: bytes, cycles, seconds. */
-export interface CanisterSettings {
-  compute_allocation: bigint;
-  memory_allocation: bigint;
-  /** Seconds. */
-  freezing_threshold: bigint;
-  /** Cycles. */
-  reserved_cycles_limit: bigint;
-  log_visibility: LogVisibility;
-  /** Bytes. */
-  wasm_memory_limit: bigint;
-  /** Bytes. */
-  wasm_memory_threshold: bigint;
-  environment_variables: { name: string; value: string }[];
-}
-
-/** Lifecycle status (spec §"IC method canister_status"). */
-export type CanisterStatus = 'running' | 'stopping' | 'stopped';
+export type { CanisterSettings, CanisterStatus, LogVisibility } from '../types/canister-settings.ts';
 
 /** One canister as stored. */
 export interface CanisterRecord {

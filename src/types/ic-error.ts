@@ -187,6 +187,11 @@ export function requestedCanisterHasNoWasmModule(): IcError {
   return new IcError(ErrorCode.CanisterWasmModuleNotFound, 'Requested canister has no wasm module');
 }
 
+/** IC0406: a query call to `aaaaa-aa` (the management canister has no query methods served here). */
+export function managementQueryNotSupported(method: string): IcError {
+  return new IcError(ErrorCode.CanisterRejectedMessage, `Query call to management canister method ${method} is not supported.`);
+}
+
 /** IC0406 (reject code 4): the canister rejected the call with `ic0.msg_reject(message)`. */
 export function canisterRejected(message: string): IcError {
   return new IcError(ErrorCode.CanisterRejectedMessage, message, undefined, bare);

@@ -585,12 +585,10 @@ describe('HTTP interface fuzzing', () => {
     assert.match(at.body, /^Failed to deserialize cbor request: /);
   });
 
-  // KNOWN BUG in src/ (kept as a todo test so that the suite stays green; drop `todo` to see it
-  // fail): @dfinity/cbor's decoder assigns a `__proto__` map key with `obj[key] = value`, which
-  // sets the decoded object's prototype. parseRequestEnvelope then reads the missing content
-  // fields through the prototype while requestIdOf (Object.entries) hashes own fields only: a
-  // call whose canister_id/method_name/arg sit under `__proto__` is executed instead of being
-  // refused (`missing field`), and two different such calls share one request id.
+  // @dfinity/cbor's decoder assigns a `__proto__` map key with `obj[key] = value`, which would set
+  // the decoded object's prototype: content fields hidden under it would be read through the
+  // prototype while the request id hashes own fields only. http/decode-request.ts drops the key
+  // (the replica ignores unknown fields), so such a call is refused for its missing fields.
   test('a content map whose fields hide under a "__proto__" key is refused', async () => {
     const expiry = BigInt(Date.now() + 120_000) * 1_000_000n;
     const argFor = new Uint8Array(IDL.encode([createArgType], [{ amount: [], settings: [], specified_id: [], sender_canister_version: [] }]));

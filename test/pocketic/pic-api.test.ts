@@ -63,6 +63,20 @@ describe('PicJS public API', () => {
     await assert.rejects(pic.getPubKey(Principal.fromText('aaaaa-aa') as never), /SubnetNotFound/);
   });
 
+  it('a specified mainnet id on a named subnet nobody asked for creates the canister there, and lists the subnet', async () => {
+    const plain = await PocketIc.create(server.url);
+    try {
+      assert.equal(await plain.getNnsSubnet(), undefined);
+      const ledger = await plain.createCanister({ targetCanisterId: Principal.fromText('ryjl3-tyaaa-aaaaa-aaaba-cai') as never });
+      assert.equal(ledger.toText(), 'ryjl3-tyaaa-aaaaa-aaaba-cai');
+      assert.equal((await plain.getNnsSubnet())?.id.toText(), 'tdb26-jop6k-aogll-7ltgs-eruif-6kk7m-qpktf-gdiqx-mxtrf-vb5e6-eqe');
+      assert.equal((await plain.getTopology()).length, 2);
+      assert.equal((await plain.createCanister()).toText(), 'lxzze-o7777-77777-aaaaa-cai', 'allocation unchanged');
+    } finally {
+      await plain.tearDown();
+    }
+  });
+
   it('settings, status, stop and start with the texts suites match on', async () => {
     const controller = Principal.fromUint8Array(new Uint8Array([7, 7, 7]));
     const id = await pic.createCanister({ sender: controller as never });

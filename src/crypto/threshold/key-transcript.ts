@@ -13,7 +13,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha512 } from '@noble/hashes/sha2.js';
-import { KeyAlgorithm, keyIdText, type MasterKeyId } from '../../routing/key-id.ts';
+import { KeyAlgorithm, keyIdText, type MasterKeyId } from '../../types/key-id.ts';
 
 /** The group a transcript's commitment lives in. */
 export type TranscriptCurve = 'secp256k1' | 'ed25519' | 'bls12_381_g2';
