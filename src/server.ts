@@ -29,6 +29,8 @@ export interface StartOptions {
   ingressPool?: ReplicaOptions['ingressPool'];
   /** Requests served at once per endpoint kind (default: http/load-shedding.ts). */
   concurrencyLimits?: Partial<ConcurrencyLimits>;
+  /** Rounds only through `replica.runRound()` (tests that need messages to stay queued). */
+  manualRounds?: boolean;
 }
 
 /**
@@ -62,6 +64,7 @@ export async function startReplica(options: StartOptions = {}): Promise<RunningR
     ...(options.debugPrint && { debugPrint: options.debugPrint }),
     ...(options.seed && { seed: options.seed }),
     ...(options.ingressPool && { ingressPool: options.ingressPool }),
+    ...(options.manualRounds && { manualRounds: true }),
   });
   const listener = createRequestListener(replica, { ...DEFAULT_CONCURRENCY_LIMITS, ...options.concurrencyLimits });
   let server: Server;
