@@ -39,7 +39,7 @@ export function benchTopology(dir: string, maxQueueSize: number): string {
 /** Starts the replica on `stateDir` and resolves at its listening line. */
 export async function startReplicaChild(stateDir: string, topologyFile?: string): Promise<ReplicaChild> {
   const t0 = performance.now();
-  const args = ['src/cli.ts', 'start', '--port', '0', '--state-dir', stateDir, ...(topologyFile ? ['--topology', topologyFile] : [])];
+  const args = ['src/cli.ts', 'start', '--port', '0', '--state-dir', stateDir, '--no-request-log', ...(topologyFile ? ['--topology', topologyFile] : [])];
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';

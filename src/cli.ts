@@ -5,6 +5,7 @@
  *   keys    — print the threshold master keys (key id, subnet, public key, chain code)
  *   deploy  — create or upgrade a TypeScript canister on a running replica
  *   call    — call a canister method with JSON arguments (Candid read from the canister)
+ *   mint    — credit a principal's default account on the cycles ledger and/or the ICP ledger
  */
 import { callCanister } from './canister-sdk/call-canister.ts';
 import { deployTypeScriptCanister } from './canister-sdk/deploy.ts';
@@ -14,6 +15,7 @@ import { Replica } from './replica.ts';
 import { loadTopologyFile } from './routing/topology.ts';
 import { startReplica } from './server.ts';
 import { IMPL_VERSION } from './version.ts';
+import { SYSTEM_CANISTER_IDS } from './system-canisters/system-canisters.ts';
 
 function parsePort(v: string): number {
   const n = Number(v);
@@ -37,13 +39,15 @@ program
   .option('--state-dir <dir>', 'directory for the SQLite state', './.chainkey-replica')
   .option('--topology <file>', 'subnet topology JSON file (default: built-in, see README)')
   .option('--seed <hex>', 'derive master keys created in a new state dir from this seed (reproducible tests)', parseSeed)
-  .action(async (opts: { host: string; port: number; stateDir: string; topology?: string; seed?: Uint8Array }) => {
+  .option('--no-request-log', 'do not print a line per ingress message and per rejected request')
+  .action(async (opts: { host: string; port: number; stateDir: string; topology?: string; seed?: Uint8Array; requestLog: boolean }) => {
     const running = await startReplica({
       host: opts.host,
       port: opts.port,
       stateDir: opts.stateDir,
       ...(opts.topology && { topologyFile: opts.topology }),
       ...(opts.seed && { seed: opts.seed }),
+      ...(opts.requestLog && { requestLog: (line: string) => process.stdout.write(`${line}\n`) }),
     });
     process.stdout.write(`listening on ${running.url}\n`);
     let stopping = false;
@@ -135,6 +139,30 @@ program
   .requiredOption('--url <url>', 'replica URL, e.g. http://127.0.0.1:4943')
   .action(async (canisterId: string, method: string, args: string, opts: { url: string }) => {
     process.stdout.write(`${await callCanister({ url: opts.url, canisterId, method, args: JSON.parse(args) as unknown[] })}\n`);
+  });
+
+const parseAmount = (v: string): bigint => {
+  if (!/^[0-9_]+$/.test(v)) throw new InvalidArgumentError('expected a whole number, e.g. 5_000_000_000_000');
+  return BigInt(v.replaceAll('_', ''));
+};
+
+program
+  .command('mint')
+  .description("credit a principal's default account: cycles on the cycles ledger and/or ICP (e8s) on the ICP ledger")
+  .requiredOption('--to <principal>', 'the account owner')
+  .option('--cycles <n>', 'cycles to credit on the cycles ledger', parseAmount)
+  .option('--icp <e8s>', 'ICP to credit on the ICP ledger, in e8s (10^-8 ICP)', parseAmount)
+  .requiredOption('--url <url>', 'replica URL, e.g. http://127.0.0.1:4943')
+  .action(async (opts: { to: string; cycles?: bigint; icp?: bigint; url: string }) => {
+    if (opts.cycles === undefined && opts.icp === undefined) throw new Error('mint: give --cycles and/or --icp');
+    const to = { owner: opts.to, subaccount: [] };
+    const mint = async (canisterId: string, amount: bigint, unit: string): Promise<void> => {
+      const out = await callCanister({ url: opts.url, canisterId, method: 'chainkey_replica_mint', args: [{ to, amount: amount.toString() }] });
+      const balance = (JSON.parse(out) as string[])[0];
+      process.stdout.write(`minted ${amount} ${unit} to ${opts.to}; balance ${balance} ${unit}\n`);
+    };
+    if (opts.cycles !== undefined) await mint(SYSTEM_CANISTER_IDS.cyclesLedger, opts.cycles, 'cycles');
+    if (opts.icp !== undefined) await mint(SYSTEM_CANISTER_IDS.icpLedger, opts.icp, 'e8s');
   });
 
 program.parseAsync(process.argv).catch((e: unknown) => {

@@ -29,8 +29,10 @@ import { ReplicatedState } from './state/replicated-state.ts';
 import { ensureMasterKeys, storedMasterKeys, type MasterKey } from './state/master-keys.ts';
 import { StateStore } from './store/state-store.ts';
 import { STATE_FILE } from './store/database.ts';
+import { ensureSystemCanisters } from './system-canisters/system-canisters.ts';
+import { messageLine, type RequestLogSink } from './http/request-log.ts';
 import type { IngressRecord } from './store/ingress-repository.ts';
-import { canisterNotFound, canisterNotRunning, managementQueryNotSupported, requestedCanisterHasNoWasmModule } from './types/ic-error.ts';
+import { canisterNotFound, canisterNotRunning, errorCodeText, IcError, requestedCanisterHasNoWasmModule } from './types/ic-error.ts';
 import { nowNanos } from './types/units.ts';
 
 /** Options for {@link Replica.open}. */
@@ -62,6 +64,13 @@ export interface ReplicaOptions {
   rootKey?: RootKeyPair;
   /** Bounds of the ingress pool (see {@link INGRESS_POOL_MAX_COUNT}); the replica's defaults when omitted. */
   ingressPool?: { maxCount?: number; maxBytes?: number };
+  /** Where request log lines go (http/request-log.ts); no request log when omitted. */
+  requestLog?: RequestLogSink;
+  /**
+   * Install the ICP ledger, CMC and cycles ledger at first start (system-canisters/); default
+   * true. PocketIC instances start empty, as PocketIC's do.
+   */
+  systemCanisters?: boolean;
 }
 
 /**
@@ -134,9 +143,14 @@ export class Replica {
   readonly #manualRounds: boolean;
   readonly #poolMaxCount: number;
   readonly #poolMaxBytes: number;
+  /** Request log sink, if enabled. */
+  readonly requestLog: RequestLogSink | undefined;
+  /** Ingress messages accepted and not yet logged with their outcome: request id hex → message. */
+  readonly #unloggedIngress = new Map<string, IngressMessage>();
 
   private constructor(store: StateStore, topology: SubnetConfig[], options: ReplicaOptions) {
     this.store = store;
+    this.requestLog = options.requestLog;
     this.#clock = options.clock ?? WALL_CLOCK;
     this.#manualRounds = options.manualRounds ?? false;
     this.#poolMaxCount = options.ingressPool?.maxCount ?? INGRESS_POOL_MAX_COUNT;
@@ -207,8 +221,15 @@ export class Replica {
     const store = StateStore.open(options.stateDir, options.synchronous ? { synchronous: options.synchronous } : {});
     try {
       const r = new Replica(store, options.topology ?? parseTopology(DEFAULT_TOPOLOGY), options);
-      r.store.transaction(() => r.state.writeChanges(r.store, 0n));
+      const t = r.#nextTime();
+      r.execution.beginRound(t);
+      if (options.systemCanisters ?? true) ensureSystemCanisters({ state: r.state, routing: r.routing, execution: r.execution, nowNanos: t });
+      r.store.transaction(() => {
+        r.state.writeChanges(r.store, 0n);
+        r.execution.writeChanges();
+      });
       r.state.clearChanges();
+      r.execution.clearChanges();
       // Certified when a certificate is first needed, as after any round (a large ingress
       // history is hashed then, not before listening).
       r.#uncertifiedRoundNanos = r.#nextTime();
@@ -266,6 +287,24 @@ export class Replica {
    * @throws IcError when the ingress filter refuses the message (a non-replicated rejection).
    */
   submitCall(msg: IngressMessage): 'accepted' | 'known' {
+    try {
+      return this.#submitCall(msg);
+    } catch (e) {
+      if (this.requestLog && e instanceof IcError) {
+        this.requestLog(
+          messageLine('call', msg.canisterId, msg.methodName, msg.sender, {
+            kind: 'rejected',
+            rejectCode: e.rejectCode,
+            errorCode: errorCodeText(e.code),
+            message: e.message,
+          }),
+        );
+      }
+      throw e;
+    }
+  }
+
+  #submitCall(msg: IngressMessage): 'accepted' | 'known' {
     if (this.state.ingress(msg.requestId)) return 'known';
     if (msg.canisterId.toUint8Array().length === 0) {
       management.acceptIngress(this.#env, msg.sender, msg.methodName, msg.arg);
@@ -286,6 +325,7 @@ export class Replica {
       expiryNanos: msg.expiryNanos,
       updatedNanos: this.#clock.nowNanos(),
     });
+    if (this.requestLog) this.#unloggedIngress.set(Buffer.from(msg.requestId).toString('hex'), msg);
     this.scheduler.submit(msg);
     return 'accepted';
   }
@@ -300,12 +340,47 @@ export class Replica {
    * management canister are not served.
    */
   query(sender: Principal, canisterId: Principal, methodName: string, arg: Uint8Array): MessageOutcome {
-    if (canisterId.toUint8Array().length === 0) {
-      return rejectOutcome(
-        managementQueryNotSupported(methodName),
+    const outcome =
+      canisterId.toUint8Array().length === 0
+        ? this.#managementQuery(sender, methodName, arg)
+        : this.execution.query(sender, canisterId, methodName, arg, this.#queryTime());
+    if (this.requestLog && outcome.kind === 'rejected') {
+      const { rejectCode, errorCode, rejectMessage: message } = outcome;
+      this.requestLog(messageLine('query', canisterId, methodName, sender, { kind: 'rejected', rejectCode, errorCode, message }));
+    }
+    return outcome;
+  }
+
+  #managementQuery(sender: Principal, methodName: string, arg: Uint8Array): MessageOutcome {
+    try {
+      return { kind: 'replied', reply: management.query(this.#env, sender, methodName, arg, this.#queryTime()) };
+    } catch (e) {
+      if (e instanceof IcError) return rejectOutcome(e);
+      throw e;
+    }
+  }
+
+  /** Logs the ingress messages whose outcome became known (request log only). */
+  #logCompletedIngress(): void {
+    const log = this.requestLog;
+    if (!log) return;
+    for (const [k, msg] of this.#unloggedIngress) {
+      const r = this.state.ingress(msg.requestId);
+      if (r && r.status !== 'replied' && r.status !== 'rejected' && r.status !== 'done') continue;
+      this.#unloggedIngress.delete(k);
+      if (!r || r.status === 'done') continue;
+      log(
+        messageLine(
+          'call',
+          msg.canisterId,
+          msg.methodName,
+          msg.sender,
+          r.status === 'replied'
+            ? { kind: 'replied' }
+            : { kind: 'rejected', rejectCode: r.rejectCode ?? 0, errorCode: r.errorCode, message: r.rejectMessage ?? '' },
+        ),
       );
     }
-    return this.execution.query(sender, canisterId, methodName, arg, this.#queryTime());
   }
 
   /**
@@ -417,6 +492,7 @@ export class Replica {
     this.state.subnetCallContexts.endRound();
     ex.clearChanges();
     this.#uncertifiedRoundNanos = t;
+    this.#logCompletedIngress();
     this.#scheduleFollowUp();
     return ingressMs;
   }

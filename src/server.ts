@@ -31,6 +31,8 @@ export interface StartOptions {
   concurrencyLimits?: Partial<ConcurrencyLimits>;
   /** Rounds only through `replica.runRound()` (tests that need messages to stay queued). */
   manualRounds?: boolean;
+  /** Request log sink (one line per ingress message and per rejected request); none if omitted. */
+  requestLog?: ReplicaOptions['requestLog'];
 }
 
 /**
@@ -65,6 +67,7 @@ export async function startReplica(options: StartOptions = {}): Promise<RunningR
     ...(options.seed && { seed: options.seed }),
     ...(options.ingressPool && { ingressPool: options.ingressPool }),
     ...(options.manualRounds && { manualRounds: true }),
+    ...(options.requestLog && { requestLog: options.requestLog }),
   });
   const listener = createRequestListener(replica, { ...DEFAULT_CONCURRENCY_LIMITS, ...options.concurrencyLimits });
   let server: Server;

@@ -14,6 +14,8 @@ const RANK: Record<string, number> = {
   '': 0,
   // The PocketIC server API creates and wires a whole replica per instance: it ranks with the wiring.
   pocketic: 0,
+  // The system canisters' installer opens canisters in a new replica's state: wiring too.
+  'system-canisters': 0,
   http: 1,
   'canister-sdk': 2,
   consensus: 3,

@@ -67,6 +67,14 @@ export interface CanisterContext<S> {
   sha256(bytes: Uint8Array): Uint8Array;
   /** RIPEMD-160 of `bytes` (20 bytes), e.g. for Bitcoin addresses. */
   ripemd160(bytes: Uint8Array): Uint8Array;
+  /** SHA-224 of `bytes` (28 bytes), e.g. for ICP ledger account identifiers. */
+  sha224(bytes: Uint8Array): Uint8Array;
+  /** CRC-32 (ISO-HDLC, as zlib) of `bytes`, an unsigned 32-bit number. */
+  crc32(bytes: Uint8Array): number;
+  /** The raw bytes of a principal given as text (0–29 bytes). @throws on malformed text */
+  principalToBytes(text: string): Uint8Array;
+  /** The text form of a principal given by its raw bytes. @throws on more than 29 bytes */
+  principalFromBytes(bytes: Uint8Array): string;
 }
 
 /** A handler: `(ctx, ...candidArgs) => result` (or a promise of it). */

@@ -134,6 +134,11 @@ export class CallExecution {
 
   /** Applies an execution's result to the canister and its call context, then closes what is done. */
   finish(c: CanisterState, es: ExecutionState, cc: CallContext, result: ExecutionResult): void {
+    if (!result.ok) {
+      // The canister log records a trap as `[TRAP]: <the trap message>` (the whole text for other faults).
+      const m = /^Canister called `ic0\.trap` with message: '([\s\S]*)'/.exec(result.error.text);
+      this.#core.log(c.canisterId, new TextEncoder().encode(`[TRAP]: ${m ? m[1] : result.error.text}`));
+    }
     if (result.ok) {
       this.#applyChanges(c, es, cc, result.changes);
     } else if (!cc.responded) {

@@ -16,7 +16,7 @@ import type { ExecutionState } from './execution-state.ts';
 import { loadExecutionState, newExecutionState, saveExecutionState } from './execution-state-store.ts';
 import { runOnInstance, type ExecutionResult } from './hypervisor.ts';
 import type { ApiType } from './system-api/api-type.ts';
-import type { ExecutionContext } from './system-api/execution-context.ts';
+import type { ExecutionContext, SystemApiHost } from './system-api/execution-context.ts';
 import { noChanges } from './system-api/system-state-changes.ts';
 
 /** Replica-side services the execution environment uses. */
@@ -63,9 +63,17 @@ export class ExecutionCore {
   readonly #deleted = new Map<string, Principal>();
   /** Canisters with a global timer set. */
   readonly timers = new Map<string, TimerEntry>();
+  /** What canister code's System API reports to: debug_print (replicated prints also go to the canister log). */
+  readonly host: SystemApiHost;
 
   constructor(deps: ExecutionDeps) {
     this.deps = deps;
+    this.host = {
+      debugPrint: (id, text, replicated) => {
+        deps.debugPrint(id, text);
+        if (replicated) this.log(id, new TextEncoder().encode(text));
+      },
+    };
     for (const [id, t] of deps.store.execution.loadTimers()) {
       const canisterId = Principal.fromUint8Array(id);
       this.timers.set(keyOf(canisterId), { canisterId, atNanos: t });
@@ -77,10 +85,20 @@ export class ExecutionCore {
     const k = keyOf(c.canisterId);
     let loaded = this.#states.get(k);
     if (!loaded) {
-      const es = loadExecutionState(this.deps.store, c, { debugPrint: this.deps.debugPrint }) ?? newExecutionState();
+      const es = loadExecutionState(this.deps.store, c, this.host) ?? newExecutionState();
       this.#states.set(k, (loaded = { canisterId: c.canisterId, es }));
     }
     return loaded.es;
+  }
+
+  /**
+   * Appends a record to the canister's log (interface spec §"Canister logs"), stamped with the
+   * round's time and bounded by its log_memory_limit; for replicated executions only.
+   */
+  log(id: Principal, content: Uint8Array): void {
+    const c = this.deps.state.canister(id);
+    if (!c) return;
+    this.deps.state.logs.append(id, content, this.time, Number(c.settings.log_memory_limit));
   }
 
   /** The execution state of a canister if it is loaded (no store read). */

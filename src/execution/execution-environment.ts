@@ -176,8 +176,11 @@ export class ExecutionEnvironment {
   /** A request to `aaaaa-aa` or to a canister (rejected here if that canister cannot take it). */
   #deliverRequest(req: CanisterRequest): void {
     const origin = { kind: 'canister', caller: req.sender, callbackId: req.senderCallbackId, deadlineNanos: req.deadlineNanos } as const;
-    if (req.receiver.toUint8Array().length === 0) {
-      this.#management.execute(origin, req.sender, req.method, req.arg, req.payment, undefined);
+    // A call addressed to a subnet id goes to that subnet's management canister (as the CMC's
+    // create_canister does on mainnet).
+    const subnet = req.receiver.toUint8Array().length === 0 ? undefined : this.#core.deps.routing.subnetById(req.receiver);
+    if (req.receiver.toUint8Array().length === 0 || subnet) {
+      this.#management.execute(origin, req.sender, req.method, req.arg, req.payment, undefined, subnet);
       return;
     }
     const c = this.#core.deps.state.canister(req.receiver);

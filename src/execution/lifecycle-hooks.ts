@@ -11,6 +11,8 @@ import { canisterUninstalled } from '../types/ic-error.ts';
 import type { ExecutionCore } from './execution-core.ts';
 import type { ExecutionState } from './execution-state.ts';
 import { CodeInstaller } from './install-code.ts';
+import { captureSnapshot, restoreSnapshot } from './snapshot-content.ts';
+import type { SnapshotContent } from '../state/canister-snapshots.ts';
 import type { MessageDelivery } from './message-delivery.ts';
 import type { StopRequests } from './stop-requests.ts';
 import { canisterMetadata } from './wasm/custom-sections.ts';
@@ -40,7 +42,7 @@ export class LifecycleHooks implements CanisterExecution {
     this.#stops = stops;
     this.#installer = new CodeInstaller({
       context: (c, _es, apiType, extra) => core.context(c, apiType, extra),
-      host: { debugPrint: core.deps.debugPrint },
+      host: core.host,
     });
   }
 
@@ -88,6 +90,15 @@ export class LifecycleHooks implements CanisterExecution {
 
   canisterStarted(c: CanisterState): void {
     this.#stops.cancel(c);
+  }
+
+  captureSnapshot(c: CanisterState): SnapshotContent {
+    return captureSnapshot(this.#core, c);
+  }
+
+  restoreSnapshot(c: CanisterState, content: SnapshotContent): void {
+    restoreSnapshot(this.#core, c, content);
+    this.#rejectOpenContexts(c, this.#core.state(c));
   }
 
   canisterDeleted(c: CanisterState): void {

@@ -6,6 +6,7 @@
  * `SignWithThresholdContext` that the chain-key payload step (consensus/) answers in a later
  * round; this module delivers that answer, encoded by management, to the calling canister.
  */
+import type { Subnet } from '../routing/topology.ts';
 import { Principal } from '@icp-sdk/core/principal';
 import { encodeChainKeyReply } from '../management/chain-key.ts';
 import * as management from '../management/management-canister.ts';
@@ -35,8 +36,17 @@ export class ManagementCalls {
    * A call to the management canister from a user (ingress) or a canister.
    * @param payment cycles attached by a calling canister (0 for ingress)
    * @param effectiveCanisterId the ingress message's effective canister id (ingress only)
+   * @param destinationSubnet the subnet whose id the call was addressed to (instead of `aaaaa-aa`)
    */
-  execute(origin: CallOrigin, caller: Principal, method: string, arg: Uint8Array, payment: bigint, effectiveCanisterId: Principal | undefined): void {
+  execute(
+    origin: CallOrigin,
+    caller: Principal,
+    method: string,
+    arg: Uint8Array,
+    payment: bigint,
+    effectiveCanisterId: Principal | undefined,
+    destinationSubnet?: Subnet,
+  ): void {
     const state = this.#core.deps.state;
     const callerCanister = origin.kind === 'canister' ? state.canister(caller) : undefined;
     try {
@@ -44,6 +54,7 @@ export class ManagementCalls {
         caller,
         callerIsCanister: origin.kind === 'canister',
         ...(callerCanister ? { callerSubnet: this.#core.subnetOf(callerCanister) } : {}),
+        ...(destinationSubnet ? { destinationSubnet } : {}),
         method,
         arg,
         payment,

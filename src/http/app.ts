@@ -20,6 +20,8 @@ import { TimeSlicer } from './time-slicer.ts';
 
 /** Longest stretch of call validation and induction between two turns of the event loop (ms). */
 const CALL_SLICE_MS = 10;
+import { httpLine } from './request-log.ts';
+import { gateway } from './gateway.ts';
 
 /** Largest request body: 5 MiB (replica `max_request_size_bytes`). */
 export const MAX_REQUEST_BODY_BYTES = 5 * 1024 * 1024;
@@ -31,11 +33,11 @@ function cborEndpoint(handler: Handler): express.RequestHandler {
   return (req, res, next) => {
     const type = (req.headers['content-type'] ?? '').toLowerCase();
     if (type !== 'application/cbor') {
-      sendText(res, 400, 'Unexpected content-type, expected application/cbor.');
+      next(new HttpError(400, 'Unexpected content-type, expected application/cbor.'));
       return;
     }
     if (!Buffer.isBuffer(req.body)) {
-      sendText(res, 400, 'Failed to deserialize cbor request: empty body');
+      next(new HttpError(400, 'Failed to deserialize cbor request: empty body'));
       return;
     }
     Promise.resolve(handler(req, res)).catch(next);
@@ -74,6 +76,8 @@ export function createApp(replica: ReplicaApi): express.Express {
   });
   const raw = express.raw({ type: () => true, limit: MAX_REQUEST_BODY_BYTES });
   const callSlicer = new TimeSlicer(CALL_SLICE_MS);
+  // Browser requests to `<canister-id>.localhost` or with `?canisterId=` (outside /api/).
+  app.use(gateway(replica, raw));
 
   app.get('/api/v2/status', (_req, res) => handleStatus(replica, res));
   for (const v of [2, 3, 4] as const) {
@@ -91,21 +95,28 @@ export function createApp(replica: ReplicaApi): express.Express {
     app.post(`/api/v${v}/canister/:ecid/read_state`, raw, cborEndpoint((req, res) => handleReadState(replica, req, res, 'canister', v)));
     app.post(`/api/v${v}/subnet/:ecid/read_state`, raw, cborEndpoint((req, res) => handleReadState(replica, req, res, 'subnet', v)));
   }
-  app.use((_req, res) => sendText(res, 404, 'Not found.'));
+  app.use((req, res) => {
+    replica.requestLog?.(httpLine(404, req.method, req.path, 'Not found.'));
+    sendText(res, 404, 'Not found.');
+  });
   // Error middleware: express needs the four-argument signature to recognise it.
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (res.headersSent) return;
+    const refuse = (status: number, text: string): void => {
+      replica.requestLog?.(httpLine(status, req.method, req.path, text));
+      sendText(res, status, text);
+    };
     if (err instanceof HttpError) {
-      sendText(res, err.status, err.message);
+      refuse(err.status, err.message);
       return;
     }
     const e = err as { type?: string; status?: number; message?: string };
     if (e?.type === 'entity.too.large') {
-      sendText(res, 413, 'length limit exceeded');
+      refuse(413, 'length limit exceeded');
       return;
     }
     if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
-      sendText(res, e.status, `Failed to read the request body: ${e.message ?? 'bad request'}`);
+      refuse(e.status, `Failed to read the request body: ${e.message ?? 'bad request'}`);
       return;
     }
     console.error('chainkey-replica: unexpected error while serving a request:', err);

@@ -42,6 +42,8 @@ export interface ReplicaApi {
   query(sender: Principal, canisterId: Principal, methodName: string, arg: Uint8Array): MessageOutcome;
   /** A CBOR certificate covering `paths` of the latest certified state. */
   certificateFor(paths: readonly Path[]): Promise<Uint8Array>;
+  /** Where request log lines go (request-log.ts), if the request log is on. */
+  readonly requestLog?: ((line: string) => void) | undefined;
   /** The canister's metadata sections by name, or undefined for an unknown or empty canister. */
   canisterMetadata(canisterId: Principal): ReadonlyMap<string, CanisterMetadata> | undefined;
 }

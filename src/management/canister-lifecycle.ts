@@ -9,6 +9,7 @@ import type { Subnet } from '../routing/topology.ts';
 import { canisterCreationFee } from '../cycles/fee-schedule.ts';
 import { defaultCanisterSettings, newCanister, type CanisterSettings, type CanisterState } from '../state/canister-state.ts';
 import * as E from './errors.ts';
+import { visibleTo } from './visibility.ts';
 import type { ManagementCall, ManagementEnv } from './management-context.ts';
 import type {
   CanisterIdRecord,
@@ -26,6 +27,8 @@ import type {
 
 /** Cycles a provisionally created canister gets when `amount` is not given (replica: 100T). */
 export const DEFAULT_PROVISIONAL_CYCLES_BALANCE = 100_000_000_000_000n;
+/** Largest `log_memory_limit` this replica accepts, bytes (2 MiB). */
+export const MAX_LOG_MEMORY_LIMIT = 2n * 1024n * 1024n;
 /** Maximum number of controllers (spec §"IC method create_canister"). */
 export const MAX_CONTROLLERS = 10;
 
@@ -54,6 +57,17 @@ function applySettings(base: CanisterSettings, s: SettingsArg | undefined): Cani
   if (rcl !== undefined) out.reserved_cycles_limit = rcl;
   const lv = opt(s.log_visibility);
   if (lv !== undefined) out.log_visibility = lv;
+  const lml = opt(s.log_memory_limit);
+  if (lml !== undefined) {
+    if (lml > MAX_LOG_MEMORY_LIMIT) throw E.invalidSettings(`Invalid log memory limit: ${lml}, expected at most ${MAX_LOG_MEMORY_LIMIT} bytes`);
+    out.log_memory_limit = lml;
+  }
+  const sv = opt(s.snapshot_visibility);
+  if (sv !== undefined) out.snapshot_visibility = sv;
+  const stv = opt(s.status_visibility);
+  if (stv !== undefined) out.status_visibility = stv;
+  const mic = opt(s.minimum_incoming_canister_call_cycles);
+  if (mic !== undefined) out.minimum_incoming_canister_call_cycles = mic;
   const wml = opt(s.wasm_memory_limit);
   if (wml !== undefined) out.wasm_memory_limit = wml;
   const wmt = opt(s.wasm_memory_threshold);
@@ -135,7 +149,8 @@ export function provisionalCreateCanisterWithCycles(
 }
 
 /**
- * `create_canister` (canisters only): a new canister on the caller's subnet, whose balance is the
+ * `create_canister` (canisters only): a new canister on the caller's subnet (or on the subnet
+ * whose id the call was addressed to, as the CMC calls it), whose balance is the
  * attached cycles minus the creation fee (500B at 13 nodes, scaled by the subnet's size); nothing
  * is refunded.
  * @throws IcError IC0403 when the cycles do not cover the fee.
@@ -145,7 +160,7 @@ export function createCanister(
   call: ManagementCall,
   arg: CreateCanisterArgs,
 ): { canister_id: Principal } {
-  const subnet = call.callerSubnet ?? env.routing.defaultSubnet;
+  const subnet = call.destinationSubnet ?? call.callerSubnet ?? env.routing.defaultSubnet;
   const fee = canisterCreationFee(subnet.size);
   if (call.payment < fee) throw E.createCanisterNotEnoughCycles(fee, call.payment);
   const id = env.state.allocateCanisterId(subnet, env.store);
@@ -175,10 +190,11 @@ export function updateSettings(
   env.state.markCanisterDirty(c.canisterId);
 }
 
-/** `canister_status` (controllers, or the canister itself). */
+/** `canister_status` (controllers, the canister itself, or whom status_visibility admits; as a query call the ingress filter does not apply). */
 export function canisterStatus(env: ManagementEnv, call: ManagementCall, arg: CanisterIdRecord): CanisterStatusResult {
   const c = canisterOrNotFound(env, arg.canister_id);
-  requireController(c, call.caller, true);
+  // status_visibility may admit others besides the controllers and the canister itself.
+  if (!visibleTo(c.settings.status_visibility, c, call.caller)) requireController(c, call.caller, true);
   const wasmBinarySize = BigInt(c.module?.length ?? 0);
   const mem = env.execution.memoryUsage(c);
   const customSectionsSize = mem.customSectionsBytes;
@@ -197,8 +213,9 @@ export function canisterStatus(env: ManagementEnv, call: ManagementCall, arg: Ca
       wasm_binary_size: wasmBinarySize,
       custom_sections_size: customSectionsSize,
       canister_history_size: 0n,
-      wasm_chunk_store_size: 0n,
-      snapshots_size: 0n,
+      wasm_chunk_store_size: BigInt(env.state.chunks.bytes(c.canisterId)),
+      snapshots_size: env.state.snapshots.list(c.canisterId).reduce((n, s) => n + s.totalSize, 0n),
+      log_memory_store_size: BigInt(env.state.logs.bytes(c.canisterId)),
     },
     cycles: c.cycles,
     reserved_cycles: 0n,
@@ -256,6 +273,9 @@ export function deleteCanister(env: ManagementEnv, call: ManagementCall, arg: Ca
   requireController(c, call.caller);
   if (c.status !== 'stopped') throw E.deleteCanisterNotStopped(c.canisterId);
   env.execution.canisterDeleted(c);
+  env.state.logs.clear(c.canisterId);
+  env.state.chunks.clear(c.canisterId);
+  env.state.snapshots.deleteAll(c.canisterId);
   env.state.removeCanister(c.canisterId);
 }
 

@@ -1,7 +1,7 @@
 /**
  * The management canister's (`aaaaa-aa`) Candid interface as `IDL` values: every type and every
- * method of `candid/ic.did` (dfinity/portal `docs/references/_attachments/ic.did` at commit
- * 0484f2cf), so any management call can be decoded (shapes.ts has the TypeScript values of the
+ * method of `candid/ic.did` (the interface spec's ic.did: dfinity/portal at 0484f2cf merged with
+ * the 2026 spec and icp-cli's settings fields; see the file's header), so any management call can be decoded (shapes.ts has the TypeScript values of the
  * methods this replica serves, codec.ts the encoding).
  *
  * Over 500 lines on purpose: it mirrors ic.did type by type, in file order, and is checked
@@ -31,6 +31,18 @@ const log_visibility = IDL.Variant({
   allowed_viewers: IDL.Vec(IDL.Principal),
 });
 
+const snapshot_visibility = IDL.Variant({
+  controllers: IDL.Null,
+  public: IDL.Null,
+  allowed_viewers: IDL.Vec(IDL.Principal),
+});
+
+const status_visibility = IDL.Variant({
+  controllers: IDL.Null,
+  public: IDL.Null,
+  allowed_viewers: IDL.Vec(IDL.Principal),
+});
+
 const environment_variable = IDL.Record({ name: IDL.Text, value: IDL.Text });
 
 const canister_settings = IDL.Record({
@@ -40,6 +52,10 @@ const canister_settings = IDL.Record({
   freezing_threshold: IDL.Opt(IDL.Nat),
   reserved_cycles_limit: IDL.Opt(IDL.Nat),
   log_visibility: IDL.Opt(log_visibility),
+  log_memory_limit: IDL.Opt(IDL.Nat),
+  snapshot_visibility: IDL.Opt(snapshot_visibility),
+  status_visibility: IDL.Opt(status_visibility),
+  minimum_incoming_canister_call_cycles: IDL.Opt(IDL.Nat),
   wasm_memory_limit: IDL.Opt(IDL.Nat),
   wasm_memory_threshold: IDL.Opt(IDL.Nat),
   environment_variables: IDL.Opt(IDL.Vec(environment_variable)),
@@ -52,6 +68,10 @@ const definite_canister_settings = IDL.Record({
   freezing_threshold: IDL.Nat,
   reserved_cycles_limit: IDL.Nat,
   log_visibility: log_visibility,
+  log_memory_limit: IDL.Nat,
+  snapshot_visibility: snapshot_visibility,
+  status_visibility: status_visibility,
+  minimum_incoming_canister_call_cycles: IDL.Nat,
   wasm_memory_limit: IDL.Nat,
   wasm_memory_threshold: IDL.Nat,
   environment_variables: IDL.Vec(environment_variable),
@@ -73,19 +93,26 @@ const change_details = IDL.Variant({
     module_hash: blob,
   }),
   load_snapshot: IDL.Record({
+    from_canister_id: IDL.Opt(IDL.Principal),
     canister_version: IDL.Nat64,
     snapshot_id: snapshot_id,
     taken_at_timestamp: IDL.Nat64,
     source: IDL.Variant({ taken_from_canister: IDL.Reserved, metadata_upload: IDL.Reserved }),
   }),
   controllers_change: IDL.Record({ controllers: IDL.Vec(IDL.Principal) }),
+  rename_canister: IDL.Record({
+    canister_id: IDL.Principal,
+    total_num_changes: IDL.Nat64,
+    rename_to: IDL.Record({ canister_id: IDL.Principal, version: IDL.Nat64, total_num_changes: IDL.Nat64 }),
+    requested_by: IDL.Principal,
+  }),
 });
 
 const change = IDL.Record({
   timestamp_nanos: IDL.Nat64,
   canister_version: IDL.Nat64,
   origin: change_origin,
-  details: change_details,
+  details: IDL.Opt(change_details),
 });
 
 const chunk_hash = IDL.Record({ hash: blob });
@@ -266,6 +293,7 @@ const canister_status_result = IDL.Record({
     canister_history_size: IDL.Nat,
     wasm_chunk_store_size: IDL.Nat,
     snapshots_size: IDL.Nat,
+    log_memory_store_size: IDL.Nat,
   }),
   cycles: IDL.Nat,
   reserved_cycles: IDL.Nat,
@@ -288,6 +316,9 @@ const canister_info_result = IDL.Record({
   module_hash: IDL.Opt(blob),
   controllers: IDL.Vec(IDL.Principal),
 });
+
+const canister_metadata_args = IDL.Record({ canister_id: canister_id, name: IDL.Text });
+const canister_metadata_result = IDL.Record({ value: blob });
 
 const delete_canister_args = IDL.Record({ canister_id: canister_id });
 const deposit_cycles_args = IDL.Record({ canister_id: canister_id });
@@ -412,6 +443,8 @@ const snapshot = IDL.Record({
 const take_canister_snapshot_args = IDL.Record({
   canister_id: canister_id,
   replace_snapshot: IDL.Opt(snapshot_id),
+  uninstall_code: IDL.Opt(IDL.Bool),
+  sender_canister_version: IDL.Opt(IDL.Nat64),
 });
 const take_canister_snapshot_result = snapshot;
 const load_canister_snapshot_args = IDL.Record({
@@ -426,7 +459,15 @@ const delete_canister_snapshot_args = IDL.Record({
   snapshot_id: snapshot_id,
 });
 
-const fetch_canister_logs_args = IDL.Record({ canister_id: canister_id });
+const fetch_canister_logs_args = IDL.Record({
+  canister_id: canister_id,
+  filter: IDL.Opt(
+    IDL.Variant({
+      by_idx: IDL.Record({ start: IDL.Nat64, end: IDL.Nat64 }),
+      by_timestamp_nanos: IDL.Record({ start: IDL.Nat64, end: IDL.Nat64 }),
+    }),
+  ),
+});
 const canister_log_record = IDL.Record({
   idx: IDL.Nat64,
   timestamp_nanos: IDL.Nat64,
@@ -440,6 +481,17 @@ const read_canister_snapshot_metadata_args = IDL.Record({
 });
 
 const snapshot_globals = IDL.Vec(
+  IDL.Opt(
+    IDL.Variant({
+      i32: IDL.Int32,
+      i64: IDL.Int64,
+      f32: IDL.Float32,
+      f64: IDL.Float64,
+      v128: IDL.Nat,
+    }),
+  ),
+);
+const snapshot_globals_upload = IDL.Vec(
   IDL.Variant({
     i32: IDL.Int32,
     i64: IDL.Int64,
@@ -454,7 +506,7 @@ const snapshot_low_wasm_memory_hook_status = IDL.Opt(
 );
 
 const read_canister_snapshot_metadata_response = IDL.Record({
-  source: IDL.Variant({ taken_from_canister: IDL.Reserved, metadata_upload: IDL.Reserved }),
+  source: IDL.Opt(IDL.Variant({ taken_from_canister: IDL.Reserved, metadata_upload: IDL.Reserved })),
   taken_at_timestamp: IDL.Nat64,
   wasm_module_size: IDL.Nat64,
   globals: snapshot_globals,
@@ -483,7 +535,7 @@ const upload_canister_snapshot_metadata_args = IDL.Record({
   canister_id: canister_id,
   replace_snapshot: IDL.Opt(snapshot_id),
   wasm_module_size: IDL.Nat64,
-  globals: snapshot_globals,
+  globals: snapshot_globals_upload,
   wasm_memory_size: IDL.Nat64,
   stable_memory_size: IDL.Nat64,
   certified_data: blob,
@@ -509,7 +561,8 @@ const upload_canister_snapshot_data_args = IDL.Record({
  * Anonymous helpers above (`blob`, key ids, snapshot globals) are inlined in ic.did.
  */
 export const managementTypes = {
-  canister_id, wasm_module, snapshot_id, log_visibility, environment_variable, canister_settings,
+  canister_id, wasm_module, snapshot_id, log_visibility, snapshot_visibility, status_visibility,
+  environment_variable, canister_settings,
   definite_canister_settings, change_origin, change_details, change, chunk_hash, http_header,
   http_request_result, http_request_resource_report, flexible_http_request_err,
   flexible_http_request_result, ecdsa_curve, vetkd_curve, schnorr_algorithm, satoshi,
@@ -522,7 +575,7 @@ export const managementTypes = {
   upload_chunk_args, clear_chunk_store_args, stored_chunks_args, canister_install_mode,
   install_code_args, install_chunked_code_args, uninstall_code_args, start_canister_args,
   stop_canister_args, canister_status_args, canister_status_result, canister_info_args,
-  canister_info_result, delete_canister_args, deposit_cycles_args, http_request_args,
+  canister_info_result, canister_metadata_args, canister_metadata_result, delete_canister_args, deposit_cycles_args, http_request_args,
   flexible_http_request_args, ecdsa_public_key_args, ecdsa_public_key_result,
   sign_with_ecdsa_args, sign_with_ecdsa_result, schnorr_public_key_args,
   schnorr_public_key_result, schnorr_aux, sign_with_schnorr_args, sign_with_schnorr_result,
@@ -549,7 +602,7 @@ export interface ManagementMethod {
   readonly argTypes: readonly IDL.Type[];
   /** Result types, in order (`()` is `[]`). */
   readonly retTypes: readonly IDL.Type[];
-  /** True for methods annotated `query` in ic.did (only `fetch_canister_logs`). */
+  /** True for methods annotated `query` in ic.did (`canister_status`, `fetch_canister_logs`). */
   readonly query: boolean;
 }
 
@@ -559,7 +612,7 @@ function update(arg: IDL.Type | null, ret: IDL.Type | null): ManagementMethod {
 
 /**
  * Every method of ic.did's `service ic`, keyed by its wire name, in ic.did order.
- * Source: dfinity/portal `docs/references/_attachments/ic.did` @ 0484f2cf.
+ * Source: candid/ic.did (see its header).
  */
 export const managementMethods = {
   create_canister: update(create_canister_args, create_canister_result),
@@ -572,8 +625,9 @@ export const managementMethods = {
   uninstall_code: update(uninstall_code_args, null),
   start_canister: update(start_canister_args, null),
   stop_canister: update(stop_canister_args, null),
-  canister_status: update(canister_status_args, canister_status_result),
+  canister_status: { argTypes: [canister_status_args], retTypes: [canister_status_result], query: true },
   canister_info: update(canister_info_args, canister_info_result),
+  canister_metadata: update(canister_metadata_args, canister_metadata_result),
   delete_canister: update(delete_canister_args, null),
   deposit_cycles: update(deposit_cycles_args, null),
   raw_rand: update(null, raw_rand_result),

@@ -5,7 +5,7 @@
  * replies are Candid per candid/ic.did; the reply is encoded here, so callers get bytes.
  */
 import type { Principal } from '@icp-sdk/core/principal';
-import { canisterNotFound } from '../types/ic-error.ts';
+import { canisterNotFound, managementQueryNotSupported } from '../types/ic-error.ts';
 import * as K from './chain-key.ts';
 import { decodeManagementArgs, encodeManagementReply, ManagementDecodeError } from './codec.ts';
 import { effectiveCanisterIdOf } from './effective-canister-id.ts';
@@ -47,6 +47,24 @@ function acceptIngressFor<M extends ManagementMethodName>(env: ManagementEnv, se
   if (!c.controllers.some((p) => p.compareTo(sender) === 'eq')) throw E.onlyControllersCanCall(target, method);
 }
 
+/** Methods ic.did marks `query`: answered to query calls from users (non-replicated). */
+const QUERY_METHODS: ReadonlySet<string> = new Set(['canister_status', 'fetch_canister_logs']);
+
+/**
+ * A query call to the management canister (interface spec: `canister_status` and
+ * `fetch_canister_logs` are queries): runs the method's handler on the current state, whose
+ * checks (controllers, visibility) apply to the sender; nothing it does is kept.
+ * @returns the Candid reply
+ * @throws IcError for a reject; IC0406 `Query call to management canister method … is not
+ * supported.` for every other method, as the replica answers.
+ */
+export function query(env: ManagementEnv, sender: Principal, method: string, arg: Uint8Array, nowNanos: bigint): Uint8Array {
+  if (!QUERY_METHODS.has(method)) {
+    throw managementQueryNotSupported(method);
+  }
+  return execute(env, { caller: sender, callerIsCanister: false, method, arg, payment: 0n, nowNanos, queryCall: true }).reply;
+}
+
 /**
  * Executes one call to the management canister.
  * @returns the Candid reply and the cycles refunded to the caller, or that the answer comes later.
@@ -60,7 +78,7 @@ export function execute(env: ManagementEnv, call: ManagementCall): ManagementRep
 
 function executeMethod<M extends ManagementMethodName>(env: ManagementEnv, call: ManagementCall, method: M): ManagementReply {
   const entry = methodEntry(method);
-  if (!call.callerIsCanister && (entry.ingress === 'canister_only' || entry.ingress === 'not_allowed')) {
+  if (!call.callerIsCanister && !call.queryCall && (entry.ingress === 'canister_only' || entry.ingress === 'not_allowed')) {
     throw E.notCallableViaIngress(method);
   }
   if (!entry.handle) throw E.notSupported(method);

@@ -10,6 +10,7 @@ import type { StateStore } from '../store/state-store.ts';
 import type { CanisterState } from '../state/canister-state.ts';
 import type { MasterKey } from '../state/master-keys.ts';
 import type { ThresholdRequestOrigin } from '../state/subnet-call-context-manager.ts';
+import type { SnapshotContent } from '../state/canister-snapshots.ts';
 import type { CanisterInstallMode } from './shapes.ts';
 
 /** Decoded `canister_install_mode` (candid/ic.did). */
@@ -44,6 +45,14 @@ export interface CanisterExecution {
   hasOpenCallContexts(canister: CanisterState): boolean;
   /** The canister was started again: pending stop requests are cancelled. */
   canisterStarted(canister: CanisterState): void;
+  /** The canister's code and memories as a snapshot keeps them. */
+  captureSnapshot(canister: CanisterState): SnapshotContent;
+  /**
+   * Replaces the canister's code and memories with a snapshot's; open call contexts are rejected
+   * as on reinstall.
+   * @throws IcError if the snapshot's module no longer instantiates
+   */
+  restoreSnapshot(canister: CanisterState, content: SnapshotContent): void;
   /** The canister was deleted: its execution state goes too. */
   canisterDeleted(canister: CanisterState): void;
 }
@@ -69,6 +78,8 @@ export interface ManagementCall {
   callerIsCanister: boolean;
   /** The calling canister's subnet (inter-canister calls only). */
   callerSubnet?: Subnet;
+  /** The subnet whose management canister was addressed by its subnet id (instead of `aaaaa-aa`). */
+  destinationSubnet?: Subnet;
   /** Wire name of the method, e.g. `canister_status`. */
   method: string;
   /** Candid-encoded argument. */
@@ -77,6 +88,8 @@ export interface ManagementCall {
   payment: bigint;
   /** Time of the round, nanoseconds since the epoch. */
   nowNanos: bigint;
+  /** True when a user's query call runs the method (non-replicated; nothing is kept). */
+  queryCall?: boolean;
   /** The effective canister id of an ingress message (spec §"Effective canister id"). */
   effectiveCanisterId?: Principal;
   /** The calling canister's callback (inter-canister calls): where an answer given later goes. */

@@ -9,6 +9,9 @@
 import type { Principal } from '@icp-sdk/core/principal';
 import * as L from './canister-lifecycle.ts';
 import * as K from './chain-key.ts';
+import { fetchCanisterLogs } from './canister-logs.ts';
+import * as C from './chunk-store.ts';
+import * as S from './canister-snapshots.ts';
 import * as E from './errors.ts';
 import type { ManagementMethodName } from './ic-did.ts';
 import type { ManagementCall, ManagementEnv } from './management-context.ts';
@@ -65,7 +68,7 @@ const registry: { [M in ManagementMethodName]: MethodEntry<M> } = {
     },
   },
   install_code: { ingress: 'controllers', handle: (env, call, [a]) => (L.installCode(env, call, a), []) },
-  install_chunked_code: { ingress: 'controllers' },
+  install_chunked_code: { ingress: 'controllers', handle: (env, call, [a]) => (C.installChunkedCode(env, call, a), []) },
   uninstall_code: { ingress: 'controllers', handle: (env, call, [a]) => (L.uninstallCode(env, call, a), []) },
   start_canister: { ingress: 'controllers', handle: (env, call, [a]) => (L.startCanister(env, call, a), []) },
   stop_canister: {
@@ -75,10 +78,11 @@ const registry: { [M in ManagementMethodName]: MethodEntry<M> } = {
   },
   canister_status: { ingress: 'controllers', handle: (env, call, [a]) => [L.canisterStatus(env, call, a)] },
   delete_canister: { ingress: 'controllers', handle: (env, call, [a]) => (L.deleteCanister(env, call, a), []) },
-  upload_chunk: { ingress: 'controllers' },
-  clear_chunk_store: { ingress: 'controllers' },
-  stored_chunks: { ingress: 'controllers' },
+  upload_chunk: { ingress: 'controllers', handle: (env, call, [a]) => [C.uploadChunk(env, call, a)] },
+  clear_chunk_store: { ingress: 'controllers', handle: (env, call, [a]) => (C.clearChunkStore(env, call, a), []) },
+  stored_chunks: { ingress: 'controllers', handle: (env, call, [a]) => [C.storedChunks(env, call, a)] },
   canister_info: { ingress: 'canister_only' },
+  canister_metadata: { ingress: 'canister_only' },
   deposit_cycles: { ingress: 'not_allowed', keepsPayment: true, handle: (env, call, [a]) => (L.depositCycles(env, call, a), []) },
   raw_rand: { ingress: 'not_allowed', handle: (env) => [L.rawRand(env)] },
   http_request: { ingress: 'not_allowed' },
@@ -96,15 +100,15 @@ const registry: { [M in ManagementMethodName]: MethodEntry<M> } = {
   bitcoin_get_block_headers: { ingress: 'not_allowed' },
   node_metrics_history: { ingress: 'not_allowed' },
   subnet_info: { ingress: 'not_allowed' },
-  take_canister_snapshot: { ingress: 'controllers' },
-  load_canister_snapshot: { ingress: 'controllers' },
+  take_canister_snapshot: { ingress: 'controllers', handle: (env, call, [a]) => [S.takeCanisterSnapshot(env, call, a)] },
+  load_canister_snapshot: { ingress: 'controllers', handle: (env, call, [a]) => (S.loadCanisterSnapshot(env, call, a), []) },
   read_canister_snapshot_metadata: { ingress: 'controllers' },
   read_canister_snapshot_data: { ingress: 'controllers' },
   upload_canister_snapshot_metadata: { ingress: 'controllers' },
   upload_canister_snapshot_data: { ingress: 'controllers' },
-  list_canister_snapshots: { ingress: 'controllers' },
-  delete_canister_snapshot: { ingress: 'controllers' },
-  fetch_canister_logs: { ingress: 'not_allowed' },
+  list_canister_snapshots: { ingress: 'controllers', handle: (env, call, [a]) => [S.listCanisterSnapshots(env, call, a)] },
+  delete_canister_snapshot: { ingress: 'controllers', handle: (env, call, [a]) => (S.deleteCanisterSnapshot(env, call, a), []) },
+  fetch_canister_logs: { ingress: 'not_allowed', handle: (env, call, [a]) => [fetchCanisterLogs(env, call, a)] },
 };
 
 /** The entry of method `M` (typed by the method name). */

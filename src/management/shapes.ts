@@ -29,6 +29,10 @@ export interface CanisterSettings {
   freezing_threshold: Opt<bigint>;
   reserved_cycles_limit: Opt<bigint>;
   log_visibility: Opt<LogVisibility>;
+  log_memory_limit: Opt<bigint>;
+  snapshot_visibility: Opt<LogVisibility>;
+  status_visibility: Opt<LogVisibility>;
+  minimum_incoming_canister_call_cycles: Opt<bigint>;
   wasm_memory_limit: Opt<bigint>;
   wasm_memory_threshold: Opt<bigint>;
   environment_variables: Opt<EnvironmentVariable[]>;
@@ -101,6 +105,7 @@ export interface CanisterStatusResult {
     canister_history_size: bigint;
     wasm_chunk_store_size: bigint;
     snapshots_size: bigint;
+    log_memory_store_size: bigint;
   };
   cycles: bigint;
   reserved_cycles: bigint;
@@ -193,6 +198,49 @@ export interface VetkdDeriveKeyArgs {
 /** `vetkd_derive_key_result`: E1‖E2‖E3, 192 bytes. */
 export interface VetkdDeriveKeyResult { encrypted_key: Blob }
 
+/** `chunk_hash`: SHA-256 of a chunk in the wasm chunk store (32 bytes). */
+export interface ChunkHash { hash: Blob }
+
+/** `upload_chunk_args`. */
+export interface UploadChunkArgs { canister_id: Principal; chunk: Blob }
+
+/** `install_chunked_code_args`. */
+export interface InstallChunkedCodeArgs {
+  mode: CanisterInstallMode;
+  target_canister: Principal;
+  store_canister: Opt<Principal>;
+  chunk_hashes_list: ChunkHash[];
+  wasm_module_hash: Blob;
+  arg: Blob;
+  sender_canister_version: Opt<bigint>;
+}
+
+/** `fetch_canister_logs_args`. */
+export interface FetchCanisterLogsArgs {
+  canister_id: Principal;
+  filter: Opt<{ by_idx: { start: bigint; end: bigint } } | { by_timestamp_nanos: { start: bigint; end: bigint } }>;
+}
+
+/** `canister_log_record`. */
+export interface CanisterLogRecord { idx: bigint; timestamp_nanos: bigint; content: Blob }
+
+/** `snapshot`. */
+export interface Snapshot { id: Blob; taken_at_timestamp: bigint; total_size: bigint }
+
+/** `take_canister_snapshot_args`. */
+export interface TakeCanisterSnapshotArgs {
+  canister_id: Principal;
+  replace_snapshot: Opt<Blob>;
+  uninstall_code: Opt<boolean>;
+  sender_canister_version: Opt<bigint>;
+}
+
+/** `load_canister_snapshot_args`. */
+export interface LoadCanisterSnapshotArgs { canister_id: Principal; snapshot_id: Blob; sender_canister_version: Opt<bigint> }
+
+/** `delete_canister_snapshot_args`. */
+export interface DeleteCanisterSnapshotArgs { canister_id: Principal; snapshot_id: Blob }
+
 /** Argument tuples of the methods this replica serves. */
 export interface ImplementedManagementArgs {
   provisional_create_canister_with_cycles: [ProvisionalCreateCanisterWithCyclesArgs];
@@ -213,6 +261,15 @@ export interface ImplementedManagementArgs {
   sign_with_schnorr: [SignWithSchnorrArgs];
   vetkd_public_key: [VetkdPublicKeyArgs];
   vetkd_derive_key: [VetkdDeriveKeyArgs];
+  upload_chunk: [UploadChunkArgs];
+  stored_chunks: [CanisterIdRecord];
+  clear_chunk_store: [CanisterIdRecord];
+  install_chunked_code: [InstallChunkedCodeArgs];
+  fetch_canister_logs: [FetchCanisterLogsArgs];
+  take_canister_snapshot: [TakeCanisterSnapshotArgs];
+  load_canister_snapshot: [LoadCanisterSnapshotArgs];
+  list_canister_snapshots: [CanisterIdRecord];
+  delete_canister_snapshot: [DeleteCanisterSnapshotArgs];
 }
 
 /** Result tuples of the methods this replica serves (`()` is `[]`). */
@@ -235,6 +292,15 @@ export interface ImplementedManagementReplies {
   sign_with_schnorr: [SignWithSchnorrResult];
   vetkd_public_key: [VetkdPublicKeyResult];
   vetkd_derive_key: [VetkdDeriveKeyResult];
+  upload_chunk: [ChunkHash];
+  stored_chunks: [ChunkHash[]];
+  clear_chunk_store: [];
+  install_chunked_code: [];
+  fetch_canister_logs: [{ canister_log_records: CanisterLogRecord[] }];
+  take_canister_snapshot: [Snapshot];
+  load_canister_snapshot: [];
+  list_canister_snapshots: [Snapshot[]];
+  delete_canister_snapshot: [];
 }
 
 /** Wire name of a method with TypeScript shapes above. */

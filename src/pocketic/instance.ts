@@ -96,6 +96,7 @@ export class PocketIcInstance {
     const seeds = new Map(topology.subnets.map((s) => [s.config.name, s.seed]));
     const replica = open({
       stateDir: ':memory:',
+      systemCanisters: false,
       topology: topology.subnets.map((s) => s.config),
       seed: (subnet: Subnet) => seeds.get(subnet.name)!,
       clock,

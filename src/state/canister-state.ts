@@ -18,6 +18,9 @@ export const DEFAULT_RESERVED_CYCLES_LIMIT = 5_000_000_000_000n;
 export const DEFAULT_WASM_MEMORY_LIMIT = 3n * 1024n * 1024n * 1024n;
 
 /** Settings of a canister created with no settings given. */
+/** Default `log_memory_limit`: 4 KiB of log records (spec default). */
+export const DEFAULT_LOG_MEMORY_LIMIT = 4096n;
+
 export function defaultCanisterSettings(): CanisterSettings {
   return {
     compute_allocation: 0n,
@@ -25,6 +28,10 @@ export function defaultCanisterSettings(): CanisterSettings {
     freezing_threshold: DEFAULT_FREEZING_THRESHOLD,
     reserved_cycles_limit: DEFAULT_RESERVED_CYCLES_LIMIT,
     log_visibility: { controllers: null },
+    log_memory_limit: DEFAULT_LOG_MEMORY_LIMIT,
+    snapshot_visibility: { controllers: null },
+    status_visibility: { controllers: null },
+    minimum_incoming_canister_call_cycles: 0n,
     wasm_memory_limit: DEFAULT_WASM_MEMORY_LIMIT,
     wasm_memory_threshold: 0n,
     environment_variables: [],

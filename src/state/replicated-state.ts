@@ -12,6 +12,9 @@ import type { IngressRecord } from '../store/ingress-repository.ts';
 import type { CanisterState } from './canister-state.ts';
 import { ExpiryQueue } from './expiry-queue.ts';
 import { SubnetCallContextManager } from './subnet-call-context-manager.ts';
+import { CanisterLogs } from './canister-logs.ts';
+import { WasmChunkStore } from './wasm-chunk-store.ts';
+import { CanisterSnapshots } from './canister-snapshots.ts';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
@@ -19,6 +22,12 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 export class ReplicatedState {
   /** Chain-key requests in flight. */
   subnetCallContexts = new SubnetCallContextManager();
+  /** Canister log buffers (set by {@link load}). */
+  logs!: CanisterLogs;
+  /** Wasm chunk stores (set by {@link load}). */
+  chunks!: WasmChunkStore;
+  /** Canister snapshots (set by {@link load}). */
+  snapshots!: CanisterSnapshots;
   readonly #canisters = new Map<string, CanisterState>();
   readonly #ingress = new Map<string, IngressRecord>();
   readonly #nextCanister = new Map<string, Principal>();
@@ -42,6 +51,9 @@ export class ReplicatedState {
       s.#ingressTreeChanges.add(k);
     }
     s.subnetCallContexts = SubnetCallContextManager.load(store);
+    s.logs = new CanisterLogs(store.canisterLogs);
+    s.chunks = new WasmChunkStore(store.wasmChunks);
+    s.snapshots = new CanisterSnapshots(store);
     return s;
   }
 
@@ -177,6 +189,9 @@ export class ReplicatedState {
    */
   writeChanges(store: StateStore, pruneBeforeNanos: bigint): void {
     this.subnetCallContexts.writeChanges(store);
+    this.logs.writeChanges(store);
+    this.chunks.writeChanges(store);
+    this.snapshots.writeChanges(store);
     for (const k of this.#dirtyCanisters) {
       const c = this.#canisters.get(k);
       if (c) store.canisters.save(c);
@@ -196,6 +211,9 @@ export class ReplicatedState {
   /** Forgets the dirty marks after a successful commit. */
   clearChanges(): void {
     this.subnetCallContexts.clearChanges();
+    this.logs.clearChanges();
+    this.chunks.clearChanges();
+    this.snapshots.clearChanges();
     this.#dirtyCanisters.clear();
     this.#deletedCanisters.clear();
     this.#dirtyIngress.clear();

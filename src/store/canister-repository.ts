@@ -53,12 +53,21 @@ function settingsToJson(s: CanisterSettings): string {
   });
 }
 
+/** Values of settings added after a state dir was created (spec defaults). */
+const LATER_SETTINGS = {
+  log_memory_limit: 4096n,
+  snapshot_visibility: { controllers: null },
+  status_visibility: { controllers: null },
+  minimum_incoming_canister_call_cycles: 0n,
+} as const;
+
 function settingsFromJson(text: string): CanisterSettings {
-  return JSON.parse(text, (_k, v) => {
+  const parsed = JSON.parse(text, (_k, v) => {
     if (v && typeof v === 'object' && typeof v.$n === 'string') return BigInt(v.$n);
     if (v && typeof v === 'object' && typeof v.$p === 'string') return Principal.fromText(v.$p);
     return v;
   }) as CanisterSettings;
+  return { ...LATER_SETTINGS, ...parsed };
 }
 
 function fromRow(r: Row): CanisterRecord {

@@ -95,4 +95,38 @@ export const migrations: readonly string[] = [
     context      TEXT NOT NULL
   );
   `,
+  // 5 (issue 12): canister logs (debug_print and trap records, bounded per canister by
+  // log_memory_limit), each canister's wasm chunk store (upload_chunk, install_chunked_code) and
+  // canister snapshots (take/load/list/delete_canister_snapshot): module, metadata and pages.
+  `
+  CREATE TABLE canister_log_records (
+    canister_id      BLOB NOT NULL,
+    idx              INTEGER NOT NULL,
+    timestamp_nanos  INTEGER NOT NULL,
+    content          BLOB NOT NULL,
+    PRIMARY KEY (canister_id, idx)
+  );
+  CREATE TABLE wasm_chunks (
+    canister_id  BLOB NOT NULL,
+    hash         BLOB NOT NULL,
+    chunk        BLOB NOT NULL,
+    PRIMARY KEY (canister_id, hash)
+  );
+  CREATE TABLE canister_snapshots (
+    snapshot_id     BLOB PRIMARY KEY,
+    canister_id     BLOB NOT NULL,
+    taken_at_nanos  INTEGER NOT NULL,
+    total_size      INTEGER NOT NULL,
+    module          BLOB,
+    meta            TEXT NOT NULL
+  );
+  CREATE INDEX canister_snapshots_by_canister ON canister_snapshots (canister_id);
+  CREATE TABLE canister_snapshot_pages (
+    snapshot_id  BLOB NOT NULL,
+    kind         INTEGER NOT NULL,
+    page         INTEGER NOT NULL,
+    bytes        BLOB NOT NULL,
+    PRIMARY KEY (snapshot_id, kind, page)
+  );
+  `,
 ];

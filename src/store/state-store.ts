@@ -11,6 +11,9 @@ import { MetaRepository } from './meta-repository.ts';
 import { SubnetAllocationRepository } from './subnet-allocation-repository.ts';
 import { SubnetCallContextRepository } from './subnet-call-context-repository.ts';
 import { ThresholdKeyRepository } from './threshold-key-repository.ts';
+import { CanisterLogRepository } from './canister-log-repository.ts';
+import { WasmChunkRepository } from './wasm-chunk-repository.ts';
+import { CanisterSnapshotRepository } from './canister-snapshot-repository.ts';
 
 /** All repositories over the replica's SQLite file. */
 export class StateStore {
@@ -23,6 +26,9 @@ export class StateStore {
   readonly thresholdKeys: ThresholdKeyRepository;
   readonly subnetCallContexts: SubnetCallContextRepository;
   readonly #lock: StateDirLock | undefined;
+  readonly canisterLogs: CanisterLogRepository;
+  readonly wasmChunks: WasmChunkRepository;
+  readonly snapshots: CanisterSnapshotRepository;
 
   constructor(db: Db, lock?: StateDirLock) {
     this.db = db;
@@ -34,6 +40,9 @@ export class StateStore {
     this.execution = new ExecutionRepository(db);
     this.thresholdKeys = new ThresholdKeyRepository(db);
     this.subnetCallContexts = new SubnetCallContextRepository(db);
+    this.canisterLogs = new CanisterLogRepository(db);
+    this.wasmChunks = new WasmChunkRepository(db);
+    this.snapshots = new CanisterSnapshotRepository(db);
   }
 
   /**

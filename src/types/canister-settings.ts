@@ -21,6 +21,14 @@ export interface CanisterSettings {
   /** Cycles. */
   reserved_cycles_limit: bigint;
   log_visibility: LogVisibility;
+  /** Upper limit of the canister log buffer, bytes. */
+  log_memory_limit: bigint;
+  /** Who may list the canister's snapshots (same variant as log_visibility). */
+  snapshot_visibility: LogVisibility;
+  /** Who may call canister_status (same variant as log_visibility). */
+  status_visibility: LogVisibility;
+  /** Cycles a call from another canister must carry at least (kept, not enforced yet). */
+  minimum_incoming_canister_call_cycles: bigint;
   /** Bytes. */
   wasm_memory_limit: bigint;
   /** Bytes. */

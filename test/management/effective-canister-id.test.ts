@@ -32,7 +32,7 @@ test('which methods count, per ic.did argument types (update calls)', () => {
     any: ['provisional_create_canister_with_cycles'],
     target_canister: ['install_chunked_code'],
     canister_id: [
-      'canister_info', 'canister_status', 'clear_chunk_store', 'delete_canister',
+      'canister_info', 'canister_metadata', 'canister_status', 'clear_chunk_store', 'delete_canister',
       'delete_canister_snapshot', 'deposit_cycles', 'fetch_canister_logs', 'install_code',
       'list_canister_snapshots', 'load_canister_snapshot', 'provisional_top_up_canister',
       'read_canister_snapshot_data', 'read_canister_snapshot_metadata', 'start_canister',

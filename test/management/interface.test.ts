@@ -56,15 +56,16 @@ function readService(text: string): ServiceEntry[] {
 
 const service = readService(didBody);
 
-test('ic.did keeps its source line on top and the verbatim body below', () => {
-  const [first, ...rest] = did.split('\n');
-  assert.match(first!, /^\/\/ Source: .*dfinity\/portal .*docs\/references\/_attachments\/ic\.did .*0484f2cf/);
-  assert.ok(rest.join('\n').startsWith('type canister_id = principal;\n'));
+test('ic.did names its sources on top and the interface below', () => {
+  assert.match(did, /^\/\/ The management canister's interface/);
+  assert.match(did, /dfinity\/portal docs\/references\/_attachments\/ic\.did at 0484f2cf/);
+  assert.match(did, /dfinity\/cdk-rs at c78c1fa5/);
+  assert.ok(did.includes('\ntype canister_id = principal;\n'));
   assert.ok(did.endsWith('fetch_canister_logs : (fetch_canister_logs_args) -> (fetch_canister_logs_result) query;\n};\n'));
 });
 
 test('managementMethods has exactly the methods of `service ic`, with the right query flag', () => {
-  assert.equal(service.length, 41, 'ic.did @0484f2cf declares 41 methods');
+  assert.equal(service.length, 42, 'ic.did declares 42 methods');
   const names = service.map((e) => e.name);
   assert.deepEqual([...Object.keys(managementMethods)].sort(), [...names].sort());
   for (const e of service) {
@@ -81,7 +82,7 @@ test('managementMethods has exactly the methods of `service ic`, with the right 
   const funcs = (managementService as unknown as { _fields: [string, IDL.FuncClass][] })._fields;
   assert.deepEqual(
     funcs.filter(([, f]) => f.annotations.includes('query')).map(([n]) => n),
-    ['fetch_canister_logs'],
+    ['canister_status', 'fetch_canister_logs'],
   );
 });
 
@@ -183,7 +184,7 @@ function toIdl(ast: Ast, types: Map<string, Ast>): IDL.Type {
 const parsed = parseDid(didBody);
 
 test('managementTypes has every named type of ic.did and no other', () => {
-  assert.equal(parsed.types.size, 98);
+  assert.equal(parsed.types.size, 102);
   assert.deepEqual(Object.keys(managementTypes).sort(), [...parsed.types.keys()].sort());
 });
 
@@ -213,12 +214,15 @@ const bytes = (...xs: number[]) => new Uint8Array(xs);
 const noSettings: CanisterSettings = {
   controllers: [], compute_allocation: [], memory_allocation: [], freezing_threshold: [],
   reserved_cycles_limit: [], log_visibility: [], wasm_memory_limit: [], wasm_memory_threshold: [],
-  environment_variables: [],
+  environment_variables: [], log_memory_limit: [], snapshot_visibility: [], status_visibility: [],
+  minimum_incoming_canister_call_cycles: [],
 };
 const someSettings: CanisterSettings = {
   controllers: [[bob, aliceCanister]], compute_allocation: [50n], memory_allocation: [0n],
   freezing_threshold: [2_592_000n], reserved_cycles_limit: [5_000_000_000_000n],
   log_visibility: [{ allowed_viewers: [bob] }], wasm_memory_limit: [3n * 2n ** 30n],
+  log_memory_limit: [4096n], snapshot_visibility: [{ public: null }], status_visibility: [{ controllers: null }],
+  minimum_incoming_canister_call_cycles: [1_000n],
   wasm_memory_threshold: [0n], environment_variables: [[{ name: 'ENV', value: 'dev' }]],
 };
 
@@ -265,6 +269,21 @@ const samples: { [M in ImplementedManagementMethod | 'install_chunked_code' | 'c
   ],
   vetkd_public_key: [[{ canister_id: [], context: bytes(), key_id: { curve: { bls12_381_g2: null }, name: 'dfx_test_key' } }]],
   vetkd_derive_key: [[{ input: bytes(1), context: bytes(2), transport_public_key: new Uint8Array(48), key_id: { curve: { bls12_381_g2: null }, name: 'key_1' } }]],
+  upload_chunk: [[{ canister_id: aliceCanister, chunk: bytes(1, 2, 3) }]],
+  stored_chunks: [[{ canister_id: aliceCanister }]],
+  clear_chunk_store: [[{ canister_id: aliceCanister }]],
+  fetch_canister_logs: [
+    [{ canister_id: aliceCanister, filter: [] }],
+    [{ canister_id: aliceCanister, filter: [{ by_idx: { start: 2n, end: 5n } }] }],
+    [{ canister_id: aliceCanister, filter: [{ by_timestamp_nanos: { start: 0n, end: 2n ** 64n - 1n } }] }],
+  ],
+  take_canister_snapshot: [
+    [{ canister_id: aliceCanister, replace_snapshot: [], uninstall_code: [], sender_canister_version: [] }],
+    [{ canister_id: aliceCanister, replace_snapshot: [bytes(0, 1)], uninstall_code: [true], sender_canister_version: [3n] }],
+  ],
+  load_canister_snapshot: [[{ canister_id: aliceCanister, snapshot_id: bytes(9), sender_canister_version: [] }]],
+  list_canister_snapshots: [[{ canister_id: aliceCanister }]],
+  delete_canister_snapshot: [[{ canister_id: aliceCanister, snapshot_id: bytes(9) }]],
 };
 
 test('args of every implemented method round-trip through encode/decode', () => {
@@ -283,12 +302,15 @@ test('replies of implemented methods round-trip; unit replies encode as DIDL\\0\
     settings: {
       controllers: [bob], compute_allocation: 0n, memory_allocation: 0n, freezing_threshold: 2_592_000n,
       reserved_cycles_limit: 5_000_000_000_000n, log_visibility: { controllers: null },
+      log_memory_limit: 4096n, snapshot_visibility: { public: null }, status_visibility: { allowed_viewers: [bob] },
+      minimum_incoming_canister_call_cycles: 0n,
       wasm_memory_limit: 3_221_225_472n, wasm_memory_threshold: 0n, environment_variables: [],
     },
     module_hash: [new Uint8Array(32).fill(0xab)], memory_size: 1234n,
     memory_metrics: {
       wasm_memory_size: 1n, stable_memory_size: 2n, global_memory_size: 3n, wasm_binary_size: 4n,
       custom_sections_size: 5n, canister_history_size: 6n, wasm_chunk_store_size: 7n, snapshots_size: 8n,
+      log_memory_store_size: 9n,
     },
     cycles: 10n ** 13n, reserved_cycles: 0n, idle_cycles_burned_per_day: 99n,
     query_stats: { num_calls_total: 0n, num_instructions_total: 0n, request_payload_bytes_total: 0n, response_payload_bytes_total: 0n },
@@ -297,9 +319,9 @@ test('replies of implemented methods round-trip; unit replies encode as DIDL\\0\
   const info: ManagementResult<'canister_info'> = [{
     total_num_changes: 2n,
     recent_changes: [
-      { timestamp_nanos: 1n, canister_version: 0n, origin: { from_user: { user_id: bob } }, details: { creation: { controllers: [bob], environment_variables_hash: [] } } },
-      { timestamp_nanos: 2n, canister_version: 1n, origin: { from_canister: { canister_id: aliceCanister, canister_version: [4n] } }, details: { code_deployment: { mode: { install: null }, module_hash: new Uint8Array(32) } } },
-      { timestamp_nanos: 3n, canister_version: 2n, origin: { from_user: { user_id: bob } }, details: { load_snapshot: { canister_version: 1n, snapshot_id: bytes(1), taken_at_timestamp: 5n, source: { taken_from_canister: null } } } },
+      { timestamp_nanos: 1n, canister_version: 0n, origin: { from_user: { user_id: bob } }, details: [{ creation: { controllers: [bob], environment_variables_hash: [] } }] },
+      { timestamp_nanos: 2n, canister_version: 1n, origin: { from_canister: { canister_id: aliceCanister, canister_version: [4n] } }, details: [{ code_deployment: { mode: { install: null }, module_hash: new Uint8Array(32) } }] },
+      { timestamp_nanos: 3n, canister_version: 2n, origin: { from_user: { user_id: bob } }, details: [{ load_snapshot: { from_canister_id: [], canister_version: 1n, snapshot_id: bytes(1), taken_at_timestamp: 5n, source: { taken_from_canister: null } } }] },
     ],
     module_hash: [], controllers: [bob],
   }];
@@ -388,6 +410,10 @@ const arbSettings: fc.Arbitrary<CanisterSettings> = rec({
   wasm_memory_limit: opt(arbNat),
   wasm_memory_threshold: opt(arbNat),
   environment_variables: opt(fc.array(rec<{ name: string; value: string }>({ name: fc.string(), value: fc.string() }), { maxLength: 5 })),
+  log_memory_limit: opt(arbNat),
+  snapshot_visibility: opt(fc.constant({ public: null } as const)),
+  status_visibility: opt(fc.array(arbPrincipal, { maxLength: 2 }).map((v) => ({ allowed_viewers: v }))),
+  minimum_incoming_canister_call_cycles: opt(arbNat),
 });
 
 const arbMode: fc.Arbitrary<CanisterInstallMode> = fc.oneof(

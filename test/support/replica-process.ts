@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 
 /** Starts `chainkey-replica start` on `stateDir` and waits for its listening line. */
 export async function spawnReplica(stateDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['src/cli.ts', 'start', '--port', '0', '--state-dir', stateDir], {
+  const child = spawn(process.execPath, ['src/cli.ts', 'start', '--port', '0', '--state-dir', stateDir, '--no-request-log'], {
     cwd: new URL('../..', import.meta.url).pathname,
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -67,6 +67,6 @@ export interface ExecutionContext {
 
 /** Host services the System API needs besides the context. */
 export interface SystemApiHost {
-  /** `ic0.debug_print` output. */
-  debugPrint(canisterId: Principal, text: string): void;
+  /** `ic0.debug_print` output; `replicated` for executions whose effects are kept (canister logs). */
+  debugPrint(canisterId: Principal, text: string, replicated?: boolean): void;
 }

@@ -164,7 +164,7 @@ export const CANISTER_ROWS: readonly Ic0Row[] = [
 
   // -- debugging (the replica adds a canister-log charge on top of these bytes) ---------------
   row('debug_print', ['I', 'I'], [], ALL_AND_START, { base: 100, bytesArgs: [1] }, (s, ctx, src: I, size: I) =>
-    s.host.debugPrint(ctx.canisterId, heapText(s, src, size)),
+    s.host.debugPrint(ctx.canisterId, heapText(s, src, size), isReplicated(ctx.apiType)),
   ),
   row('trap', ['I', 'I'], [], ALL_AND_START, { base: 500, bytesArgs: [1] }, (s, _ctx, src: I, size: I) => {
     throw new CanisterTrap(calledTrap(heapText(s, src, size)));

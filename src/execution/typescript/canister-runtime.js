@@ -159,6 +159,10 @@
       setCertifiedData: (bytes) => host('certifiedDataSet', toWire([bytes])),
       sha256: (bytes) => fromWire(host('sha256', toWire([bytes])))[0],
       ripemd160: (bytes) => fromWire(host('ripemd160', toWire([bytes])))[0],
+      sha224: (bytes) => fromWire(host('sha224', toWire([bytes])))[0],
+      crc32: (bytes) => Number(host('crc32', toWire([bytes]))),
+      principalToBytes: (text) => fromWire(host('principalToBytes', String(text)))[0],
+      principalFromBytes: (bytes) => host('principalFromBytes', toWire([bytes])),
     };
     return ctx;
   }

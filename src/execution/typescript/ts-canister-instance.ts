@@ -20,7 +20,8 @@
 import { IDL } from '@icp-sdk/core/candid';
 import { Principal } from '@icp-sdk/core/principal';
 import { ripemd160 } from '@noble/hashes/legacy.js';
-import { sha256 } from '@noble/hashes/sha2.js';
+import { sha224, sha256 } from '@noble/hashes/sha2.js';
+import { crc32 } from 'node:zlib';
 import vm from 'node:vm';
 import { candidInterfaceFromText } from '../../candid/candid-text.ts';
 import { isManagementMethod, managementMethods } from '../../management/ic-did.ts';
@@ -155,6 +156,20 @@ export class TsCanisterInstance {
       case 'ripemd160': {
         const [bytes] = valuesFromCanister([IDL.Vec(IDL.Nat8)], String(a[0])) as [Uint8Array];
         return valuesToCanister([IDL.Vec(IDL.Nat8)], [op === 'sha256' ? sha256(bytes) : ripemd160(bytes)]);
+      }
+      case 'sha224': {
+        const [bytes] = valuesFromCanister([IDL.Vec(IDL.Nat8)], String(a[0])) as [Uint8Array];
+        return valuesToCanister([IDL.Vec(IDL.Nat8)], [sha224(bytes)]);
+      }
+      case 'crc32': {
+        const [bytes] = valuesFromCanister([IDL.Vec(IDL.Nat8)], String(a[0])) as [Uint8Array];
+        return crc32(bytes);
+      }
+      case 'principalToBytes':
+        return valuesToCanister([IDL.Vec(IDL.Nat8)], [Principal.fromText(String(a[0])).toUint8Array()]);
+      case 'principalFromBytes': {
+        const [bytes] = valuesFromCanister([IDL.Vec(IDL.Nat8)], String(a[0])) as [Uint8Array];
+        return Principal.fromUint8Array(bytes).toText();
       }
       default:
         throw new Error(`unknown operation ${op}`);

@@ -138,6 +138,16 @@ export class StableMemory {
     return out;
   }
 
+  /** Copies of the non-zero pages by index (a snapshot of the memory). */
+  pageEntries(): [number, Uint8Array][] {
+    return [...this.#pages.entries()].map(([i, p]) => [i, p.slice()] as [number, Uint8Array]).sort((a, b) => a[0] - b[0]);
+  }
+
+  /** Marks every page dirty, so the next checkpoint writes all of them (a loaded snapshot). */
+  markAllDirty(): void {
+    for (const i of this.#pages.keys()) this.#dirty.add(i);
+  }
+
   /** Drops all content (reinstall, uninstall). Every previously stored page becomes dirty. */
   clear(): void {
     for (const i of this.#pages.keys()) this.#dirty.add(i);

@@ -1,0 +1,96 @@
+/**
+ * Canister snapshots (interface spec §"IC method take_canister_snapshot" and following):
+ * `take_canister_snapshot` (optionally replacing one, optionally uninstalling the code after),
+ * `load_canister_snapshot`, `list_canister_snapshots` (controllers, or whom snapshot_visibility
+ * admits) and `delete_canister_snapshot`; durable in SQLite (state/canister-snapshots.ts). The
+ * data download/upload methods (`read_canister_snapshot_*`, `upload_canister_snapshot_*`) are not
+ * served (README).
+ */
+import type { Principal } from '@icp-sdk/core/principal';
+import { MAX_SNAPSHOTS_PER_CANISTER, snapshotSize, type SnapshotSummary } from '../state/canister-snapshots.ts';
+import type { CanisterState } from '../state/canister-state.ts';
+import { ErrorCode, IcError } from '../types/ic-error.ts';
+import { canisterOrNotFound, requireController, uninstallCode } from './canister-lifecycle.ts';
+import { visibleTo } from './visibility.ts';
+import type { ManagementCall, ManagementEnv } from './management-context.ts';
+
+type Opt<T> = [] | [T];
+/** The spec's `snapshot` record. */
+export interface SnapshotRecord {
+  id: Uint8Array;
+  taken_at_timestamp: bigint;
+  total_size: bigint;
+}
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+const record = (s: SnapshotSummary): SnapshotRecord => ({ id: s.id, taken_at_timestamp: s.takenAtNanos, total_size: s.totalSize });
+
+/** The snapshot, which must belong to `c`. @throws IcError IC0305 otherwise */
+function ownSnapshot(env: ManagementEnv, c: CanisterState, id: Uint8Array) {
+  const s = env.state.snapshots.get(id);
+  if (!s || hex(s.canisterId) !== hex(c.canisterId.toUint8Array())) {
+    throw new IcError(ErrorCode.CanisterSnapshotNotFound, `Could not find the snapshot ID ${hex(id)} for canister ${c.canisterId.toText()}.`);
+  }
+  return s;
+}
+
+/**
+ * `take_canister_snapshot` (controllers).
+ * @throws IcError for an empty canister, an unknown `replace_snapshot`, or a full snapshot list
+ */
+export function takeCanisterSnapshot(
+  env: ManagementEnv,
+  call: ManagementCall,
+  arg: { canister_id: Principal; replace_snapshot: Opt<Uint8Array>; uninstall_code: Opt<boolean> },
+): SnapshotRecord {
+  const c = canisterOrNotFound(env, arg.canister_id);
+  requireController(c, call.caller);
+  if (!c.module) {
+    throw new IcError(ErrorCode.CanisterContractViolation, `Canister ${c.canisterId.toText()} is empty (it has no Wasm module): there is nothing to snapshot.`);
+  }
+  const replace = arg.replace_snapshot[0];
+  if (replace) ownSnapshot(env, c, replace);
+  else if (env.state.snapshots.list(c.canisterId).length >= MAX_SNAPSHOTS_PER_CANISTER) {
+    throw new IcError(
+      ErrorCode.CanisterRejectedMessage,
+      `Canister ${c.canisterId.toText()} has reached the maximum number of snapshots allowed: ${MAX_SNAPSHOTS_PER_CANISTER}.`,
+    );
+  }
+  const content = env.execution.captureSnapshot(c);
+  const snapshot = {
+    id: env.state.snapshots.newId(c.canisterId, call.nowNanos),
+    canisterId: c.canisterId.toUint8Array(),
+    takenAtNanos: call.nowNanos,
+    totalSize: snapshotSize(content),
+    content,
+  };
+  if (replace) env.state.snapshots.delete(replace);
+  env.state.snapshots.put(snapshot);
+  if (arg.uninstall_code[0]) uninstallCode(env, call, { canister_id: c.canisterId, sender_canister_version: [] });
+  return record(snapshot);
+}
+
+/** `load_canister_snapshot` (controllers): the canister's code and memories become the snapshot's. */
+export function loadCanisterSnapshot(env: ManagementEnv, call: ManagementCall, arg: { canister_id: Principal; snapshot_id: Uint8Array }): void {
+  const c = canisterOrNotFound(env, arg.canister_id);
+  requireController(c, call.caller);
+  const s = ownSnapshot(env, c, arg.snapshot_id);
+  env.execution.restoreSnapshot(c, s.content);
+  c.version += 1n;
+  env.state.markCanisterDirty(c.canisterId);
+}
+
+/** `list_canister_snapshots` (controllers, or whom snapshot_visibility admits). */
+export function listCanisterSnapshots(env: ManagementEnv, call: ManagementCall, arg: { canister_id: Principal }): SnapshotRecord[] {
+  const c = canisterOrNotFound(env, arg.canister_id);
+  if (!visibleTo(c.settings.snapshot_visibility, c, call.caller)) requireController(c, call.caller);
+  return env.state.snapshots.list(c.canisterId).map(record);
+}
+
+/** `delete_canister_snapshot` (controllers). */
+export function deleteCanisterSnapshot(env: ManagementEnv, call: ManagementCall, arg: { canister_id: Principal; snapshot_id: Uint8Array }): void {
+  const c = canisterOrNotFound(env, arg.canister_id);
+  requireController(c, call.caller);
+  ownSnapshot(env, c, arg.snapshot_id);
+  env.state.snapshots.delete(arg.snapshot_id);
+}
