@@ -82,6 +82,14 @@ export class CallExecution {
     this.finish(c, es, cc, result);
   }
 
+  /** Runs the canister's `canister_on_low_wasm_memory` task in a call context of its own. */
+  runLowWasmMemoryHook(c: CanisterState, es: ExecutionState): void {
+    const cc = es.callContexts.open({ kind: 'system' }, 'canister_on_low_wasm_memory', 0n);
+    cc.responded = true;
+    const result = this.#core.run(c, es, 'system_task', {}, (i) => i.callExport('canister_on_low_wasm_memory'), true);
+    this.finish(c, es, cc, result);
+  }
+
   /** Delivers a response to the callback waiting for it (dropped when the callback is gone). */
   deliverResponse(resp: CanisterResponse): void {
     const c = this.#core.deps.state.canister(resp.originator);

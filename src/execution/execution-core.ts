@@ -200,7 +200,22 @@ export class ExecutionCore {
       }
       return open.get(callee.toText()) ?? 0;
     };
-    return runOnInstance(es.instance!, ctx, body, keepMemory, es.globalTimerNanos);
+    const result = runOnInstance(es.instance!, ctx, body, keepMemory, es.globalTimerNanos);
+    if (keepMemory === true && result.ok) this.checkLowWasmMemory(c, es);
+    return result;
+  }
+
+  /**
+   * Updates the low-memory hook status after memory may have changed (interface spec §"On low
+   * Wasm memory"): the hook is due when `wasm_memory_limit - memory < wasm_memory_threshold`
+   * (both settings non-zero) and was not run since the condition last became true.
+   */
+  checkLowWasmMemory(c: CanisterState, es: ExecutionState): void {
+    const { wasm_memory_limit: limit, wasm_memory_threshold: threshold } = c.settings;
+    const memory = BigInt(es.instance?.memoryBytes ?? 0);
+    const low = limit > 0n && threshold > 0n && limit - memory < threshold;
+    if (!low) es.lowWasmMemoryHook = undefined;
+    else if (es.lowWasmMemoryHook === undefined) es.lowWasmMemoryHook = 'ready';
   }
 
   /** Writes the changed execution states; call inside the round's transaction. */

@@ -137,6 +137,15 @@ export class ExecutionEnvironment {
       if (!es.instance?.hasExport('canister_global_timer')) continue;
       this.#calls.runGlobalTimer(c, es);
     }
+    // Low-memory hooks that became due (execution-core checkLowWasmMemory), once each.
+    for (const { canisterId, es } of [...core.loadedStates()]) {
+      if (es.lowWasmMemoryHook !== 'ready') continue;
+      const c = core.deps.state.canister(canisterId);
+      if (!c || c.status !== 'running') continue;
+      es.lowWasmMemoryHook = 'executed';
+      core.touch(c);
+      if (es.instance?.hasExport('canister_on_low_wasm_memory')) this.#calls.runLowWasmMemoryHook(c, es);
+    }
     for (const { canisterId, es } of core.loadedStates()) {
       for (const cb of es.callContexts.callbacks.values()) {
         if (cb.deadlineNanos !== 0n && cb.deadlineNanos <= core.time && !cb.timedOut) {

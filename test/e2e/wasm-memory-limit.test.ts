@@ -12,6 +12,7 @@ import { IDL } from '@icp-sdk/core/candid';
 import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
 import { Principal } from '@icp-sdk/core/principal';
 import { compileWat } from '../support/wat.ts';
+import { managementService } from '../../src/management/ic-did.ts';
 import { managementIdlFactory, startTestReplica } from '../support/replica-fixture.ts';
 
 const DOCS = 'https://internetcomputer.org/docs/current/references/execution-errors';
@@ -121,3 +122,69 @@ for (const wide of [false, true]) {
     });
   });
 }
+
+/**
+ * `canister_on_low_wasm_memory` (interface spec §"On low Wasm memory"): scheduled once when
+ * `wasm_memory_limit - memory < wasm_memory_threshold` becomes true, again only after the
+ * condition went false in between.
+ */
+describe('on_low_wasm_memory hook (WAT, wasm32)', () => {
+  const HOOK_WAT = `
+(module
+  (import "ic0" "msg_reply" (func $reply))
+  (import "ic0" "msg_reply_data_append" (func $append (param i32 i32)))
+  (memory 1)
+  (global $hooks (mut i32) (i32.const 0))
+  (func (export "canister_on_low_wasm_memory") (global.set $hooks (i32.add (global.get $hooks) (i32.const 1))))
+  (func (export "canister_update grow_8") (drop (memory.grow (i32.const 8))) (call $append (i32.const 0) (i32.const 0)) (call $reply))
+  (func (export "canister_query hooks") (i32.store (i32.const 0) (global.get $hooks)) (call $append (i32.const 0) (i32.const 4)) (call $reply))
+)`;
+  let r: Awaited<ReturnType<typeof startTestReplica>>;
+  let agent: HttpAgent;
+  let id: Principal;
+  let mgmt: any;
+  const settings = (limit: bigint, threshold: bigint) => ({
+    controllers: [], compute_allocation: [], memory_allocation: [], freezing_threshold: [], reserved_cycles_limit: [], log_visibility: [], log_memory_limit: [],
+    snapshot_visibility: [], status_visibility: [], minimum_incoming_canister_call_cycles: [], wasm_memory_limit: [limit], wasm_memory_threshold: [threshold], environment_variables: [],
+  });
+
+  before(async () => {
+    r = await startTestReplica({ debugPrint: () => {} });
+    agent = await HttpAgent.create({ host: r.url, identity: Ed25519KeyIdentity.generate(), shouldFetchRootKey: true });
+    const create = Actor.createActor(() => managementService, { agent, canisterId: 'aaaaa-aa', effectiveCanisterId: Principal.fromText('bnz7o-iuaaa-aaaaa-qaaaa-cai') }) as any;
+    // Limit 2 MiB (32 pages), threshold 1 MiB (16 pages): the hook is due once memory exceeds 16 pages.
+    id = (await create.provisional_create_canister_with_cycles({ amount: [], settings: [settings(2n << 20n, 1n << 20n)], specified_id: [], sender_canister_version: [] })).canister_id;
+    mgmt = Actor.createActor(() => managementService, { agent, canisterId: 'aaaaa-aa', effectiveCanisterId: id });
+    await mgmt.install_code({ mode: { install: null }, canister_id: id, wasm_module: await compileWat(HOOK_WAT), arg: IDL.encode([], []), sender_canister_version: [] });
+  });
+  after(async () => {
+    await r?.cleanup();
+  });
+
+  async function grow(): Promise<void> {
+    await agent.call(id, { methodName: 'grow_8', arg: IDL.encode([], []), effectiveCanisterId: id });
+    for (let i = 0; i < 5; i++) await r.replica.scheduler.idle();
+  }
+  async function hooks(): Promise<number> {
+    const q = await agent.query(id, { methodName: 'hooks', arg: IDL.encode([], []) });
+    return Buffer.from((q as { reply: { arg: Uint8Array } }).reply.arg).readInt32LE(0);
+  }
+
+  test('runs once when memory crosses into the threshold, not again while it stays there', async () => {
+    await grow(); // 9 pages: 23 pages left, above the 16-page threshold
+    assert.equal(await hooks(), 0);
+    await grow(); // 17 pages: 15 left, below the threshold
+    assert.equal(await hooks(), 1);
+    await grow(); // 25 pages: still below
+    assert.equal(await hooks(), 1);
+  });
+
+  test('after the condition went false (limit raised), crossing again runs it again', async () => {
+    await mgmt.update_settings({ canister_id: id, settings: settings(4n << 20n, 1n << 20n), sender_canister_version: [] });
+    await grow(); // 33 of 64 pages: 31 left, above the threshold: condition false
+    assert.equal(await hooks(), 1);
+    await mgmt.update_settings({ canister_id: id, settings: settings(3n << 20n, 1n << 20n), sender_canister_version: [] });
+    await grow(); // 41 pages, limit 48 pages: 7 left, below
+    assert.equal(await hooks(), 2);
+  });
+});
