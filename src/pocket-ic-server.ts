@@ -3,7 +3,7 @@
  * `bin/pocket-ic` and the tests. Each instance it creates is its own in-memory replica.
  */
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { Principal } from '@icp-sdk/core/principal';
 import { createPocketIcApp, PocketIcServerState } from './pocketic/app.ts';
 import { generateRootKey } from './crypto/certificate.ts';
@@ -43,10 +43,10 @@ export async function startPocketIcServer(options: PocketIcServerOptions = {}): 
     debugPrint: options.debugPrint ?? ((id, text) => process.stderr.write(`[Canister ${id.toText()}] ${text}\n`)),
     rootKey: generateRootKey(),
     startGateway: async (replica) => {
-      const gateway = createApp(replica);
-      const s = await new Promise<Server>((resolve, reject) => {
-        const srv = gateway.listen(0, host, (err?: Error) => (err ? reject(err) : resolve(srv)));
-        srv.once('error', reject);
+      const s = createServer(createApp(replica));
+      await new Promise<void>((resolve, reject) => {
+        s.once('error', reject);
+        s.listen(0, host, () => resolve());
       });
       return {
         port: (s.address() as AddressInfo).port,

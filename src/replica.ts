@@ -7,8 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Principal } from '@icp-sdk/core/principal';
-import { prepareFastBlsSigning } from './crypto/bls-signing.ts';
-import { generateRootKey, rootKeyFromSecretKey, signStateRoot, encodeCertificate, type RootKeyPair } from './crypto/certificate.ts';
+import { generateRootKey, rootKeyFromSecretKey, rootKeyFromStored, signStateRoot, encodeCertificate, type RootKeyPair } from './crypto/certificate.ts';
 import { reconstruct, type HashTree, type Path } from './crypto/hash-tree.ts';
 import { buildHashTree, witness } from './crypto/labeled-tree.ts';
 import { nodeKeyFromSeed, type NodeKey } from './crypto/node-key.ts';
@@ -110,6 +109,18 @@ const CHAIN_KEY_BUDGET_MS = 100;
 /** A read_state or sync-call answer re-certifies first when the certified time is older (ms). */
 const MAX_CERTIFICATE_AGE_MS = 1000;
 
+/**
+ * The root key pair of a state dir: the public key is derived from the secret once and stored
+ * next to it (`root_key_public`), so later starts skip the G2 multiplication.
+ */
+function storedRootKey(store: StateStore, secretKey: Uint8Array): RootKeyPair {
+  const stored = store.meta.get('root_key_public');
+  if (stored?.length === 96) return rootKeyFromStored(secretKey, stored);
+  const pair = rootKeyFromSecretKey(secretKey);
+  store.meta.getOrCreate('root_key_public', () => pair.publicKey);
+  return pair;
+}
+
 /** A replica over one state dir. */
 export class Replica {
   readonly store: StateStore;
@@ -157,7 +168,7 @@ export class Replica {
     this.#poolMaxBytes = options.ingressPool?.maxBytes ?? INGRESS_POOL_MAX_BYTES;
     const given = options.rootKey;
     const rootSecret = store.meta.getOrCreate('root_key_secret', () => given?.secretKey ?? generateRootKey().secretKey);
-    this.rootKey = given && Buffer.from(given.secretKey).equals(Buffer.from(rootSecret)) ? given : rootKeyFromSecretKey(rootSecret);
+    this.rootKey = given && Buffer.from(given.secretKey).equals(Buffer.from(rootSecret)) ? given : storedRootKey(store, rootSecret);
     this.nodeKey = nodeKeyFromSeed(store.meta.getOrCreate('node_key_seed', () => new Uint8Array(randomBytes(32))));
     const subnets = assignSubnetIds(topology, this.rootKey.publicKeyDer);
     this.routing = new RoutingTable(subnets);
@@ -217,7 +228,6 @@ export class Replica {
    * @throws Error for an unusable state dir, a bad topology, or canisters outside the topology.
    */
   static open(options: ReplicaOptions): Replica {
-    void prepareFastBlsSigning(); // certificates are signed by noble until mcl-wasm is compiled
     const store = StateStore.open(options.stateDir, options.synchronous ? { synchronous: options.synchronous } : {});
     try {
       const r = new Replica(store, options.topology ?? parseTopology(DEFAULT_TOPOLOGY), options);

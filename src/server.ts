@@ -4,6 +4,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
+import { prepareFastBlsSigning } from './crypto/bls-signing.ts';
 import { createRequestListener } from './http/app.ts';
 import { DEFAULT_CONCURRENCY_LIMITS, type ConcurrencyLimits } from './http/load-shedding.ts';
 import { Replica, type ReplicaOptions } from './replica.ts';
@@ -25,14 +26,14 @@ export interface StartOptions {
   topologyFile?: string;
   /** Or the topology itself. */
   topology?: SubnetConfig[];
+  /** Request log sink (one line per ingress message and per rejected request); none if omitted. */
+  requestLog?: ReplicaOptions['requestLog'];
   /** Ingress pool bounds (default: the replica's 10,000 messages / 100 MB). */
   ingressPool?: ReplicaOptions['ingressPool'];
   /** Requests served at once per endpoint kind (default: http/load-shedding.ts). */
   concurrencyLimits?: Partial<ConcurrencyLimits>;
   /** Rounds only through `replica.runRound()` (tests that need messages to stay queued). */
   manualRounds?: boolean;
-  /** Request log sink (one line per ingress message and per rejected request); none if omitted. */
-  requestLog?: ReplicaOptions['requestLog'];
 }
 
 /**
@@ -65,19 +66,17 @@ export async function startReplica(options: StartOptions = {}): Promise<RunningR
     ...(topology && { topology }),
     ...(options.debugPrint && { debugPrint: options.debugPrint }),
     ...(options.seed && { seed: options.seed }),
+    ...(options.requestLog && { requestLog: options.requestLog }),
     ...(options.ingressPool && { ingressPool: options.ingressPool }),
     ...(options.manualRounds && { manualRounds: true }),
-    ...(options.requestLog && { requestLog: options.requestLog }),
   });
-  const listener = createRequestListener(replica, { ...DEFAULT_CONCURRENCY_LIMITS, ...options.concurrencyLimits });
-  let server: Server;
+  const server: Server = createServer(createRequestListener(replica, { ...DEFAULT_CONCURRENCY_LIMITS, ...options.concurrencyLimits }));
   try {
-    server = await new Promise<Server>((resolve, reject) => {
-      const s = createServer(listener);
-      s.once('error', reject);
-      s.listen({ port: options.port ?? 4943, host, backlog: LISTEN_BACKLOG }, () => {
-        s.off('error', reject);
-        resolve(s);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ port: options.port ?? 4943, host, backlog: LISTEN_BACKLOG }, () => {
+        server.off('error', reject);
+        resolve();
       });
     });
   } catch (e) {
@@ -85,6 +84,8 @@ export async function startReplica(options: StartOptions = {}): Promise<RunningR
     throw e;
   }
   server.keepAliveTimeout = 5_000;
+  // Certificates are signed by noble until mcl-wasm is compiled: start that now, after listening.
+  setImmediate(() => void prepareFastBlsSigning());
   const port = (server.address() as AddressInfo).port;
   const shownHost = host.includes(':') ? `[${host}]` : host;
   let stopped: Promise<void> | null = null;

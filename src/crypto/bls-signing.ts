@@ -6,8 +6,9 @@
  * deterministic); the tests compare them, and the fast path checks itself against noble once
  * when it becomes ready, falling back to noble for good if they ever differ.
  *
- * mcl's WebAssembly takes 0.1–0.3 s to compile, so it is prepared in the background
- * ({@link prepareFastBlsSigning}); until it is ready, signing uses noble.
+ * mcl's WebAssembly takes 0.1–0.3 s to load and compile, so it is prepared in the background:
+ * by {@link prepareFastBlsSigning} (the server calls it once it listens) or else at the first
+ * signature; until it is ready, signing uses noble.
  *
  * mcl is driven through its C API (bn.h): `mclBnG1_hashAndMapToWithDst` takes the DST per call,
  * so no global DST is set; the process-wide settings used (RFC 9380 map-to mode, ZCash/ETH
@@ -102,6 +103,7 @@ export function fastBlsSigningReady(): boolean {
  */
 export function blsSign(secretKey: Uint8Array, message: Uint8Array, dst: string): Uint8Array {
   const f = fast;
+  if (preparing === null) setImmediate(() => void prepareFastBlsSigning());
   if (f === null || disabled || message.length > SLOT || dst.length > SLOT) {
     return blsSignNoble(secretKey, message, dst);
   }

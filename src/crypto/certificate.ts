@@ -66,6 +66,18 @@ export function rootKeyFromSecretKey(secretKey: Uint8Array): RootKeyPair {
 }
 
 /**
+ * The key pair of a secret key whose public key was computed from it before and stored (saves
+ * a G2 multiplication at every start).
+ * @param secretKey 32 bytes.
+ * @param publicKey the compressed G2 public key of `secretKey`, 96 bytes (not re-derived).
+ * @throws RangeError if the lengths are wrong.
+ */
+export function rootKeyFromStored(secretKey: Uint8Array, publicKey: Uint8Array): RootKeyPair {
+  if (secretKey.length !== 32) throw new RangeError(`BLS secret key must be 32 bytes, got ${secretKey.length}`);
+  return { secretKey: Uint8Array.from(secretKey), publicKey: Uint8Array.from(publicKey), publicKeyDer: blsPublicKeyToDer(publicKey) };
+}
+
+/**
  * DER-wraps a BLS12-381 G2 public key.
  * @param publicKey compressed G2 point, 96 bytes.
  * @returns 133 bytes.

@@ -1,126 +1,199 @@
 /**
- * The express application serving the IC HTTP interface (interface spec §"HTTP Interface"):
- * status, call (v2 async; v3, v4 sync), query (v2, v3) and read_state (v2, v3; canister and subnet).
- * Bodies must be `application/cbor` and at most 5 MiB (413 otherwise), as on the replica.
+ * The IC HTTP interface (interface spec §"HTTP Interface") on node:http: status, call (v2 async;
+ * v3, v4 sync), query (v2, v3) and read_state (v2, v3; canister and subnet). Bodies must be
+ * `application/cbor` and at most 5 MiB (413 otherwise), as on the replica. CORS as on the
+ * replica: any origin, GET/POST, the headers agents send. Errors: `HttpError` → its status and
+ * text; anything else is a host bug → 500 and a log line, and the server keeps serving.
+ *
  * Overload is shed per endpoint before bodies are read (load-shedding.ts: 429 / 503).
- * Errors: `HttpError` → its status and text; anything else is a host bug → 500 and a log line,
- * and the server keeps serving.
+ * Browser requests to `<canister-id>.localhost` or with `?canisterId=` (outside /api/) go to the
+ * HTTP gateway (gateway-app.ts, built on the first one). Refusals (4xx) go to the request log.
+ *
+ * A plain router rather than a framework: the interface is five routes, and a framework's
+ * per-request work and start-up loading were a measurable share of both (bench: `npm run bench`).
  */
-import express, { type NextFunction, type Request, type Response } from 'express';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { ReplicaApi } from './replica-api.ts';
 import { handleCall } from './call-endpoint.ts';
+import type { EndpointRequest } from './exchange.ts';
 import { HttpError } from './http-error.ts';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DEFAULT_CONCURRENCY_LIMITS, endpointKind, LoadShedder, refuseIngressPoolFull, type ConcurrencyLimits } from './load-shedding.ts';
 import { handleQuery } from './query-endpoint.ts';
 import { handleReadState } from './read-state-endpoint.ts';
 import { sendText } from './responses.ts';
 import { handleStatus } from './status-endpoint.ts';
-import { TimeSlicer } from './time-slicer.ts';
-
-/** Longest stretch of call validation and induction between two turns of the event loop (ms). */
-const CALL_SLICE_MS = 10;
+import { parse as parseQuery } from 'node:querystring';
+import { gatewayCanisterOf } from './gateway.ts';
+import { createGatewayApp } from './gateway-app.ts';
 import { httpLine } from './request-log.ts';
-import { gateway } from './gateway.ts';
+import { CONCURRENCY_OVERLOADED, DEFAULT_CONCURRENCY_LIMITS, endpointKind, INGRESS_POOL_OVERLOADED, LoadShedder, refuseIngressPoolFull, type ConcurrencyLimits } from './load-shedding.ts';
+import { TimeSlicer } from './time-slicer.ts';
 
 /** Largest request body: 5 MiB (replica `max_request_size_bytes`). */
 export const MAX_REQUEST_BODY_BYTES = 5 * 1024 * 1024;
 
-type Handler = (req: Request, res: Response) => Promise<void> | void;
+// /api/v<version>/<canister|subnet>/<ecid>/<call|query|read_state>, a trailing slash allowed.
+const CBOR_ROUTE = /^\/api\/v(\d+)\/(canister|subnet)\/([^/]+)\/(call|query|read_state)\/?$/i;
+const STATUS_ROUTE = /^\/api\/v2\/status\/?$/i;
 
-/** Checks the content type and wraps a handler so its errors reach the error middleware. */
-function cborEndpoint(handler: Handler): express.RequestHandler {
-  return (req, res, next) => {
-    const type = (req.headers['content-type'] ?? '').toLowerCase();
-    if (type !== 'application/cbor') {
-      next(new HttpError(400, 'Unexpected content-type, expected application/cbor.'));
-      return;
-    }
-    if (!Buffer.isBuffer(req.body)) {
-      next(new HttpError(400, 'Failed to deserialize cbor request: empty body'));
-      return;
-    }
-    Promise.resolve(handler(req, res)).catch(next);
-  };
+type CborHandler = (req: EndpointRequest, res: ServerResponse) => Promise<void> | void;
+
+/** Longest stretch of call validation and induction between two turns of the event loop (ms). */
+const CALL_SLICE_MS = 10;
+
+/**
+ * The handler for a POST route, or undefined (404). Calls are validated and inducted in time
+ * slices (time-slicer.ts): a burst of them must not hold up status, queries and new connections
+ * for the whole burst's validation; a call whose turn comes with the ingress pool full is refused.
+ */
+function cborHandler(replica: ReplicaApi, calls: TimeSlicer, version: number, target: string, endpoint: string): CborHandler | undefined {
+  const t = target.toLowerCase();
+  switch (endpoint.toLowerCase()) {
+    case 'call':
+      if (t === 'canister' && (version === 2 || version === 3 || version === 4)) {
+        return (req, res) =>
+          calls.run(() => (replica.ingressPoolIsFull() ? refuseIngressPoolFull(res) : handleCall(replica, req, res, version))).then((done) => done);
+      }
+      return undefined;
+    case 'query':
+      if (t === 'canister' && (version === 2 || version === 3)) return (req, res) => handleQuery(replica, req, res);
+      return undefined;
+    default:
+      if (version === 2 || version === 3) return (req, res) => handleReadState(replica, req, res, t === 'subnet' ? 'subnet' : 'canister', version);
+      return undefined;
+  }
 }
 
 /**
- * The server's request listener: load shedding first, on the bare request (before express,
- * before the body is read: an excess request costs only its header parse), then the app.
+ * Reads a request body of at most `limit` bytes.
+ * @returns the body; undefined for a request without one (neither content-length nor chunked).
+ * @throws HttpError 413 `length limit exceeded` when it is longer (checked against content-length
+ *   first, before reading); 415 for a content-encoding other than identity; 400 if aborted.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
+  if (encoding !== 'identity') return Promise.reject(new HttpError(415, `Failed to read the request body: unsupported content encoding "${encoding}"`));
+  const declared = req.headers['content-length'];
+  if (declared === undefined && req.headers['transfer-encoding'] === undefined) {
+    req.resume();
+    return Promise.resolve(undefined);
+  }
+  if (declared !== undefined && Number(declared) > limit) {
+    req.resume();
+    return Promise.reject(new HttpError(413, 'length limit exceeded'));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    let failed = false;
+    req.on('data', (c: Buffer) => {
+      if (failed) return;
+      length += c.length;
+      if (length > limit) {
+        failed = true;
+        reject(new HttpError(413, 'length limit exceeded'));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      if (!failed) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length));
+    });
+    req.on('aborted', () => {
+      failed = true;
+      reject(new HttpError(400, 'Failed to read the request body: request aborted'));
+    });
+    req.on('error', (e) => {
+      failed = true;
+      reject(new HttpError(400, `Failed to read the request body: ${e.message}`));
+    });
+  });
+}
+
+/** Answers an error the way the interface does (see the module comment). */
+function sendError(replica: ReplicaApi, req: IncomingMessage, path: string, res: ServerResponse, err: unknown): void {
+  if (res.headersSent) {
+    if (!res.writableEnded) res.end();
+    return;
+  }
+  if (err instanceof HttpError) {
+    replica.requestLog?.(httpLine(err.status, req.method ?? '', path, err.message));
+    sendText(res, err.status, err.message);
+    return;
+  }
+  console.error('chainkey-replica: unexpected error while serving a request:', err);
+  sendText(res, 500, `Unexpected error: ${(err as Error)?.message ?? String(err)}`);
+}
+
+/** The request's host name without the port (`[::1]` for IPv6), as express's `req.hostname`. */
+function hostnameOf(req: IncomingMessage): string {
+  const host = req.headers.host ?? '';
+  if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1);
+  const colon = host.indexOf(':');
+  return colon < 0 ? host : host.slice(0, colon);
+}
+
+async function serve(replica: ReplicaApi, calls: TimeSlicer, gatewayApp: () => Promise<RequestListener>, req: IncomingMessage, res: ServerResponse, path: string, query: string): Promise<void> {
+  if (!path.startsWith('/api/') && gatewayCanisterOf(hostnameOf(req), parseQuery(query))) {
+    (await gatewayApp())(req, res);
+    return;
+  }
+  res.setHeader('access-control-allow-origin', '*');
+  res.setHeader('access-control-allow-methods', 'GET, POST');
+  res.setHeader('access-control-allow-headers', 'Authorization, Accept, Content-Type');
+  if (req.method === 'OPTIONS') {
+    res.statusCode = 204;
+    res.end();
+    return;
+  }
+  if ((req.method === 'GET' || req.method === 'HEAD') && STATUS_ROUTE.test(path)) {
+    req.resume();
+    handleStatus(replica, res);
+    return;
+  }
+  const m = req.method === 'POST' ? CBOR_ROUTE.exec(path) : null;
+  const handler = m ? cborHandler(replica, calls, Number(m[1]), m[2]!, m[4]!) : undefined;
+  if (!m || !handler) {
+    req.resume();
+    throw new HttpError(404, 'Not found.');
+  }
+  let ecid: string;
+  try {
+    ecid = decodeURIComponent(m[3]!);
+  } catch {
+    req.resume();
+    throw new HttpError(400, `Failed to decode param '${m[3]}'`);
+  }
+  const body = await readBody(req, MAX_REQUEST_BODY_BYTES);
+  const type = (req.headers['content-type'] ?? '').toLowerCase();
+  if (type !== 'application/cbor') throw new HttpError(400, 'Unexpected content-type, expected application/cbor.');
+  if (body === undefined) throw new HttpError(400, 'Failed to deserialize cbor request: empty body');
+  await handler({ params: { ecid }, body }, res);
+}
+
+/**
+ * The server's request listener: load shedding first, on the bare request (before the body is
+ * read: an excess request costs only its header parse), then the interface ({@link createApp}).
  * @param limits requests served at once per endpoint kind (the excess gets 429 at once).
  */
-export function createRequestListener(replica: ReplicaApi, limits: ConcurrencyLimits = DEFAULT_CONCURRENCY_LIMITS): (req: IncomingMessage, res: ServerResponse) => void {
+export function createRequestListener(replica: ReplicaApi, limits: ConcurrencyLimits = DEFAULT_CONCURRENCY_LIMITS): RequestListener {
   const app = createApp(replica);
   const shedder = new LoadShedder(limits, () => replica.ingressPoolIsFull());
   return (req, res) => {
     const kind = endpointKind(req.method, req.url);
     if (kind === undefined || shedder.admit(kind, res)) app(req, res);
+    else replica.requestLog?.(httpLine(res.statusCode, req.method ?? '', (req.url ?? '/').split('?')[0]!, res.statusCode === 429 ? CONCURRENCY_OVERLOADED : INGRESS_POOL_OVERLOADED));
   };
 }
 
-/** Builds the express app for a replica (without load shedding: see {@link createRequestListener}). */
-export function createApp(replica: ReplicaApi): express.Express {
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('etag', false);
-  // CORS as on the replica: any origin, GET/POST, the headers agents send.
-  app.use((req, res, next) => {
-    res.setHeader('access-control-allow-origin', '*');
-    res.setHeader('access-control-allow-methods', 'GET, POST');
-    res.setHeader('access-control-allow-headers', 'Authorization, Accept, Content-Type');
-    if (req.method === 'OPTIONS') {
-      res.status(204).end();
-      return;
-    }
-    next();
-  });
-  const raw = express.raw({ type: () => true, limit: MAX_REQUEST_BODY_BYTES });
-  const callSlicer = new TimeSlicer(CALL_SLICE_MS);
-  // Browser requests to `<canister-id>.localhost` or with `?canisterId=` (outside /api/).
-  app.use(gateway(replica, raw));
-
-  app.get('/api/v2/status', (_req, res) => handleStatus(replica, res));
-  for (const v of [2, 3, 4] as const) {
-    // Calls are validated and inducted in time slices (time-slicer.ts): a burst of them must
-    // not hold up status, queries and new connections for the whole burst's validation.
-    app.post(`/api/v${v}/canister/:ecid/call`, raw, cborEndpoint((req, res) =>
-        callSlicer
-          .run(() => (replica.ingressPoolIsFull() ? refuseIngressPoolFull(res) : handleCall(replica, req, res, v)))
-          .then((done) => done),
-      ),
-    );
-  }
-  for (const v of [2, 3] as const) {
-    app.post(`/api/v${v}/canister/:ecid/query`, raw, cborEndpoint((req, res) => handleQuery(replica, req, res)));
-    app.post(`/api/v${v}/canister/:ecid/read_state`, raw, cborEndpoint((req, res) => handleReadState(replica, req, res, 'canister', v)));
-    app.post(`/api/v${v}/subnet/:ecid/read_state`, raw, cborEndpoint((req, res) => handleReadState(replica, req, res, 'subnet', v)));
-  }
-  app.use((req, res) => {
-    replica.requestLog?.(httpLine(404, req.method, req.path, 'Not found.'));
-    sendText(res, 404, 'Not found.');
-  });
-  // Error middleware: express needs the four-argument signature to recognise it.
-  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    if (res.headersSent) return;
-    const refuse = (status: number, text: string): void => {
-      replica.requestLog?.(httpLine(status, req.method, req.path, text));
-      sendText(res, status, text);
-    };
-    if (err instanceof HttpError) {
-      refuse(err.status, err.message);
-      return;
-    }
-    const e = err as { type?: string; status?: number; message?: string };
-    if (e?.type === 'entity.too.large') {
-      refuse(413, 'length limit exceeded');
-      return;
-    }
-    if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
-      refuse(e.status, `Failed to read the request body: ${e.message ?? 'bad request'}`);
-      return;
-    }
-    console.error('chainkey-replica: unexpected error while serving a request:', err);
-    sendText(res, 500, `Unexpected error: ${e?.message ?? String(err)}`);
-  });
-  return app;
+/** The request listener serving the IC HTTP interface of a replica (no load shedding). */
+export function createApp(replica: ReplicaApi): RequestListener {
+  const calls = new TimeSlicer(CALL_SLICE_MS);
+  let gatewayApp: Promise<RequestListener> | null = null;
+  const loadGateway = (): Promise<RequestListener> => (gatewayApp ??= createGatewayApp(replica));
+  return (req, res) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    serve(replica, calls, loadGateway, req, res, path, q < 0 ? '' : url.slice(q + 1)).catch((e: unknown) => sendError(replica, req, path, res, e));
+  };
 }

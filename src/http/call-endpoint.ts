@@ -7,7 +7,7 @@
  * size check → ingress filter → induction. A refusal by the ingress filter is a
  * non-replicated rejection (200 with reject fields), not an HTTP error.
  */
-import type { Request, Response } from 'express';
+import type { EndpointRequest as Request, EndpointResponse as Response } from './exchange.ts';
 import { Principal } from '@icp-sdk/core/principal';
 import type { ReplicaApi } from './replica-api.ts';
 import { errorCodeText, IcError } from '../types/ic-error.ts';
@@ -29,7 +29,7 @@ const MANAGEMENT = Principal.managementCanister();
  * @throws HttpError for malformed or unauthenticated requests (mapped by the app).
  */
 export async function handleCall(replica: ReplicaApi, req: Request, res: Response, version: 2 | 3 | 4): Promise<void> {
-  const body = req.body as Uint8Array;
+  const body = req.body;
   const ecid = principalFromUrl(String(req.params['ecid']));
   const decoded = replica.profile.time('http_envelope_auth', () => decodeEnvelope(body, 'call'));
   const canisterId = decoded.canisterId!;
@@ -65,7 +65,8 @@ export async function handleCall(replica: ReplicaApi, req: Request, res: Respons
     return;
   }
   if (version === 2) {
-    res.status(202).end();
+    res.statusCode = 202;
+    res.end();
     return;
   }
   const record = await replica.waitForCompletion(requestId, SYNC_CALL_TIMEOUT_MS);

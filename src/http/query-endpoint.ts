@@ -3,7 +3,7 @@
  * without consensus and answers with the reply or reject, signed by the node key
  * (`signatures: [{timestamp, signature, identity}]`, spec §"Query call signatures").
  */
-import type { Request, Response } from 'express';
+import type { EndpointRequest as Request, EndpointResponse as Response } from './exchange.ts';
 import { Principal } from '@icp-sdk/core/principal';
 import { signQueryResponse } from '../crypto/node-key.ts';
 import type { ReplicaApi } from './replica-api.ts';
@@ -21,7 +21,7 @@ const MANAGEMENT = Principal.managementCanister();
  */
 export async function handleQuery(replica: ReplicaApi, req: Request, res: Response): Promise<void> {
   const ecid = principalFromUrl(String(req.params['ecid']));
-  const decoded = decodeEnvelope(req.body as Uint8Array, 'query');
+  const decoded = decodeEnvelope(req.body, 'query');
   const canisterId = decoded.canisterId!;
   if (canisterId.compareTo(MANAGEMENT) !== 'eq' && canisterId.compareTo(ecid) !== 'eq') {
     throw new HttpError(

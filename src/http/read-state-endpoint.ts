@@ -4,7 +4,7 @@
  * (dfinity/ic `rs/http_endpoints/public/src/read_state.rs`), then answers with a certificate of
  * the latest certified state pruned to those paths plus `/time`.
  */
-import type { Request, Response } from 'express';
+import type { EndpointRequest as Request, EndpointResponse as Response } from './exchange.ts';
 import { Principal } from '@icp-sdk/core/principal';
 import type { ReplicaApi } from './replica-api.ts';
 import { decodeRequest, type DecodedRequest } from './decode-request.ts';
@@ -140,7 +140,7 @@ export async function handleReadState(
   apiVersion: 2 | 3,
 ): Promise<void> {
   const ecid = principalFromUrl(String(req.params['ecid']));
-  const decoded = decodeRequest(req.body as Uint8Array, 'read_state', ecid, replica.rootKey.publicKey, apiVersion);
+  const decoded = decodeRequest(req.body, 'read_state', ecid, replica.rootKey.publicKey, apiVersion);
   authorizePaths(replica, decoded, target, ecid);
   const certificate = await replica.certificateFor(decoded.paths!.map((p) => [...p]));
   sendCbor(res, 200, { certificate });

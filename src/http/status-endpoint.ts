@@ -3,7 +3,7 @@
  * DER root key (133 bytes), `impl_version`, `replica_health_status` = `healthy` and the certified
  * height (number of rounds certified since start; a probe never triggers a certification itself).
  */
-import type { Response } from 'express';
+import type { EndpointResponse as Response } from './exchange.ts';
 import type { ReplicaApi } from './replica-api.ts';
 import { sendCbor } from './responses.ts';
 

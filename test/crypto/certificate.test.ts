@@ -15,6 +15,7 @@ import {
   encodeCertificate,
   generateRootKey,
   rootKeyFromSecretKey,
+  rootKeyFromStored,
   signStateRoot,
   verifyCertificate,
 } from '../../src/crypto/certificate.ts';
@@ -87,4 +88,9 @@ test('decode / verify round trip', () => {
   assert.equal(verifyCertificate(cert, root.publicKey), true);
   assert.equal(verifyCertificate({ ...cert, signature: new Uint8Array(48) }, root.publicKey), false);
   assert.throws(() => decodeCertificate(Uint8Array.of(0x01)), TypeError);
+});
+
+test('a stored public key gives the same key pair as deriving it', () => {
+  const derived = rootKeyFromSecretKey(new Uint8Array(32).fill(5));
+  assert.deepEqual(rootKeyFromStored(derived.secretKey, derived.publicKey), derived);
 });

@@ -1,0 +1,173 @@
+/**
+ * The `chainkey-replica` command line (commander; entered through bin/chainkey-replica.mjs or
+ * cli.ts, which turn on the compile caches first):
+ *   start   — run the replica (`npm start`), printing one line `listening on http://HOST:PORT`
+ *   status  — print a running replica's /api/v2/status
+ *   keys    — print the threshold master keys (key id, subnet, public key, chain code)
+ *   deploy  — create or upgrade a TypeScript canister on a running replica
+ *   call    — call a canister method with JSON arguments (Candid read from the canister)
+ *   mint    — credit a principal's default account on the cycles ledger and/or the ICP ledger
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { decode } from '@dfinity/cbor';
+import { Replica } from './replica.ts';
+import { loadTopologyFile } from './routing/topology.ts';
+import { startReplica } from './server.ts';
+import { IMPL_VERSION } from './version.ts';
+import { SYSTEM_CANISTER_IDS } from './system-canisters/system-canisters.ts';
+
+function parsePort(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number 0..65535');
+  return n;
+}
+
+function parseSeed(v: string): Uint8Array {
+  if (!/^([0-9a-fA-F]{2}){16,}$/.test(v)) throw new InvalidArgumentError('expected at least 32 hex digits');
+  return new Uint8Array(Buffer.from(v, 'hex'));
+}
+
+const program = new Command();
+program.name('chainkey-replica').description('A local Internet Computer replica').version(IMPL_VERSION);
+
+program
+  .command('start')
+  .description('start the replica and serve the IC HTTP interface')
+  .option('--host <host>', 'interface to bind', '127.0.0.1')
+  .option('--port <port>', 'TCP port (0 = any free port)', parsePort, 4943)
+  .option('--state-dir <dir>', 'directory for the SQLite state', './.chainkey-replica')
+  .option('--topology <file>', 'subnet topology JSON file (default: built-in, see README)')
+  .option('--seed <hex>', 'derive master keys created in a new state dir from this seed (reproducible tests)', parseSeed)
+  .option('--no-request-log', 'do not print a line per ingress message and per rejected request')
+  .action(async (opts: { host: string; port: number; stateDir: string; topology?: string; seed?: Uint8Array; requestLog: boolean }) => {
+    const running = await startReplica({
+      host: opts.host,
+      port: opts.port,
+      stateDir: opts.stateDir,
+      ...(opts.topology && { topologyFile: opts.topology }),
+      ...(opts.seed && { seed: opts.seed }),
+      ...(opts.requestLog && { requestLog: (line: string) => process.stdout.write(`${line}\n`) }),
+    });
+    process.stdout.write(`listening on ${running.url}\n`);
+    let stopping = false;
+    const shutdown = (): void => {
+      if (stopping) return;
+      stopping = true;
+      running.stop().then(
+        () => process.exit(process.exitCode ?? 0),
+        (e) => {
+          console.error(e);
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGINT', shutdown);
+    process.on('SIGTERM', shutdown);
+  });
+
+program
+  .command('status')
+  .description("print a running replica's /api/v2/status")
+  .requiredOption('--url <url>', 'replica URL, e.g. http://127.0.0.1:4943')
+  .action(async (opts: { url: string }) => {
+    const res = await fetch(new URL('/api/v2/status', opts.url));
+    if (!res.ok) throw new Error(`status request failed: HTTP ${res.status} ${await res.text()}`);
+    const status = decode(new Uint8Array(await res.arrayBuffer())) as Record<string, unknown>;
+    const shown = Object.fromEntries(
+      Object.entries(status).map(([k, v]) => [
+        k,
+        v instanceof Uint8Array ? Buffer.from(v).toString('hex') : typeof v === 'bigint' ? v.toString() : v,
+      ]),
+    );
+    process.stdout.write(JSON.stringify(shown, null, 2) + '\n');
+  });
+
+program
+  .command('keys')
+  .description('print the threshold master keys (works whether or not the replica is running)')
+  .option('--state-dir <dir>', 'directory for the SQLite state', './.chainkey-replica')
+  .option('--topology <file>', 'subnet topology JSON file (default: built-in, see README)')
+  .option('--seed <hex>', 'as for start: seed for keys not created yet', parseSeed)
+  .option('--json', 'print a JSON array of {key_id, subnet_id, public_key, chain_code}')
+  .action(async (opts: { stateDir: string; topology?: string; seed?: Uint8Array; json?: boolean }) => {
+    const masterKeys = await Replica.readMasterKeys({
+      stateDir: opts.stateDir,
+      ...(opts.topology && { topology: loadTopologyFile(opts.topology) }),
+      ...(opts.seed && { seed: opts.seed }),
+    });
+    const keys = [...masterKeys.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([keyId, k]) => ({
+        key_id: keyId,
+        subnet_id: k.subnet.subnetId.toText(),
+        public_key: Buffer.from(k.publicKey).toString('hex'),
+        chain_code: Buffer.from(k.chainCode).toString('hex'),
+      }));
+    if (opts.json) process.stdout.write(JSON.stringify(keys, null, 2) + '\n');
+    else for (const k of keys) process.stdout.write(`${k.key_id}  subnet ${k.subnet_id}\n  public key ${k.public_key}\n  chain code ${k.chain_code}\n`);
+  });
+
+program
+  .command('deploy')
+  .description('create (or upgrade) a TypeScript canister on a running replica; prints its id last')
+  .argument('<file>', 'the canister module, e.g. examples/signer.ts')
+  .requiredOption('--url <url>', 'replica URL, e.g. http://127.0.0.1:4943')
+  .option('--canister-id <id>', 'deploy to this canister id (created if missing, upgraded if it has code)')
+  .option('--cycles <n>', 'cycles for a new canister', (v: string) => BigInt(v.replaceAll('_', '')))
+  .option('--init-args <json>', 'init arguments as a JSON array, principals as text, e.g. \'["ryjl3-tyaaa-aaaaa-aaaba-cai", true]\'')
+  .action(async (file: string, opts: { url: string; canisterId?: string; cycles?: bigint; initArgs?: string }) => {
+    const { deployTypeScriptCanister } = await import('./canister-sdk/deploy.ts'); // not loaded by `start`
+    const r = await deployTypeScriptCanister({
+      url: opts.url,
+      file,
+      ...(opts.initArgs !== undefined && { initArgs: JSON.parse(opts.initArgs) as unknown[] }),
+      ...(opts.canisterId && { canisterId: opts.canisterId }),
+      ...(opts.cycles !== undefined && { cycles: opts.cycles }),
+    });
+    process.stdout.write(`${r.mode === 'upgrade' ? 'upgraded' : 'installed'} ${file} (module hash ${Buffer.from(r.moduleHash).toString('hex')})\n`);
+    process.stdout.write(`${r.canisterId.toText()}\n`);
+  });
+
+program
+  .command('call')
+  .description('call a canister method (Candid from its candid:service metadata); prints the reply as JSON')
+  .argument('<canister-id>')
+  .argument('<method>')
+  .argument('[args]', 'arguments as a JSON array, e.g. \'["00ff…"]\' (principals as text, blobs as hex)', '[]')
+  .requiredOption('--url <url>', 'replica URL, e.g. http://127.0.0.1:4943')
+  .action(async (canisterId: string, method: string, args: string, opts: { url: string }) => {
+    const { callCanister } = await import('./canister-sdk/call-canister.ts'); // not loaded by `start`
+    process.stdout.write(`${await callCanister({ url: opts.url, canisterId, method, args: JSON.parse(args) as unknown[] })}\n`);
+  });
+
+const parseAmount = (v: string): bigint => {
+  if (!/^[0-9_]+$/.test(v)) throw new InvalidArgumentError('expected a whole number, e.g. 5_000_000_000_000');
+  return BigInt(v.replaceAll('_', ''));
+};
+
+program
+  .command('mint')
+  .description("credit a principal's default account: cycles on the cycles ledger and/or ICP (e8s) on the ICP ledger")
+  .requiredOption('--to <principal>', 'the account owner')
+  .option('--cycles <n>', 'cycles to credit on the cycles ledger', parseAmount)
+  .option('--icp <e8s>', 'ICP to credit on the ICP ledger, in e8s (10^-8 ICP)', parseAmount)
+  .requiredOption('--url <url>', 'replica URL, e.g. http://127.0.0.1:4943')
+  .action(async (opts: { to: string; cycles?: bigint; icp?: bigint; url: string }) => {
+    if (opts.cycles === undefined && opts.icp === undefined) throw new Error('mint: give --cycles and/or --icp');
+    const to = { owner: opts.to, subaccount: [] };
+    const mint = async (canisterId: string, amount: bigint, unit: string): Promise<void> => {
+      const { callCanister } = await import('./canister-sdk/call-canister.ts'); // not loaded by `start`
+      const out = await callCanister({ url: opts.url, canisterId, method: 'chainkey_replica_mint', args: [{ to, amount: amount.toString() }] });
+      const balance = (JSON.parse(out) as string[])[0];
+      process.stdout.write(`minted ${amount} ${unit} to ${opts.to}; balance ${balance} ${unit}\n`);
+    };
+    if (opts.cycles !== undefined) await mint(SYSTEM_CANISTER_IDS.cyclesLedger, opts.cycles, 'cycles');
+    if (opts.icp !== undefined) await mint(SYSTEM_CANISTER_IDS.icpLedger, opts.icp, 'e8s');
+  });
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  // A canister source error is `FILE:LINE:COL: MESSAGE`, as compilers print it.
+  if ((e as Error).name === 'CanisterSourceError') console.error((e as Error).message);
+  else console.error(`chainkey-replica: ${(e as Error).message ?? e}`);
+  process.exit(1);
+});
