@@ -35,6 +35,7 @@ import { startReplica } from '../src/server.ts';
 import { replicaCapacity } from './capacity.ts';
 import { figures, record, round } from './figures.ts';
 import { benchPocketIc } from './pocket-ic.ts';
+import { benchMetering } from './metering.ts';
 import { benchTopology, deployFixture, startReplicaChild } from './replica-child.ts';
 
 const quick = process.argv.includes('--quick');
@@ -281,7 +282,7 @@ async function breakdown(): Promise<Record<string, number>> {
 
 // ---- main ---------------------------------------------------------------------------------------------
 
-// `--only a,b`: run only these parts (cold, capacity, agentjs, pocketic, breakdown); the raw anchor always runs.
+// `--only a,b`: run only these parts (cold, capacity, agentjs, pocketic, metering, breakdown); the raw anchor always runs.
 const onlyArg = process.argv.indexOf('--only');
 const only = onlyArg > 0 ? new Set(process.argv[onlyArg + 1]!.split(',')) : null;
 const part = (name: string): boolean => only === null || only.has(name);
@@ -299,6 +300,7 @@ if (part('capacity')) {
 if (part('agentjs')) await endToEnd();
 rawNobleSign();
 if (part('pocketic')) await benchPocketIc(record, quick);
+if (part('metering')) await benchMetering(record, quick);
 const perCall = part('breakdown') ? await breakdown() : {};
 const results = {
   date: new Date().toISOString(),

@@ -7,6 +7,7 @@
  *   deploy  — create or upgrade a TypeScript canister on a running replica
  *   call    — call a canister method with JSON arguments (Candid read from the canister)
  *   mint    — credit a principal's default account on the cycles ledger and/or the ICP ledger
+ *   pocket-ic — a PocketIC server for PicJS suites (bin/pocket-ic; its options are PocketIC's)
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { decode } from '@dfinity/cbor';
@@ -14,6 +15,17 @@ import { Replica } from './replica.ts';
 import { loadTopologyFile } from './routing/topology.ts';
 import { startReplica } from './server.ts';
 import { IMPL_VERSION } from './version.ts';
+import { DEFAULT_STORAGE_FEES } from './cycles/subnet-costs.ts';
+
+function parseSchedule(v: string): 'normal' | 'free' {
+  if (v !== 'normal' && v !== 'free') throw new InvalidArgumentError('expected normal or free');
+  return v;
+}
+
+function parseCycles(v: string): bigint {
+  if (!/^[0-9_]+$/.test(v)) throw new InvalidArgumentError('expected a whole number of cycles');
+  return BigInt(v.replaceAll('_', ''));
+}
 import { SYSTEM_CANISTER_IDS } from './system-canisters/system-canisters.ts';
 
 function parsePort(v: string): number {
@@ -39,7 +51,10 @@ program
   .option('--topology <file>', 'subnet topology JSON file (default: built-in, see README)')
   .option('--seed <hex>', 'derive master keys created in a new state dir from this seed (reproducible tests)', parseSeed)
   .option('--no-request-log', 'do not print a line per ingress message and per rejected request')
-  .action(async (opts: { host: string; port: number; stateDir: string; topology?: string; seed?: Uint8Array; requestLog: boolean }) => {
+  .option('--cost-schedule <schedule>', 'normal (mainnet fees, default) or free (nothing charged, PocketIC Free)', parseSchedule)
+  .option('--storage-fee <cycles>', 'cycles per GiB per second at 13 nodes (default 127000)', parseCycles)
+  .option('--base-fee <cycles>', 'cycles per second per canister using memory, at 13 nodes (default 0)', parseCycles)
+  .action(async (opts: { host: string; port: number; stateDir: string; topology?: string; seed?: Uint8Array; requestLog: boolean; costSchedule?: 'normal' | 'free'; storageFee?: bigint; baseFee?: bigint }) => {
     const running = await startReplica({
       host: opts.host,
       port: opts.port,
@@ -47,6 +62,10 @@ program
       ...(opts.topology && { topologyFile: opts.topology }),
       ...(opts.seed && { seed: opts.seed }),
       ...(opts.requestLog && { requestLog: (line: string) => process.stdout.write(`${line}\n`) }),
+      ...(opts.costSchedule && { costSchedule: opts.costSchedule }),
+      ...((opts.storageFee !== undefined || opts.baseFee !== undefined) && {
+        storageFees: { gibStoragePerSecond: opts.storageFee ?? DEFAULT_STORAGE_FEES.gibStoragePerSecond, basePerSecond: opts.baseFee ?? DEFAULT_STORAGE_FEES.basePerSecond },
+      }),
     });
     process.stdout.write(`listening on ${running.url}\n`);
     let stopping = false;
@@ -163,6 +182,16 @@ program
     };
     if (opts.cycles !== undefined) await mint(SYSTEM_CANISTER_IDS.cyclesLedger, opts.cycles, 'cycles');
     if (opts.icp !== undefined) await mint(SYSTEM_CANISTER_IDS.icpLedger, opts.icp, 'e8s');
+  });
+
+program
+  .command('pocket-ic')
+  .description('run a PocketIC server for PicJS test suites (what bin/pocket-ic runs): --port-file F, --port P, --ttl S, --hard-ttl S')
+  .allowUnknownOption()
+  .allowExcessArguments()
+  .helpOption(false)
+  .action(async () => {
+    await import('./pocket-ic.ts'); // reads its PocketIC-style options from process.argv itself
   });
 
 program.parseAsync(process.argv).catch((e: unknown) => {

@@ -23,6 +23,15 @@ export class PhaseProfile {
     }
   }
 
+  /** Adds `ms` measured elsewhere (an awaited phase) to `phase` when enabled. */
+  add(phase: string, ms: number): void {
+    if (!this.enabled) return;
+    const e = this.#totals.get(phase) ?? { ms: 0, count: 0 };
+    e.ms += ms;
+    e.count++;
+    this.#totals.set(phase, e);
+  }
+
   /** The totals so far, by phase. */
   snapshot(): Record<string, { ms: number; count: number }> {
     return Object.fromEntries([...this.#totals].map(([k, v]) => [k, { ...v }]));

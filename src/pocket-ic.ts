@@ -1,6 +1,7 @@
 /**
- * The `pocket-ic` executable (bin/pocket-ic): a drop-in for the PocketIC server binary as PicJS
- * starts it (`PocketIcServer.start()` with `POCKET_IC_BIN` or `binPath`):
+ * The `pocket-ic` executable (bin/pocket-ic, which runs `chainkey-replica pocket-ic`; this module
+ * reads its options from process.argv when imported): a drop-in for the PocketIC server binary as
+ * PicJS starts it (`PocketIcServer.start()` with `POCKET_IC_BIN` or `binPath`):
  *
  * - `--port-file F`: F is created exclusively at start (if it exists, another server owns it and
  *   this one exits quietly with status 0, as PocketIC); `<port>\n` is written once listening;

@@ -3,6 +3,7 @@
  * first start, never changed afterwards), the topology and routing table, the replicated state,
  * the round scheduler and the latest certified state. The HTTP layer and the CLI talk to this.
  */
+import { DEFAULT_STORAGE_FEES, type CostSchedule, type StorageFees } from './cycles/subnet-costs.ts';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,6 +34,7 @@ import { messageLine, type RequestLogSink } from './http/request-log.ts';
 import type { IngressRecord } from './store/ingress-repository.ts';
 import { canisterNotFound, canisterNotRunning, errorCodeText, IcError, requestedCanisterHasNoWasmModule } from './types/ic-error.ts';
 import { nowNanos } from './types/units.ts';
+import type { CanisterHttpRequests } from './management/management-context.ts';
 
 /** Options for {@link Replica.open}. */
 export interface ReplicaOptions {
@@ -63,6 +65,8 @@ export interface ReplicaOptions {
   rootKey?: RootKeyPair;
   /** Bounds of the ingress pool (see {@link INGRESS_POOL_MAX_COUNT}); the replica's defaults when omitted. */
   ingressPool?: { maxCount?: number; maxBytes?: number };
+  /** Whoever answers canisters' `http_request` outcalls (PocketIC instances); not served when absent. */
+  httpRequests?: CanisterHttpRequests;
   /** Where request log lines go (http/request-log.ts); no request log when omitted. */
   requestLog?: RequestLogSink;
   /**
@@ -70,6 +74,10 @@ export interface ReplicaOptions {
    * true. PocketIC instances start empty, as PocketIC's do.
    */
   systemCanisters?: boolean;
+  /** `free` overrides every subnet's cost schedule (nothing is charged); default: each subnet's own. */
+  costSchedule?: CostSchedule;
+  /** Storage fees at 13 nodes (default {@link DEFAULT_STORAGE_FEES}). */
+  storageFees?: StorageFees;
 }
 
 /**
@@ -197,6 +205,12 @@ export class Replica {
       debugPrint: options.debugPrint ?? ((id, text) => console.log(`[Canister ${id.toText()}] ${text}`)),
       dataCertificate: (id) => this.#dataCertificate(id),
       masterKeys: this.masterKeys,
+      ...(options.httpRequests ? { httpRequests: options.httpRequests } : {}),
+      ...(options.costSchedule ? { costSchedule: options.costSchedule } : {}),
+      storageFees: options.storageFees ?? DEFAULT_STORAGE_FEES,
+      requestRound: () => {
+        if (!this.#closed) this.scheduler.requestRound();
+      },
     });
     this.#env = this.execution.managementEnv;
     const shares = new Map<string, SecretShare[]>();
@@ -296,7 +310,9 @@ export class Replica {
    * @returns `known` if the request id is already in the ingress history (a resubmission).
    * @throws IcError when the ingress filter refuses the message (a non-replicated rejection).
    */
-  submitCall(msg: IngressMessage): 'accepted' | 'known' {
+  async submitCall(msg: IngressMessage): Promise<'accepted' | 'known'> {
+    // canister_inspect_message cannot run while the canister is in a sliced execution.
+    if (this.execution.isBusy(msg.canisterId)) await this.execution.idle(msg.canisterId);
     try {
       return this.#submitCall(msg);
     } catch (e) {
@@ -318,12 +334,17 @@ export class Replica {
     if (this.state.ingress(msg.requestId)) return 'known';
     if (msg.canisterId.toUint8Array().length === 0) {
       management.acceptIngress(this.#env, msg.sender, msg.methodName, msg.arg);
+      const unpaid = this.execution.chargeIngress(msg, false);
+      if (unpaid) throw unpaid;
     } else {
       const c = this.state.canister(msg.canisterId);
       if (!c) throw canisterNotFound(msg.canisterId);
       const notRunning = canisterNotRunning(msg.canisterId, c.status);
       if (notRunning) throw notRunning;
       if (!c.module) throw requestedCanisterHasNoWasmModule();
+      // The ingress fee must be payable before canister_inspect_message runs.
+      const unpaid = this.execution.chargeIngress(msg, false);
+      if (unpaid) throw unpaid;
       this.execution.inspectMessage(msg.sender, c, msg.methodName, msg.arg, this.#queryTime());
     }
     this.state.putIngress({
@@ -349,7 +370,9 @@ export class Replica {
    * Runs a query (non-replicated, state discarded) and returns its outcome. Queries to the
    * management canister are not served.
    */
-  query(sender: Principal, canisterId: Principal, methodName: string, arg: Uint8Array): MessageOutcome {
+  async query(sender: Principal, canisterId: Principal, methodName: string, arg: Uint8Array): Promise<MessageOutcome> {
+    // A query runs on the canister's instance: not while a sliced execution is in flight there.
+    if (this.execution.isBusy(canisterId)) await this.execution.idle(canisterId);
     const outcome =
       canisterId.toUint8Array().length === 0
         ? this.#managementQuery(sender, methodName, arg)
@@ -481,14 +504,9 @@ export class Replica {
     // with the block), so their callbacks run in this round.
     const pending = this.state.subnetCallContexts.answerable();
     if (pending.length > 0) ex.deliverChainKeyResponses(this.profile.time('chain_key_signing', () => this.chainKey.build(pending, t, CHAIN_KEY_BUDGET_MS)));
-    let ingressMs = 0;
-    this.profile.time('execution', () => {
-      const t0 = performance.now();
-      for (const m of messages) ex.executeIngress(m);
-      ingressMs = performance.now() - t0;
-      ex.runSystemTasks();
-      ex.drainQueue();
-    });
+    const t0 = performance.now();
+    const ingressMs = await ex.executeRound(messages);
+    this.profile.add('execution', performance.now() - t0);
     for (const m of messages) ex.markProcessing(m);
     const pruneBefore = t - INGRESS_RETENTION_AFTER_EXPIRY_NANOS;
     this.state.pruneIngress(pruneBefore);
@@ -530,7 +548,7 @@ export class Replica {
         }
       });
     }
-    if (this.execution.hasQueuedMessages) {
+    if (this.execution.hasQueuedMessages || this.execution.hasPendingWork) {
       this.scheduler.requestRound();
       return;
     }
@@ -591,6 +609,7 @@ export class Replica {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#timerWakeup) clearTimeout(this.#timerWakeup);
+    await this.execution.abortSlicedExecutions();
     await this.scheduler.stop();
     this.store.close();
   }

@@ -34,6 +34,12 @@ export interface StartOptions {
   concurrencyLimits?: Partial<ConcurrencyLimits>;
   /** Rounds only through `replica.runRound()` (tests that need messages to stay queued). */
   manualRounds?: boolean;
+  /** `--cost-schedule`: `free` turns every fee off on every subnet (default `normal`). */
+  costSchedule?: ReplicaOptions['costSchedule'];
+  /** Storage fees (per GiB-second and base per second, at 13 nodes); see cycles/subnet-costs.ts. */
+  storageFees?: ReplicaOptions['storageFees'];
+  /** Where the replica's time comes from (default: the wall clock); tests move time with it. */
+  clock?: ReplicaOptions['clock'];
 }
 
 /**
@@ -69,6 +75,9 @@ export async function startReplica(options: StartOptions = {}): Promise<RunningR
     ...(options.requestLog && { requestLog: options.requestLog }),
     ...(options.ingressPool && { ingressPool: options.ingressPool }),
     ...(options.manualRounds && { manualRounds: true }),
+    ...(options.costSchedule && { costSchedule: options.costSchedule }),
+    ...(options.storageFees && { storageFees: options.storageFees }),
+    ...(options.clock && { clock: options.clock }),
   });
   const server: Server = createServer(createRequestListener(replica, { ...DEFAULT_CONCURRENCY_LIMITS, ...options.concurrencyLimits }));
   try {

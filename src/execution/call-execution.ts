@@ -8,7 +8,8 @@
  */
 import { Principal } from '@icp-sdk/core/principal';
 import type { CanisterState } from '../state/canister-state.ts';
-import { canisterDidNotReply, canisterRejected, compositeQueryCalledInReplicatedMode, type IcError } from '../types/ic-error.ts';
+import { canisterDidNotReply, canisterOutOfCycles, canisterRejected, compositeQueryCalledInReplicatedMode, type IcError } from '../types/ic-error.ts';
+import { instructionLimitFor } from './instruction-meter.ts';
 import type { CallContext, CallOrigin } from './call-context.ts';
 import type { CanisterResponse } from './canister-message.ts';
 import type { ExecutionCore } from './execution-core.ts';
@@ -37,7 +38,7 @@ export class CallExecution {
    * Starts a call context for an update (or replicated query) call and runs the method.
    * @param payment cycles attached by the caller (0 for ingress)
    */
-  executeCall(c: CanisterState, origin: CallOrigin, caller: Principal, method: string, arg: Uint8Array, payment: bigint): void {
+  async executeCall(c: CanisterState, origin: CallOrigin, caller: Principal, method: string, arg: Uint8Array, payment: bigint): Promise<void> {
     const es = this.#core.state(c);
     const fail = (e: IcError): void => this.#out.deliver(origin, c.canisterId, { kind: 'error', error: e }, payment);
     const inst = es.instance;
@@ -55,51 +56,86 @@ export class CallExecution {
     } else {
       return fail(userErrorOf(c.canisterId, methodNotFound('update', method)));
     }
+    // Execution is prepaid for the whole limit above the freezing threshold, the unused part
+    // refunded after (prepay_execution_cycles / refund_unused_execution_cycles).
+    const prepaid = this.#prepay(c, es, apiType, caller);
+    if (prepaid instanceof Error) return fail(prepaid);
     const cc = es.callContexts.open(origin, method, payment);
     this.#core.touch(c);
-    const result = this.#core.run(
+    await this.#core.runSliced(
       c,
       es,
       apiType,
       { caller, arg, cyclesAvailable: payment, deadlineNanos: origin.kind === 'canister' ? origin.deadlineNanos : 0n },
-      (i) => i.callExport(exportName),
+      (i) => i.callExportSliced(exportName),
+      (result) => {
+        this.#refund(c, es, prepaid.limit, result.instructions);
+        // A replicated query runs on a copy of the system state: what it accepts or burns is not
+        // kept, so the caller gets its whole payment back (replicated_query.rs).
+        if (apiType === 'replicated_query' && result.ok) {
+          result.changes.cyclesAccepted = 0n;
+          result.changes.cyclesBurned = 0n;
+        }
+        this.finish(c, es, cc, result);
+      },
       apiType === 'update',
     );
-    // A replicated query runs on a copy of the system state: what it accepts or burns is not
-    // kept, so the caller gets its whole payment back (replicated_query.rs).
-    if (apiType === 'replicated_query' && result.ok) {
-      result.changes.cyclesAccepted = 0n;
-      result.changes.cyclesBurned = 0n;
-    }
-    this.finish(c, es, cc, result);
   }
 
   /** Runs the canister's global timer task in a call context of its own (nobody waits for a response). */
-  runGlobalTimer(c: CanisterState, es: ExecutionState): void {
-    const cc = es.callContexts.open({ kind: 'system' }, 'canister_global_timer', 0n);
+  async runGlobalTimer(c: CanisterState, es: ExecutionState, task: 'canister_global_timer' | 'canister_heartbeat' | 'canister_on_low_wasm_memory' = 'canister_global_timer'): Promise<void> {
+    const prepaid = this.#prepay(c, es, 'system_task', Principal.managementCanister());
+    if (prepaid instanceof Error) return; // a frozen canister's timer or heartbeat does not run
+    const cc = es.callContexts.open({ kind: 'system' }, task, 0n);
     cc.responded = true;
-    const result = this.#core.run(c, es, 'system_task', {}, (i) => i.callExport('canister_global_timer'), true);
-    this.finish(c, es, cc, result);
+    await this.#core.runSliced(c, es, 'system_task', {}, (i) => i.callExportSliced(task), (result) => {
+      this.#refund(c, es, prepaid.limit, result.instructions);
+      this.finish(c, es, cc, result);
+    });
   }
 
-  /** Runs the canister's `canister_on_low_wasm_memory` task in a call context of its own. */
-  runLowWasmMemoryHook(c: CanisterState, es: ExecutionState): void {
-    const cc = es.callContexts.open({ kind: 'system' }, 'canister_on_low_wasm_memory', 0n);
-    cc.responded = true;
-    const result = this.#core.run(c, es, 'system_task', {}, (i) => i.callExport('canister_on_low_wasm_memory'), true);
-    this.finish(c, es, cc, result);
+  /**
+   * Withdraws `execution_cost(limit)` for an execution in `apiType`, above the freezing
+   * threshold; or the IC0207 error (the top-up amount shown to controllers only).
+   */
+  #prepay(c: CanisterState, es: ExecutionState, apiType: ApiType, caller: Principal): { limit: bigint } | IcError {
+    const limit = instructionLimitFor(apiType, this.#core.onSystemSubnet(c));
+    const cost = this.#core.costs(c).executionCost(limit, this.#core.modeOf(es));
+    if (cost === 0n) return { limit };
+    const threshold = this.#core.freezingThreshold(c);
+    if (c.cycles < cost + threshold) {
+      return canisterOutOfCycles(c.canisterId, c.cycles, cost, threshold, c.controllers.some((p) => p.compareTo(caller) === 'eq'));
+    }
+    c.cycles -= cost;
+    this.#core.touch(c);
+    return { limit };
+  }
+
+  /** Refunds the unused part of a prepaid (or reserved) execution of `limit` that used `used` instructions. */
+  #refund(c: CanisterState, es: ExecutionState, limit: bigint, used: bigint): void {
+    c.cycles += this.#core.costs(c).executionRefund(limit, used, this.#core.modeOf(es));
   }
 
   /** Delivers a response to the callback waiting for it (dropped when the callback is gone). */
-  deliverResponse(resp: CanisterResponse): void {
+  async deliverResponse(resp: CanisterResponse): Promise<void> {
     const c = this.#core.deps.state.canister(resp.originator);
     if (!c) return;
     const es = this.#core.state(c);
     const cb = es.callContexts.take(resp.originatorCallbackId);
     if (!cb) return;
     this.#core.touch(c);
-    c.cycles += resp.refund;
+    // Attached cycles not accepted, and the response-transmission reservation less what the
+    // response's bytes cost (refund_for_response_transmission).
+    const costs = this.#core.costs(c);
+    const bytes = resp.payload.kind === 'reply' ? resp.payload.data.length : Buffer.byteLength(resp.payload.message);
+    c.cycles += resp.refund + costs.responseTransmissionRefund(BigInt(bytes));
+    // The callback runs on the response-execution reservation made with the call.
+    const limit = instructionLimitFor('reply_callback', this.#core.onSystemSubnet(c));
     const cc = es.callContexts.contexts.get(cb.callContextId);
+    if (!cc || cc.deleted || !es.instance) {
+      // No callback runs: only the base fee is kept (settle_prepayment_for_unexecuted_response).
+      this.#refund(c, es, limit, 0n);
+    }
     if (!cc) return;
     if (cc.deleted || !es.instance) {
       es.callContexts.closeIfDone(cc.id);
@@ -118,12 +154,30 @@ export class CallExecution {
       responded: cc.responded,
       deadlineNanos: cb.deadlineNanos,
     };
-    const invoke = (fn: bigint, env: bigint) => (i: CanisterCode) => {
-      if (!i.callTable(fn, env)) throw new CanisterTrap(functionNotFound(fn));
+    const invoke = (fn: bigint, env: bigint) => async (i: CanisterCode) => {
+      if (!(await i.callTableSliced(fn, env))) throw new CanisterTrap(functionNotFound(fn));
     };
-    let result = this.#core.run(c, es, isReply ? 'reply_callback' : 'reject_callback', extra, invoke(closure.fn, closure.env), true);
-    if (!result.ok && cb.onCleanup) {
-      const cleanup = this.#core.run(c, es, 'cleanup', extra, invoke(cb.onCleanup.fn, cb.onCleanup.env), true);
+    const onCleanup = cb.onCleanup;
+    await this.#core.runSliced(c, es, isReply ? 'reply_callback' : 'reject_callback', extra, invoke(closure.fn, closure.env), (result) =>
+      this.#afterCallback(c, es, cc, onCleanup ? { ...onCleanup, extra } : null, result, limit),
+    );
+  }
+
+  /** After a reply/reject callback: the cleanup callback (unsliced) if it trapped, then finish. */
+  #afterCallback(
+    c: CanisterState,
+    es: ExecutionState,
+    cc: CallContext,
+    cleanupCb: { fn: bigint; env: bigint; extra: Partial<ExecutionContext> } | null,
+    result: ExecutionResult,
+    limit: bigint,
+  ): void {
+    let used = result.instructions;
+    if (!result.ok && cleanupCb) {
+      const cleanup = this.#core.run(c, es, 'cleanup', cleanupCb.extra, (i: CanisterCode) => {
+        if (!i.callTable(cleanupCb.fn, cleanupCb.env)) throw new CanisterTrap(functionNotFound(cleanupCb.fn));
+      }, true);
+      used += cleanup.instructions;
       if (cleanup.ok) this.#applyChanges(c, es, cc, { ...cleanup.changes, calls: [], response: undefined });
       else {
         result = {
@@ -137,6 +191,7 @@ export class CallExecution {
         };
       }
     }
+    this.#refund(c, es, limit, used);
     this.finish(c, es, cc, result);
   }
 
@@ -165,7 +220,7 @@ export class CallExecution {
     cc.availableCycles -= ch.cyclesAccepted;
     c.cycles -= ch.cyclesBurned;
     for (const call of ch.calls) {
-      c.cycles -= call.cycles;
+      c.cycles -= call.cycles + (call.fee ?? 0n);
       const deadline = call.timeoutSeconds !== undefined ? this.#core.time + BigInt(call.timeoutSeconds) * 1_000_000_000n : 0n;
       const cb = es.callContexts.register({
         callContextId: cc.id,

@@ -4,8 +4,12 @@
  * checkpoint that writes them), the index of global timers, and running a piece of canister code
  * in a System API context (the replica's `ExecutionEnvironment` state plus the hypervisor call).
  */
+import { ErrorCode } from '../types/ic-error.ts';
 import { Principal } from '@icp-sdk/core/principal';
-import { thresholdRequestFee } from '../cycles/fee-schedule.ts';
+import { FEES_AT_13_NODES, thresholdRequestFee } from '../cycles/fee-schedule.ts';
+import { SubnetCosts, type CostSchedule, type ExecutionMode, type StorageFees } from '../cycles/subnet-costs.ts';
+import { canisterMetadata } from './wasm/custom-sections.ts';
+import { INSTRUCTION_LIMITS } from './instruction-meter.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
 import type { Subnet } from '../routing/topology.ts';
 import type { CanisterState } from '../state/canister-state.ts';
@@ -14,10 +18,12 @@ import type { ReplicatedState } from '../state/replicated-state.ts';
 import type { StateStore } from '../store/state-store.ts';
 import type { ExecutionState } from './execution-state.ts';
 import { loadExecutionState, newExecutionState, saveExecutionState } from './execution-state-store.ts';
-import { runOnInstance, type ExecutionResult } from './hypervisor.ts';
+import { runOnInstance, runOnInstanceSliced, type ExecutionResult } from './hypervisor.ts';
+import type { CanisterCode } from './execution-state.ts';
 import type { ApiType } from './system-api/api-type.ts';
 import type { ExecutionContext, SystemApiHost } from './system-api/execution-context.ts';
 import { noChanges } from './system-api/system-state-changes.ts';
+import type { CanisterHttpRequests } from '../management/management-context.ts';
 
 /** Replica-side services the execution environment uses. */
 export interface ExecutionDeps {
@@ -33,6 +39,14 @@ export interface ExecutionDeps {
   masterKeys: ReadonlyMap<string, MasterKey>;
   /** A certificate covering the canister's certified data, for non-replicated queries. */
   dataCertificate(canisterId: Principal): Uint8Array | undefined;
+  /** Whoever answers `http_request` outcalls (PocketIC instances); absent: not served. */
+  httpRequests?: CanisterHttpRequests;
+  /** A sliced execution ended outside a round: its result waits for the next round. */
+  requestRound(): void;
+  /** `free` overrides every subnet's cost schedule; absent: each subnet's own (default `normal`). */
+  costSchedule?: CostSchedule;
+  /** Storage fees at 13 nodes. */
+  storageFees: StorageFees;
 }
 
 /** A loaded execution state and its canister's id. */
@@ -46,6 +60,11 @@ export interface TimerEntry {
   canisterId: Principal;
   /** Deadline, nanoseconds since the epoch. */
   atNanos: bigint;
+}
+
+/** System (NNS) subnets: free, bigger limits (`SubnetType::System`). */
+function isSystemSubnet(subnet: Subnet): boolean {
+  return subnet.kind === 'nns' || subnet.kind === 'system';
 }
 
 /** Map key of a canister (its textual id). */
@@ -65,6 +84,16 @@ export class ExecutionCore {
   readonly timers = new Map<string, TimerEntry>();
   /** What canister code's System API reports to: debug_print (replicated prints also go to the canister log). */
   readonly host: SystemApiHost;
+  /**
+   * Canisters in a sliced execution that yielded (the replica's paused DTS executions), by id
+   * text → settles when it ended. They take no other message until then; queries and
+   * inspect_message wait for it.
+   */
+  readonly busy = new Map<string, Promise<void>>();
+  /** Results of sliced executions that ended between rounds, applied at the next round's start. */
+  completions: (() => void)[] = [];
+  /** Set at shutdown: sliced executions stop at their next slice end, their effects dropped. */
+  closed = false;
 
   constructor(deps: ExecutionDeps) {
     this.deps = deps;
@@ -162,8 +191,10 @@ export class ExecutionCore {
       rootKeyDer: this.deps.rootKeyDer,
       deadlineNanos: 0n,
       environmentVariables: c.settings.environment_variables,
-      frozenReserveCycles: 0n,
+      frozenReserveCycles: this.freezingThreshold(c),
       wasmMemoryLimit: c.settings.wasm_memory_limit,
+      canisterCreationFee: this.costsOfSubnet(subnet).scale(FEES_AT_13_NODES.canisterCreation),
+      callCost: (bytes) => this.costs(c).callCost(bytes, INSTRUCTION_LIMITS.message, this.modeOf(this.state(c))),
       thresholdFee: (method, keyId) => {
         const key = this.deps.masterKeys.get(keyId);
         // The quote is the fee table's (cycles_account_manager `*_fee`): the NNS exemption is only
@@ -188,7 +219,24 @@ export class ExecutionCore {
     body: Parameters<typeof runOnInstance>[2],
     keepMemory: boolean | 'pending',
   ): ExecutionResult {
-    const ctx = this.context(c, apiType, extra);
+    // A composite query's callee in a sliced update: its instance must not be touched meanwhile.
+    if (this.isBusy(c.canisterId)) {
+      return {
+        ok: false,
+        error: { code: ErrorCode.CanisterWasmEngineError, text: `chainkey-replica: canister ${c.canisterId.toText()} is in a long (sliced) execution; try again`, help: '' },
+        instructions: 0n,
+      };
+    }
+    const result = runOnInstance(es.instance!, this.#withQueues(this.context(c, apiType, extra), es), body, keepMemory, es.globalTimerNanos, { systemSubnet: this.onSystemSubnet(c) });
+    if (keepMemory === true && result.ok) this.checkLowWasmMemory(c, es);
+    return result;
+  }
+
+  /**
+   * Gives the context the canister's outstanding calls per callee (its output queues, bounded in
+   * ic0-calls.ts), counted once per execution when first asked.
+   */
+  #withQueues(ctx: ExecutionContext, es: ExecutionState): ExecutionContext {
     let open: Map<string, number> | undefined;
     ctx.outstandingCallsTo = (callee) => {
       if (!open) {
@@ -200,9 +248,7 @@ export class ExecutionCore {
       }
       return open.get(callee.toText()) ?? 0;
     };
-    const result = runOnInstance(es.instance!, ctx, body, keepMemory, es.globalTimerNanos);
-    if (keepMemory === true && result.ok) this.checkLowWasmMemory(c, es);
-    return result;
+    return ctx;
   }
 
   /**
@@ -218,19 +264,152 @@ export class ExecutionCore {
     else if (es.lowWasmMemoryHook === undefined) es.lowWasmMemoryHook = 'ready';
   }
 
-  /** Writes the changed execution states; call inside the round's transaction. */
+  readonly #costs = new Map<string, SubnetCosts>();
+  readonly #customSectionBytes = new Map<string, bigint>();
+
+  /** The prices of the canister's subnet (system subnets and the free schedule charge nothing). */
+  costs(c: CanisterState): SubnetCosts {
+    return this.costsOfSubnet(this.subnetOf(c));
+  }
+
+  /** The prices of a subnet. */
+  costsOfSubnet(subnet: Subnet): SubnetCosts {
+    let costs = this.#costs.get(subnet.name);
+    if (!costs) {
+      const schedule = this.deps.costSchedule ?? subnet.costSchedule ?? 'normal';
+      costs = new SubnetCosts(subnet.size, schedule, isSystemSubnet(subnet), this.deps.storageFees);
+      this.#costs.set(subnet.name, costs);
+    }
+    return costs;
+  }
+
+  /** Whether the canister's subnet is a system (NNS) subnet: bigger limits, no byte or page charges. */
+  onSystemSubnet(c: CanisterState): boolean {
+    return isSystemSubnet(this.subnetOf(c));
+  }
+
+  /** The canister's execution mode (wasm64 instructions cost twice as much); TypeScript canisters are wasm32. */
+  modeOf(es: ExecutionState): ExecutionMode {
+    return es.instance?.module.memoryType ?? 'wasm32';
+  }
+
+  /**
+   * The canister's memory usage as `canister_status` reports it (`memory_size`): the module,
+   * its custom sections, Wasm memory, stable memory and globals, bytes.
+   */
+  memoryBytes(c: CanisterState): bigint {
+    const es = this.state(c);
+    let sections = 0n;
+    if (c.module && c.moduleHash) {
+      const k = Buffer.from(c.moduleHash).toString('hex');
+      let n = this.#customSectionBytes.get(k);
+      if (n === undefined) {
+        n = 0n;
+        try {
+          for (const m of canisterMetadata(c.module).values()) n += BigInt(m.content.length);
+        } catch {
+          /* a stored module was validated at install */
+        }
+        this.#customSectionBytes.set(k, n);
+      }
+      sections = n;
+    }
+    const globals = BigInt((es.instance?.module.globals.length ?? 0) * 8);
+    return BigInt(c.module?.length ?? 0) + sections + BigInt(es.instance?.memoryBytes ?? 0) + es.stable.sizeBytes + globals;
+  }
+
+  /** `idle_cycles_burned_per_day`: storage (of max(memory allocation, usage)), base fee and compute allocation. */
+  idleCyclesBurnedPerDay(c: CanisterState): bigint {
+    return this.costs(c).idleCyclesBurnedPerDay(this.memoryBytes(c), c.settings.memory_allocation, c.settings.compute_allocation);
+  }
+
+  /** The freezing threshold in cycles: the idle burn rate over `freezing_threshold` seconds. */
+  freezingThreshold(c: CanisterState): bigint {
+    return this.costs(c).freezingThreshold(this.idleCyclesBurnedPerDay(c), c.settings.freezing_threshold);
+  }
+
+  /** Whether the canister is in a sliced execution that yielded. */
+  isBusy(canisterId: Principal): boolean {
+    return this.busy.has(keyOf(canisterId));
+  }
+
+  /**
+   * Runs update-like code (update, replicated query, timer, callback) sliced (hypervisor.ts
+   * `runOnInstanceSliced`); `then` gets the result. If the execution yields, the canister is busy
+   * until it ends, the returned promise settles at that first yield (the round goes on with other
+   * canisters), and `then` runs at the start of the round after the end (the replica's
+   * deterministic time slicing across rounds). Otherwise `then` runs before it settles.
+   */
+  runSliced(
+    c: CanisterState,
+    es: ExecutionState,
+    apiType: ApiType,
+    extra: Partial<ExecutionContext>,
+    body: (i: CanisterCode) => Promise<unknown>,
+    then: (result: ExecutionResult) => void,
+    keepMemory = true,
+    limit?: bigint,
+  ): Promise<void> {
+    const ctx = this.#withQueues(this.context(c, apiType, extra), es);
+    const metering = { systemSubnet: this.onSystemSubnet(c), ...(limit !== undefined ? { limit } : {}) };
+    const given = then;
+    then = (result) => {
+      if (keepMemory && result.ok) this.checkLowWasmMemory(c, es);
+      given(result);
+    };
+    const k = keyOf(c.canisterId);
+    const instance = es.instance!;
+    let parked = false;
+    let onParked!: () => void;
+    const yielded = new Promise<void>((resolve) => (onParked = resolve));
+    let release!: () => void;
+    const run = runOnInstanceSliced(instance, ctx, body, keepMemory, es.globalTimerNanos, {
+      onFirstYield: () => {
+        parked = true;
+        this.busy.set(k, new Promise<void>((resolve) => (release = resolve)));
+        onParked();
+      },
+      aborted: () => this.closed,
+    }, metering);
+    const done = run.then(
+      (result) => {
+        if (!parked) return then(result);
+        this.completions.push(() => {
+          this.busy.delete(k);
+          release();
+          // Uninstalled, reinstalled or deleted meanwhile: its open contexts were answered then.
+          if (this.#states.get(k)?.es.instance !== instance || !this.deps.state.canister(c.canisterId)) return;
+          then(result);
+        });
+        this.deps.requestRound();
+      },
+      (e) => {
+        if (!parked) throw e;
+        this.busy.delete(k);
+        release();
+        if (!this.closed) console.error(`chainkey-replica: sliced execution on ${k} failed:`, e);
+      },
+    );
+    return Promise.race([done, yielded]);
+  }
+
+  /**
+   * Writes the changed execution states; call inside the round's transaction. A busy canister
+   * (stable memory writes of an execution in flight are neither kept nor undone yet) is written
+   * after its execution ends.
+   */
   writeChanges(): void {
     const store = this.deps.store;
     for (const id of this.#deleted.values()) store.execution.remove(id.toUint8Array());
     for (const k of this.#touched) {
       const loaded = this.#states.get(k);
-      if (loaded) saveExecutionState(store, loaded.canisterId.toUint8Array(), loaded.es);
+      if (loaded && !this.busy.has(k)) saveExecutionState(store, loaded.canisterId.toUint8Array(), loaded.es);
     }
   }
 
-  /** Forgets the dirty marks after a successful commit. */
+  /** Forgets the dirty marks after a successful commit (a busy canister's stay). */
   clearChanges(): void {
-    this.#touched.clear();
+    for (const k of [...this.#touched]) if (!this.busy.has(k)) this.#touched.delete(k);
     this.#deleted.clear();
   }
 }

@@ -16,16 +16,18 @@
  * routing table like local ones.
  *
  * Cycles: attached cycles leave the caller's balance when the call is made, the callee accepts
- * what it wants, the rest is refunded with the response. Per-message execution fees and
- * per-instruction charges are not taken yet (see cycles/fee-schedule.ts for the table).
+ * what it wants, the rest is refunded with the response. Fees (cycles/subnet-costs.ts): ingress at
+ * induction, execution prepaid and refunded (call-execution.ts), call fees and reservations, and
+ * storage on the round's clock (here).
  */
-import type { Principal } from '@icp-sdk/core/principal';
+import { SECONDS_BETWEEN_ALLOCATION_CHARGES, SECONDS_PER_DAY } from '../cycles/subnet-costs.ts';
+import { Principal } from '@icp-sdk/core/principal';
 import type { ManagementEnv } from '../management/management-context.ts';
 import type { CanisterState } from '../state/canister-state.ts';
 import type { ChainKeyResponse } from '../state/subnet-call-context-manager.ts';
-import { callDeadlineExpired, canisterNotFound, canisterNotRunning } from '../types/ic-error.ts';
+import { callDeadlineExpired, canisterNotFound, canisterNotRunning, canisterOutOfCycles, type IcError, type RejectCode } from '../types/ic-error.ts';
 import { CallExecution } from './call-execution.ts';
-import type { CanisterRequest } from './canister-message.ts';
+import type { CanisterMessage, CanisterRequest } from './canister-message.ts';
 import { ExecutionCore, type ExecutionDeps } from './execution-core.ts';
 import type { IngressMessage } from './ingress-message.ts';
 import { LifecycleHooks } from './lifecycle-hooks.ts';
@@ -37,6 +39,9 @@ import { StopRequests } from './stop-requests.ts';
 import { STABLE_PAGE_BYTES } from './wasm/stable-memory.ts';
 
 export type { ExecutionDeps } from './execution-core.ts';
+
+/** Rounds run at least this often while some canister exports `canister_heartbeat` (mainnet: about one round a second). */
+export const HEARTBEAT_INTERVAL_NANOS = 1_000_000_000n;
 
 /** Messages executed per round at most; the rest waits for the next round. */
 export const MAX_MESSAGES_PER_ROUND = 1_000;
@@ -71,6 +76,7 @@ export class ExecutionEnvironment {
       randomBytes: deps.randomBytes,
       execution: this.lifecycle,
       masterKeys: deps.masterKeys,
+      ...(deps.httpRequests ? { httpRequests: deps.httpRequests } : {}),
     };
     this.#management = new ManagementCalls(core, out, stops, this.managementEnv);
     this.#queries = new QueryExecution(core);
@@ -83,14 +89,129 @@ export class ExecutionEnvironment {
     this.#core.time = timeNanos;
   }
 
-  /** Whether messages are waiting in the canister queue. */
+  /** Whether messages are waiting in the canister queue for a canister that can take them. */
   get hasQueuedMessages(): boolean {
-    return this.#out.queued > 0;
+    return this.#out.messages.some((m) => !this.#core.isBusy(m.kind === 'request' ? m.receiver : m.originator));
   }
 
-  /** The earliest global timer or best-effort call deadline (nanoseconds), if any. */
+  /**
+   * The execution part of a round: results of sliced executions that ended since the last round,
+   * then the inducted ingress (and ingress deferred while its canister was busy), due timers,
+   * and the canister message queue.
+   */
+  async executeRound(messages: readonly IngressMessage[]): Promise<number> {
+    this.#chargeForResources();
+    const done = this.#core.completions;
+    this.#core.completions = [];
+    for (const apply of done) apply();
+    const deferred = this.#deferredIngress;
+    this.#deferredIngress = [];
+    const t0 = performance.now();
+    for (const m of [...deferred, ...messages]) await this.executeIngress(m);
+    const ingressMs = performance.now() - t0;
+    await this.runSystemTasks();
+    await this.drainQueue();
+    return ingressMs;
+  }
+
+  /** When each canister was last charged for its resources (round time, ns), by id text. */
+  readonly #lastResourceCharge = new Map<string, bigint>();
+  /** The first round's time in this process. */
+  #startedNanos = -1n;
+
+  /**
+   * Storage, the base fee and compute allocation, on the replica's clock: at most every 10 s of
+   * round time, each canister pays its idle burn rate for the time since its last charge
+   * (`charge_canister_for_resource_allocation_and_usage`), regardless of the freezing threshold.
+   * A canister that cannot pay is uninstalled, its balance going to 0, as on the replica. The
+   * first charge period of a canister starts when this process first sees it.
+   */
+  #chargeForResources(): void {
+    const now = this.#core.time;
+    if (this.#startedNanos < 0n) this.#startedNanos = now;
+    const every = SECONDS_BETWEEN_ALLOCATION_CHARGES * 1_000_000_000n;
+    for (const c of this.#core.deps.state.canisters()) {
+      const k = c.canisterId.toText();
+      const last = this.#lastResourceCharge.get(k);
+      if (last === undefined) {
+        // A canister created by this process is charged from its creation on.
+        this.#lastResourceCharge.set(k, c.createdAtNanos >= this.#startedNanos ? c.createdAtNanos : now);
+        continue;
+      }
+      if (now - last < every || this.#core.isBusy(c.canisterId)) continue;
+      this.#lastResourceCharge.set(k, now);
+      const costs = this.#core.costs(c);
+      if (!costs.charging) continue;
+      const charge = (this.#core.idleCyclesBurnedPerDay(c) * (now - last)) / (SECONDS_PER_DAY * 1_000_000_000n);
+      if (charge === 0n) continue;
+      this.#core.touch(c);
+      if (charge <= c.cycles) {
+        c.cycles -= charge;
+        continue;
+      }
+      c.cycles = 0n;
+      if (c.module) this.lifecycle.uninstallCode(c);
+    }
+  }
+
+  /** Ingress for canisters that were busy when it was inducted, executed in a later round. */
+  #deferredIngress: IngressMessage[] = [];
+
+  /** Whether results of sliced executions or deferred ingress wait for a round. */
+  get hasPendingWork(): boolean {
+    return this.#core.completions.length > 0 || this.#deferredIngress.some((m) => !this.#core.isBusy(m.canisterId));
+  }
+
+  /**
+   * The ingress fee of `msg` (`ingress_induction_cost`): paid by the receiving canister, or for
+   * the management canister by the effective canister (`provisional_*` calls are free).
+   * @param charge false: only check that it could be paid (`should_accept_ingress_message`).
+   * @returns the IC0207 error if the payer cannot pay above its freezing threshold, else undefined.
+   */
+  chargeIngress(msg: IngressMessage, charge: boolean): IcError | undefined {
+    const toManagement = msg.canisterId.toUint8Array().length === 0;
+    if (toManagement && msg.methodName.startsWith('provisional_')) return undefined;
+    const c = this.#core.deps.state.canister(toManagement ? msg.effectiveCanisterId : msg.canisterId);
+    if (!c) return undefined;
+    const bytes = BigInt(msg.envelopeBytes ?? Buffer.byteLength(msg.methodName) + msg.arg.length);
+    const fee = this.#core.costs(c).ingressFee(bytes);
+    if (fee === 0n) return undefined;
+    const threshold = this.#core.freezingThreshold(c);
+    if (c.cycles < fee + threshold) {
+      return canisterOutOfCycles(c.canisterId, c.cycles, fee, threshold, c.controllers.some((p) => p.compareTo(msg.sender) === 'eq'));
+    }
+    if (charge) {
+      c.cycles -= fee;
+      this.#core.touch(c);
+    }
+    return undefined;
+  }
+
+  /** Whether the canister is in a sliced execution that yielded (it takes no other message). */
+  isBusy(canisterId: Principal): boolean {
+    return this.#core.isBusy(canisterId);
+  }
+
+  /** Resolves when the canister is not in a sliced execution. */
+  async idle(canisterId: Principal): Promise<void> {
+    for (let b = this.#core.busy.get(canisterId.toText()); b; b = this.#core.busy.get(canisterId.toText())) await b;
+  }
+
+  /** Stops sliced executions at their next slice end (their effects are dropped); for shutdown. */
+  async abortSlicedExecutions(): Promise<void> {
+    this.#core.closed = true;
+    await Promise.allSettled([...this.#core.busy.values()]);
+  }
+
+  /** The earliest global timer or best-effort call deadline (nanoseconds), if any; a round a second while a canister has a heartbeat. */
   get nextTimerNanos(): bigint | undefined {
     let min: bigint | undefined;
+    for (const { es } of this.#core.loadedStates()) {
+      if (es.instance?.hasExport('canister_heartbeat')) {
+        min = this.#core.time + HEARTBEAT_INTERVAL_NANOS;
+        break;
+      }
+    }
     for (const { canisterId, atNanos } of this.#core.timers.values()) {
       if (this.#core.deps.state.canister(canisterId)?.status !== 'running') continue;
       if (min === undefined || atNanos < min) min = atNanos;
@@ -104,7 +225,15 @@ export class ExecutionEnvironment {
   }
 
   /** Executes an inducted ingress message (its outcome goes to the ingress history). */
-  executeIngress(msg: IngressMessage): void {
+  async executeIngress(msg: IngressMessage): Promise<void> {
+    const target = msg.canisterId.toUint8Array().length === 0 ? msg.effectiveCanisterId : msg.canisterId;
+    if (this.#core.isBusy(target)) {
+      this.#deferredIngress.push(msg);
+      return;
+    }
+    // Induction: the receiving canister pays the ingress fee (above its freezing threshold).
+    const unpaid = this.chargeIngress(msg, true);
+    if (unpaid) return this.#out.ingressDone(msg.requestId, rejected(unpaid));
     const origin = { kind: 'ingress', requestId: msg.requestId, sender: msg.sender } as const;
     if (msg.canisterId.toUint8Array().length === 0) {
       this.#management.execute(origin, msg.sender, msg.methodName, msg.arg, 0n, msg.effectiveCanisterId);
@@ -115,14 +244,14 @@ export class ExecutionEnvironment {
     // The canister may have been stopped after the message was accepted (earlier in this round).
     const notRunning = canisterNotRunning(c.canisterId, c.status);
     if (notRunning) return this.#out.ingressDone(msg.requestId, rejected(notRunning));
-    this.#calls.executeCall(c, origin, msg.sender, msg.methodName, msg.arg, 0n);
+    await this.#calls.executeCall(c, origin, msg.sender, msg.methodName, msg.arg, 0n);
   }
 
   /** Fires global timers that are due, then times out overdue best-effort calls. */
-  runSystemTasks(): void {
+  async runSystemTasks(): Promise<void> {
     const core = this.#core;
     for (const [k, timer] of [...core.timers]) {
-      if (timer.atNanos > core.time) continue;
+      if (timer.atNanos > core.time || core.isBusy(timer.canisterId)) continue;
       core.timers.delete(k);
       const c = core.deps.state.canister(timer.canisterId);
       if (!c) continue;
@@ -135,16 +264,22 @@ export class ExecutionEnvironment {
       es.globalTimerNanos = 0n;
       core.touch(c);
       if (!es.instance?.hasExport('canister_global_timer')) continue;
-      this.#calls.runGlobalTimer(c, es);
+      await this.#calls.runGlobalTimer(c, es);
+    }
+    // canister_heartbeat, every round (charged like any system task).
+    for (const c of core.deps.state.canisters()) {
+      if (c.status !== 'running' || !c.module || core.isBusy(c.canisterId)) continue;
+      const es = core.state(c);
+      if (es.instance?.hasExport('canister_heartbeat')) await this.#calls.runGlobalTimer(c, es, 'canister_heartbeat');
     }
     // Low-memory hooks that became due (execution-core checkLowWasmMemory), once each.
     for (const { canisterId, es } of [...core.loadedStates()]) {
       if (es.lowWasmMemoryHook !== 'ready') continue;
       const c = core.deps.state.canister(canisterId);
-      if (!c || c.status !== 'running') continue;
+      if (!c || c.status !== 'running' || core.isBusy(canisterId)) continue;
       es.lowWasmMemoryHook = 'executed';
       core.touch(c);
-      if (es.instance?.hasExport('canister_on_low_wasm_memory')) this.#calls.runLowWasmMemoryHook(c, es);
+      if (es.instance?.hasExport('canister_on_low_wasm_memory')) await this.#calls.runGlobalTimer(c, es, 'canister_on_low_wasm_memory');
     }
     for (const { canisterId, es } of core.loadedStates()) {
       for (const cb of es.callContexts.callbacks.values()) {
@@ -170,20 +305,27 @@ export class ExecutionEnvironment {
    * Executes queued canister messages until the queue is empty or `budget` messages ran.
    * @returns the number of messages executed.
    */
-  drainQueue(budget = MAX_MESSAGES_PER_ROUND): number {
+  async drainQueue(budget = MAX_MESSAGES_PER_ROUND): Promise<number> {
     let k = 0;
     const until = performance.now() + MAX_ROUND_MILLIS;
+    // Messages for busy canisters stay queued, in order, for a later round.
+    const waiting: CanisterMessage[] = [];
     while (this.#out.queued > 0 && k < budget && (k % 16 !== 0 || performance.now() < until)) {
       const m = this.#out.dequeue()!;
+      if (this.#core.isBusy(m.kind === 'request' ? m.receiver : m.originator)) {
+        waiting.push(m);
+        continue;
+      }
       k++;
-      if (m.kind === 'request') this.#deliverRequest(m);
-      else this.#calls.deliverResponse(m);
+      if (m.kind === 'request') await this.#deliverRequest(m);
+      else await this.#calls.deliverResponse(m);
     }
+    this.#out.requeueFront(waiting);
     return k;
   }
 
   /** A request to `aaaaa-aa` or to a canister (rejected here if that canister cannot take it). */
-  #deliverRequest(req: CanisterRequest): void {
+  async #deliverRequest(req: CanisterRequest): Promise<void> {
     const origin = { kind: 'canister', caller: req.sender, callbackId: req.senderCallbackId, deadlineNanos: req.deadlineNanos } as const;
     // A call addressed to a subnet id goes to that subnet's management canister (as the CMC's
     // create_canister does on mainnet).
@@ -196,7 +338,7 @@ export class ExecutionEnvironment {
     if (!c) return this.#out.rejectRequest(req, canisterNotFound(req.receiver));
     const notRunning = canisterNotRunning(c.canisterId, c.status);
     if (notRunning) return this.#out.rejectRequest(req, notRunning);
-    this.#calls.executeCall(c, origin, req.sender, req.method, req.arg, req.payment);
+    await this.#calls.executeCall(c, origin, req.sender, req.method, req.arg, req.payment);
   }
 
   /** Ingress whose call context is still open after its round shows as `processing`. */
@@ -210,6 +352,19 @@ export class ExecutionEnvironment {
    */
   deliverChainKeyResponses(responses: readonly ChainKeyResponse[]): void {
     this.#management.deliverChainKeyResponses(responses);
+  }
+
+  /**
+   * Delivers the response to an `http_request` outcall (already transformed) to the calling
+   * canister's callback, with the cycles left after the fee; it runs in the next round.
+   */
+  deliverHttpResponse(origin: { caller: Principal; callbackId: number; deadlineNanos: bigint }, response: { kind: 'reply'; data: Uint8Array } | { kind: 'reject'; code: number; message: string }, refund: bigint): void {
+    this.#out.deliver(
+      { kind: 'canister', ...origin },
+      Principal.managementCanister(),
+      response.kind === 'reply' ? response : { kind: 'reject', reject: { code: response.code as RejectCode, message: response.message } },
+      refund,
+    );
   }
 
   // ---- queries, inspect_message, certified data ------------------------------------------------

@@ -10,7 +10,7 @@ import { CallContextManager, revivePrincipal, reviveRequestId } from './call-con
 import type { ExecutionState, StopRequest } from './execution-state.ts';
 import { instantiate, prepareModule } from './install-code.ts';
 import type { SystemApiHost } from './system-api/execution-context.ts';
-import type { GlobalValue } from './wasm/canister-instance.ts';
+import { isAllZero, type GlobalValue } from './wasm/canister-instance.ts';
 import { StableMemory } from './wasm/stable-memory.ts';
 
 /** The execution state of a canister with nothing installed and nothing stored. */
@@ -66,7 +66,7 @@ export function saveExecutionState(store: StateStore, canisterId: Uint8Array, es
   }
   if (es.replaceStablePages) store.execution.clearPages(canisterId, MemoryKind.stable);
   for (const [p, bytes] of es.stable.takeDirtyPages()) {
-    store.execution.putPage(canisterId, MemoryKind.stable, p, bytes && bytes.some((x) => x !== 0) ? bytes : undefined);
+    store.execution.putPage(canisterId, MemoryKind.stable, p, bytes && !isAllZero(bytes) ? bytes : undefined);
   }
   es.replaceMemoryPages = false;
   es.replaceStablePages = false;

@@ -18,4 +18,9 @@ export interface IngressMessage {
   expiryNanos: bigint;
   /** The effective canister id from the URL (spec §"Effective canister id"). */
   effectiveCanisterId: Principal;
+  /**
+   * Size of the whole signed envelope (the raw CBOR HTTP body), bytes: the ingress fee is per byte
+   * of it (dfinity/ic PR #6759). Absent (PocketIC's unsigned messages): method name + argument.
+   */
+  envelopeBytes?: number;
 }

@@ -9,6 +9,9 @@
  *   runs; then canister_post_upgrade(arg).
  * Any trap leaves the canister exactly as it was (old instance, memories and module).
  */
+import { COST_TO_COMPILE_WASM_INSTRUCTION, type SubnetCosts } from '../cycles/subnet-costs.ts';
+import { INSTRUCTION_LIMITS, SYSTEM_SUBNET_INSTRUCTION_LIMITS } from './instruction-meter.ts';
+import { canisterOutOfCycles, ErrorCode, IcError } from '../types/ic-error.ts';
 import type { Principal } from '@icp-sdk/core/principal';
 import * as E from '../management/errors.ts';
 import type { InstallMode } from '../management/management-context.ts';
@@ -33,6 +36,12 @@ export interface InstallerDeps {
   /** A context for running canister code of `c` in `apiType`. */
   context(c: CanisterState, es: ExecutionState, apiType: ApiType, extra: Partial<ExecutionContext>): ExecutionContext;
   host: SystemApiHost;
+  /** The prices of the canister's subnet. */
+  costs(c: CanisterState): SubnetCosts;
+  /** The canister's freezing threshold, cycles. */
+  freezingThreshold(c: CanisterState): bigint;
+  /** Whether the canister is on a system subnet (bigger limits, no byte or page charges). */
+  systemSubnet(c: CanisterState): boolean;
 }
 
 /**
@@ -72,6 +81,8 @@ interface HookChanges {
 /** Installs, reinstalls, upgrades and uninstalls canister code. */
 export class CodeInstaller {
   readonly #deps: InstallerDeps;
+  /** The running install_code's instruction budget: the limit and what compilation and hooks used. */
+  #budget = { limit: 0n, used: 0n, system: false };
 
   constructor(deps: InstallerDeps) {
     this.#deps = deps;
@@ -92,9 +103,28 @@ export class CodeInstaller {
     _nowNanos: bigint,
   ): { timerSetByNewCode: boolean } {
     const module = prepareModule(c.canisterId, wasm);
+    // install_code prepays execution_cost(300 B) in the new module's mode above the freezing
+    // threshold; compilation (6000 per instrumented instruction) and the hooks share the limit;
+    // the unused part is refunded, also when a hook fails (canister_manager.rs).
+    const costs = this.#deps.costs(c);
+    const system = this.#deps.systemSubnet(c);
+    const limit = system ? SYSTEM_SUBNET_INSTRUCTION_LIMITS.install : INSTRUCTION_LIMITS.install;
+    const prepay = costs.executionCost(limit, module.memoryType);
+    const threshold = prepay === 0n ? 0n : this.#deps.freezingThreshold(c);
+    if (prepay > 0n && c.cycles < prepay + threshold) {
+      const e = canisterOutOfCycles(c.canisterId, c.cycles, prepay, threshold, true);
+      throw new IcError(ErrorCode.CanisterOutOfCycles, `Canister installation failed with \`${e.message}\`.`);
+    }
+    c.cycles -= prepay;
+    const compile = COST_TO_COMPILE_WASM_INSTRUCTION * BigInt('instrumentedOperatorCount' in module ? module.instrumentedOperatorCount : 0);
+    this.#budget = { limit, used: compile, system };
     const changes: HookChanges[] = [];
-    if ('upgrade' in mode) this.#upgrade(c, es, module, mode.upgrade[0], arg, caller, changes);
-    else this.#install(c, es, module, arg, caller, changes);
+    try {
+      if ('upgrade' in mode) this.#upgrade(c, es, module, mode.upgrade[0], arg, caller, changes);
+      else this.#install(c, es, module, arg, caller, changes);
+    } finally {
+      c.cycles += costs.executionRefund(limit, this.#budget.used, module.memoryType);
+    }
     // Effects of the hooks: burned cycles, timer, certified data.
     let timerSetByNewCode = false;
     for (const { changes: ch, newCode } of changes) {
@@ -128,7 +158,9 @@ export class CodeInstaller {
     const burned = earlier.reduce((sum, h) => sum + h.changes.cyclesBurned, 0n);
     const ctx = this.#deps.context(c, es, apiType, { ...extra, balance: c.cycles - burned, changes: noChanges() });
     const timer = newCode ? (earlier.find((h) => h.newCode && h.changes.globalTimerNanos !== undefined)?.changes.globalTimerNanos ?? 0n) : es.globalTimerNanos;
-    const r = runOnInstance(inst, ctx, body, true, timer);
+    const b = this.#budget;
+    const r = runOnInstance(inst, ctx, body, true, timer, { limit: b.limit > b.used ? b.limit - b.used : 0n, systemSubnet: b.system });
+    b.used += r.instructions;
     if (!r.ok) throw userErrorOf(c.canisterId, r.error);
     return { changes: r.changes, newCode };
   }

@@ -108,9 +108,11 @@ export class InstructionMeter {
    * @param callContextInstructions instructions of earlier executions in the call context.
    * @param onSlice called when a slice is used up; true = yield to the event loop (only in an
    *   execution started through `WebAssembly.promising`).
+   * @param sliceSize instructions between two calls of `onSlice` (default: the replica's DTS slice).
    */
-  begin(limit: bigint, callContextInstructions = 0n, onSlice: (() => boolean) | null = null): void {
+  begin(limit: bigint, callContextInstructions = 0n, onSlice: (() => boolean) | null = null, sliceSize: bigint = INSTRUCTION_LIMITS.slice): void {
     this.#limit = limit;
+    this.#sliceSize = sliceSize;
     this.#before = 0n;
     this.#callContextBefore = callContextInstructions;
     this.#onSlice = onSlice;

@@ -4,6 +4,8 @@
  * the canister's memory use and open call contexts, and what starting or deleting a canister
  * means for its execution state (pending stops cancelled; state forgotten).
  */
+import { FEES_AT_13_NODES } from '../cycles/fee-schedule.ts';
+import type { Subnet } from '../routing/topology.ts';
 import type { CanisterExecution, CanisterMemoryUsage, InstallMode } from '../management/management-context.ts';
 import type { Principal } from '@icp-sdk/core/principal';
 import type { CanisterState } from '../state/canister-state.ts';
@@ -43,6 +45,9 @@ export class LifecycleHooks implements CanisterExecution {
     this.#installer = new CodeInstaller({
       context: (c, _es, apiType, extra) => core.context(c, apiType, extra),
       host: core.host,
+      costs: (c) => core.costs(c),
+      freezingThreshold: (c) => core.freezingThreshold(c),
+      systemSubnet: (c) => core.onSystemSubnet(c),
     });
   }
 
@@ -82,6 +87,14 @@ export class LifecycleHooks implements CanisterExecution {
       globalsBytes: BigInt((es.instance?.module.globals.length ?? 0) * 8),
       customSectionsBytes: customSectionsBytes(c.module),
     };
+  }
+
+  creationFee(subnet: Subnet): bigint {
+    return this.#core.costsOfSubnet(subnet).scale(FEES_AT_13_NODES.canisterCreation);
+  }
+
+  idleCyclesBurnedPerDay(c: CanisterState): bigint {
+    return this.#core.idleCyclesBurnedPerDay(c);
   }
 
   hasOpenCallContexts(c: CanisterState): boolean {

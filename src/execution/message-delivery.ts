@@ -66,6 +66,18 @@ export class MessageDelivery {
     this.#queueDirty = true;
   }
 
+  /** The queued messages, oldest first (read only). */
+  get messages(): readonly CanisterMessage[] {
+    return this.#queue;
+  }
+
+  /** Puts messages back at the front of the queue, in their order (their canister was busy). */
+  requeueFront(ms: readonly CanisterMessage[]): void {
+    if (ms.length === 0) return;
+    this.#queue.unshift(...ms);
+    this.#queueDirty = true;
+  }
+
   /** Takes the oldest queued message. */
   dequeue(): CanisterMessage | undefined {
     const m = this.#queue.shift();

@@ -5,7 +5,7 @@
  */
 import type { Principal } from '@icp-sdk/core/principal';
 import type { CanisterState } from '../state/canister-state.ts';
-import { canisterDidNotReply, canisterNotFound, canisterNotRunning, canisterRejected } from '../types/ic-error.ts';
+import { canisterDidNotReply, canisterFrozenForQueries, canisterNotFound, canisterNotRunning, canisterRejected } from '../types/ic-error.ts';
 import { CompositeQuery } from './composite-query.ts';
 import type { ExecutionCore } from './execution-core.ts';
 import { messageRejected, methodNotFound, userErrorOf, wasmModuleNotFound } from './hypervisor-error.ts';
@@ -35,6 +35,8 @@ export class QueryExecution {
     const es = core.state(c);
     const inst = es.instance;
     if (!inst) return rejected(userErrorOf(canisterId, wasmModuleNotFound()));
+    // A frozen canister (balance below its freezing threshold) answers no queries.
+    if (core.costs(c).charging && c.cycles < core.freezingThreshold(c)) return rejected(canisterFrozenForQueries(canisterId));
     let exportName: string;
     let apiType: ApiType;
     if (inst.module.queryMethods.has(method)) {

@@ -49,7 +49,7 @@ export async function handleCall(replica: ReplicaApi, req: Request, res: Respons
   }
   let accepted: 'accepted' | 'known';
   try {
-    accepted = replica.submitCall({
+    accepted = await replica.submitCall({
       requestId,
       sender: env.sender,
       canisterId,
@@ -57,6 +57,7 @@ export async function handleCall(replica: ReplicaApi, req: Request, res: Respons
       arg: env.arg!,
       expiryNanos: env.ingressExpiry,
       effectiveCanisterId: ecid,
+      envelopeBytes: body.length,
     });
   } catch (e) {
     if (!(e instanceof IcError)) throw e;

@@ -92,7 +92,7 @@ async function serve(replica: ReplicaApi, canisterId: Principal, req: Request, r
       const request = { method: req.method, url: urlOf(req, byQuery), headers, body, certificate_version: [2] };
       const arg = new Uint8Array(IDL.encode([HttpRequest], [request]));
       const anonymous = Principal.anonymous();
-      let r = decodeReply(replica.query(anonymous, canisterId, 'http_request', arg));
+      let r = decodeReply(await replica.query(anonymous, canisterId, 'http_request', arg));
       if (r.upgrade[0] === true) r = decodeReply(await update(replica, canisterId, arg));
       res.status(r.status_code);
       for (const [k, v] of r.headers) {
@@ -117,7 +117,7 @@ class GatewayError extends Error {
   }
 }
 
-function decodeReply(out: ReturnType<ReplicaApi['query']>): DecodedResponse {
+function decodeReply(out: Awaited<ReturnType<ReplicaApi['query']>>): DecodedResponse {
   if (out.kind !== 'replied') {
     throw new GatewayError(out.errorCode === 'IC0301' ? 404 : 502, `The canister rejected the request: ${out.errorCode} ${out.rejectMessage}`);
   }
@@ -129,9 +129,9 @@ function decodeReply(out: ReturnType<ReplicaApi['query']>): DecodedResponse {
 }
 
 /** `http_request_update` as an anonymous ingress message; resolves with its outcome. */
-async function update(replica: ReplicaApi, canisterId: Principal, arg: Uint8Array): Promise<ReturnType<ReplicaApi['query']>> {
+async function update(replica: ReplicaApi, canisterId: Principal, arg: Uint8Array): Promise<Awaited<ReturnType<ReplicaApi['query']>>> {
   const requestId = new Uint8Array(randomBytes(32));
-  replica.submitCall({
+  await replica.submitCall({
     requestId,
     sender: Principal.anonymous(),
     canisterId,

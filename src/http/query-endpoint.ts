@@ -31,7 +31,7 @@ export async function handleQuery(replica: ReplicaApi, req: Request, res: Respon
   }
   const env = authenticate(decoded, ecid, replica.rootKey.publicKey, 3);
   const requestId = env.requestId;
-  const outcome = replica.query(env.sender, canisterId, env.methodName!, env.arg!);
+  const outcome = await replica.query(env.sender, canisterId, env.methodName!, env.arg!);
   const timestamp = nowNanos();
   const response =
     outcome.kind === 'replied'

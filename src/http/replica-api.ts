@@ -35,11 +35,11 @@ export interface ReplicaApi {
    * Accepts a validated call for the next round.
    * @throws IcError when the ingress filter refuses it.
    */
-  submitCall(msg: IngressMessage): 'accepted' | 'known';
+  submitCall(msg: IngressMessage): Promise<'accepted' | 'known'>;
   /** The ingress record once the call completed, or undefined after `timeoutMs`. */
   waitForCompletion(requestId: Uint8Array, timeoutMs: number): Promise<IngressRecord | undefined>;
   /** Runs a query call. */
-  query(sender: Principal, canisterId: Principal, methodName: string, arg: Uint8Array): MessageOutcome;
+  query(sender: Principal, canisterId: Principal, methodName: string, arg: Uint8Array): Promise<MessageOutcome>;
   /** A CBOR certificate covering `paths` of the latest certified state. */
   certificateFor(paths: readonly Path[]): Promise<Uint8Array>;
   /** Where request log lines go (request-log.ts), if the request log is on. */

@@ -161,7 +161,7 @@ export function createCanister(
   arg: CreateCanisterArgs,
 ): { canister_id: Principal } {
   const subnet = call.destinationSubnet ?? call.callerSubnet ?? env.routing.defaultSubnet;
-  const fee = canisterCreationFee(subnet.size);
+  const fee = env.execution.creationFee(subnet);
   if (call.payment < fee) throw E.createCanisterNotEnoughCycles(fee, call.payment);
   const id = env.state.allocateCanisterId(subnet, env.store);
   return { canister_id: createOn(env, call, subnet, id, opt(arg.settings), call.payment - fee) };
@@ -218,8 +218,9 @@ export function canisterStatus(env: ManagementEnv, call: ManagementCall, arg: Ca
       log_memory_store_size: BigInt(env.state.logs.bytes(c.canisterId)),
     },
     cycles: c.cycles,
+    // Reserved cycles stay 0 below the subnet memory threshold (750 GiB), which a local subnet never reaches.
     reserved_cycles: 0n,
-    idle_cycles_burned_per_day: 0n,
+    idle_cycles_burned_per_day: env.execution.idleCyclesBurnedPerDay(c),
     query_stats: {
       num_calls_total: 0n,
       num_instructions_total: 0n,

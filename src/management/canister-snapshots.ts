@@ -7,7 +7,7 @@
  * served (README).
  */
 import type { Principal } from '@icp-sdk/core/principal';
-import { MAX_SNAPSHOTS_PER_CANISTER, snapshotSize, type SnapshotSummary } from '../state/canister-snapshots.ts';
+import { MAX_SNAPSHOTS_PER_CANISTER, snapshotSize, type SnapshotSummary, type StoredSnapshot } from '../state/canister-snapshots.ts';
 import type { CanisterState } from '../state/canister-state.ts';
 import { ErrorCode, IcError } from '../types/ic-error.ts';
 import { canisterOrNotFound, requireController, uninstallCode } from './canister-lifecycle.ts';
@@ -26,7 +26,7 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const record = (s: SnapshotSummary): SnapshotRecord => ({ id: s.id, taken_at_timestamp: s.takenAtNanos, total_size: s.totalSize });
 
 /** The snapshot, which must belong to `c`. @throws IcError IC0305 otherwise */
-function ownSnapshot(env: ManagementEnv, c: CanisterState, id: Uint8Array) {
+export function ownSnapshot(env: ManagementEnv, c: CanisterState, id: Uint8Array): StoredSnapshot {
   const s = env.state.snapshots.get(id);
   if (!s || hex(s.canisterId) !== hex(c.canisterId.toUint8Array())) {
     throw new IcError(ErrorCode.CanisterSnapshotNotFound, `Could not find the snapshot ID ${hex(id)} for canister ${c.canisterId.toText()}.`);

@@ -41,6 +41,10 @@ export interface CanisterExecution {
   uninstallCode(canister: CanisterState, nowNanos: bigint): void;
   /** Memory use for canister_status. */
   memoryUsage(canister: CanisterState): CanisterMemoryUsage;
+  /** `create_canister`'s fee on a subnet (0 on system subnets and on the free cost schedule). */
+  creationFee(subnet: Subnet): bigint;
+  /** `idle_cycles_burned_per_day`: storage, base fee and compute allocation for a day, cycles. */
+  idleCyclesBurnedPerDay(canister: CanisterState): bigint;
   /** Whether the canister has open call contexts (a stop must wait for them). */
   hasOpenCallContexts(canister: CanisterState): boolean;
   /** The canister was started again: pending stop requests are cancelled. */
@@ -68,6 +72,31 @@ export interface ManagementEnv {
   execution: CanisterExecution;
   /** Threshold master keys by key id text. */
   masterKeys: ReadonlyMap<string, MasterKey>;
+  /** Whoever answers `http_request` outcalls (PocketIC instances); absent: not served. */
+  httpRequests?: CanisterHttpRequests;
+}
+
+/** A canister HTTP request waiting for its response. */
+export interface CanisterHttpRequest {
+  /** The calling canister's callback. */
+  origin: ThresholdRequestOrigin;
+  /** The calling canister's subnet. */
+  subnet: Subnet;
+  url: string;
+  method: 'GET' | 'POST' | 'HEAD';
+  headers: { name: string; value: string }[];
+  body: Uint8Array;
+  maxResponseBytes?: bigint;
+  /** The caller's query that transforms the raw response, with its context. */
+  transform?: { canisterId: Principal; method: string; context: Uint8Array };
+  /** Attached cycles left after the fee, refunded with the response. */
+  refundCycles: bigint;
+}
+
+/** Whoever answers outcalls (a PocketIC instance). */
+export interface CanisterHttpRequests {
+  /** Takes a paid request; its response is delivered later. */
+  accept(request: CanisterHttpRequest): void;
 }
 
 /** One call to `aaaaa-aa`. */

@@ -12,7 +12,9 @@ import * as K from './chain-key.ts';
 import { fetchCanisterLogs } from './canister-logs.ts';
 import * as C from './chunk-store.ts';
 import * as S from './canister-snapshots.ts';
+import * as D from './snapshot-data.ts';
 import * as E from './errors.ts';
+import * as H from './http-request.ts';
 import type { ManagementMethodName } from './ic-did.ts';
 import type { ManagementCall, ManagementEnv } from './management-context.ts';
 import type { ManagementArgs, ManagementResult } from './shapes.ts';
@@ -85,7 +87,7 @@ const registry: { [M in ManagementMethodName]: MethodEntry<M> } = {
   canister_metadata: { ingress: 'canister_only' },
   deposit_cycles: { ingress: 'not_allowed', keepsPayment: true, handle: (env, call, [a]) => (L.depositCycles(env, call, a), []) },
   raw_rand: { ingress: 'not_allowed', handle: (env) => [L.rawRand(env)] },
-  http_request: { ingress: 'not_allowed' },
+  http_request: { ingress: 'not_allowed', handle: (env, call, [a]) => (H.httpRequest(env, call, a), ANSWERED_LATER) },
   flexible_http_request: { ingress: 'not_allowed' },
   ecdsa_public_key: { ingress: 'not_allowed', routedByKeyId: true, handle: (env, call, [a]) => [K.ecdsaPublicKey(env, call, a)] },
   sign_with_ecdsa: { ingress: 'not_allowed', routedByKeyId: true, handle: (env, call, [a]) => (K.signWithEcdsa(env, call, a), ANSWERED_LATER) },
@@ -102,10 +104,10 @@ const registry: { [M in ManagementMethodName]: MethodEntry<M> } = {
   subnet_info: { ingress: 'not_allowed' },
   take_canister_snapshot: { ingress: 'controllers', handle: (env, call, [a]) => [S.takeCanisterSnapshot(env, call, a)] },
   load_canister_snapshot: { ingress: 'controllers', handle: (env, call, [a]) => (S.loadCanisterSnapshot(env, call, a), []) },
-  read_canister_snapshot_metadata: { ingress: 'controllers' },
-  read_canister_snapshot_data: { ingress: 'controllers' },
-  upload_canister_snapshot_metadata: { ingress: 'controllers' },
-  upload_canister_snapshot_data: { ingress: 'controllers' },
+  read_canister_snapshot_metadata: { ingress: 'controllers', handle: (env, call, [a]) => [D.readCanisterSnapshotMetadata(env, call, a)] },
+  read_canister_snapshot_data: { ingress: 'controllers', handle: (env, call, [a]) => [D.readCanisterSnapshotData(env, call, a)] },
+  upload_canister_snapshot_metadata: { ingress: 'controllers', handle: (env, call, [a]) => [D.uploadCanisterSnapshotMetadata(env, call, a)] },
+  upload_canister_snapshot_data: { ingress: 'controllers', handle: (env, call, [a]) => (D.uploadCanisterSnapshotData(env, call, a), []) },
   list_canister_snapshots: { ingress: 'controllers', handle: (env, call, [a]) => [S.listCanisterSnapshots(env, call, a)] },
   delete_canister_snapshot: { ingress: 'controllers', handle: (env, call, [a]) => (S.deleteCanisterSnapshot(env, call, a), []) },
   fetch_canister_logs: { ingress: 'not_allowed', handle: (env, call, [a]) => [fetchCanisterLogs(env, call, a)] },

@@ -241,6 +241,54 @@ export interface LoadCanisterSnapshotArgs { canister_id: Principal; snapshot_id:
 /** `delete_canister_snapshot_args`. */
 export interface DeleteCanisterSnapshotArgs { canister_id: Principal; snapshot_id: Blob }
 
+/** A global in snapshot metadata. */
+export type SnapshotGlobal = { i32: number } | { i64: bigint } | { f32: number } | { f64: number } | { v128: bigint };
+/** A byte range of a snapshot region. */
+export interface SnapshotRange { offset: bigint; size: bigint }
+
+/** `read_canister_snapshot_metadata_args`, `read_canister_snapshot_data_args`. */
+export interface ReadCanisterSnapshotDataArgs {
+  canister_id: Principal;
+  snapshot_id: Blob;
+  kind: { wasm_module: SnapshotRange } | { wasm_memory: SnapshotRange } | { stable_memory: SnapshotRange } | { wasm_chunk: { hash: Blob } };
+}
+
+/** `read_canister_snapshot_metadata_response`. */
+export interface ReadCanisterSnapshotMetadataResponse {
+  source: Opt<{ taken_from_canister: null } | { metadata_upload: null }>;
+  taken_at_timestamp: bigint;
+  wasm_module_size: bigint;
+  globals: Opt<SnapshotGlobal>[];
+  wasm_memory_size: bigint;
+  stable_memory_size: bigint;
+  wasm_chunk_store: ChunkHash[];
+  canister_version: bigint;
+  certified_data: Blob;
+  global_timer: Opt<{ inactive: null } | { active: bigint }>;
+  on_low_wasm_memory_hook_status: Opt<{ condition_not_satisfied: null } | { ready: null } | { executed: null }>;
+}
+
+/** `upload_canister_snapshot_metadata_args`. */
+export interface UploadCanisterSnapshotMetadataArgs {
+  canister_id: Principal;
+  replace_snapshot: Opt<Blob>;
+  wasm_module_size: bigint;
+  globals: SnapshotGlobal[];
+  wasm_memory_size: bigint;
+  stable_memory_size: bigint;
+  certified_data: Blob;
+  global_timer: Opt<{ inactive: null } | { active: bigint }>;
+  on_low_wasm_memory_hook_status: Opt<{ condition_not_satisfied: null } | { ready: null } | { executed: null }>;
+}
+
+/** `upload_canister_snapshot_data_args`. */
+export interface UploadCanisterSnapshotDataArgs {
+  canister_id: Principal;
+  snapshot_id: Blob;
+  kind: { wasm_module: { offset: bigint } } | { wasm_memory: { offset: bigint } } | { stable_memory: { offset: bigint } } | { wasm_chunk: null };
+  chunk: Blob;
+}
+
 /** Argument tuples of the methods this replica serves. */
 export interface ImplementedManagementArgs {
   provisional_create_canister_with_cycles: [ProvisionalCreateCanisterWithCyclesArgs];
@@ -270,6 +318,10 @@ export interface ImplementedManagementArgs {
   load_canister_snapshot: [LoadCanisterSnapshotArgs];
   list_canister_snapshots: [CanisterIdRecord];
   delete_canister_snapshot: [DeleteCanisterSnapshotArgs];
+  read_canister_snapshot_metadata: [{ canister_id: Principal; snapshot_id: Blob }];
+  read_canister_snapshot_data: [ReadCanisterSnapshotDataArgs];
+  upload_canister_snapshot_metadata: [UploadCanisterSnapshotMetadataArgs];
+  upload_canister_snapshot_data: [UploadCanisterSnapshotDataArgs];
 }
 
 /** Result tuples of the methods this replica serves (`()` is `[]`). */
@@ -301,6 +353,10 @@ export interface ImplementedManagementReplies {
   load_canister_snapshot: [];
   list_canister_snapshots: [Snapshot[]];
   delete_canister_snapshot: [];
+  read_canister_snapshot_metadata: [ReadCanisterSnapshotMetadataResponse];
+  read_canister_snapshot_data: [{ chunk: Blob }];
+  upload_canister_snapshot_metadata: [{ snapshot_id: Blob }];
+  upload_canister_snapshot_data: [];
 }
 
 /** Wire name of a method with TypeScript shapes above. */

@@ -26,7 +26,7 @@ export interface PocketIcDeps {
   /** Where canister logs go (the server: stderr, as PocketIC). */
   debugPrint(canisterId: Principal, text: string): void;
   /** The root key every instance of this server uses (one BLS key generation per server). */
-  rootKey: RootKeyPair;
+  rootKey(): RootKeyPair;
   /** Serves the IC HTTP interface of a replica on a new port (PocketIC's HTTP gateway). */
   startGateway(replica: Replica): Promise<{ port: number; stop(): Promise<void> }>;
 }
@@ -48,7 +48,7 @@ export class PocketIcServerState {
   create(body: unknown): { id: number; instance: PocketIcInstance } {
     const set = (body as { subnet_config_set?: unknown } | null)?.subnet_config_set;
     const topology = subnetsFromConfigSet(set);
-    const instance = PocketIcInstance.create(topology, this.#deps.openReplica, this.#deps.debugPrint, this.#deps.rootKey);
+    const instance = PocketIcInstance.create(topology, this.#deps.openReplica, this.#deps.debugPrint, this.#deps.rootKey());
     const id = this.#nextId++;
     this.#instances.set(id, instance);
     return { id, instance };
@@ -239,7 +239,7 @@ export function createPocketIcApp(state: PocketIcServerState, onActivity: (delta
   route('post', 'update/submit_ingress_message', (i, b) => i.submit(b));
   route('post', 'update/await_ingress_message', (i, b) => i.await(b));
   route('post', 'update/execute_ingress_message', async (i, b) => {
-    const s = i.submit(b) as { Ok?: { message_id: string; effective_principal: unknown } };
+    const s = (await i.submit(b)) as { Ok?: { message_id: string; effective_principal: unknown } };
     return s.Ok ? i.await(s.Ok) : s;
   });
   route('post', 'read/ingress_status', (i, b) => i.ingressStatus(b));
@@ -255,6 +255,8 @@ export function createPocketIcApp(state: PocketIcServerState, onActivity: (delta
   route('post', 'read/pub_key', (i, b) => i.pubKey(b));
   route('get', '_/topology', (i) => i.topologyJson());
   route('get', 'auto_progress', (i) => i.live);
+  route('get', 'read/get_canister_http', (i) => i.outcalls.list());
+  route('post', 'update/mock_canister_http', (i, b) => i.outcalls.mock(b, i.replica));
   // Live mode must not wait behind the instance's queue of operations: it only flips a timer.
   app.post('/instances/:id/auto_progress', raw, wrap((req, res) => sendJson(res, 200, state.instance(String(req.params['id'])).startLive(bodyJson(req)))));
   app.post('/instances/:id/stop_progress', raw, wrap((req, res) => sendJson(res, 200, state.instance(String(req.params['id'])).stopLive())));

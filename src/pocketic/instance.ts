@@ -25,6 +25,7 @@ import type { Replica, ReplicaClock, ReplicaOptions } from '../replica.ts';
 import type { Subnet } from '../routing/topology.ts';
 import { IcError, errorCodeText } from '../types/ic-error.ts';
 import { uintField } from './json.ts';
+import { PendingHttpOutcalls } from './http-outcalls.ts';
 import type { PocketIcTopology } from './subnet-config-set.ts';
 import { POCKET_IC_KIND_NAMES } from './subnet-config-set.ts';
 import { bytesField, callResult, principalField, principalToB64, PocketIcError, rejectResponse, toB64 } from './wire.ts';
@@ -68,15 +69,18 @@ export class PocketIcInstance {
   readonly replica: Replica;
   readonly topology: PocketIcTopology;
   readonly clock: VirtualClock;
+  /** Canister HTTPS outcalls waiting for a mocked response. */
+  readonly outcalls: PendingHttpOutcalls;
   #lock: Promise<unknown> = Promise.resolve();
   #messages = 0;
   #closed = false;
   #live: NodeJS.Timeout | null = null;
 
-  private constructor(replica: Replica, topology: PocketIcTopology, clock: VirtualClock) {
+  private constructor(replica: Replica, topology: PocketIcTopology, clock: VirtualClock, outcalls: PendingHttpOutcalls) {
     this.replica = replica;
     this.topology = topology;
     this.clock = clock;
+    this.outcalls = outcalls;
   }
 
   /**
@@ -93,6 +97,7 @@ export class PocketIcInstance {
     rootKey?: RootKeyPair,
   ): PocketIcInstance {
     const clock = new VirtualClock();
+    const outcalls = new PendingHttpOutcalls();
     const seeds = new Map(topology.subnets.map((s) => [s.config.name, s.seed]));
     const replica = open({
       stateDir: ':memory:',
@@ -102,10 +107,11 @@ export class PocketIcInstance {
       clock,
       manualRounds: true,
       debugPrint,
+      httpRequests: outcalls,
       ...(rootKey ? { rootKey } : {}),
     });
     clock.lastRoundNanos = () => replica.lastRoundNanos;
-    return new PocketIcInstance(replica, topology, clock);
+    return new PocketIcInstance(replica, topology, clock, outcalls);
   }
 
   /** Runs `fn` after every earlier operation of this instance has finished. */
@@ -218,7 +224,7 @@ export class PocketIcInstance {
   }
 
   /** `submit_ingress_message`: checks and enqueues an unsigned call; runs nothing. */
-  submit(body: unknown): unknown {
+  async submit(body: unknown): Promise<unknown> {
     const sender = principalField(body, 'sender');
     const canisterId = principalField(body, 'canister_id');
     const method = (body as { method?: unknown }).method;
@@ -236,7 +242,7 @@ export class PocketIcInstance {
     let ecid: Principal;
     try {
       ecid = this.#effectiveCanisterId(canisterId, method, payload, ep);
-      this.replica.submitCall({
+      await this.replica.submitCall({
         requestId,
         sender,
         canisterId,
@@ -285,12 +291,12 @@ export class PocketIcInstance {
   }
 
   /** `query`: a non-replicated call at the latest round's time. */
-  query(body: unknown): unknown {
+  async query(body: unknown): Promise<unknown> {
     const sender = principalField(body, 'sender');
     const canisterId = principalField(body, 'canister_id');
     const method = (body as { method?: unknown }).method;
     if (typeof method !== 'string') throw new PocketIcError('Failed to parse request: field "method" must be a string');
-    const outcome: MessageOutcome = this.replica.query(sender, canisterId, method, bytesField(body, 'payload'));
+    const outcome: MessageOutcome = await this.replica.query(sender, canisterId, method, bytesField(body, 'payload'));
     return callResult(outcome, false);
   }
 

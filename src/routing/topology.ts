@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { Principal } from '@icp-sdk/core/principal';
 import { canisterIndexOf, isCanisterIdShape, type CanisterIdRange } from './canister-id.ts';
 import { allAlgorithms, keyIdText, parseKeyId, type MasterKeyId } from './key-id.ts';
+import type { CostSchedule } from '../cycles/subnet-costs.ts';
 
 /** Subnet kinds (PocketIC's names). */
 export const SubnetKind = {
@@ -48,6 +49,8 @@ export interface SubnetConfig {
   maxQueueSize?: number;
   /** A given subnet id (PocketIC: mainnet ids); assigned from the root key when absent. */
   subnetId?: Principal;
+  /** `normal` (mainnet's fees, the default) or `free` (PocketIC's `Free` schedule: nothing charged). */
+  costSchedule?: CostSchedule;
 }
 
 /** The replica's default per-key queue size (`DEFAULT_ECDSA_MAX_QUEUE_SIZE`, subnet_features). */
@@ -71,6 +74,8 @@ export interface TopologyFile {
     keys?: string[];
     /** Per-key queue size for the keys of this subnet (default 20). */
     max_queue_size?: number;
+    /** `normal` (default) or `free`. */
+    cost_schedule?: 'normal' | 'free';
   }[];
 }
 
@@ -148,6 +153,9 @@ export function parseTopology(file: unknown): SubnetConfig[] {
     if (s.max_queue_size !== undefined && (!Number.isInteger(s.max_queue_size) || s.max_queue_size < 1)) {
       throw new Error(`${where}.max_queue_size must be a positive integer`);
     }
+    if (s.cost_schedule !== undefined && s.cost_schedule !== 'normal' && s.cost_schedule !== 'free') {
+      throw new Error(`${where}.cost_schedule must be "normal" or "free"`);
+    }
     return {
       name: s.name,
       kind: s.kind,
@@ -156,6 +164,7 @@ export function parseTopology(file: unknown): SubnetConfig[] {
       isDefault: s.default === true,
       keys,
       ...(s.max_queue_size !== undefined ? { maxQueueSize: s.max_queue_size } : {}),
+      ...(s.cost_schedule !== undefined ? { costSchedule: s.cost_schedule } : {}),
     };
   });
   const keyHolders = new Map<string, string>();

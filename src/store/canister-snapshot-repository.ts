@@ -31,6 +31,8 @@ export interface SnapshotContent {
   certifiedData: Uint8Array;
   globalTimerNanos: bigint;
   canisterVersion: bigint;
+  /** How it was made: taken from the canister, or created by upload_canister_snapshot_metadata. */
+  source?: 'taken' | 'uploaded';
 }
 
 /** A snapshot in full. */
@@ -46,6 +48,7 @@ interface Meta {
   certifiedData: string;
   globalTimerNanos: string;
   canisterVersion: string;
+  source?: 'taken' | 'uploaded';
 }
 
 const WASM = 0;
@@ -106,6 +109,7 @@ export class CanisterSnapshotRepository {
         certifiedData: new Uint8Array(Buffer.from(m.certifiedData, 'hex')),
         globalTimerNanos: BigInt(m.globalTimerNanos),
         canisterVersion: BigInt(m.canisterVersion),
+        source: m.source ?? 'taken',
       },
     };
   }
@@ -121,6 +125,7 @@ export class CanisterSnapshotRepository {
       certifiedData: Buffer.from(c.certifiedData).toString('hex'),
       globalTimerNanos: c.globalTimerNanos.toString(),
       canisterVersion: c.canisterVersion.toString(),
+      source: c.source ?? 'taken',
     };
     const id = Buffer.from(s.id);
     this.#deletePages.run(id);

@@ -232,3 +232,24 @@ export function callDeadlineExpired(): IcError {
 export function compositeQueryCalledInReplicatedMode(): IcError {
   return new IcError(ErrorCode.CompositeQueryCalledInReplicatedMode, 'Composite query cannot be called in replicated mode');
 }
+
+// ---- cycles (rs/types CanisterOutOfCyclesError, rs/execution_environment query frozen check) ----
+
+/**
+ * IC0207 `CanisterOutOfCycles` (reject code 2): the canister cannot pay `requested` cycles above
+ * its freezing threshold. The top-up amount is shown only to a controller (`reveal_top_up`).
+ */
+export function canisterOutOfCycles(id: Principal, available: bigint, requested: bigint, threshold: bigint, revealTopUp: boolean): IcError {
+  const text = revealTopUp
+    ? `Canister ${id.toText()} is out of cycles: please top up the canister with at least ${threshold + requested - available} additional cycles`
+    : `Canister ${id.toText()} is out of cycles`;
+  return new IcError(ErrorCode.CanisterOutOfCycles, text);
+}
+
+/** IC0207 for a query to a frozen canister (balance below its freezing threshold). */
+export function canisterFrozenForQueries(id: Principal): IcError {
+  return new IcError(
+    ErrorCode.CanisterOutOfCycles,
+    `Canister ${id.toText()} is unable to process query calls because it's frozen. Please top up the canister with cycles and try again.`,
+  );
+}

@@ -41,6 +41,9 @@ const FIGURES = [
   'pocketic_http_roundtrip_ms',
   'pocketic_instance_create_ms',
   'pocketic_update_call_ms',
+  'metering_overhead_ratio',
+  'runaway_loop_to_ic0522_s',
+  'status_p99_during_runaway_ms',
 ];
 
 test('npm run bench -- --quick writes every figure in the documented shape', { timeout: 300_000 }, async () => {

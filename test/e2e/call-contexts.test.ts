@@ -113,9 +113,9 @@ describe('call contexts across rounds (manual rounds, virtual clock)', () => {
   const printed: string[] = [];
 
   /** Submits an ingress message (through the ingress filter) for the next round; returns its request id. */
-  function submit(canisterId: Principal, methodName: string, arg: Uint8Array, effectiveCanisterId = canisterId): Uint8Array {
+  async function submit(canisterId: Principal, methodName: string, arg: Uint8Array, effectiveCanisterId = canisterId): Promise<Uint8Array> {
     const requestId = new Uint8Array(randomBytes(32));
-    const accepted = replica.submitCall({ requestId, sender: USER, canisterId, methodName, arg, expiryNanos: nowNanos + 240_000_000_000n, effectiveCanisterId });
+    const accepted = await replica.submitCall({ requestId, sender: USER, canisterId, methodName, arg, expiryNanos: nowNanos + 240_000_000_000n, effectiveCanisterId });
     assert.equal(accepted, 'accepted');
     return requestId;
   }
@@ -131,13 +131,13 @@ describe('call contexts across rounds (manual rounds, virtual clock)', () => {
     await replica.runRound();
   }
   async function createCanister(): Promise<Principal> {
-    const rid = submit(MANAGEMENT, 'provisional_create_canister_with_cycles', encodeManagementArgs('provisional_create_canister_with_cycles', [{ amount: [], settings: [], specified_id: [], sender_canister_version: [] }]), Principal.fromText('bnz7o-iuaaa-aaaaa-qaaaa-cai'));
+    const rid = await submit(MANAGEMENT, 'provisional_create_canister_with_cycles', encodeManagementArgs('provisional_create_canister_with_cycles', [{ amount: [], settings: [], specified_id: [], sender_canister_version: [] }]), Principal.fromText('bnz7o-iuaaa-aaaaa-qaaaa-cai'));
     await round();
     return decodeManagementReply('provisional_create_canister_with_cycles', status(rid).reply!)[0].canister_id;
   }
   async function install(id: Principal, calls: readonly CallSpec[], mode: 'install' | 'reinstall' = 'install'): Promise<void> {
     const wasm = await compileWat(forwarderWat(calls));
-    const rid = submit(MANAGEMENT, 'install_code', encodeManagementArgs('install_code', [{ mode: mode === 'install' ? { install: null } : { reinstall: null }, canister_id: id, wasm_module: wasm, arg: new Uint8Array(), sender_canister_version: [] }]), id);
+    const rid = await submit(MANAGEMENT, 'install_code', encodeManagementArgs('install_code', [{ mode: mode === 'install' ? { install: null } : { reinstall: null }, canister_id: id, wasm_module: wasm, arg: new Uint8Array(), sender_canister_version: [] }]), id);
     await round();
     assert.equal(status(rid).status, 'replied', status(rid).rejectMessage);
   }
@@ -161,9 +161,9 @@ describe('call contexts across rounds (manual rounds, virtual clock)', () => {
   });
 
   test('start_canister cancels a pending stop_canister: IC0511, and the call context still completes', async () => {
-    const waiting = submit(y, 'go_0', new Uint8Array());
-    const stop = submit(MANAGEMENT, 'stop_canister', canisterIdArg(y), y);
-    const start = submit(MANAGEMENT, 'start_canister', canisterIdArg(y), y);
+    const waiting = await submit(y, 'go_0', new Uint8Array());
+    const stop = await submit(MANAGEMENT, 'stop_canister', canisterIdArg(y), y);
+    const start = await submit(MANAGEMENT, 'start_canister', canisterIdArg(y), y);
     await round();
     assert.equal(status(waiting).status, 'processing');
     assert.equal(status(start).status, 'replied');
@@ -178,10 +178,10 @@ describe('call contexts across rounds (manual rounds, virtual clock)', () => {
   });
 
   test('uninstall_code rejects open call contexts: "Canister has been uninstalled." (IC0406)', async () => {
-    const waiting = submit(y, 'go_0', new Uint8Array());
+    const waiting = await submit(y, 'go_0', new Uint8Array());
     await round();
     assert.equal(status(waiting).status, 'processing');
-    const uninstall = submit(MANAGEMENT, 'uninstall_code', encodeManagementArgs('uninstall_code', [{ canister_id: y, sender_canister_version: [] }]), y);
+    const uninstall = await submit(MANAGEMENT, 'uninstall_code', encodeManagementArgs('uninstall_code', [{ canister_id: y, sender_canister_version: [] }]), y);
     await round();
     assert.equal(status(uninstall).status, 'replied');
     const w = status(waiting);
@@ -196,7 +196,7 @@ describe('call contexts across rounds (manual rounds, virtual clock)', () => {
   test('a best-effort call past its deadline is answered "Call deadline has expired." (reject code 6)', async () => {
     // x calls y with a 1 s deadline; y waits a round for its signature; the round 2 s later times x's call out first.
     await install(x, [{ callee: y, method: 'go_0', arg: new Uint8Array(), timeoutSeconds: 1 }], 'reinstall');
-    const rid = submit(x, 'go_0', new Uint8Array());
+    const rid = await submit(x, 'go_0', new Uint8Array());
     await round();
     assert.equal(status(rid).status, 'processing');
     await round(2);
@@ -205,7 +205,7 @@ describe('call contexts across rounds (manual rounds, virtual clock)', () => {
 
   test('a best-effort signing request past its deadline is answered "Signature request expired" (reject code 5)', async () => {
     await install(x, [{ callee: MANAGEMENT, method: 'sign_with_ecdsa', arg: signArg, cycles: SIGN_FEE, timeoutSeconds: 1 }], 'reinstall');
-    const rid = submit(x, 'go_0', new Uint8Array());
+    const rid = await submit(x, 'go_0', new Uint8Array());
     await round();
     assert.equal(status(rid).status, 'processing');
     await round(2);
@@ -215,7 +215,7 @@ describe('call contexts across rounds (manual rounds, virtual clock)', () => {
   test('a trapping reply callback runs the call_on_cleanup callback; the caller sees the trap', async () => {
     await install(x, [{ callee: MANAGEMENT, method: 'raw_rand', arg: encodeManagementArgs('raw_rand', []), trapInReplyWithCleanup: true }], 'reinstall');
     printed.length = 0;
-    const rid = submit(x, 'go_0', new Uint8Array());
+    const rid = await submit(x, 'go_0', new Uint8Array());
     await round();
     const r = status(rid);
     assert.deepEqual(
@@ -234,7 +234,7 @@ describe('call contexts across rounds (manual rounds, virtual clock)', () => {
 
   test('delete_canister on the calling canister itself is refused first: IC0512 DeleteCanisterSelf', async () => {
     await install(x, [{ callee: MANAGEMENT, method: 'delete_canister', arg: canisterIdArg(x) }], 'reinstall');
-    const rid = submit(x, 'go_0', new Uint8Array());
+    const rid = await submit(x, 'go_0', new Uint8Array());
     await round();
     assert.deepEqual(forwardedReject(rid), {
       code: 5,

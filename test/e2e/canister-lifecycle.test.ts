@@ -11,7 +11,6 @@ import { Actor, HttpAgent } from '@icp-sdk/core/agent';
 import { IDL } from '@icp-sdk/core/candid';
 import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
 import { Principal } from '@icp-sdk/core/principal';
-import { canisterCreationFee } from '../../src/cycles/fee-schedule.ts';
 import { compileWat } from '../support/wat.ts';
 import { managementIdlFactory, startTestReplica } from '../support/replica-fixture.ts';
 
@@ -94,7 +93,8 @@ describe('timers, inspect_message, canister-made management calls, lifecycle (WA
 
   before(async () => {
     const wasm = await compileWat(WAT);
-    r = await startTestReplica({ debugPrint: () => {} });
+    // Free cost schedule: exact transfers between canisters, not fees (cycles-fees.test.ts).
+    r = await startTestReplica({ debugPrint: () => {}, costSchedule: 'free' });
     agent = await HttpAgent.create({ host: r.url, identity: Ed25519KeyIdentity.generate(), shouldFetchRootKey: true });
     mgmt = (ecid) => Actor.createActor(managementIdlFactory, { agent, canisterId: 'aaaaa-aa', effectiveCanisterId: ecid }) as any;
     const anyApp = Principal.fromText('bnz7o-iuaaa-aaaaa-qaaaa-cai');
@@ -137,8 +137,9 @@ describe('timers, inspect_message, canister-made management calls, lifecycle (WA
     assert.ok(res.response.ok);
     const child = [...r.replica.state.canisters()].find((c) => c.controllers.some((p) => p.toText() === id.toText()))!;
     assert.ok(child, 'the child canister exists, controlled by its creator');
-    const fee = canisterCreationFee(r.replica.routing.defaultSubnet.size);
-    assert.equal(child.cycles, 2_000_000_000_000n - fee);
+    // On the free schedule creation costs nothing (PocketIC `Free`); cycles-fees.test.ts checks the fee.
+    assert.equal(r.replica.execution.lifecycle.creationFee(r.replica.routing.defaultSubnet), 0n);
+    assert.equal(child.cycles, 2_000_000_000_000n);
     assert.equal(await balance(id), before - 2_000_000_000_000n);
   });
 

@@ -66,7 +66,9 @@ describe('chain-key signatures from a Motoko canister', () => {
 
   before(async () => {
     const wasm = await compileMotokoFixture('ChainKey');
-    r = await startTestReplica({ debugPrint: () => {} });
+    // Free cost schedule: the chain-key fees (charged on every schedule here) are exact; execution
+    // and call fees, which would blur the balances, are tested in cycles-fees.test.ts.
+    r = await startTestReplica({ debugPrint: () => {}, costSchedule: 'free' });
     ({ id, actor, agent } = await installChainKey(r.url, wasm));
     keys = keysJson(r.stateDir);
   });

@@ -406,7 +406,7 @@ describe('HTTP interface fuzzing', () => {
   let paths: string[];
 
   before(async () => {
-    r = await startTestReplica();
+    r = await startTestReplica({ costSchedule: 'free' }); // not about fees
     const identity = Ed25519KeyIdentity.generate();
     const agent = await HttpAgent.create({ host: r.url, identity, shouldFetchRootKey: true });
     const mgmt = Actor.createActor(managementIdlFactory, { agent, canisterId: 'aaaaa-aa' }) as any;

@@ -3,8 +3,8 @@
  * driven from an icp.yaml with pre-built Motoko Wasm modules against a replica this test starts,
  * as a connected network: deploy (one canister small, one over 2 MiB that icp-cli installs
  * through the chunk store), call, status, logs, top-up, cycles balance, snapshot
- * create/list/restore, install --mode upgrade, token balance, cycles mint, delete with cycle
- * recovery. Every step is an `icp` command; the test only reads the replica's state to check
+ * create/list/restore/download/upload, install --mode upgrade, token balance, cycles mint, delete
+ * with cycle recovery. Every step is an `icp` command; the test only reads the replica's state to check
  * what the commands did. The HTTP gateway serves the canister's page to plain HTTP (and to
  * Debian's headless Chromium when it is installed).
  */
@@ -179,7 +179,7 @@ describe('icp-cli against chainkey-replica', () => {
     assert.equal(await cyclesBalance(), before - 1_000_000_000_000n - 100_000_000n);
   });
 
-  test('snapshot create / list / restore brings the counter back; install --mode upgrade keeps it', async () => {
+  test('snapshot create / list / restore brings the counter back; install --mode upgrade keeps it; download / upload', async () => {
     await icp('canister', 'stop', 'web');
     const created = await icp('canister', 'snapshot', 'create', 'web');
     const id = /Created snapshot ([0-9a-f]+)/.exec(created)![1]!;
@@ -191,6 +191,17 @@ describe('icp-cli against chainkey-replica', () => {
     await icp('canister', 'start', 'web');
     assert.match(await icp('canister', 'call', 'web', 'get', '()'), /\(1 : nat\)/);
     assert.match(await icp('canister', 'install', 'web', '--mode', 'upgrade'), /installed successfully/);
+    assert.match(await icp('canister', 'call', 'web', 'get', '()'), /\(1 : nat\)/);
+    // Download the snapshot, delete it, upload it again as a new one, restore that.
+    const dir = join(work, 'snapshot');
+    assert.match(await icp('canister', 'snapshot', 'download', 'web', id, '--output', dir), /Snapshot downloaded/);
+    await icp('canister', 'snapshot', 'delete', 'web', id);
+    assert.equal(await icp('canister', 'call', 'web', 'inc', '()').then((o) => /\((\d+) : nat\)/.exec(o)![1]), '2');
+    await icp('canister', 'stop', 'web');
+    const uploaded = /Snapshot ([0-9a-f]+) uploaded successfully/.exec(await icp('canister', 'snapshot', 'upload', 'web', '--input', dir))![1]!;
+    assert.notEqual(uploaded, id);
+    await icp('canister', 'snapshot', 'restore', 'web', uploaded);
+    await icp('canister', 'start', 'web');
     assert.match(await icp('canister', 'call', 'web', 'get', '()'), /\(1 : nat\)/);
   });
 

@@ -36,7 +36,8 @@ describe('inter-canister calls between Motoko canisters', () => {
 
   before(async () => {
     const [callerWasm, calleeWasm] = await compileMotokoFixtures(['Caller', 'Callee']);
-    r = await startTestReplica({ debugPrint: () => {} });
+    // Free cost schedule: these exact balances are about cycles moving with calls, not fees.
+    r = await startTestReplica({ debugPrint: () => {}, costSchedule: 'free' });
     const identity = identity3.Ed25519KeyIdentity.generate();
     agent = await agent3.HttpAgent.create({ host: r.url, identity, shouldFetchRootKey: true });
     mgmt = (ecid) => agent3.Actor.createActor(managementIdlFactory as never, { agent, canisterId: 'aaaaa-aa', effectiveCanisterId: ecid });

@@ -42,7 +42,7 @@ test('canister memory, globals and balances survive SIGTERM and SIGKILL restarts
     { source: motokoFile('Caller.mo') },
     { source: motokoFile('Callee.mo') },
   ]);
-  let { child, url } = await spawnReplica(stateDir);
+  let { child, url } = await spawnReplica(stateDir, ['--cost-schedule', 'free']);
   let c = await connect(url);
   const ids: Principal[] = [];
   for (const wasm of [eop!, classic!, caller!, callee!]) {
@@ -61,7 +61,7 @@ test('canister memory, globals and balances survive SIGTERM and SIGKILL restarts
   assert.equal((await once(child, 'exit'))[0], 0);
 
   // Second process: same values; one more acknowledged update each, then SIGKILL.
-  ({ child, url } = await spawnReplica(stateDir));
+  ({ child, url } = await spawnReplica(stateDir, ['--cost-schedule', 'free']));
   c = await connect(url);
   assert.equal(await c.actor(counterIdl, a).get(), 3n);
   assert.equal(await c.actor(counterIdl, b).get(), 5n);
@@ -83,7 +83,7 @@ test('canister memory, globals and balances survive SIGTERM and SIGKILL restarts
   await once(child, 'exit');
 
   // Third process: the acknowledged updates survived the kill.
-  ({ child, url } = await spawnReplica(stateDir));
+  ({ child, url } = await spawnReplica(stateDir, ['--cost-schedule', 'free']));
   try {
     c = await connect(url);
     assert.equal(await c.actor(counterIdl, a).get(), 4n);

@@ -27,9 +27,10 @@ async function management(url: string, ecid?: Principal) {
   };
 }
 
+// The free cost schedule: these exact balances are about persistence, not fees.
 test('clean restart (SIGTERM) and kill -9 keep the root key, canisters and balances', async () => {
   // First run: create two canisters, top one up.
-  let { child, url } = await spawnReplica(stateDir);
+  let { child, url } = await spawnReplica(stateDir, ['--cost-schedule', 'free']);
   const first = await management(url);
   const a = Principal.from((await first.mgmt.provisional_create_canister_with_cycles({ amount: [5_000n], settings: [], specified_id: [], sender_canister_version: [] })).canister_id);
   const b = Principal.from((await first.mgmt.provisional_create_canister_with_cycles({ amount: [], settings: [], specified_id: [], sender_canister_version: [] })).canister_id);
@@ -39,7 +40,7 @@ test('clean restart (SIGTERM) and kill -9 keep the root key, canisters and balan
   assert.equal(code, 0, 'clean exit on SIGTERM');
 
   // Second run: everything is there; one more acknowledged change, then SIGKILL.
-  ({ child, url } = await spawnReplica(stateDir));
+  ({ child, url } = await spawnReplica(stateDir, ['--cost-schedule', 'free']));
   const second = await management(url, a);
   assert.equal(second.rootKey, first.rootKey, 'same root key after restart');
   assert.equal((await second.mgmt.canister_status({ canister_id: a })).cycles, 5_007n);
@@ -49,7 +50,7 @@ test('clean restart (SIGTERM) and kill -9 keep the root key, canisters and balan
   await once(child, 'exit');
 
   // Third run: the acknowledged top-up survived the kill; ids keep counting up.
-  ({ child, url } = await spawnReplica(stateDir));
+  ({ child, url } = await spawnReplica(stateDir, ['--cost-schedule', 'free']));
   try {
     const third = await management(url, a);
     assert.equal(third.rootKey, first.rootKey);

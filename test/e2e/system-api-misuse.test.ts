@@ -80,7 +80,8 @@ for (const wide of [false, true]) {
 
     before(async () => {
       const wasm = await compileWat(misuseWat(wide), { memory64: wide });
-      r = await startTestReplica({ debugPrint: () => {} });
+      // Free cost schedule: the canister holds 1_000 cycles (for the out-of-cycles transfer case).
+      r = await startTestReplica({ debugPrint: () => {}, costSchedule: 'free' });
       agent = await HttpAgent.create({ host: r.url, identity: Ed25519KeyIdentity.generate(), shouldFetchRootKey: true });
       const mgmt = Actor.createActor(managementIdlFactory, { agent, canisterId: 'aaaaa-aa', effectiveCanisterId: Principal.fromText('bnz7o-iuaaa-aaaaa-qaaaa-cai') }) as any;
       id = (await mgmt.provisional_create_canister_with_cycles({ amount: [1_000n], settings: [], specified_id: [], sender_canister_version: [] })).canister_id;

@@ -47,7 +47,9 @@ describe('TypeScript canisters', () => {
   let counter: any;
 
   before(async () => {
-    r = await startTestReplica({ debugPrint: () => {} });
+    // Free cost schedule: these exact balances are about TypeScript canisters moving cycles and
+    // paying chain-key fees; execution and call fees are tested in cycles-fees.test.ts.
+    r = await startTestReplica({ debugPrint: () => {}, costSchedule: 'free' });
     agent = await agentFor(r.url);
     counterId = (await deployTypeScriptCanister({ url: r.url, source: counterSrc, identity: agent.config.identity as any })).canisterId;
     counter = Actor.createActor(idlFactoryFromCandid(candidOf(counterSrc)), { agent, canisterId: counterId });

@@ -284,6 +284,16 @@ const samples: { [M in ImplementedManagementMethod | 'install_chunked_code' | 'c
   load_canister_snapshot: [[{ canister_id: aliceCanister, snapshot_id: bytes(9), sender_canister_version: [] }]],
   list_canister_snapshots: [[{ canister_id: aliceCanister }]],
   delete_canister_snapshot: [[{ canister_id: aliceCanister, snapshot_id: bytes(9) }]],
+  read_canister_snapshot_metadata: [[{ canister_id: aliceCanister, snapshot_id: bytes(9) }]],
+  read_canister_snapshot_data: [
+    [{ canister_id: aliceCanister, snapshot_id: bytes(9), kind: { wasm_memory: { offset: 65_536n, size: 2_000_000n } } }],
+    [{ canister_id: aliceCanister, snapshot_id: bytes(9), kind: { wasm_chunk: { hash: new Uint8Array(32) } } }],
+  ],
+  upload_canister_snapshot_metadata: [[{
+    canister_id: aliceCanister, replace_snapshot: [], wasm_module_size: 10n, globals: [{ i32: -1 }, { i64: 2n ** 63n - 1n }, { f64: 0.5 }],
+    wasm_memory_size: 65_536n, stable_memory_size: 0n, certified_data: bytes(1), global_timer: [{ active: 5n }], on_low_wasm_memory_hook_status: [],
+  }]],
+  upload_canister_snapshot_data: [[{ canister_id: aliceCanister, snapshot_id: bytes(9), kind: { stable_memory: { offset: 3n } }, chunk: bytes(1, 2) }]],
 };
 
 test('args of every implemented method round-trip through encode/decode', () => {

@@ -3,7 +3,7 @@
  * subnet kind and its mainnet id, the default effective canister id, specified ids on named
  * subnets, pub_key, canister settings and status, stop / start (the texts suites match on),
  * raw updateCall / queryCall with PicJS's error format, live mode with an agent on the HTTP
- * gateway, and what is not served (HTTP outcalls) failing with a message instead of hanging.
+ * gateway.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -117,9 +117,5 @@ describe('PicJS public API', () => {
     } finally {
       await live.tearDown();
     }
-  });
-
-  it('what is not served answers with a message', async () => {
-    await assert.rejects(pic.getPendingHttpsOutcalls(), /.+/);
   });
 });

@@ -58,7 +58,9 @@ describe('PicJS: chain-key signing', () => {
       const pk = await actor.ecdsaPublicKey(name, path);
       assert.ok('ok' in pk, JSON.stringify(pk));
       assert.ok(secp256k1.verify(res.ok, hash, pk.ok[0], { prehash: false }));
-      assert.equal(paid, fee);
+      // The signature fee, plus what PocketIC's Normal schedule charges for the update, the call to
+      // aaaaa-aa and its callback (execution, transmission, ingress: a few million cycles here).
+      assert.ok(paid >= fee && paid - fee < 100_000_000n, `paid ${paid} for a fee of ${fee}`);
     });
   }
 

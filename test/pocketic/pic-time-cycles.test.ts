@@ -3,10 +3,13 @@
  * manual time (genesis start, set_time rules, queries at the last round's time, set_certified_time),
  * ticks (nothing runs until asked; one round per tick, 1 ns apart when time stands still; timers
  * fire on virtual time), cycles (u128 amounts both ways, unknown canisters), instances (isolated,
- * deleted) and stable memory get / set through the blobstore.
+ * deleted), stable memory get / set through the blobstore, and chunked install of a module above
+ * PicJS's 1.85 MB limit (clear_chunk_store, upload_chunk, install_chunked_code).
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { createHash, randomBytes } from 'node:crypto';
+import { IDL } from '@icp-sdk/core/candid';
 import { Principal } from '@icp-sdk/core/principal';
 import { PocketIc, type Actor, type DeferredActor } from '@dfinity/pic';
 import { compileMotokoFixture } from '../support/motoko.ts';
@@ -54,6 +57,23 @@ const STABLE_BYTES_WAT = `(module
     (call $read (i64.const 4) (i64.const 4) (i64.extend_i32_u (i32.load (i32.const 0))))
     (call $append (i32.const 4) (i32.load (i32.const 0)))
     (call $reply)))`;
+
+/** `wasm` with a custom section appended (section id 0: LEB128 size, LEB128 name length, name, bytes). */
+function withCustomSection(wasm: Uint8Array, name: string, payload: Uint8Array): Uint8Array {
+  const leb = (n: number): number[] => {
+    const out: number[] = [];
+    do {
+      let b = n & 0x7f;
+      n >>>= 7;
+      if (n !== 0) b |= 0x80;
+      out.push(b);
+    } while (n !== 0);
+    return out;
+  };
+  const nameBytes = new TextEncoder().encode(name);
+  const body = [...leb(nameBytes.length), ...nameBytes];
+  return new Uint8Array([...wasm, 0, ...leb(body.length + payload.length), ...body, ...payload]);
+}
 
 const GENESIS_MS = Date.UTC(2021, 4, 6, 19, 17, 10);
 
@@ -167,5 +187,21 @@ describe('PicJS: time, ticks, cycles, instances', () => {
     await assert.rejects(pic.getStableMemory(Principal.fromText('aaaaa-aa') as never), /CanisterNotFound/);
     const empty = await pic.createCanister();
     await assert.rejects(pic.setStableMemory(empty, saved), /CanisterIsEmpty/);
+  });
+
+  it('chunked install: a module above the 1.85 MB PicJS limit goes through the chunk store', async () => {
+    const counter = await compileMotokoFixture('pocketic/Counter');
+    const big = withCustomSection(counter.wasm, 'padding', randomBytes(2_000_000));
+    assert.ok(big.length > 1_850_000);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const counterIdl = ({ IDL }: { IDL: any }) => IDL.Service({ get: IDL.Func([], [IDL.Nat], ['query']) });
+    const { actor: c, canisterId: id } = await pic.setupCanister<{ get: () => Promise<bigint> }>({
+      idlFactory: counterIdl,
+      wasm: big,
+      arg: new Uint8Array(IDL.encode([IDL.Nat], [41n])),
+    });
+    assert.equal(await c.get(), 41n);
+    const status = await pic.canisterStatus({ canisterId: id });
+    assert.equal(Buffer.from(status.moduleHash!).toString('hex'), createHash('sha256').update(big).digest('hex'));
   });
 });

@@ -48,7 +48,7 @@ export const apiTypeDisplay: Record<ApiType, string> = {
   reject_callback: 'reject callback',
   cleanup: 'cleanup',
   inspect_message: 'inspect message',
-  // The only system task this replica runs is the global timer (heartbeats are not run).
+  // System tasks: the global timer and the heartbeat (traps name the timer).
   system_task: 'global timer',
 };
 

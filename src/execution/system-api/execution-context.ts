@@ -57,6 +57,14 @@ export interface ExecutionContext {
    */
   outstandingCallsTo?(callee: Principal): number;
   /**
+   * What `call_perform` withdraws besides the attached cycles for a request of
+   * `methodAndPayloadBytes` (and what `ic0.cost_call` reports): transmission, the
+   * response-transmission and response-execution reservations (0 on free or system subnets).
+   */
+  callCost(methodAndPayloadBytes: bigint): { total: bigint };
+  /** `create_canister`'s fee on this subnet (`ic0.cost_create_canister`; 0 on free or system subnets). */
+  canisterCreationFee: bigint;
+  /**
    * Fee of a chain-key request by this canister for a key id text (`ecdsa:Secp256k1:key_1`), in
    * cycles, or undefined when no subnet holds the key (`ic0.cost_sign_with_*`).
    */

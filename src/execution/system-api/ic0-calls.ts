@@ -85,6 +85,11 @@ export const CALL_ROWS: readonly Ic0Row[] = [
       const queued = outstanding + ctx.changes.calls.filter((q) => q.callee.compareTo(p.callee) === 'eq').length;
       if (queued >= OUTPUT_QUEUE_CAPACITY) return REJECT_SYS_TRANSIENT;
     }
+    // The fees and reservations leave the balance with the attached cycles, above the freezing
+    // threshold, or nothing happens and the call is not made (`withdraw_request_cycles`: 2 = SYS_TRANSIENT).
+    const fee = ctx.callCost(BigInt(Buffer.byteLength(p.method) + p.arg.length)).total;
+    if (p.cycles + fee > s.balance(ctx) - ctx.frozenReserveCycles) return 2;
+    p.fee = fee;
     ctx.changes.calls.push(p);
     return 0;
   }),

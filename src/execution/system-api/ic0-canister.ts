@@ -6,7 +6,7 @@
  * §"Debugging aids").
  */
 import { Principal } from '@icp-sdk/core/principal';
-import { callFee, canisterCreationFee, httpRequestFee } from '../../cycles/fee-schedule.ts';
+import { httpRequestFee } from '../../cycles/fee-schedule.ts';
 import type { ThresholdMethod } from '../../types/threshold-method.ts';
 import { CanisterTrap, calledTrap, toolchainViolation, trapped, userViolation, wrongMode } from '../hypervisor-error.ts';
 import { ALL, ALL_AND_START, apiTypeDisplay, isReplicated, REPLICATED_STATEFUL } from './api-type.ts';
@@ -143,10 +143,10 @@ export const CANISTER_ROWS: readonly Ic0Row[] = [
 
   // -- costs ---------------------------------------------------------------------------------
   row('cost_call', ['i64', 'i64', 'I'], [], ALL_AND_START, { base: 500 }, (s, ctx, methodNameSize: bigint, payloadSize: bigint, dst: I) =>
-    s.write128('ic0_cost_call', dst, callFee(u(methodNameSize), u(payloadSize), ctx.subnetSize)),
+    s.write128('ic0_cost_call', dst, ctx.callCost(u(methodNameSize) + u(payloadSize)).total),
   ),
   row('cost_create_canister', ['I'], [], ALL_AND_START, { base: 500 }, (s, ctx, dst: I) =>
-    s.write128('ic0_cost_create_canister', dst, canisterCreationFee(ctx.subnetSize)),
+    s.write128('ic0_cost_create_canister', dst, ctx.canisterCreationFee),
   ),
   row('cost_http_request', ['i64', 'i64', 'I'], [], ALL_AND_START, { base: 500 }, (s, ctx, requestSize: bigint, maxResponse: bigint, dst: I) =>
     s.write128('ic0_cost_http_request', dst, httpRequestFee(u(requestSize), u(maxResponse), ctx.subnetSize)),

@@ -135,7 +135,7 @@ export class SystemApiState {
   balance(ctx: ExecutionContext): bigint {
     const ch = ctx.changes;
     let sent = 0n;
-    for (const c of ch.calls) sent += c.cycles;
+    for (const c of ch.calls) sent += c.cycles + (c.fee ?? 0n);
     if (this.pending) sent += this.pending.cycles;
     return ctx.balance + ch.cyclesAccepted - ch.cyclesBurned - sent;
   }

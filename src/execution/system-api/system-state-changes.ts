@@ -21,6 +21,8 @@ export interface OutgoingCall {
   arg: Uint8Array;
   /** Cycles attached (already deducted from the caller's balance in the changes). */
   cycles: bigint;
+  /** Fees and reservations `call_perform` withdrew with it (transmission + both response reservations). */
+  fee?: bigint;
   onReply: WasmClosure;
   onReject: WasmClosure;
   onCleanup?: WasmClosure;

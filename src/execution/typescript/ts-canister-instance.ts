@@ -310,6 +310,25 @@ export class TsCanisterInstance {
   /** No start function in TypeScript canisters. */
   runStart(): void {}
 
+  /** {@link callExport} as a promise (TypeScript handlers are not sliced; they have a time limit). */
+  callExportSliced(name: string): Promise<void> {
+    try {
+      this.callExport(name);
+      return Promise.resolve();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** {@link callTable} as a promise. */
+  callTableSliced(fn: bigint, env: bigint): Promise<boolean> {
+    try {
+      return Promise.resolve(this.callTable(fn, env));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
   /** Runs a method or system method (see {@link hasExport}) until it returns or awaits. */
   callExport(name: string): void {
     this.#trap = null;

@@ -1,0 +1,294 @@
+/**
+ * Acceptance (issue 13): a WAT canister's balance after each message is what a 13-node
+ * application subnet leaves, to the cycle. Expected values are computed here from the replica's
+ * formulas (dfinity/ic cycles_account_manager.rs; ../shared/reference/cycles.md §1-§2) and from
+ * instruction counts worked out by hand from the WAT (the metering of instrumentation.rs: a block
+ * is charged at its start, `call` 5, consts 1, ic0 base costs + bytes): ingress update, query
+ * (free), inter-canister call with a reply and with a reject, `raw_rand` from `aaaaa-aa`, install
+ * and upgrade, a global timer, `ic0.cost_call`, and an hour of storage on the replica's clock.
+ * The signed envelope sizes (the ingress fee is per byte of it) are taken from the agent's
+ * requests. For the Motoko canister (wasm64) the instruction count cannot be worked out by hand:
+ * it is recovered from the balance with the formula and must be whole and the same for the same
+ * work.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Actor, HttpAgent } from '@icp-sdk/core/agent';
+import { IDL } from '@icp-sdk/core/candid';
+import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
+import { Principal } from '@icp-sdk/core/principal';
+import { compileWat } from '../support/wat.ts';
+import { compileMotokoFixture } from '../support/motoko.ts';
+import { managementIdlFactory, startTestReplica } from '../support/replica-fixture.ts';
+import { instrument } from '../../src/execution/wasm/instrumentation.ts';
+import { parseModule, readSectionHeaders } from '../../src/execution/wasm/wasm-binary.ts';
+
+type Running = Awaited<ReturnType<typeof startTestReplica>>;
+
+// ---- the replica's formulas at 13 nodes (scale_cost is the identity) ---------------------------
+const ingressFee = (envelopeBytes: number): bigint => 1_200_000n + 2_000n * BigInt(envelopeBytes);
+/** execution_cost(n), wasm32: 5 M base + 1 cycle per instruction. */
+const execution = (instructions: bigint): bigint => 5_000_000n + instructions;
+const XNET_CALL = 260_000n;
+const PER_BYTE = 1_000n;
+const RESPONSE_RESERVATION = 1_000n * 2n * 1024n * 1024n;
+/** ic0.cost_call(m, p): transmission + response-transmission + response-execution (40 B) reservations. */
+const costCall = (bytes: bigint): bigint => XNET_CALL + PER_BYTE * bytes + RESPONSE_RESERVATION + execution(40_000_000_000n);
+const GIB = 1n << 30n;
+const DAY = 86_400n;
+
+/**
+ * $on_reply with a reply of n bytes: entry 1 + 3 consts + 5 calls = 29; msg_arg_data_size 500 × 2,
+ * msg_arg_data_copy 500 + n, msg_reply_data_append 500 + 50 n (bytes handed to the replica cost
+ * 50 each), msg_reply 500; and 1000 for heap page 0 when the copied reply changed it.
+ */
+const onReply = (n: bigint): bigint => 29n + 2_500n + n + 50n * n + (n > 0n ? 1_000n : 0n);
+
+/**
+ * The fee canister (wasm32). Memory holds: 0: other canister id (10 bytes, set by `set_other`),
+ * 16: "ok", 24: "nope", 32: "raw_rand", 48: DIDL\00\00, 64: management id (empty), 96: cost_call dst.
+ */
+const WAT = `
+(module
+  (import "ic0" "msg_reply" (func $reply))
+  (import "ic0" "msg_reply_data_append" (func $append (param i32 i32)))
+  (import "ic0" "msg_reject" (func $reject (param i32 i32)))
+  (import "ic0" "msg_arg_data_copy" (func $arg_copy (param i32 i32 i32)))
+  (import "ic0" "msg_arg_data_size" (func $arg_size (result i32)))
+  (import "ic0" "call_new" (func $call_new (param i32 i32 i32 i32 i32 i32 i32 i32)))
+  (import "ic0" "call_data_append" (func $call_data (param i32 i32)))
+  (import "ic0" "call_perform" (func $perform (result i32)))
+  (import "ic0" "cost_call" (func $cost_call (param i64 i64 i32)))
+  (import "ic0" "global_timer_set" (func $timer_set (param i64) (result i64)))
+  (import "ic0" "time" (func $time (result i64)))
+  (memory 1)
+  (table 2 funcref)
+  (elem (i32.const 0) $on_reply $on_reject)
+  (global $ticks (mut i32) (i32.const 0))
+  (data (i32.const 16) "ok")
+  (data (i32.const 24) "nope")
+  (data (i32.const 32) "raw_rand")
+  (data (i32.const 48) "DIDL\\00\\00")
+  (func $on_reply (param i32) (call $arg_copy (i32.const 128) (i32.const 0) (call $arg_size)) (call $append (i32.const 128) (call $arg_size)) (call $reply))
+  (func $on_reject (param i32) (call $reply))
+  (func (export "canister_update ping") (call $reply))
+  (func (export "canister_query peek") (call $reply))
+  (func (export "canister_update set_other") (call $arg_copy (i32.const 0) (i32.const 0) (i32.const 10)) (call $reply))
+  (func (export "canister_update call_ok")
+    (call $call_new (i32.const 0) (i32.const 10) (i32.const 16) (i32.const 2) (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 0))
+    (drop (call $perform)))
+  (func (export "canister_update call_nope")
+    (call $call_new (i32.const 0) (i32.const 10) (i32.const 24) (i32.const 4) (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 0))
+    (drop (call $perform)))
+  (func (export "canister_update rand")
+    (call $call_new (i32.const 64) (i32.const 0) (i32.const 32) (i32.const 8) (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 0))
+    (call $call_data (i32.const 48) (i32.const 6))
+    (drop (call $perform)))
+  (func (export "canister_update ok") (call $reply))
+  (func (export "canister_update nope") (call $reject (i32.const 24) (i32.const 4)))
+  (func (export "canister_query cost") (call $cost_call (i64.const 2) (i64.const 0) (i32.const 96)) (call $append (i32.const 96) (i32.const 16)) (call $reply))
+  (func (export "canister_update arm") (drop (call $timer_set (call $time))) (call $reply))
+  (func (export "canister_global_timer") (global.set $ticks (i32.add (global.get $ticks) (i32.const 1))))
+  (func (export "canister_query ticks") (i32.store (i32.const 112) (global.get $ticks)) (call $append (i32.const 112) (i32.const 4)) (call $reply)))`;
+
+describe('cycles: exact balances on a 13-node subnet (WAT, and a Motoko canister)', () => {
+  let r: Running;
+  let agent: HttpAgent;
+  let a: Principal;
+  let b: Principal;
+  let wasm: Uint8Array;
+  /** Body sizes of the agent's call requests, in order. */
+  const callBodies: number[] = [];
+
+  const balance = (id: Principal): bigint => r.replica.state.canister(id)!.cycles;
+  const mgmt = (ecid: Principal): any => Actor.createActor(managementIdlFactory, { agent, canisterId: 'aaaaa-aa', effectiveCanisterId: ecid });
+
+  /** An update call; returns its reply (or reject) and the size of its signed envelope. */
+  async function update(id: Principal, method: string, arg = new Uint8Array()) {
+    const n = callBodies.length;
+    const res = await agent.call(id, { methodName: method, arg, effectiveCanisterId: id });
+    const record = await r.replica.waitForCompletion(new Uint8Array(res.requestId), 30_000);
+    assert.equal(callBodies.length, n + 1, 'one call request was sent');
+    return { record: record as { status: string; reply?: Uint8Array; rejectMessage?: string }, envelope: callBodies[n]! };
+  }
+
+  before(async () => {
+    wasm = await compileWat(WAT);
+    // No storage fees here: a charge every 10 s of test time would blur the per-message deltas
+    // (the storage test below runs its own replica with them).
+    r = await startTestReplica({ debugPrint: () => {}, storageFees: { gibStoragePerSecond: 0n, basePerSecond: 0n } });
+    const recordingFetch: typeof fetch = async (input, init) => {
+      const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+      if (/\/canister\/[^/]+\/call$/.test(url) && init?.body) callBodies.push((init.body as ArrayBuffer | Uint8Array).byteLength);
+      return fetch(input, init);
+    };
+    agent = await HttpAgent.create({ host: r.url, identity: Ed25519KeyIdentity.generate(), shouldFetchRootKey: true, fetch: recordingFetch });
+    const app = Principal.fromText('bnz7o-iuaaa-aaaaa-qaaaa-cai');
+    for (const name of ['a', 'b'] as const) {
+      const id = (await mgmt(app).provisional_create_canister_with_cycles({ amount: [10n ** 14n], settings: [], specified_id: [], sender_canister_version: [] })).canister_id as Principal;
+      if (name === 'a') a = id;
+      else b = id;
+    }
+  });
+  after(async () => {
+    await r?.cleanup();
+  });
+
+  test('install: the ingress fee, 5 M and 6000 instructions per compiled instruction', async () => {
+    const raw = await compileWat(WAT);
+    const count = BigInt(instrument(raw, parseModule(raw, readSectionHeaders(raw)), 'wasm32').instrumentedOperatorCount);
+    for (const id of [a, b]) {
+      const before = balance(id);
+      const n = callBodies.length;
+      await mgmt(id).install_code({ mode: { install: null }, canister_id: id, wasm_module: wasm, arg: new Uint8Array(), sender_canister_version: [] });
+      // The canister pays the install_code ingress (its effective canister id) and the install.
+      assert.equal(before - balance(id), ingressFee(callBodies[n]!) + execution(6_000n * count));
+    }
+    const before = balance(a);
+    const n = callBodies.length;
+    await mgmt(a).install_code({ mode: { upgrade: [] }, canister_id: a, wasm_module: wasm, arg: new Uint8Array(), sender_canister_version: [] });
+    assert.equal(before - balance(a), ingressFee(callBodies[n]!) + execution(6_000n * count), 'upgrade');
+  });
+
+  test('an ingress update: ingress fee + 5 M + its instructions; a query is free', async () => {
+    let before = balance(a);
+    const { envelope } = await update(a, 'ping');
+    // entry 1 + call 5; msg_reply 500
+    assert.equal(before - balance(a), ingressFee(envelope) + execution(1n + 5n + 500n));
+    before = balance(a);
+    const q = await agent.query(a, { methodName: 'peek', arg: new Uint8Array() });
+    assert.equal(q.status, 'replied');
+    assert.equal(balance(a), before);
+  });
+
+  test('ic0.cost_call reports transmission plus both reservations', async () => {
+    const q = (await agent.query(a, { methodName: 'cost', arg: new Uint8Array() })) as { reply: { arg: Uint8Array } };
+    const v = new DataView(q.reply.arg.buffer, q.reply.arg.byteOffset, 16);
+    assert.equal(v.getBigUint64(0, true) + (v.getBigUint64(8, true) << 64n), costCall(2n)); // 42_102_414_000
+    assert.equal(costCall(0n), 42_102_412_000n); // cycles.md §0.3
+    // and create_canister's fee on this subnet (13 nodes, normal schedule)
+    assert.equal(r.replica.execution.lifecycle.creationFee(r.replica.routing.defaultSubnet), 500_000_000_000n);
+  });
+
+  test('inter-canister call with a reply and with a reject: call fee, bytes, reservations refunded', async () => {
+    await update(a, 'set_other', new Uint8Array(b.toUint8Array()));
+    // call_ok: entry 1 + 8 consts + call 5 + call 5 + drop 1; call_new 1500 + 10 + 2 bytes; call_perform 5000
+    const callOk = 1n + 8n + 5n + 5n + 1n + 1_500n + 12n + 5_000n;
+    for (const [method, calleeMethod, responseBytes, calleeInstr, callbackInstr] of [
+      ['call_ok', 'ok', 0n, 1n + 5n + 500n, onReply(0n)],
+      // on_reject: entry 1 + call 5; msg_reply 500. The callee's msg_reject: entry 1 + 2 consts + call 5; 500 + 4 × 50 bytes.
+      ['call_nope', 'nope', 4n, 1n + 2n + 5n + 500n + 4n * 50n, 1n + 5n + 500n],
+    ] as const) {
+      const beforeA = balance(a);
+      const beforeB = balance(b);
+      const { envelope } = await update(a, method);
+      const instr = method === 'call_ok' ? callOk : callOk + 2n; // "nope" is 4 bytes, "ok" 2
+      const expectedA =
+        ingressFee(envelope) + execution(instr) + XNET_CALL + PER_BYTE * BigInt(calleeMethod.length) + PER_BYTE * responseBytes + execution(callbackInstr);
+      assert.equal(beforeA - balance(a), expectedA, `caller, ${method}`);
+      assert.equal(beforeB - balance(b), execution(calleeInstr), `callee, ${method}`);
+    }
+  });
+
+  test('raw_rand from aaaaa-aa: the same call fees, no management charge', async () => {
+    const before = balance(a);
+    const { envelope, record } = await update(a, 'rand');
+    assert.equal(record.status, 'replied');
+    const reply = record.reply!.length; // the callback replies with raw_rand's reply as is
+    // rand: entry 1 + 10 consts + 3 calls + drop 1; call_new 1500 + 0 + 8; call_data_append 500 + 6 × 50; call_perform 5000
+    const instr = 1n + 10n + 15n + 1n + 1_508n + 800n + 5_000n;
+    assert.equal(before - balance(a), ingressFee(envelope) + execution(instr) + XNET_CALL + PER_BYTE * (8n + 6n) + PER_BYTE * BigInt(reply) + execution(onReply(BigInt(reply))));
+  });
+
+  test('a global timer: 5 M + its instructions', async () => {
+    const ticks = async (): Promise<number> => {
+      const q = (await agent.query(a, { methodName: 'ticks', arg: new Uint8Array() })) as { reply: { arg: Uint8Array } };
+      return new DataView(q.reply.arg.buffer, q.reply.arg.byteOffset, 4).getInt32(0, true);
+    };
+    const before = balance(a);
+    const { envelope } = await update(a, 'arm');
+    // arm: entry 1 + call 5 + call 5 + drop 1 + call 5; time 500, global_timer_set 500, msg_reply 500
+    const arm = ingressFee(envelope) + execution(1n + 5n + 5n + 1n + 5n + 1_500n);
+    const deadline = Date.now() + 10_000;
+    while ((await ticks()) === 0 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+    assert.equal(await ticks(), 1);
+    // the timer: entry 1 + global.get 2 + const 1 + add 1 + global.set 2; no page written
+    assert.equal(before - balance(a), arm + execution(1n + 2n + 1n + 1n + 2n));
+  });
+
+  test('canister_heartbeat runs every round, each beat charged 5 M + its instructions', async () => {
+    const beat = await compileWat('(module (global $n (mut i32) (i32.const 0)) (func (export "canister_heartbeat") (global.set $n (i32.add (global.get $n) (i32.const 1)))))');
+    const id = (await mgmt(Principal.fromText('bnz7o-iuaaa-aaaaa-qaaaa-cai')).provisional_create_canister_with_cycles({ amount: [10n ** 14n], settings: [], specified_id: [], sender_canister_version: [] })).canister_id as Principal;
+    await mgmt(id).install_code({ mode: { install: null }, canister_id: id, wasm_module: beat, arg: new Uint8Array(), sender_canister_version: [] });
+    const before = balance(id);
+    await new Promise((res) => setTimeout(res, 2_500));
+    const n = callBodies.length;
+    await mgmt(id).stop_canister({ canister_id: id });
+    const delta = before - balance(id) - ingressFee(callBodies[n]!);
+    // a beat: entry 1 + global.get 2 + const 1 + add 1 + global.set 2
+    const perBeat = execution(1n + 2n + 1n + 1n + 2n);
+    assert.ok(delta >= perBeat, `at least one beat (${delta})`);
+    assert.equal(delta % perBeat, 0n, `a whole number of beats (${delta})`);
+  });
+
+  test('an hour of storage on the replica clock: the idle burn rate for 3600 s', async () => {
+    let offset = 0n;
+    const s = await startTestReplica({ debugPrint: () => {}, clock: { nowNanos: () => BigInt(Date.now()) * 1_000_000n + offset } });
+    try {
+      const ag = await HttpAgent.create({ host: s.url, identity: Ed25519KeyIdentity.generate(), shouldFetchRootKey: true });
+      const m = (ecid: Principal): any => Actor.createActor(managementIdlFactory, { agent: ag, canisterId: 'aaaaa-aa', effectiveCanisterId: ecid });
+      const id = (await m(Principal.fromText('bnz7o-iuaaa-aaaaa-qaaaa-cai')).provisional_create_canister_with_cycles({ amount: [10n ** 14n], settings: [], specified_id: [], sender_canister_version: [] })).canister_id as Principal;
+      await m(id).install_code({ mode: { install: null }, canister_id: id, wasm_module: wasm, arg: new Uint8Array(), sender_canister_version: [] });
+      const statusActor = Actor.createActor(
+        ({ IDL: I }: { IDL: any }) =>
+          I.Service({
+            canister_status: I.Func(
+              [I.Record({ canister_id: I.Principal })],
+              [I.Record({ memory_size: I.Nat, idle_cycles_burned_per_day: I.Nat, reserved_cycles: I.Nat, cycles: I.Nat })],
+              [],
+            ),
+          }),
+        { agent: ag, canisterId: 'aaaaa-aa', effectiveCanisterId: id },
+      ) as any;
+      const status = await statusActor.canister_status({ canister_id: id });
+      assert.equal(status.reserved_cycles, 0n);
+      const memory = status.memory_size as bigint;
+      // 127_000 per GiB-second (the default), no compute allocation, no base fee.
+      const idlePerDay = (memory * 127_000n * DAY) / GIB;
+      assert.equal(status.idle_cycles_burned_per_day, idlePerDay);
+      // One round 10 s later settles the charge so far; one hour after it, the next.
+      offset += 10_000_000_000n;
+      await s.replica.runRound();
+      const before = s.replica.state.canister(id)!.cycles;
+      offset += 3_600_000_000_000n;
+      await s.replica.runRound();
+      assert.equal(before - s.replica.state.canister(id)!.cycles, (idlePerDay * 3_600n) / DAY);
+    } finally {
+      await s.cleanup();
+    }
+  });
+
+  test('a Motoko canister (wasm64): an update is ingress + 5 M + 2 cycles per instruction, the same instructions each time; a query is free', async () => {
+    const counter = await compileMotokoFixture('Counter');
+    const id = (await mgmt(Principal.fromText('bnz7o-iuaaa-aaaaa-qaaaa-cai')).provisional_create_canister_with_cycles({ amount: [10n ** 14n], settings: [], specified_id: [], sender_canister_version: [] })).canister_id as Principal;
+    await mgmt(id).install_code({ mode: { install: null }, canister_id: id, wasm_module: counter.wasm, arg: new Uint8Array(IDL.encode([], [])), sender_canister_version: [] });
+    const noArg = new Uint8Array(IDL.encode([], []));
+    // Two inc() calls do the same work (a Nat of one byte either way): their instruction counts,
+    // recovered from the balance with the formula, are equal and whole.
+    const counts: bigint[] = [];
+    for (let k = 0; k < 3; k++) {
+      const before = balance(id);
+      const { envelope, record } = await update(id, 'inc', noArg);
+      assert.equal(record.status, 'replied');
+      const paid = before - balance(id) - ingressFee(envelope) - 5_000_000n;
+      assert.equal(paid % 2n, 0n, 'wasm64: 2 cycles per instruction');
+      counts.push(paid / 2n);
+    }
+    assert.ok(counts[1]! > 0n);
+    assert.equal(counts[2], counts[1], `same instructions for the same work: ${counts.join(', ')}`);
+    const before = balance(id);
+    const q = await agent.query(id, { methodName: 'get', arg: noArg });
+    assert.equal(q.status, 'replied');
+    assert.equal(balance(id), before, 'queries are free');
+  });
+});
