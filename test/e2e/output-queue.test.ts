@@ -62,7 +62,8 @@ let agent: HttpAgent;
 let id: Principal;
 
 before(async () => {
-  r = await startTestReplica({ debugPrint: () => {} });
+  // Fees off: the balance then moves by exactly the attached cycles of the calls made.
+  r = await startTestReplica({ debugPrint: () => {}, costSchedule: 'free' });
   agent = await HttpAgent.create({ host: r.url, identity: Ed25519KeyIdentity.generate(), shouldFetchRootKey: true });
   const mgmt = Actor.createActor(managementIdlFactory, { agent, canisterId: 'aaaaa-aa', effectiveCanisterId: Principal.fromText('bnz7o-iuaaa-aaaaa-qaaaa-cai') }) as any;
   id = (await mgmt.provisional_create_canister_with_cycles({ amount: [], settings: [], specified_id: [], sender_canister_version: [] })).canister_id;
