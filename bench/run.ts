@@ -31,6 +31,7 @@ import { join } from 'node:path';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { agent3, vetkeys } from '../test/clients/agent-js-3/index.ts';
 import { idlFactoryFromCandid } from '../src/candid/candid-text.ts';
+import { benchIdkg } from './idkg.ts';
 import { startReplica } from '../src/server.ts';
 import { replicaCapacity } from './capacity.ts';
 import { figures, record, round } from './figures.ts';
@@ -282,7 +283,7 @@ async function breakdown(): Promise<Record<string, number>> {
 
 // ---- main ---------------------------------------------------------------------------------------------
 
-// `--only a,b`: run only these parts (cold, capacity, agentjs, pocketic, metering, breakdown); the raw anchor always runs.
+// `--only a,b`: run only these parts (cold, capacity, agentjs, pocketic, metering, idkg, breakdown); the raw anchor always runs.
 const onlyArg = process.argv.indexOf('--only');
 const only = onlyArg > 0 ? new Set(process.argv[onlyArg + 1]!.split(',')) : null;
 const part = (name: string): boolean => only === null || only.has(name);
@@ -301,6 +302,10 @@ if (part('agentjs')) await endToEnd();
 rawNobleSign();
 if (part('pocketic')) await benchPocketIc(record, quick);
 if (part('metering')) await benchMetering(record, quick);
+if (part('idkg')) {
+  console.log('threshold protocol (in process, simulated nodes)');
+  benchIdkg(record, quick);
+}
 const perCall = part('breakdown') ? await breakdown() : {};
 const results = {
   date: new Date().toISOString(),

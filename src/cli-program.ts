@@ -12,7 +12,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { decode } from '@dfinity/cbor';
 import { Replica } from './replica.ts';
-import { loadTopologyFile } from './routing/topology.ts';
+import { loadTopologyFile, parseFaultSpec, type FaultSpec } from './routing/topology.ts';
 import { startReplica } from './server.ts';
 import { IMPL_VERSION } from './version.ts';
 import { DEFAULT_STORAGE_FEES } from './cycles/subnet-costs.ts';
@@ -39,6 +39,43 @@ function parseSeed(v: string): Uint8Array {
   return new Uint8Array(Buffer.from(v, 'hex'));
 }
 
+function parseNodes(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 100) throw new InvalidArgumentError('expected a node count 1..100');
+  return n;
+}
+
+function parseFaulty(v: string): FaultSpec {
+  try {
+    return parseFaultSpec(v);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+}
+
+function parseNonNegative(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a non-negative number');
+  return n;
+}
+
+/** Threshold protocol options shared by `start` and `keys`. */
+interface ThresholdCliOptions {
+  nodes?: number;
+  faulty?: FaultSpec;
+  preSignatures?: number;
+  reshareInterval?: number;
+}
+
+function thresholdOptions(o: ThresholdCliOptions) {
+  return {
+    ...(o.nodes !== undefined && { nodes: o.nodes }),
+    ...(o.faulty && { faulty: o.faulty }),
+    ...(o.preSignatures !== undefined && { preSignaturesPerKey: o.preSignatures }),
+    ...(o.reshareInterval !== undefined && { reshareIntervalMs: o.reshareInterval * 1000 }),
+  };
+}
+
 const program = new Command();
 program.name('chainkey-replica').description('A local Internet Computer replica').version(IMPL_VERSION);
 
@@ -54,7 +91,11 @@ program
   .option('--cost-schedule <schedule>', 'normal (mainnet fees, default) or free (nothing charged, PocketIC Free)', parseSchedule)
   .option('--storage-fee <cycles>', 'cycles per GiB per second at 13 nodes (default 127000)', parseCycles)
   .option('--base-fee <cycles>', 'cycles per second per canister using memory, at 13 nodes (default 0)', parseCycles)
-  .action(async (opts: { host: string; port: number; stateDir: string; topology?: string; seed?: Uint8Array; requestLog: boolean; costSchedule?: 'normal' | 'free'; storageFee?: bigint; baseFee?: bigint }) => {
+  .option('--nodes <n>', 'simulated nodes of every key-holding subnet running the threshold protocol (default 1)', parseNodes)
+  .option('--faulty <spec>', 'faulty nodes per key-holding subnet: K[:crashed|slow|byzantine] (default kind crashed)', parseFaulty)
+  .option('--pre-signatures <n>', 'pre-signatures kept ready per ECDSA / Schnorr key (default 20)', parseNodes)
+  .option('--reshare-interval <seconds>', 'reshare every key this often (default 0: never)', parseNonNegative)
+  .action(async (opts: { host: string; port: number; stateDir: string; topology?: string; seed?: Uint8Array; requestLog: boolean; costSchedule?: 'normal' | 'free'; storageFee?: bigint; baseFee?: bigint } & ThresholdCliOptions) => {
     const running = await startReplica({
       host: opts.host,
       port: opts.port,
@@ -66,6 +107,7 @@ program
       ...((opts.storageFee !== undefined || opts.baseFee !== undefined) && {
         storageFees: { gibStoragePerSecond: opts.storageFee ?? DEFAULT_STORAGE_FEES.gibStoragePerSecond, basePerSecond: opts.baseFee ?? DEFAULT_STORAGE_FEES.basePerSecond },
       }),
+      threshold: thresholdOptions(opts),
     });
     process.stdout.write(`listening on ${running.url}\n`);
     let stopping = false;
@@ -107,23 +149,48 @@ program
   .option('--state-dir <dir>', 'directory for the SQLite state', './.chainkey-replica')
   .option('--topology <file>', 'subnet topology JSON file (default: built-in, see README)')
   .option('--seed <hex>', 'as for start: seed for keys not created yet', parseSeed)
-  .option('--json', 'print a JSON array of {key_id, subnet_id, public_key, chain_code}')
-  .action(async (opts: { stateDir: string; topology?: string; seed?: Uint8Array; json?: boolean }) => {
-    const masterKeys = await Replica.readMasterKeys({
+  .option('--nodes <n>', 'as for start: nodes for keys not created yet', parseNodes)
+  .option('--faulty <spec>', 'as for start', parseFaulty)
+  .option('--json', 'print a JSON array of {key_id, subnet_id, public_key, chain_code, nodes, threshold, ...}')
+  .action(async (opts: { stateDir: string; topology?: string; seed?: Uint8Array; json?: boolean } & ThresholdCliOptions) => {
+    const replica = Replica.open({
       stateDir: opts.stateDir,
       ...(opts.topology && { topology: loadTopologyFile(opts.topology) }),
       ...(opts.seed && { seed: opts.seed }),
+      ...thresholdOptions(opts),
+      // Reading keys starts no protocol work (a replica may be running on the same state dir).
+      passive: true,
     });
-    const keys = [...masterKeys.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([keyId, k]) => ({
-        key_id: keyId,
-        subnet_id: k.subnet.subnetId.toText(),
-        public_key: Buffer.from(k.publicKey).toString('hex'),
-        chain_code: Buffer.from(k.chainCode).toString('hex'),
-      }));
-    if (opts.json) process.stdout.write(JSON.stringify(keys, null, 2) + '\n');
-    else for (const k of keys) process.stdout.write(`${k.key_id}  subnet ${k.subnet_id}\n  public key ${k.public_key}\n  chain code ${k.chain_code}\n`);
+    try {
+      const status = new Map(replica.threshold.status().map((s) => [s.keyId, s]));
+      const pool = new Map(replica.store.preSignatures.all().map((r) => (r as { keyId: string }).keyId).reduce((m, k) => m.set(k, (m.get(k) ?? 0) + 1), new Map<string, number>()));
+      const keys = [...replica.masterKeys.entries()]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([keyId, k]) => ({
+          key_id: keyId,
+          subnet_id: k.subnet.subnetId.toText(),
+          public_key: Buffer.from(k.publicKey).toString('hex'),
+          chain_code: Buffer.from(k.chainCode).toString('hex'),
+          nodes: k.transcript.receivers,
+          threshold: k.transcript.threshold,
+          transcript_id: k.transcript.transcriptId,
+          pre_signatures: status.has(keyId) ? (pool.get(keyId) ?? 0) : null,
+          last_reshare_nanos: k.transcript.resharedAtNanos?.toString() ?? null,
+        }));
+      if (opts.json) process.stdout.write(JSON.stringify(keys, null, 2) + '\n');
+      else {
+        for (const k of keys) {
+          const pre = k.pre_signatures === null ? 'no pre-signatures (vetKD)' : `${k.pre_signatures} pre-signatures stored`;
+          const reshared = k.last_reshare_nanos ? new Date(Number(BigInt(k.last_reshare_nanos) / 1_000_000n)).toISOString() : 'never';
+          process.stdout.write(
+            `${k.key_id}  subnet ${k.subnet_id}\n  public key ${k.public_key}\n  chain code ${k.chain_code}\n` +
+              `  n = ${k.nodes}, threshold ${k.threshold}, transcript ${k.transcript_id}, ${pre}, last reshare ${reshared}\n`,
+          );
+        }
+      }
+    } finally {
+      await replica.close();
+    }
   });
 
 program

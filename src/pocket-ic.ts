@@ -15,7 +15,6 @@
 import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startPocketIcServer } from './pocket-ic-server.ts';
-import { IMPL_VERSION } from './version.ts';
 
 const { values } = parseArgs({
   options: {
@@ -26,16 +25,10 @@ const { values } = parseArgs({
     'hard-ttl': { type: 'string' },
     'log-levels': { type: 'string' },
     'mainnet-routing-table': { type: 'string' },
-    version: { type: 'boolean' },
   },
   strict: false,
   allowPositionals: true,
 });
-
-if (values.version) {
-  process.stdout.write(`pocket-ic-server 14.0.0 (chainkey-replica ${IMPL_VERSION})\n`);
-  process.exit(0);
-}
 
 const seconds = (v: unknown, name: string, dflt: number | undefined): number | undefined => {
   if (v === undefined) return dflt;

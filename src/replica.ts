@@ -13,6 +13,8 @@ import { reconstruct, type HashTree, type Path } from './crypto/hash-tree.ts';
 import { buildHashTree, witness } from './crypto/labeled-tree.ts';
 import { nodeKeyFromSeed, type NodeKey } from './crypto/node-key.ts';
 import { ChainKeyPayloadBuilder } from './consensus/chain-key-payload.ts';
+import { createThresholdNetwork } from './consensus/idkg/replica-network.ts';
+import type { ThresholdNetwork } from './consensus/idkg/threshold-network.ts';
 import { PhaseProfile } from './phase-profile.ts';
 import { IMPL_VERSION } from './version.ts';
 import type { SecretShare } from './crypto/threshold/key-transcript.ts';
@@ -24,11 +26,12 @@ import { StateTreeBuilder } from './execution/state-tree.ts';
 import * as management from './management/management-canister.ts';
 import type { ManagementEnv } from './management/management-context.ts';
 import { RoutingTable } from './routing/routing-table.ts';
-import { assignSubnetIds, parseTopology, DEFAULT_TOPOLOGY, type Subnet, type SubnetConfig } from './routing/topology.ts';
+import { assignSubnetIds, parseTopology, DEFAULT_TOPOLOGY, type FaultSpec, type Subnet, type SubnetConfig } from './routing/topology.ts';
 import { ReplicatedState } from './state/replicated-state.ts';
-import { ensureMasterKeys, storedMasterKeys, type MasterKey } from './state/master-keys.ts';
+import { ensureMasterKeys, type MasterKey } from './state/master-keys.ts';
+import type { SignWithThresholdContext } from './state/subnet-call-context-manager.ts';
 import { StateStore } from './store/state-store.ts';
-import { STATE_FILE } from './store/database.ts';
+import { IN_MEMORY, STATE_FILE } from './store/database.ts';
 import { ensureSystemCanisters } from './system-canisters/system-canisters.ts';
 import { messageLine, type RequestLogSink } from './http/request-log.ts';
 import type { IngressRecord } from './store/ingress-repository.ts';
@@ -65,6 +68,27 @@ export interface ReplicaOptions {
   rootKey?: RootKeyPair;
   /** Bounds of the ingress pool (see {@link INGRESS_POOL_MAX_COUNT}); the replica's defaults when omitted. */
   ingressPool?: { maxCount?: number; maxBytes?: number };
+  /**
+   * `--nodes N`: simulated nodes of every key-holding subnet running the threshold protocol (a
+   * subnet's topology `nodes` wins). Default 1: the single-replica key, at today's speed.
+   */
+  nodes?: number;
+  /** `--faulty K[:crashed|slow|byzantine]` for every key-holding subnet (topology `faulty` wins). */
+  faulty?: FaultSpec;
+  /** Pre-signatures kept ready per ECDSA / Schnorr key. Default 20. */
+  preSignaturesPerKey?: number;
+  /** `--reshare-interval`: periodic resharing of every key, milliseconds; 0 (default): never. */
+  reshareIntervalMs?: number;
+  /**
+   * How long a signature request waits for a pre-signature while its subnet is stalled (f + 1
+   * nodes down) before it is rejected with `Signature request expired` (ms). Default 10 000.
+   */
+  stalledRequestTimeoutMs?: number;
+  /**
+   * Open for inspection (`chainkey-replica keys`, possibly next to a running replica): no
+   * threshold protocol rounds run, so nothing is reshared or made in the background.
+   */
+  passive?: boolean;
   /** Whoever answers canisters' `http_request` outcalls (PocketIC instances); not served when absent. */
   httpRequests?: CanisterHttpRequests;
   /** Where request log lines go (http/request-log.ts); no request log when omitted. */
@@ -114,6 +138,8 @@ const INGRESS_RETENTION_AFTER_EXPIRY_NANOS = 60n * 1_000_000_000n;
  * in pure JS) must not keep the HTTP interface from answering for seconds.
  */
 const CHAIN_KEY_BUDGET_MS = 100;
+/** Wall-clock slice of threshold protocol rounds between other work (ms). */
+const THRESHOLD_SLICE_MS = 20;
 /** A read_state or sync-call answer re-certifies first when the certified time is older (ms). */
 const MAX_CERTIFICATE_AGE_MS = 1000;
 
@@ -142,8 +168,10 @@ export class Replica {
   readonly execution: ExecutionEnvironment;
   /** Threshold master keys by key id text (`ecdsa:Secp256k1:key_1`, ...). */
   readonly masterKeys: Map<string, MasterKey>;
-  /** Answers chain-key requests (signatures, vetKD keys) from the keys' shares. */
+  /** Answers chain-key requests (signatures, vetKD keys) from the pre-signature pools and shares. */
   readonly chainKey: ChainKeyPayloadBuilder;
+  /** The n-node threshold protocol suite of the key-holding subnets (consensus/idkg). */
+  readonly threshold: ThresholdNetwork;
   /** Wall time per phase (off unless enabled; used by `npm run bench`). */
   readonly profile = new PhaseProfile();
   /** `chainkey-replica <version>` (`/api/v2/status` `impl_version`). */
@@ -156,8 +184,11 @@ export class Replica {
   #lastTimeNanos = 0n;
   #height = 0;
   #closed = false;
+  readonly #reshareIntervalMs: number;
+  readonly #passive: boolean;
   #timerWakeup: NodeJS.Timeout | null = null;
-  #topUpScheduled = false;
+  #thresholdScheduled = false;
+  #thresholdWakeup: NodeJS.Timeout | null = null;
   readonly #clock: ReplicaClock;
   readonly #manualRounds: boolean;
   readonly #poolMaxCount: number;
@@ -169,6 +200,8 @@ export class Replica {
 
   private constructor(store: StateStore, topology: SubnetConfig[], options: ReplicaOptions) {
     this.store = store;
+    this.#reshareIntervalMs = options.reshareIntervalMs ?? 0;
+    this.#passive = options.passive === true;
     this.requestLog = options.requestLog;
     this.#clock = options.clock ?? WALL_CLOCK;
     this.#manualRounds = options.manualRounds ?? false;
@@ -182,7 +215,17 @@ export class Replica {
     this.routing = new RoutingTable(subnets);
     this.rootSubnet = this.routing.defaultSubnet;
     this.state = ReplicatedState.load(store);
-    this.masterKeys = ensureMasterKeys(store, this.routing, options.seed);
+    // Manual rounds (PocketIC) make pre-signatures on demand unless a pool size is given.
+    const thresholdOptions = { ...options, ...(options.manualRounds && options.preSignaturesPerKey === undefined ? { preSignaturesPerKey: 0 } : {}) };
+    const made = createThresholdNetwork(store, this.routing, thresholdOptions, (keyId, t) => {
+      const k = this.masterKeys.get(keyId);
+      if (!k) return;
+      k.transcript = t;
+      store.thresholdKeys.updateTranscript(keyId, k.subnet.subnetId.toUint8Array(), t);
+    });
+    this.threshold = made.network;
+    this.masterKeys = ensureMasterKeys(store, this.routing, options.seed, made.generate);
+    made.start(this.masterKeys);
     for (const c of this.state.canisters()) {
       const s = this.routing.subnetOfCanister(c.canisterId);
       if (!s) {
@@ -214,7 +257,7 @@ export class Replica {
     });
     this.#env = this.execution.managementEnv;
     const shares = new Map<string, SecretShare[]>();
-    this.chainKey = new ChainKeyPayloadBuilder(this.masterKeys, (key) => {
+    const vetKdShares = (key: MasterKey): SecretShare[] => {
       const t = key.transcript;
       let s = shares.get(t.transcriptId);
       if (!s) {
@@ -226,7 +269,8 @@ export class Replica {
         shares.set(t.transcriptId, s);
       }
       return s;
-    });
+    };
+    this.chainKey = new ChainKeyPayloadBuilder(this.masterKeys, vetKdShares, this.threshold, BigInt(options.stalledRequestTimeoutMs ?? 10_000) * 1_000_000n);
     this.scheduler = new Scheduler(
       { executeRound: (m) => this.#executeRound(m), ingressStatus: (rid) => this.state.ingress(rid) },
       (e) => {
@@ -242,16 +286,22 @@ export class Replica {
    * @throws Error for an unusable state dir, a bad topology, or canisters outside the topology.
    */
   static open(options: ReplicaOptions): Replica {
-    const store = StateStore.open(options.stateDir, options.synchronous ? { synchronous: options.synchronous } : {});
+    // A passive open of an existing state (`chainkey-replica keys`, possibly next to a running
+    // replica) reads it through a read-only connection without the state dir's lock, and writes
+    // nothing; every other open takes the lock (one replica per state dir).
+    const readOnly = options.passive === true && options.stateDir !== IN_MEMORY && existsSync(join(options.stateDir, STATE_FILE));
+    const store = readOnly ? StateStore.openReadOnly(options.stateDir) : StateStore.open(options.stateDir, options.synchronous ? { synchronous: options.synchronous } : {});
     try {
       const r = new Replica(store, options.topology ?? parseTopology(DEFAULT_TOPOLOGY), options);
       const t = r.#nextTime();
       r.execution.beginRound(t);
       if (options.systemCanisters ?? true) ensureSystemCanisters({ state: r.state, routing: r.routing, execution: r.execution, nowNanos: t });
-      r.store.transaction(() => {
-        r.state.writeChanges(r.store, 0n);
-        r.execution.writeChanges();
-      });
+      if (!readOnly) {
+        r.store.transaction(() => {
+          r.state.writeChanges(r.store, 0n);
+          r.execution.writeChanges();
+        });
+      }
       r.state.clearChanges();
       r.execution.clearChanges();
       // Certified when a certificate is first needed, as after any round (a large ingress
@@ -262,36 +312,6 @@ export class Replica {
     } catch (e) {
       store.close();
       throw e;
-    }
-  }
-
-  /**
-   * The threshold master keys of a state dir, for `chainkey-replica keys`: read from the state
-   * file read-only and without the lock when it holds every key the topology lists, so it works
-   * while a replica runs there; otherwise the state is opened as by a replica (creating the
-   * missing keys), which is refused while another replica holds the state dir.
-   * @throws StateDirError / Error as {@link Replica.open}.
-   */
-  static async readMasterKeys(options: ReplicaOptions): Promise<Map<string, MasterKey>> {
-    const topology = options.topology ?? parseTopology(DEFAULT_TOPOLOGY);
-    if (existsSync(join(options.stateDir, STATE_FILE))) {
-      const store = StateStore.openReadOnly(options.stateDir);
-      try {
-        const rootSecret = store.meta.get('root_key_secret');
-        if (rootSecret) {
-          const routing = new RoutingTable(assignSubnetIds(topology, rootKeyFromSecretKey(rootSecret).publicKeyDer));
-          const { keys, missing } = storedMasterKeys(store, routing);
-          if (missing.length === 0) return keys;
-        }
-      } finally {
-        store.close();
-      }
-    }
-    const replica = Replica.open({ ...options, topology });
-    try {
-      return replica.masterKeys;
-    } finally {
-      await replica.close();
     }
   }
 
@@ -503,6 +523,7 @@ export class Replica {
     // Chain-key requests accepted in earlier rounds are answered first (consensus delivers them
     // with the block), so their callbacks run in this round.
     const pending = this.state.subnetCallContexts.answerable();
+    if (pending.length > 0 && this.#manualRounds) this.#runThresholdForRequests(pending, t);
     if (pending.length > 0) ex.deliverChainKeyResponses(this.profile.time('chain_key_signing', () => this.chainKey.build(pending, t, CHAIN_KEY_BUDGET_MS)));
     const t0 = performance.now();
     const ingressMs = await ex.executeRound(messages);
@@ -512,6 +533,8 @@ export class Replica {
     this.state.pruneIngress(pruneBefore);
     this.profile.time('sqlite_commit', () =>
       this.store.transaction(() => {
+        // Pre-signatures used by this round's answers are erased with them (never reused).
+        this.threshold.commitTaken();
         this.state.writeChanges(this.store, pruneBefore);
         ex.writeChanges();
       }),
@@ -526,26 +549,17 @@ export class Replica {
   }
 
   /**
-   * Asks for another round when messages or chain-key requests are waiting, or at the next
-   * global timer; refills the pre-signature stash between rounds.
+   * Asks for another round when messages or answerable chain-key requests are waiting, or at the
+   * next global timer; keeps the threshold protocol running in the background.
    */
   #scheduleFollowUp(): void {
     if (this.#closed) return;
     if (this.#manualRounds) return;
-    if (this.state.subnetCallContexts.size > 0) {
+    this.#wakeThreshold();
+    const waiting = this.state.subnetCallContexts.size > 0;
+    if (waiting && this.chainKey.canAnswer(this.state.subnetCallContexts.answerable(), this.#clock.nowNanos())) {
       setImmediate(() => {
         if (!this.#closed) this.scheduler.requestRound();
-      });
-    } else if (!this.#topUpScheduled) {
-      this.#topUpScheduled = true;
-      setImmediate(() => {
-        this.#topUpScheduled = false;
-        if (this.#closed) return;
-        try {
-          this.chainKey.topUpPreSignatures();
-        } catch (e) {
-          console.error('chainkey-replica: pre-signature generation failed (signing deals on demand instead):', e);
-        }
       });
     }
     if (this.execution.hasQueuedMessages || this.execution.hasPendingWork) {
@@ -562,6 +576,55 @@ export class Replica {
       if (!this.#closed) this.scheduler.requestRound();
     }, ms);
     this.#timerWakeup.unref();
+  }
+
+  /**
+   * Manual rounds (PocketIC's `tick`): no protocol runs in the background, so a round that has
+   * signature requests waiting first runs the protocol rounds that make their pre-signatures
+   * (pools are made on demand there: n = 1 costs a few milliseconds per pre-signature).
+   */
+  #runThresholdForRequests(pending: readonly SignWithThresholdContext[], t: bigint): void {
+    this.store.transaction(() => {
+      for (let i = 0; i < 100 && !this.chainKey.canAnswerAll(pending, t); i++) {
+        if (!this.threshold.hasWork(t)) break;
+        this.threshold.runRound(t);
+      }
+    });
+  }
+
+  /**
+   * Runs threshold protocol rounds in slices of about {@link THRESHOLD_SLICE_MS} between other
+   * work while there is any (pools below target, transcripts in creation, a reshare due); asks
+   * for an execution round when waiting chain-key requests can be answered.
+   */
+  #wakeThreshold(): void {
+    if (this.#closed || this.#thresholdScheduled || this.#passive) return;
+    this.#thresholdScheduled = true;
+    setImmediate(() => {
+      this.#thresholdScheduled = false;
+      if (this.#closed) return;
+      const until = performance.now() + THRESHOLD_SLICE_MS;
+      const now = this.#clock.nowNanos();
+      try {
+        this.store.transaction(() => {
+          while (this.threshold.hasWork(now) && performance.now() < until) this.threshold.runRound(now);
+        });
+      } catch (e) {
+        console.error('chainkey-replica: a threshold protocol round failed:', e);
+      }
+      const contexts = this.state.subnetCallContexts;
+      if (contexts.size > 0 && this.chainKey.canAnswer(contexts.answerable(), this.#clock.nowNanos())) this.scheduler.requestRound();
+      if (this.threshold.hasWork(this.#clock.nowNanos())) this.#wakeThreshold();
+      else if (!this.#thresholdWakeup && (contexts.size > 0 || this.#reshareIntervalMs > 0)) {
+        // Idle: look again later (a periodic reshare falls due; a stalled request times out).
+        this.#thresholdWakeup = setTimeout(() => {
+          this.#thresholdWakeup = null;
+          if (this.state.subnetCallContexts.size > 0 && this.chainKey.canAnswer(this.state.subnetCallContexts.answerable(), this.#clock.nowNanos())) this.scheduler.requestRound();
+          this.#wakeThreshold();
+        }, contexts.size > 0 ? 250 : Math.min(this.#reshareIntervalMs, 60_000));
+        this.#thresholdWakeup.unref();
+      }
+    });
   }
 
   /** A certificate for a canister's certified data (for `ic0.data_certificate_copy` in queries). */
@@ -609,6 +672,7 @@ export class Replica {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#timerWakeup) clearTimeout(this.#timerWakeup);
+    if (this.#thresholdWakeup) clearTimeout(this.#thresholdWakeup);
     await this.execution.abortSlicedExecutions();
     await this.scheduler.stop();
     this.store.close();

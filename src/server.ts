@@ -40,6 +40,8 @@ export interface StartOptions {
   storageFees?: ReplicaOptions['storageFees'];
   /** Where the replica's time comes from (default: the wall clock); tests move time with it. */
   clock?: ReplicaOptions['clock'];
+  /** Threshold protocol: `--nodes`, `--faulty`, pool size, `--reshare-interval`, stall timeout (see ReplicaOptions). */
+  threshold?: Pick<ReplicaOptions, 'nodes' | 'faulty' | 'preSignaturesPerKey' | 'reshareIntervalMs' | 'stalledRequestTimeoutMs'>;
 }
 
 /**
@@ -78,6 +80,7 @@ export async function startReplica(options: StartOptions = {}): Promise<RunningR
     ...(options.costSchedule && { costSchedule: options.costSchedule }),
     ...(options.storageFees && { storageFees: options.storageFees }),
     ...(options.clock && { clock: options.clock }),
+    ...options.threshold,
   });
   const server: Server = createServer(createRequestListener(replica, { ...DEFAULT_CONCURRENCY_LIMITS, ...options.concurrencyLimits }));
   try {

@@ -1,49 +1,94 @@
 /**
  * The chain-key payload step: answers the chain-key requests in flight (signatures and vetKD
  * encrypted keys), as the replica's consensus does when it builds the IDKG / vetKD part of a
- * block (rs/consensus/idkg/src/payload_builder/signatures.rs, rs/consensus/vetkd): each request is
- * matched with a pre-signature, every receiving node of the key transcript makes its share, t
- * shares are combined and the result verified, and the response goes back to the caller in the
- * next round's execution. Nothing here ever reconstructs a master secret: nodes only use their
- * own shares, and combination works on signature shares.
+ * block (rs/consensus/idkg/src/payload_builder/signatures.rs, rs/consensus/vetkd): each
+ * signature request is matched with a pre-signature from its key's pool (made in the background
+ * by the n-node protocol, consensus/idkg), every live node of the key's subnet makes its share,
+ * t shares are combined and the result verified, and the response goes back to the caller in
+ * the next round's execution. A request whose key has no pre-signature ready stays in flight.
+ * Nothing here ever reconstructs a master secret: nodes only use their own shares, and
+ * combination works on signature shares.
  *
- * The single-replica default has one node (n = 1, t = 1), so every step is the degenerate case
- * of the same code.
+ * vetKD keys stay on the single-replica path (n = 1: one node's share, t = 1): the n-node
+ * protocol here is IDKG (secp256k1 / Ed25519); vetKD's NiDKG over BLS12-381 is not simulated.
  */
 import { deriveVetKdPublicKey, fullDerivationPath } from '../crypto/derivation/index.ts';
-import { combineEcdsaSignatureShares, createEcdsaSignatureShare } from '../crypto/threshold/ecdsa-signing.ts';
 import type { SecretShare } from '../crypto/threshold/key-transcript.ts';
-import { combineSchnorrSignatureShares, createSchnorrSignatureShare } from '../crypto/threshold/schnorr-signing.ts';
 import { combineEncryptedKeyShares, createEncryptedKeyShare } from '../crypto/threshold/vetkd-encrypted-key.ts';
 import { randomBytes } from 'node:crypto';
 import { derivePathKey, type MasterKey } from '../state/master-keys.ts';
 import type { ChainKeyResponse, ChainKeyResult, SignWithThresholdContext } from '../state/subnet-call-context-manager.ts';
 import { invalidKeyIdInSignatureRequest, signatureRequestExpired, thresholdSigningFailed } from '../types/ic-error.ts';
-import { PreSignatureStash } from './pre-signature-stash.ts';
+import { publicPreSignature } from './idkg/pre-signature-record.ts';
+import type { ThresholdNetwork } from './idkg/threshold-network.ts';
 
 /** Derived public keys kept per builder (oldest dropped first). */
 const DERIVED_KEY_CACHE_ENTRIES = 10_000;
 
-/** Builds answers for chain-key requests from the master keys' shares and the pre-signature stash. */
+/** Builds answers for chain-key requests from the pre-signature pools and the vetKD shares. */
 export class ChainKeyPayloadBuilder {
   readonly #keys: ReadonlyMap<string, MasterKey>;
-  readonly #shares: (key: MasterKey) => SecretShare[];
-  readonly stash: PreSignatureStash;
+  readonly #vetKdShares: (key: MasterKey) => SecretShare[];
+  readonly #network: ThresholdNetwork;
+  readonly #stalledTimeoutNanos: bigint;
   /** Derived keys by (key, caller, path): canisters sign with the same few paths again and again. */
   readonly #derived = new Map<string, { publicKey: Uint8Array; tweak: bigint }>();
 
   /**
    * @param keys master keys by key id text
-   * @param shares every receiving node's share of a key's transcript (one per node)
+   * @param vetKdShares every receiving node's share of a vetKD key's transcript (one node)
+   * @param network the n-node protocol suite holding the ECDSA / Schnorr keys and their pools
+   * @param stalledTimeoutNanos how long a signature request waits for a pre-signature while its
+   *   subnet is stalled (f + 1 nodes down) before it is rejected
    */
-  constructor(keys: ReadonlyMap<string, MasterKey>, shares: (key: MasterKey) => SecretShare[]) {
+  constructor(keys: ReadonlyMap<string, MasterKey>, vetKdShares: (key: MasterKey) => SecretShare[], network: ThresholdNetwork, stalledTimeoutNanos: bigint) {
     this.#keys = keys;
-    this.#shares = shares;
-    this.stash = new PreSignatureStash(shares);
+    this.#vetKdShares = vetKdShares;
+    this.#network = network;
+    this.#stalledTimeoutNanos = stalledTimeoutNanos;
   }
 
   /**
-   * Answers each context (never throws; a failure becomes a reject for that request).
+   * Whether {@link build} would answer at least one of these contexts now; tells the protocol
+   * suite how many requests wait for each key's pre-signatures.
+   */
+  canAnswer(contexts: readonly SignWithThresholdContext[], nowNanos: bigint): boolean {
+    const available = new Map<string, number>();
+    const waiting = new Map<string, number>();
+    let any = false;
+    for (const c of contexts) {
+      if (this.#decision(c, nowNanos, available) !== 'wait') any = true;
+      else waiting.set(c.keyId, (waiting.get(c.keyId) ?? 0) + 1);
+    }
+    for (const keyId of this.#keys.keys()) this.#network.noteDemand(keyId, waiting.get(keyId) ?? 0);
+    return any;
+  }
+
+  /** Whether {@link build} would answer every one of these contexts now (notes demand too). */
+  canAnswerAll(contexts: readonly SignWithThresholdContext[], nowNanos: bigint): boolean {
+    const available = new Map<string, number>();
+    const waiting = new Map<string, number>();
+    for (const c of contexts) if (this.#decision(c, nowNanos, available) === 'wait') waiting.set(c.keyId, (waiting.get(c.keyId) ?? 0) + 1);
+    for (const keyId of this.#keys.keys()) this.#network.noteDemand(keyId, waiting.get(keyId) ?? 0);
+    return waiting.size === 0;
+  }
+
+  #decision(c: SignWithThresholdContext, nowNanos: bigint, available: Map<string, number>): 'answer' | 'expire' | 'wait' {
+    const d = c.origin.deadlineNanos;
+    if (d !== 0n && d <= nowNanos) return 'expire';
+    if (c.args.kind === 'vetkd' || !this.#keys.has(c.keyId)) return 'answer';
+    const left = available.get(c.keyId) ?? this.#network.preSignatureCount(c.keyId);
+    if (left > 0) {
+      available.set(c.keyId, left - 1);
+      return 'answer';
+    }
+    if (this.#network.stalled(c.keyId) && nowNanos - c.batchTimeNanos >= this.#stalledTimeoutNanos) return 'expire';
+    return 'wait';
+  }
+
+  /**
+   * Answers the contexts that can be answered (never throws; a failure becomes a reject for
+   * that request); the others stay in flight.
    * @param nowNanos the block time: a best-effort call whose deadline passed gets no signature
    *   (its caller already saw the timeout; the answer is dropped like any late response)
    * @param budgetMillis wall-clock budget: at least one context is answered, then no more once
@@ -52,19 +97,20 @@ export class ChainKeyPayloadBuilder {
   build(contexts: readonly SignWithThresholdContext[], nowNanos: bigint, budgetMillis = Infinity): ChainKeyResponse[] {
     const until = performance.now() + budgetMillis;
     const out: ChainKeyResponse[] = [];
+    const waiting = new Map<string, number>();
     for (const context of contexts) {
       // Like a block's limit on signatures: what does not fit waits for the next round.
       if (out.length > 0 && performance.now() >= until) break;
-      const d = context.origin.deadlineNanos;
-      if (d !== 0n && d <= nowNanos) out.push({ context, result: { kind: 'reject', reject: signatureRequestExpired() } });
+      const decision = this.#decision(context, nowNanos, new Map());
+      if (decision === 'wait') {
+        waiting.set(context.keyId, (waiting.get(context.keyId) ?? 0) + 1);
+        continue;
+      }
+      if (decision === 'expire') out.push({ context, result: { kind: 'reject', reject: signatureRequestExpired() } });
       else out.push({ context, result: this.#answer(context) });
     }
+    for (const keyId of this.#keys.keys()) this.#network.noteDemand(keyId, waiting.get(keyId) ?? 0);
     return out;
-  }
-
-  /** Refills the pre-signature stash (run between rounds). @returns pre-signatures made */
-  topUpPreSignatures(): number {
-    return this.stash.topUp(this.#keys);
   }
 
   #answer(ctx: SignWithThresholdContext): ChainKeyResult {
@@ -80,9 +126,9 @@ export class ChainKeyPayloadBuilder {
 
   #sign(ctx: SignWithThresholdContext, key: MasterKey): Uint8Array {
     const caller = ctx.origin.caller.toUint8Array();
-    const shares = this.#shares(key);
     const args = ctx.args;
     if (args.kind === 'vetkd') {
+      const shares = this.#vetKdShares(key);
       const d = deriveVetKdPublicKey(key.publicKey, caller, args.context);
       const inputs = { derivedPublicKey: d.publicKey, derivationTweak: d.tweak, input: args.input, transportPublicKey: args.transportPublicKey };
       // Step 1: each node encrypts its share of the derived key; step 2: t shares combine.
@@ -90,42 +136,35 @@ export class ChainKeyPayloadBuilder {
       return combineEncryptedKeyShares(inputs, keyShares.slice(0, key.transcript.threshold));
     }
     const path = fullDerivationPath(caller, args.derivationPath);
-    const derive = (): { publicKey: Uint8Array; tweak: bigint } => {
-      const id = `${ctx.keyId}|${path.map((e) => `${e.length}:${Buffer.from(e).toString('hex')}`).join('|')}`;
-      let d = this.#derived.get(id);
-      if (!d) {
-        const full = derivePathKey(key, path);
-        d = { publicKey: full.publicKey, tweak: full.tweak };
-        if (this.#derived.size >= DERIVED_KEY_CACHE_ENTRIES) this.#derived.delete(this.#derived.keys().next().value!);
-        this.#derived.set(id, d);
-      }
-      return d;
-    };
-    const pre = this.stash.take(key);
+    const id = `${ctx.keyId}|${path.map((e) => `${e.length}:${Buffer.from(e).toString('hex')}`).join('|')}`;
+    let d = this.#derived.get(id);
+    if (!d) {
+      const full = derivePathKey(key, path);
+      d = { publicKey: full.publicKey, tweak: full.tweak };
+      if (this.#derived.size >= DERIVED_KEY_CACHE_ENTRIES) this.#derived.delete(this.#derived.keys().next().value!);
+      this.#derived.set(id, d);
+    }
+    // Step 1: match the request with a pre-signature (erased from the store before use).
+    const pre = this.#network.takePreSignature(ctx.keyId);
+    if (!pre) throw new Error('no pre-signature available');
     if (pre.keyTranscriptId !== key.transcript.transcriptId) throw new Error(`pre-signature ${pre.preSignatureId} is for another key transcript`);
+    const preSignature = publicPreSignature(pre);
+    // Step 2: every live node's signature share; step 3: combine t of them and verify.
     if (args.kind === 'ecdsa') {
       if (pre.kind !== 'ecdsa') throw new Error('ECDSA request matched to a Schnorr pre-signature');
-      const d = derive();
-      const inputs = { preSignature: pre, derivationTweak: d.tweak, derivedPublicKey: d.publicKey, messageHash: args.messageHash, randomness: ctx.pseudoRandomId };
-      // Step 1: every node's signature share from its quadruple shares; step 2: combine t of them.
-      const sigShares = pre.shares.map((s) => createEcdsaSignatureShare(inputs, s));
-      return combineEcdsaSignatureShares(inputs, sigShares.slice(0, key.transcript.threshold));
+      return this.#network.sign(pre, { derivationTweak: d.tweak, derivedPublicKey: d.publicKey, messageHash: args.messageHash, randomness: ctx.pseudoRandomId }, preSignature);
     }
     if (pre.kind !== 'schnorr') throw new Error('Schnorr request matched to an ECDSA pre-signature');
-    const d = derive();
-    const inputs = {
-      preSignature: pre,
-      derivationTweak: d.tweak,
-      derivedPublicKey: d.publicKey,
-      message: args.message,
-      randomness: ctx.pseudoRandomId,
-      ...(args.taprootMerkleRoot ? { taprootMerkleRoot: args.taprootMerkleRoot } : {}),
-    };
-    const sigShares = pre.shares.map((b) => {
-      const keyShare = shares.find((s) => s.receiver === b.receiver);
-      if (!keyShare) throw new Error(`no key share of node ${b.receiver}`);
-      return createSchnorrSignatureShare(inputs, keyShare, b);
-    });
-    return combineSchnorrSignatureShares(inputs, sigShares.slice(0, key.transcript.threshold));
+    return this.#network.sign(
+      pre,
+      {
+        derivationTweak: d.tweak,
+        derivedPublicKey: d.publicKey,
+        message: args.message,
+        randomness: ctx.pseudoRandomId,
+        ...(args.taprootMerkleRoot ? { taprootMerkleRoot: args.taprootMerkleRoot } : {}),
+      },
+      preSignature,
+    );
   }
 }

@@ -43,6 +43,8 @@ export type { ExecutionDeps } from './execution-core.ts';
 /** Rounds run at least this often while some canister exports `canister_heartbeat` (mainnet: about one round a second). */
 export const HEARTBEAT_INTERVAL_NANOS = 1_000_000_000n;
 
+const HEARTBEAT = Buffer.from('canister_heartbeat');
+
 /** Messages executed per round at most; the rest waits for the next round. */
 export const MAX_MESSAGES_PER_ROUND = 1_000;
 /**
@@ -269,6 +271,9 @@ export class ExecutionEnvironment {
     // canister_heartbeat, every round (charged like any system task).
     for (const c of core.deps.state.canisters()) {
       if (c.status !== 'running' || !c.module || core.isBusy(c.canisterId)) continue;
+      // (No need to load a canister whose module cannot export it: the name is in the export section.)
+      const gzipped = c.module[0] === 0x1f && c.module[1] === 0x8b;
+      if (!gzipped && Buffer.from(c.module.buffer, c.module.byteOffset, c.module.length).indexOf(HEARTBEAT) < 0) continue;
       const es = core.state(c);
       if (es.instance?.hasExport('canister_heartbeat')) await this.#calls.runGlobalTimer(c, es, 'canister_heartbeat');
     }

@@ -4,6 +4,7 @@
  * the canister's memory use and open call contexts, and what starting or deleting a canister
  * means for its execution state (pending stops cancelled; state forgotten).
  */
+import { canisterOutOfCycles } from '../types/ic-error.ts';
 import { FEES_AT_13_NODES } from '../cycles/fee-schedule.ts';
 import type { Subnet } from '../routing/topology.ts';
 import type { CanisterExecution, CanisterMemoryUsage, InstallMode } from '../management/management-context.ts';
@@ -91,6 +92,15 @@ export class LifecycleHooks implements CanisterExecution {
 
   creationFee(subnet: Subnet): bigint {
     return this.#core.costsOfSubnet(subnet).scale(FEES_AT_13_NODES.canisterCreation);
+  }
+
+  chargeManagementInstructions(c: CanisterState, instructions: bigint): void {
+    const cost = this.#core.costs(c).managementInstructionsCost(instructions);
+    if (cost === 0n) return;
+    const threshold = this.#core.freezingThreshold(c);
+    if (c.cycles < cost + threshold) throw canisterOutOfCycles(c.canisterId, c.cycles, cost, threshold, true);
+    c.cycles -= cost;
+    this.#core.touch(c);
   }
 
   idleCyclesBurnedPerDay(c: CanisterState): bigint {

@@ -13,6 +13,9 @@ import { ErrorCode, IcError } from '../types/ic-error.ts';
 import { canisterOrNotFound, installCode, requireController } from './canister-lifecycle.ts';
 import type { InstallMode, ManagementCall, ManagementEnv } from './management-context.ts';
 
+/** Instructions charged per `upload_chunk` (subnet_config.rs `DEFAULT_UPLOAD_CHUNK_INSTRUCTIONS`). */
+export const UPLOAD_CHUNK_INSTRUCTIONS = 200_000_000n;
+
 /** Largest chunk, bytes (1 MiB). */
 export const MAX_CHUNK_BYTES = 1024 * 1024;
 
@@ -33,6 +36,8 @@ export function uploadChunk(env: ManagementEnv, call: ManagementCall, arg: { can
   if (!store.has(hex(hash)) && store.size >= MAX_CHUNKS_PER_CANISTER) {
     throw new IcError(ErrorCode.CanisterContractViolation, `Wasm chunk store error: Wasm chunk store is already full (${MAX_CHUNKS_PER_CANISTER} chunks).`);
   }
+  // The replica charges each upload as management-canister instructions (DEFAULT_UPLOAD_CHUNK_INSTRUCTIONS).
+  env.execution.chargeManagementInstructions(c, UPLOAD_CHUNK_INSTRUCTIONS);
   env.state.chunks.put(c.canisterId, hash, arg.chunk);
   return { hash };
 }

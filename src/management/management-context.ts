@@ -43,6 +43,12 @@ export interface CanisterExecution {
   memoryUsage(canister: CanisterState): CanisterMemoryUsage;
   /** `create_canister`'s fee on a subnet (0 on system subnets and on the free cost schedule). */
   creationFee(subnet: Subnet): bigint;
+  /**
+   * Charges management-canister work done for `canister` (e.g. 200 M instructions per
+   * `upload_chunk`): at the wasm32 rate, no base fee, above the freezing threshold.
+   * @throws IcError IC0207 when the canister cannot pay.
+   */
+  chargeManagementInstructions(canister: CanisterState, instructions: bigint): void;
   /** `idle_cycles_burned_per_day`: storage, base fee and compute allocation for a day, cycles. */
   idleCyclesBurnedPerDay(canister: CanisterState): bigint;
   /** Whether the canister has open call contexts (a stop must wait for them). */

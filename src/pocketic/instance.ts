@@ -268,11 +268,9 @@ export class PocketIcInstance {
     const hex = Buffer.from(requestId).toString('hex');
     if (!this.replica.state.ingress(requestId)) throw new PocketIcError(`BadIngressMessage("Unknown ingress message ${hex}")`);
     for (let round = 0; ; round++) {
+      const done = this.#result(requestId);
+      if (done) return done;
       const r = this.replica.state.ingress(requestId);
-      if (r?.status === 'replied') return callResult({ kind: 'replied', reply: r.reply ?? new Uint8Array() }, true);
-      if (r?.status === 'rejected') {
-        return callResult({ kind: 'rejected', rejectCode: r.rejectCode ?? 5, rejectMessage: r.rejectMessage ?? '', errorCode: r.errorCode ?? '' }, true);
-      }
       if (!r || r.status === 'done') throw new PocketIcError(`BadIngressMessage("Ingress message ${hex} is no longer in the history")`);
       if (round === MAX_AWAIT_ROUNDS) throw new PocketIcError(`BadIngressMessage("Failed to answer to ingress ${hex} after ${MAX_AWAIT_ROUNDS} rounds.")`);
       await this.tick();
@@ -282,12 +280,17 @@ export class PocketIcInstance {
   /** `ingress_status`: the result if the message is done, else null. */
   ingressStatus(body: unknown): unknown {
     const raw = (body as { raw_message_id?: unknown }).raw_message_id;
-    const r = this.replica.state.ingress(bytesField(raw, 'message_id'));
+    return this.#result(bytesField(raw, 'message_id')) ?? null;
+  }
+
+  /** The `Ok` / `Err` result of a finished message (certified), or undefined. */
+  #result(requestId: Uint8Array): unknown {
+    const r = this.replica.state.ingress(requestId);
     if (r?.status === 'replied') return callResult({ kind: 'replied', reply: r.reply ?? new Uint8Array() }, true);
     if (r?.status === 'rejected') {
       return callResult({ kind: 'rejected', rejectCode: r.rejectCode ?? 5, rejectMessage: r.rejectMessage ?? '', errorCode: r.errorCode ?? '' }, true);
     }
-    return null;
+    return undefined;
   }
 
   /** `query`: a non-replicated call at the latest round's time. */

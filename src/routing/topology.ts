@@ -51,6 +51,32 @@ export interface SubnetConfig {
   subnetId?: Principal;
   /** `normal` (mainnet's fees, the default) or `free` (PocketIC's `Free` schedule: nothing charged). */
   costSchedule?: CostSchedule;
+  /**
+   * Simulated nodes running the threshold protocol for this subnet's keys (n); `--nodes` when
+   * absent, else 1. The declared `size` keeps setting the fees.
+   */
+  nodes?: number;
+  /** Faulty nodes among them (`--faulty` when absent). */
+  faulty?: FaultSpec[];
+}
+
+/** Kinds of simulated node faults (see consensus/idkg/faults.ts). */
+export type FaultKind = 'crashed' | 'slow' | 'byzantine';
+
+/** `K` faulty nodes of one kind. */
+export interface FaultSpec {
+  count: number;
+  kind: FaultKind;
+}
+
+/**
+ * Parses `K` or `K:crashed|slow|byzantine` (default kind: crashed).
+ * @throws Error naming the expected shape
+ */
+export function parseFaultSpec(text: string): FaultSpec {
+  const m = /^(\d+)(?::(crashed|slow|byzantine))?$/.exec(String(text).trim());
+  if (!m) throw new Error(`invalid fault spec '${text}': expected K or K:crashed|slow|byzantine`);
+  return { count: Number(m[1]), kind: (m[2] ?? 'crashed') as FaultKind };
 }
 
 /** The replica's default per-key queue size (`DEFAULT_ECDSA_MAX_QUEUE_SIZE`, subnet_features). */
@@ -76,6 +102,10 @@ export interface TopologyFile {
     max_queue_size?: number;
     /** `normal` (default) or `free`. */
     cost_schedule?: 'normal' | 'free';
+    /** Simulated nodes running the threshold protocol (default: `--nodes`, else 1). */
+    nodes?: number;
+    /** Faulty nodes: `"K:crashed|slow|byzantine"` or a list of such. */
+    faulty?: string | string[];
   }[];
 }
 
@@ -153,6 +183,17 @@ export function parseTopology(file: unknown): SubnetConfig[] {
     if (s.max_queue_size !== undefined && (!Number.isInteger(s.max_queue_size) || s.max_queue_size < 1)) {
       throw new Error(`${where}.max_queue_size must be a positive integer`);
     }
+    if (s.nodes !== undefined && (!Number.isInteger(s.nodes) || s.nodes < 1 || s.nodes > 100)) {
+      throw new Error(`${where}.nodes must be an integer 1..100`);
+    }
+    let faulty: FaultSpec[] | undefined;
+    if (s.faulty !== undefined) {
+      try {
+        faulty = (Array.isArray(s.faulty) ? s.faulty : [s.faulty]).map(parseFaultSpec);
+      } catch (e) {
+        throw new Error(`${where}.faulty: ${(e as Error).message}`);
+      }
+    }
     if (s.cost_schedule !== undefined && s.cost_schedule !== 'normal' && s.cost_schedule !== 'free') {
       throw new Error(`${where}.cost_schedule must be "normal" or "free"`);
     }
@@ -165,6 +206,8 @@ export function parseTopology(file: unknown): SubnetConfig[] {
       keys,
       ...(s.max_queue_size !== undefined ? { maxQueueSize: s.max_queue_size } : {}),
       ...(s.cost_schedule !== undefined ? { costSchedule: s.cost_schedule } : {}),
+      ...(s.nodes !== undefined ? { nodes: s.nodes } : {}),
+      ...(faulty ? { faulty } : {}),
     };
   });
   const keyHolders = new Map<string, string>();

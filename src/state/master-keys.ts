@@ -1,9 +1,11 @@
 /**
  * The network's threshold master keys: one per key id of the topology, held by the subnet the
- * topology names. Each is generated at first start — as the single-replica key transcript and
- * node 0's share (crypto/threshold/key-transcript.ts), from a CSPRNG or, with `--seed`, from
- * HKDF(seed, key id) — stored, and never changed afterwards. A key id the topology no longer
- * lists stays stored (unused); one moved to another subnet keeps its key.
+ * topology names. Each is generated at first start — ECDSA and Schnorr keys by the n-node
+ * protocol on the subnet's simulated nodes (consensus/idkg; n = 1 by default), vetKD keys as the
+ * single-replica key transcript and node 0's share — from a CSPRNG or, with `--seed`, from
+ * HKDF(seed, key id), and stored. The master public key never changes; reshares replace the
+ * transcript by its next generation. A key id the topology no longer lists stays stored
+ * (unused); one moved to another subnet keeps its key (reshared to that subnet's nodes).
  */
 import { randomBytes } from 'node:crypto';
 import { deriveEd25519PublicKey, deriveSecp256k1PublicKey } from '../crypto/derivation/index.ts';
@@ -40,23 +42,6 @@ export function derivePathKey(key: MasterKey, fullPath: readonly Uint8Array[]): 
 export const MASTER_CHAIN_CODE = new Uint8Array(32);
 
 /**
- * The stored keys the topology lists, without creating any (for a read-only store).
- * @returns the keys found, and the key id texts the store lacks.
- */
-export function storedMasterKeys(store: StateStore, routing: RoutingTable): { keys: Map<string, MasterKey>; missing: string[] } {
-  const stored = new Map(store.thresholdKeys.all().map((k) => [k.keyId, k]));
-  const keys = new Map<string, MasterKey>();
-  const missing: string[] = [];
-  for (const { keyId, subnet } of routing.keys()) {
-    const text = keyIdText(keyId);
-    const transcript = stored.get(text)?.transcript;
-    if (!transcript) missing.push(text);
-    else keys.set(text, { keyId, subnet, transcript, publicKey: masterPublicKey(transcript), chainCode: MASTER_CHAIN_CODE });
-  }
-  return { keys, missing };
-}
-
-/**
  * Seeded keys dealt in this process, by key id and seed: a process that opens many short-lived
  * replicas with the same seeds (PocketIC instances, one per test) deals each key once. Holds
  * secret shares, so only seeded (reproducible, hence not secret from the seed's holder) keys.
@@ -64,14 +49,23 @@ export function storedMasterKeys(store: StateStore, routing: RoutingTable): { ke
 const seededDeals = new Map<string, ReturnType<typeof dealSingleNodeKey>>();
 
 /**
+ * Generates a key on its subnet's nodes and returns its transcript (the nodes store their own
+ * shares), or undefined for a key the n-node protocol does not cover (vetKD).
+ */
+export type KeyGenerator = (keyId: MasterKeyId, subnet: Subnet, seed: Uint8Array | undefined) => KeyTranscript | undefined;
+
+/**
  * Creates the keys the topology lists but the store lacks, and returns every key the topology lists.
  * @param seed `--seed` bytes for deterministic keys in a new state dir, or a seed per subnet (each
  *   key derived from its holding subnet's seed); CSPRNG when absent.
+ * @param generate the n-node key generation (consensus/idkg); keys it does not cover, and every
+ *   key without it, are dealt as the single-replica transcript (n = 1) directly.
  */
 export function ensureMasterKeys(
   store: StateStore,
   routing: RoutingTable,
   seed?: Uint8Array | ((subnet: Subnet) => Uint8Array),
+  generate?: KeyGenerator,
 ): Map<string, MasterKey> {
   const stored = new Map(store.thresholdKeys.all().map((k) => [k.keyId, k]));
   const out = new Map<string, MasterKey>();
@@ -81,6 +75,12 @@ export function ensureMasterKeys(
       let transcript = stored.get(text)?.transcript;
       if (!transcript) {
         const subnetSeed = typeof seed === 'function' ? seed(subnet) : seed;
+        const generated = generate?.(keyId, subnet, subnetSeed);
+        if (generated) {
+          store.thresholdKeys.insertTranscript(text, subnet.subnetId.toUint8Array(), generated, nowNanos());
+          out.set(text, { keyId, subnet, transcript: generated, publicKey: masterPublicKey(generated), chainCode: MASTER_CHAIN_CODE });
+          continue;
+        }
         let dealt: ReturnType<typeof dealSingleNodeKey>;
         if (subnetSeed) {
           const random = seededBytes(subnetSeed, `master key ${text}`);

@@ -129,4 +129,14 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (snapshot_id, kind, page)
   );
   `,
+  // 6 (issue 17): the n-node threshold protocol's finished pre-signatures (public records: transcript ids
+  // and combined commitments). Each node's shares of their transcripts are rows of key_shares,
+  // one per (transcript, node), like key transcript shares (32-byte value, or value ‖ mask).
+  `
+  CREATE TABLE idkg_pre_signatures (
+    pre_signature_id  TEXT PRIMARY KEY,
+    key_id            TEXT NOT NULL,
+    record            TEXT NOT NULL
+  );
+  `,
 ];

@@ -8,6 +8,7 @@ import { CanisterRepository } from './canister-repository.ts';
 import { ExecutionRepository } from './execution-repository.ts';
 import { IngressRepository } from './ingress-repository.ts';
 import { MetaRepository } from './meta-repository.ts';
+import { PreSignatureRepository } from './pre-signature-repository.ts';
 import { SubnetAllocationRepository } from './subnet-allocation-repository.ts';
 import { SubnetCallContextRepository } from './subnet-call-context-repository.ts';
 import { ThresholdKeyRepository } from './threshold-key-repository.ts';
@@ -29,6 +30,7 @@ export class StateStore {
   readonly canisterLogs: CanisterLogRepository;
   readonly wasmChunks: WasmChunkRepository;
   readonly snapshots: CanisterSnapshotRepository;
+  readonly preSignatures: PreSignatureRepository;
 
   constructor(db: Db, lock?: StateDirLock) {
     this.db = db;
@@ -43,6 +45,7 @@ export class StateStore {
     this.canisterLogs = new CanisterLogRepository(db);
     this.wasmChunks = new WasmChunkRepository(db);
     this.snapshots = new CanisterSnapshotRepository(db);
+    this.preSignatures = new PreSignatureRepository(db);
   }
 
   /**

@@ -1,10 +1,13 @@
 /**
  * Threshold master keys in SQLite: the public key transcript of each key id (with the subnet that
- * holds it) and each node's secret share in its own row. Written once at first start; a key never
- * changes afterwards (a reshare would add a new transcript generation, not replace the key).
+ * holds it) and each node's secret share in its own row (`key_shares`, one row per (transcript,
+ * node): no row or query ever holds two nodes' shares). The master public key never changes; a
+ * reshare replaces the transcript by its next generation and erases the old shares. The
+ * n-node protocol's pre-signature transcripts keep their shares in the same table.
  */
 import type Database from 'better-sqlite3';
 import type { KeyTranscript, SecretShare } from '../crypto/threshold/key-transcript.ts';
+import type { Opening } from '../crypto/threshold/idkg/polynomial.ts';
 import type { Db } from './database.ts';
 import { fromJson, toJson } from './execution-repository.ts';
 
@@ -22,8 +25,14 @@ export class ThresholdKeyRepository {
   readonly #setSubnet: Database.Statement;
   readonly #share: Database.Statement;
   readonly #insertShare: Database.Statement;
+  readonly #putShare: Database.Statement;
+  readonly #deleteShare: Database.Statement;
+  readonly #setTranscript: Database.Statement;
 
   constructor(db: Db) {
+    this.#putShare = db.prepare('INSERT OR REPLACE INTO key_shares (transcript_id, node, share) VALUES (?, ?, ?)');
+    this.#deleteShare = db.prepare('DELETE FROM key_shares WHERE transcript_id = ? AND node = ?');
+    this.#setTranscript = db.prepare('UPDATE key_transcripts SET transcript = ?, subnet_id = ? WHERE key_id = ?');
     this.#all = db.prepare('SELECT key_id, subnet_id, transcript FROM key_transcripts ORDER BY key_id');
     this.#insert = db.prepare('INSERT INTO key_transcripts (key_id, subnet_id, transcript, created_nanos) VALUES (?, ?, ?, ?)');
     this.#setSubnet = db.prepare('UPDATE key_transcripts SET subnet_id = ? WHERE key_id = ?');
@@ -49,6 +58,38 @@ export class ThresholdKeyRepository {
   /** Records that a key is now held by another subnet (topology changed); the key stays. */
   moveToSubnet(keyId: string, subnetId: Uint8Array): void {
     this.#setSubnet.run(subnetId, keyId);
+  }
+
+  /** Stores a key transcript whose shares the nodes write themselves (the n-node protocol). */
+  insertTranscript(keyId: string, subnetId: Uint8Array, transcript: KeyTranscript, nowNanos: bigint): void {
+    this.#insert.run(keyId, subnetId, toJson(transcript), nowNanos);
+  }
+
+  /** Replaces a key's transcript by its next generation (a reshare; the public key is the same). */
+  updateTranscript(keyId: string, subnetId: Uint8Array, transcript: KeyTranscript): void {
+    this.#setTranscript.run(toJson(transcript), subnetId, keyId);
+  }
+
+  /**
+   * Writes one node's opening of one transcript (32-byte value, or 64 bytes value ‖ mask).
+   * @param node the receiver index in the transcript
+   */
+  putOpening(transcriptId: string, node: number, opening: Opening): void {
+    const hex = opening.value.toString(16).padStart(64, '0') + (opening.mask === undefined ? '' : opening.mask.toString(16).padStart(64, '0'));
+    this.#putShare.run(transcriptId, node, Buffer.from(hex, 'hex'));
+  }
+
+  /** One node's opening of one transcript, or undefined. */
+  opening(transcriptId: string, node: number): Opening | undefined {
+    const b = this.#share.get(transcriptId, node) as Buffer | undefined;
+    if (!b) return undefined;
+    const value = BigInt(`0x${b.subarray(0, 32).toString('hex')}`);
+    return b.length === 64 ? { value, mask: BigInt(`0x${b.subarray(32).toString('hex')}`) } : { value };
+  }
+
+  /** Erases one node's share of one transcript. */
+  deleteShare(transcriptId: string, node: number): void {
+    this.#deleteShare.run(transcriptId, node);
   }
 
   /** Node `node`'s share of a transcript, or undefined. */

@@ -17,7 +17,7 @@ import { Principal } from '@icp-sdk/core/principal';
 import { ecdsa as oracleEcdsa, schnorr as oracleSchnorr } from '@dfinity/ic-pub-key';
 import { vetkeys } from '../clients/agent-js-3/index.ts';
 import { dealSingleNodeKey, groupOrder, publicPoint, type SecretShare } from '../../src/crypto/threshold/key-transcript.ts';
-import { dealSingleNodeEcdsaPreSignature, dealSingleNodeSchnorrPreSignature, type EcdsaPreSignature } from '../../src/crypto/threshold/pre-signature.ts';
+import { dealSingleNodeEcdsaPreSignature, dealSingleNodeSchnorrPreSignature, type EcdsaPreSignature, type EcdsaQuadrupleShare } from '../../src/crypto/threshold/pre-signature.ts';
 import { combineEcdsaSignatureShares, createEcdsaSignatureShare } from '../../src/crypto/threshold/ecdsa-signing.ts';
 import { combineSchnorrSignatureShares, createSchnorrSignatureShare } from '../../src/crypto/threshold/schnorr-signing.ts';
 import { combineEncryptedKeyShares, createEncryptedKeyShare, isValidTransportPublicKey } from '../../src/crypto/threshold/vetkd-encrypted-key.ts';
@@ -62,7 +62,7 @@ test('ECDSA: 2-of-3 shares combine from any two receivers; a wrong share is caug
   const kappa = mod(bytesToNumberBE(rnd(48)), N);
   const lambda = mod(bytesToNumberBE(rnd(48)), N);
   const [ks, ls, kls, xls] = [kappa, lambda, mod(kappa * lambda, N), mod(x * lambda, N)].map((v) => shamir(v, 2, 3, N));
-  const pre: EcdsaPreSignature = {
+  const pre: EcdsaPreSignature & { shares: EcdsaQuadrupleShare[] } = {
     kind: 'ecdsa',
     preSignatureId: 'p',
     keyTranscriptId: 'k/0',

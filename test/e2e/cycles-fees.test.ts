@@ -216,6 +216,57 @@ describe('cycles: exact balances on a 13-node subnet (WAT, and a Motoko canister
     assert.equal(before - balance(a), arm + execution(1n + 2n + 1n + 1n + 2n));
   });
 
+  test('upload_chunk: 200 M management instructions; a canister that cannot pay its ingress gets IC0207 with the top-up amount', async () => {
+    const chunks = Actor.createActor(
+      ({ IDL: I }: { IDL: any }) =>
+        I.Service({
+          upload_chunk: I.Func([I.Record({ canister_id: I.Principal, chunk: I.Vec(I.Nat8) })], [I.Record({ hash: I.Vec(I.Nat8) })], []),
+          canister_status: I.Func([I.Record({ canister_id: I.Principal })], [I.Record({ cycles: I.Nat })], []),
+        }),
+      { agent, canisterId: 'aaaaa-aa', effectiveCanisterId: b },
+    ) as any;
+    let before = balance(b);
+    let n = callBodies.length;
+    await chunks.upload_chunk({ canister_id: b, chunk: new Uint8Array(1024) });
+    assert.equal(before - balance(b), ingressFee(callBodies[n]!) + 200_000_000n);
+
+    const poor = (await mgmt(Principal.fromText('bnz7o-iuaaa-aaaaa-qaaaa-cai')).provisional_create_canister_with_cycles({ amount: [1_000_000n], settings: [], specified_id: [], sender_canister_version: [] })).canister_id as Principal;
+    const status = Actor.createActor(
+      ({ IDL: I }: { IDL: any }) => I.Service({ canister_status: I.Func([I.Record({ canister_id: I.Principal })], [I.Record({ cycles: I.Nat })], []) }),
+      { agent, canisterId: 'aaaaa-aa', effectiveCanisterId: poor },
+    ) as any;
+    before = balance(poor);
+    n = callBodies.length;
+    await assert.rejects(status.canister_status({ canister_id: poor }), (e: Error) => {
+      // no storage here, so the freezing threshold is 0: the shortfall is the fee minus the balance
+      const shortfall = ingressFee(callBodies[n]!) - 1_000_000n;
+      assert.match(e.message, new RegExp(`Canister ${poor.toText()} is out of cycles: please top up the canister with at least ${shortfall} additional cycles`));
+      assert.match(e.message, /IC0207/);
+      return true;
+    });
+    assert.equal(balance(poor), before, 'nothing charged for a refused message');
+  });
+
+  test('dfinity/ic charge_for_dirty_heap: two stores on two 4 KiB pages cost 2 × 1000 on top of the block (wasm32 and wasm64)', async () => {
+    for (const wide of [false, true]) {
+      const a = wide ? 'i64.const' : 'i32.const';
+      const wat = `(module (global $g1 (mut i64) (i64.const 0)) (memory ${wide ? 'i64 ' : ''}10)
+        (func (export "canister_update test")
+          (i64.store (${a} 0) (i64.const 17)) (i64.store (${a} 4096) (i64.const 117)) (i64.load (${a} 0)) global.set $g1))`;
+      const wasmX = await compileWat(wat, { memory64: wide });
+      const id = (await mgmt(Principal.fromText('bnz7o-iuaaa-aaaaa-qaaaa-cai')).provisional_create_canister_with_cycles({ amount: [10n ** 14n], settings: [], specified_id: [], sender_canister_version: [] })).canister_id as Principal;
+      await mgmt(id).install_code({ mode: { install: null }, canister_id: id, wasm_module: wasmX, arg: new Uint8Array(), sender_canister_version: [] });
+      const before = balance(id);
+      const { envelope, record } = await update(id, 'test');
+      assert.equal(record.status, 'rejected', 'it does not reply');
+      // 1 + 5 consts + global.set 2 + 2 stores + 1 load (loads/stores cost 2 in wasm64) + 2 pages × 1000
+      const cs = wide ? 2n : 1n;
+      const instr = 1n + 5n + 2n + 2n * cs + cs + 2n * 1_000n;
+      const perInstruction = wide ? 2n : 1n;
+      assert.equal(before - balance(id), ingressFee(envelope) + 5_000_000n + perInstruction * instr, wide ? 'wasm64' : 'wasm32');
+    }
+  });
+
   test('canister_heartbeat runs every round, each beat charged 5 M + its instructions', async () => {
     const beat = await compileWat('(module (global $n (mut i32) (i32.const 0)) (func (export "canister_heartbeat") (global.set $n (i32.add (global.get $n) (i32.const 1)))))');
     const id = (await mgmt(Principal.fromText('bnz7o-iuaaa-aaaaa-qaaaa-cai')).provisional_create_canister_with_cycles({ amount: [10n ** 14n], settings: [], specified_id: [], sender_canister_version: [] })).canister_id as Principal;
@@ -256,6 +307,20 @@ describe('cycles: exact balances on a 13-node subnet (WAT, and a Motoko canister
       // 127_000 per GiB-second (the default), no compute allocation, no base fee.
       const idlePerDay = (memory * 127_000n * DAY) / GIB;
       assert.equal(status.idle_cycles_burned_per_day, idlePerDay);
+      // A freezing threshold beyond the balance freezes the canister: its queries get the frozen text
+      // (storage is charged regardless of the threshold, below).
+      await m(id).update_settings({
+        canister_id: id,
+        settings: { controllers: [], compute_allocation: [], memory_allocation: [], freezing_threshold: [10n ** 15n], reserved_cycles_limit: [], wasm_memory_limit: [] },
+        sender_canister_version: [],
+      });
+      const q = await ag.query(id, { methodName: 'peek', arg: new Uint8Array() });
+      assert.equal(q.status, 'rejected');
+      const rej = q as unknown as { reject_code: number; reject_message: string; error_code: string };
+      assert.deepEqual(
+        [rej.reject_code, rej.error_code, rej.reject_message],
+        [2, 'IC0207', `Canister ${id.toText()} is unable to process query calls because it's frozen. Please top up the canister with cycles and try again.`],
+      );
       // One round 10 s later settles the charge so far; one hour after it, the next.
       offset += 10_000_000_000n;
       await s.replica.runRound();

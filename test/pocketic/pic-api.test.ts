@@ -11,6 +11,7 @@ import { HttpAgent } from '@icp-sdk/core/agent';
 import { Principal } from '@icp-sdk/core/principal';
 import { PocketIc, SubnetStateType } from '@dfinity/pic';
 import { startPicServer, type PicServer } from '../support/pocket-ic.ts';
+import { compileMotokoFixture } from '../support/motoko.ts';
 import { compileWat } from '../support/wat.ts';
 
 const NEW = { state: { type: SubnetStateType.New } } as const;
@@ -112,6 +113,12 @@ describe('PicJS public API', () => {
       const q = await agent.query(id.toText(), { methodName: 'peek', arg: new Uint8Array() });
       assert.equal(q.status, 'replied');
       assert.ok(Math.abs((await live.getTime()) - Date.now()) < 60_000, 'live time follows the wall clock');
+      // The gateway also serves canisters' http_request (the HTTP gateway protocol).
+      const web = await live.createCanister();
+      await live.installCode({ canisterId: web, wasm: (await compileMotokoFixture('WebCounter')).wasm });
+      const page = await fetch(`http://127.0.0.1:${port}/?canisterId=${web.toText()}`);
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /count/i);
       await live.stopLive();
       await assert.rejects(fetch(`http://127.0.0.1:${port}/api/v2/status`));
     } finally {

@@ -204,4 +204,15 @@ describe('PicJS: time, ticks, cycles, instances', () => {
     const status = await pic.canisterStatus({ canisterId: id });
     assert.equal(Buffer.from(status.moduleHash!).toString('hex'), createHash('sha256').update(big).digest('hex'));
   });
+
+  it('heartbeats: one per tick, none without one', async () => {
+    const hb = await compileMotokoFixture('pocketic/Heartbeat');
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const hbIdl = ({ IDL }: { IDL: any }) => IDL.Service({ count: IDL.Func([], [IDL.Nat], ['query']) });
+    const { actor: h } = await pic.setupCanister<{ count: () => Promise<bigint> }>({ idlFactory: hbIdl, wasm: hb.wasm });
+    const before = await h.count();
+    assert.equal(await h.count(), before, 'no round, no heartbeat');
+    await pic.tick(3);
+    assert.equal(await h.count(), before + 3n);
+  });
 });

@@ -11,10 +11,17 @@ export function tempStateDir(prefix = 'ckr-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
+/**
+ * `CHAINKEY_TEST_NODES=13 npm test`: every test replica runs the threshold protocol on 13
+ * simulated nodes per key-holding subnet instead of the default single node.
+ */
+export const TEST_NODES = process.env.CHAINKEY_TEST_NODES ? Number(process.env.CHAINKEY_TEST_NODES) : undefined;
+
 /** Starts a replica on a free port in `stateDir` (a new temp dir by default). */
 export async function startTestReplica(options: StartOptions = {}): Promise<RunningReplica & { stateDir: string; cleanup(): Promise<void> }> {
   const stateDir = options.stateDir ?? tempStateDir();
-  const r = await startReplica({ ...options, stateDir, host: '127.0.0.1', port: 0 });
+  const threshold = TEST_NODES ? { nodes: TEST_NODES, ...options.threshold } : options.threshold;
+  const r = await startReplica({ ...options, ...(threshold && { threshold }), stateDir, host: '127.0.0.1', port: 0 });
   return {
     ...r,
     stateDir,

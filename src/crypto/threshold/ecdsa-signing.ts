@@ -14,6 +14,7 @@
 import { invert, mod } from '@noble/curves/abstract/modular.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToNumberBE, numberToBytesBE } from '@noble/curves/utils.js';
+import { idkgGroup, type GroupPoint } from './idkg/group.ts';
 import { interpolateScalarsAtZero } from './lagrange.ts';
 import { rerandomizationScalar, type EcdsaPreSignature, type EcdsaQuadrupleShare } from './pre-signature.ts';
 
@@ -38,6 +39,19 @@ export interface EcdsaSignatureShare {
   receiver: number;
   nominator: bigint;
   denominator: bigint;
+  /** Pedersen masks of the two shares (present when the quadruple shares have masks). */
+  nominatorMask?: bigint;
+  denominatorMask?: bigint;
+}
+
+/**
+ * The public images of one receiver's quadruple shares: the masked transcripts' Pedersen
+ * commitments evaluated at the receiver (λ, κ·λ, x·λ).
+ */
+export interface EcdsaShareImages {
+  lambda: GroupPoint;
+  kappaTimesLambda: GroupPoint;
+  keyTimesLambda: GroupPoint;
 }
 
 /** Each request's rerandomization, computed once for its shares and their combination. */
@@ -71,11 +85,37 @@ export function createEcdsaSignatureShare(inputs: EcdsaSigningInputs, share: Ecd
   const { delta, r } = rerandomized(inputs);
   const h = mod(bytesToNumberBE(inputs.messageHash), N);
   const t = inputs.derivationTweak;
-  return {
+  const out: EcdsaSignatureShare = {
     receiver: share.receiver,
     nominator: mod(h * share.lambda + r * (share.keyTimesLambda + t * share.lambda), N),
     denominator: mod(share.kappaTimesLambda + delta * share.lambda, N),
   };
+  const m = share.masks;
+  if (m) {
+    // The same linear combinations of the masks (reference idkg.md §3.2), so the share can be
+    // checked against the commitments.
+    out.nominatorMask = mod(h * m.lambda + r * (m.keyTimesLambda + t * m.lambda), N);
+    out.denominatorMask = mod(m.kappaTimesLambda + delta * m.lambda, N);
+  }
+  return out;
+}
+
+/**
+ * Checks one signature share against the public images of the node's quadruple shares:
+ * ped(nominator) == h·Λ + r·(KX + t·Λ) and ped(denominator) == KK + δ·Λ (reference idkg.md §3.2).
+ * @returns false for a share without masks or one that does not match
+ */
+export function verifyEcdsaSignatureShare(inputs: EcdsaSigningInputs, share: EcdsaSignatureShare, images: EcdsaShareImages): boolean {
+  if (share.nominatorMask === undefined || share.denominatorMask === undefined) return false;
+  const g = idkgGroup('secp256k1');
+  const { delta, r } = rerandomized(inputs);
+  const h = mod(bytesToNumberBE(inputs.messageHash), N);
+  const t = inputs.derivationTweak;
+  const nom = g.mulG(share.nominator).add(g.mulH(share.nominatorMask));
+  const wantNom = g.mul(images.lambda, mod(h + r * t, N)).add(g.mul(images.keyTimesLambda, r));
+  const den = g.mulG(share.denominator).add(g.mulH(share.denominatorMask));
+  const wantDen = images.kappaTimesLambda.add(g.mul(images.lambda, delta));
+  return nom.equals(wantNom) && den.equals(wantDen);
 }
 
 /**

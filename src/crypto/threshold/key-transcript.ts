@@ -32,6 +32,13 @@ export interface KeyTranscript {
    * (secp256k1 33 bytes, Ed25519 32 bytes, BLS12-381 G2 96 bytes); entry 0 is the master public key.
    */
   commitment: Uint8Array[];
+  /**
+   * Receiver node ids (position i evaluates at x = i + 1), e.g. `test-keys/3`; absent in state
+   * dirs written before the n-node protocol (then: node 0 of the holding subnet).
+   */
+  nodes?: string[];
+  /** When this generation was created by a reshare, nanoseconds (absent: key generation). */
+  resharedAtNanos?: bigint;
 }
 
 /** One node's secret share of a transcript: the polynomial at x = receiver + 1, a scalar. */

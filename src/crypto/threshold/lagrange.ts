@@ -32,6 +32,29 @@ export function lagrangeWeightsAtZero(receivers: readonly number[], order: bigin
 }
 
 /**
+ * Lagrange weights at an arbitrary point x for the given receivers: λ_i(x) = Π_{j≠i} (x − x_j) / (x_i − x_j).
+ * Used by the complaint path to rebuild one receiver's opening of one dealing at its own x_j
+ * (reference idkg.md §2.7; never at 0 there).
+ * @param x the evaluation point (a field element, e.g. BigInt(receiver + 1))
+ * @throws Error if receivers repeat or the list is empty
+ */
+export function lagrangeWeightsAt(receivers: readonly number[], x: bigint, order: bigint): bigint[] {
+  if (receivers.length === 0) throw new Error('lagrangeWeightsAt: no receivers');
+  if (new Set(receivers).size !== receivers.length) throw new Error('lagrangeWeightsAt: repeated receiver');
+  const xs = receivers.map((r) => BigInt(r + 1));
+  return xs.map((xi, i) => {
+    let num = 1n;
+    let den = 1n;
+    xs.forEach((xj, j) => {
+      if (j === i) return;
+      num = mod(num * (x - xj), order);
+      den = mod(den * (xi - xj), order);
+    });
+    return mod(num * invert(den, order), order);
+  });
+}
+
+/**
  * Σ weight_i · value_i mod order: interpolates scalar shares at zero.
  * @param shares `[receiver, value]` pairs, one per contributing receiver
  */

@@ -8,9 +8,10 @@
  *   interaction: each node turns its four shares into a signature share.
  * - Schnorr (BIP340, Ed25519): one unmasked sharing of a blinder k with public R = k·G.
  *
- * Each node holds one share of every sharing (receiver i evaluates at x = i + 1). The
- * single-replica default deals the degenerate n = 1, t = 1 case directly; the n-node protocol
- * suite produces the same shapes from dealings, so signing code never sees a difference.
+ * Each node holds one share of every sharing (receiver i evaluates at x = i + 1); a
+ * pre-signature object is public (ids and commitments), and shares stay with their nodes. The
+ * replica makes pre-signatures with the n-node protocol (consensus/idkg; n = 1 by default);
+ * the trusted single-node dealers below remain as test fixtures for the signing formulas.
  * Pure: randomness comes from the caller.
  */
 import { mod } from '@noble/curves/abstract/modular.js';
@@ -22,14 +23,20 @@ import { groupOrder, publicPoint, scalarFromBytes, type KeyTranscript, type Secr
 /** One node's shares of an ECDSA quadruple. */
 export interface EcdsaQuadrupleShare {
   receiver: number;
-  /** Share of κ (the nonce). */
-  kappa: bigint;
+  /** Share of κ (the nonce); signing does not use it (R = κ·G is public). */
+  kappa?: bigint;
   /** Share of λ (the mask). */
   lambda: bigint;
   /** Share of κ·λ. */
   kappaTimesLambda: bigint;
   /** Share of x·λ, x the master secret. */
   keyTimesLambda: bigint;
+  /**
+   * Pedersen masks of the λ, κ·λ and x·λ shares (the n-node protocol's masked transcripts);
+   * absent for the test dealer's unmasked quadruples. Signature shares then carry masks too, so
+   * anyone can check them against the transcripts' commitments (reference idkg.md §3.2).
+   */
+  masks?: { lambda: bigint; kappaTimesLambda: bigint; keyTimesLambda: bigint };
 }
 
 /** An ECDSA pre-signature (quadruple) for one key transcript. */
@@ -39,7 +46,6 @@ export interface EcdsaPreSignature {
   keyTranscriptId: string;
   /** R = κ·G, SEC1 compressed, 33 bytes. */
   kappaCommitment: Uint8Array;
-  shares: EcdsaQuadrupleShare[];
 }
 
 /** One node's share of a Schnorr blinder. */
@@ -56,7 +62,6 @@ export interface SchnorrPreSignature {
   keyTranscriptId: string;
   /** R = k·G: SEC1 compressed (33 bytes) on secp256k1, RFC 8032 (32 bytes) on Ed25519. */
   blinderCommitment: Uint8Array;
-  shares: SchnorrBlinderShare[];
 }
 
 export type PreSignature = EcdsaPreSignature | SchnorrPreSignature;
@@ -79,7 +84,7 @@ export function dealSingleNodeEcdsaPreSignature(
   key: KeyTranscript,
   keyShares: readonly SecretShare[],
   random: Uint8Array,
-): EcdsaPreSignature {
+): EcdsaPreSignature & { shares: EcdsaQuadrupleShare[] } {
   if (key.curve !== 'secp256k1') throw new Error(`ECDSA pre-signature for a ${key.curve} key`);
   const x = requireSingleNode(key, keyShares).value;
   const n = groupOrder('secp256k1');
@@ -104,7 +109,7 @@ export function dealSingleNodeSchnorrPreSignature(
   key: KeyTranscript,
   keyShares: readonly SecretShare[],
   random: Uint8Array,
-): SchnorrPreSignature {
+): SchnorrPreSignature & { shares: SchnorrBlinderShare[] } {
   if (key.curve !== 'secp256k1' && key.curve !== 'ed25519') throw new Error(`Schnorr pre-signature for a ${key.curve} key`);
   requireSingleNode(key, keyShares);
   const k = scalarFromBytes(key.curve, random.subarray(0, 64));

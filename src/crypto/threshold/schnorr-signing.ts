@@ -24,6 +24,7 @@ import { sha512 } from '@noble/hashes/sha2.js';
 import { concatBytes } from '@noble/hashes/utils.js';
 import { mulBase } from '../derivation/group.ts';
 import type { SecretShare } from './key-transcript.ts';
+import { idkgGroup, type GroupPoint } from './idkg/group.ts';
 import { interpolateScalarsAtZero } from './lagrange.ts';
 import { rerandomizationScalar, type SchnorrBlinderShare, type SchnorrPreSignature } from './pre-signature.ts';
 
@@ -138,6 +139,21 @@ export function createSchnorrSignatureShare(
   const k = mod(p.nonceSign * (blinderShare.blinder + p.delta), p.order);
   const x = mod(p.keySign * (keyShare.value + inputs.derivationTweak) + p.keyAdd, p.order);
   return { receiver: keyShare.receiver, value: mod(k + p.challenge * x, p.order) };
+}
+
+/**
+ * Checks one signature share against the public images of the node's key and blinder shares
+ * (the unmasked transcripts' commitments at the receiver, reference idkg.md §3.3):
+ * s_i·G == ±(R_i + δ·G) + e·(±(K_i + t·G) + a·G).
+ * @param keyImage the key transcript's commitment at the receiver
+ * @param blinderImage the blinder transcript's commitment at the receiver
+ */
+export function verifySchnorrSignatureShare(inputs: SchnorrSigningInputs, share: SchnorrSignatureShare, keyImage: GroupPoint, blinderImage: GroupPoint): boolean {
+  const p = plan(inputs);
+  const g = idkgGroup(inputs.preSignature.curve);
+  const k = g.mul(blinderImage.add(g.mulG(p.delta)), p.nonceSign);
+  const x = g.mul(keyImage.add(g.mulG(inputs.derivationTweak)), p.keySign).add(g.mulG(p.keyAdd));
+  return g.mulG(share.value).equals(k.add(g.mul(x, p.challenge)));
 }
 
 /**
