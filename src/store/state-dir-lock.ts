@@ -8,6 +8,8 @@
  * The lock is on a separate file, not on `state.sqlite3`: an exclusive lock on the WAL database
  * would also shut out readers, and `chainkey-replica keys --state-dir DIR` reads the state while
  * the replica runs. The lock file holds no data (nothing is written to it after creation).
+ * Nothing else in the process may open the lock file: closing any descriptor of a file drops all
+ * of the process's POSIX locks on it.
  */
 import Database from 'better-sqlite3';
 import { readFileSync, statSync } from 'node:fs';

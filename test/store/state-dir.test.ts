@@ -15,6 +15,7 @@ import { once } from 'node:events';
 import { Replica } from '../../src/replica.ts';
 import { checkStateFile, STATE_FILE } from '../../src/store/database.ts';
 import { StateDirError } from '../../src/store/state-dir.ts';
+import { lockStateDir } from '../../src/store/state-dir-lock.ts';
 import { spawnReplica } from '../support/replica-process.ts';
 import { tempStateDir } from '../support/replica-fixture.ts';
 
@@ -33,17 +34,28 @@ function cli(args: string[], timeoutMs = 20_000): { stdout: string; stderr: stri
   return { stdout: r.stdout, stderr: r.stderr, status: r.status };
 }
 
-/** Name, size and SHA-256 of every file in a directory: "nothing written" compares these. */
+/**
+ * Name, size and SHA-256 of every file in a directory: "nothing written" compares these. The lock
+ * file is only stat'ed (size, mtime): opening and closing it here would drop this process's POSIX
+ * lock on it (closing any descriptor of a file releases all of a process's locks on it).
+ */
 function snapshot(d: string): string {
   return readdirSync(d)
     .sort()
-    .map((f) => `${f} ${statSync(join(d, f)).size} ${createHash('sha256').update(readFileSync(join(d, f))).digest('hex')}`)
+    .map((f) => {
+      const st = statSync(join(d, f));
+      const content = f === 'replica.lock' ? `mtime ${st.mtimeMs}` : createHash('sha256').update(readFileSync(join(d, f))).digest('hex');
+      return `${f} ${st.size} ${content}`;
+    })
     .join('\n');
 }
 
-test('a second replica on the same state dir is refused with one line, exit 1, nothing written; keys still reads', async () => {
+test('a second replica on the same state dir is refused with one line naming the dir and the pid, exit 1, nothing written', async () => {
+  // The lock held by this process over a closed state: nobody writes meanwhile, so any change
+  // to the files would be the refused replica's.
   const d = dir();
-  const { child } = await spawnReplica(d);
+  await Replica.open({ stateDir: d }).close();
+  const lock = lockStateDir(d);
   try {
     const before = snapshot(d);
     const second = cli(['start', '--port', '0', '--state-dir', d]);
@@ -51,9 +63,24 @@ test('a second replica on the same state dir is refused with one line, exit 1, n
     assert.equal(second.stdout, '', 'no listening line');
     assert.equal(
       second.stderr,
-      `chainkey-replica: state dir ${d} is in use by another chainkey-replica (process ${child.pid}); stop it first or choose another --state-dir\n`,
+      `chainkey-replica: state dir ${d} is in use by another chainkey-replica (process ${process.pid}); stop it first or choose another --state-dir\n`,
     );
     assert.equal(snapshot(d), before, 'the refused replica wrote nothing');
+  } finally {
+    lock.release();
+  }
+});
+
+test('next to a running replica: a second start is refused naming its pid; keys still reads', async () => {
+  const d = dir();
+  const { child } = await spawnReplica(d);
+  try {
+    const second = cli(['start', '--port', '0', '--state-dir', d]);
+    assert.equal(second.status, 1);
+    assert.equal(
+      second.stderr,
+      `chainkey-replica: state dir ${d} is in use by another chainkey-replica (process ${child.pid}); stop it first or choose another --state-dir\n`,
+    );
     const keys = cli(['keys', '--state-dir', d, '--json']);
     assert.equal(keys.status, 0, keys.stderr);
     assert.equal((JSON.parse(keys.stdout) as unknown[]).length, 12);
@@ -62,8 +89,7 @@ test('a second replica on the same state dir is refused with one line, exit 1, n
     await once(child, 'exit');
   }
   // The lock goes with the process: the state dir is usable again at once.
-  const r = Replica.open({ stateDir: d });
-  await r.close();
+  await Replica.open({ stateDir: d }).close();
 });
 
 test('in one process too, a second open of a state dir is refused until the first closes', async () => {
