@@ -20,6 +20,8 @@ export interface ReplicaChild {
   url: string;
   /** Spawn → `listening on` line, ms. */
   readyMs: number;
+  /** CPU time the process used until then (all threads), ms (10 ms ticks). */
+  readyCpuMs: number;
   stop(): Promise<void>;
 }
 
@@ -51,12 +53,14 @@ export async function startReplicaChild(stateDir: string, topologyFile?: string)
     child.once('exit', (c) => reject(new Error(`replica exited (${c}) before listening`)));
   });
   const readyMs = performance.now() - t0;
+  const readyCpuMs = cpuMs(child.pid!, true);
   child.stdout!.resume();
   const exited = new Promise((res) => child.once('exit', res));
   return {
     child,
     url,
     readyMs,
+    readyCpuMs,
     stop: async () => {
       child.kill('SIGTERM');
       await exited;

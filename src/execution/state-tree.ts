@@ -19,7 +19,8 @@ import { encodeWithSelfDescribedTag } from '@dfinity/cbor';
 import type { Principal } from '@icp-sdk/core/principal';
 import { encodeUleb128 } from '../crypto/leb128.ts';
 import { LabeledForest } from '../crypto/labeled-forest.ts';
-import { buildHashTree, HashTreeValue, type LabeledTree } from '../crypto/labeled-tree.ts';
+import { fork, labeled, leaf, type HashTree } from '../crypto/hash-tree.ts';
+import { HashTreeValue, type LabeledTree } from '../crypto/labeled-tree.ts';
 import type { CanisterIdRange } from '../routing/canister-id.ts';
 import type { Subnet } from '../routing/topology.ts';
 import type { IngressRecord } from '../store/ingress-repository.ts';
@@ -154,21 +155,33 @@ export class StateTreeBuilder {
 
   #requestStatusTree(changes: StateTreeInputs['ingressChanges']): HashTreeValue {
     let forest = this.#requestStatus;
-    for (const e of changes.put) forest = forest.with(e.requestId, buildHashTree(requestStatusOf(e)));
+    for (const e of changes.put) forest = forest.with(e.requestId, requestStatusOf(e));
     for (const id of changes.removed) forest = forest.without(id);
     this.#requestStatus = forest;
     return new HashTreeValue(forest.tree);
   }
 }
 
-/** `/request_status/<id>`'s labels for one history entry (spec §"Request status"). */
-function requestStatusOf(e: IngressRecord): LabeledTree {
-  const m = new Map<string, Uint8Array>([['status', enc.encode(e.status)]]);
-  if (e.status === 'replied' && e.reply) m.set('reply', e.reply);
-  if (e.status === 'rejected') {
-    m.set('reject_code', encodeUleb128(e.rejectCode ?? 0));
-    m.set('reject_message', enc.encode(e.rejectMessage ?? ''));
-    if (e.errorCode) m.set('error_code', enc.encode(e.errorCode));
-  }
-  return m;
+// `status` subtrees are the same for every entry with that status: one shared node (and one
+// cached hash) each, instead of two nodes and two hashes per retained entry.
+const statusNodes = new Map<string, HashTree>();
+function statusNode(status: string): HashTree {
+  let n = statusNodes.get(status);
+  if (!n) statusNodes.set(status, (n = labeled('status', leaf(status))));
+  return n;
+}
+
+/**
+ * `/request_status/<id>`'s subtree for one history entry (spec §"Request status"): its labels in
+ * bytewise order (`error_code` < `reject_code` < `reject_message` < `reply` < `status`) joined
+ * by forks as `buildHashTree` would join them.
+ */
+export function requestStatusOf(e: IngressRecord): HashTree {
+  const status = statusNode(e.status);
+  if (e.status === 'replied' && e.reply) return fork(labeled('reply', leaf(e.reply)), status);
+  if (e.status !== 'rejected') return status;
+  const rejectCode = labeled('reject_code', leaf(encodeUleb128(e.rejectCode ?? 0)));
+  const rejectMessage = labeled('reject_message', leaf(enc.encode(e.rejectMessage ?? '')));
+  if (e.errorCode) return fork(fork(labeled('error_code', leaf(e.errorCode)), rejectCode), fork(rejectMessage, status));
+  return fork(fork(rejectCode, rejectMessage), status);
 }

@@ -11,7 +11,10 @@
 import { defineCanister, query, update, type CanisterContext } from 'chainkey-replica/canister';
 import {
   allowanceOf,
+  appendBlock,
   approve,
+  blockAt,
+  logLength,
   balanceOf,
   fromHex,
   icpAccountId,
@@ -61,7 +64,7 @@ function move(ctx: Ctx, from: string, to: string, amount: bigint, fee: bigint | 
   const now = ctx.time();
   if (from === s.minting) {
     const block = mint(s.book, to, amount, memo, now);
-    s.book.blocks[Number(block)]!.legacyMemo = legacyMemo;
+    blockAt(s.book, block)!.legacyMemo = legacyMemo;
     return { Ok: block };
   }
   if (to === s.minting) {
@@ -69,8 +72,7 @@ function move(ctx: Ctx, from: string, to: string, amount: bigint, fee: bigint | 
     if (balance < amount) return { Err: { InsufficientFunds: { balance } } };
     s.book.balances[from] = balance - amount;
     s.book.totalSupply -= amount;
-    s.book.blocks.push({ op: 'burn', from, amount, fee: 0n, memo, legacyMemo, createdAtNanos: now, timestampNanos: now });
-    return { Ok: BigInt(s.book.blocks.length - 1) };
+    return { Ok: appendBlock(s.book, { op: 'burn', from, amount, fee: 0n, memo, legacyMemo, createdAtNanos: now, timestampNanos: now }) };
   }
   return transfer(s.book, { from, to, amount, fee, memo, legacyMemo }, FEE, now);
 }
@@ -139,14 +141,17 @@ export default defineCanister<State>({
     account_identifier: query((ctx: Ctx, a: Account) => accountId(ctx, a)),
     transfer_fee: query(() => ({ transfer_fee: { e8s: FEE } })),
     query_blocks: query((ctx: Ctx, a: { start: bigint; length: bigint }) => {
-      const blocks = ctx.state.book.blocks;
-      const start = Number(a.start < BigInt(blocks.length) ? a.start : BigInt(blocks.length));
-      const end = Math.min(blocks.length, start + Number(a.length > 2000n ? 2000n : a.length));
+      // Blocks before the kept ones are gone (no archive): the answer starts at the first kept one.
+      const book = ctx.state.book;
+      const first = book.firstBlock ?? 0n;
+      const length = logLength(book);
+      const start = a.start < first ? first : a.start > length ? length : a.start;
+      const end = start + (a.length > 2000n ? 2000n : a.length) > length ? length : start + (a.length > 2000n ? 2000n : a.length);
       return {
-        chain_length: BigInt(blocks.length),
+        chain_length: length,
         certificate: [],
-        blocks: blocks.slice(start, end).map(legacyBlock),
-        first_block_index: BigInt(start),
+        blocks: book.blocks.slice(Number(start - first), Number(end - first)).map(legacyBlock),
+        first_block_index: start,
         archived_blocks: [],
       };
     }),
@@ -219,7 +224,7 @@ export default defineCanister<State>({
       Err: { UnsupportedCanisterCall: { description: `${SELF} on chainkey-replica has no consent messages` } },
     })),
     get_allowances: query(() => []),
-    tip_of_chain: query((ctx: Ctx) => ({ certification: [], tip_index: BigInt(Math.max(0, ctx.state.book.blocks.length - 1)) })),
+    tip_of_chain: query((ctx: Ctx) => ({ certification: [], tip_index: logLength(ctx.state.book) > 0n ? logLength(ctx.state.book) - 1n : 0n })),
     is_ledger_ready: query(() => true),
     // This replica's extension (README "System canisters"): mints e8s to an account. Like the
     // provisional API, anyone may call it.

@@ -35,17 +35,37 @@ export interface LedgerBlock {
   timestampNanos: bigint;
 }
 
-/** The book: balances by account key, allowances by `from|spender`, the block log, the supply. */
+/**
+ * The book: balances by account key, allowances by `from|spender`, the supply, and the newest
+ * {@link KEPT_BLOCKS} blocks of the log (the state is saved whole after each message, so the log
+ * is bounded; older blocks count in the log length but are not kept — there is no archive).
+ */
 export interface Book {
   balances: Record<string, bigint>;
   allowances: Record<string, AllowanceEntry>;
   blocks: LedgerBlock[];
+  /** Index of `blocks[0]` in the log (absent in books saved before it existed: 0). */
+  firstBlock?: bigint;
   totalSupply: bigint;
+}
+
+/** Blocks a ledger keeps (the newest ones). */
+export const KEPT_BLOCKS = 2000;
+
+/** Length of the whole block log. */
+export function logLength(book: Book): bigint {
+  return (book.firstBlock ?? 0n) + BigInt(book.blocks.length);
+}
+
+/** The kept block with log index `index`, or undefined. */
+export function blockAt(book: Book, index: bigint): LedgerBlock | undefined {
+  const i = index - (book.firstBlock ?? 0n);
+  return i < 0n || i >= BigInt(book.blocks.length) ? undefined : book.blocks[Number(i)];
 }
 
 /** A new, empty book. */
 export function newBook(): Book {
-  return { balances: {}, allowances: {}, blocks: [], totalSupply: 0n };
+  return { balances: {}, allowances: {}, blocks: [], firstBlock: 0n, totalSupply: 0n };
 }
 
 /** Lower-case hex of bytes. */
@@ -93,7 +113,11 @@ export function balanceOf(book: Book, key: string): bigint {
 /** Appends a block; returns its index. */
 export function appendBlock(book: Book, block: LedgerBlock): bigint {
   book.blocks.push(block);
-  return BigInt(book.blocks.length - 1);
+  if (book.blocks.length > KEPT_BLOCKS) {
+    book.blocks.shift();
+    book.firstBlock = (book.firstBlock ?? 0n) + 1n;
+  }
+  return logLength(book) - 1n;
 }
 
 /** Credits newly minted tokens to `to`. */

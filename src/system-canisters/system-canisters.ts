@@ -41,6 +41,12 @@ export const PREFUND = {
   cycles: 1_000_000_000_000_000n,
 } as const;
 
+/**
+ * Cycles the cycles ledger holds beyond its accounts' balances, for the fees its own executions
+ * pay on a non-system subnet (100T).
+ */
+export const CYCLES_LEDGER_OPERATING_RESERVE = 100_000_000_000_000n;
+
 /** The CMC's fixed ICP price: 10,000ths of an XDR per ICP (so 1 ICP = 3.5T cycles). */
 export const XDR_PERMYRIAD_PER_ICP = 35_000;
 
@@ -160,5 +166,5 @@ export function ensureSystemCanisters(deps: SystemCanisterDeps): void {
   install('rkp4c-7iaaa-aaaaa-aaaca-cai', 'cycles-minting-canister.ts', 'cmc.did', false, [[]], 0n);
   install('um5iw-rqaaa-aaaaq-qaaba-cai', 'cycles-ledger.ts', 'cycles-ledger.did', true, [
     { Init: { max_blocks_per_request: 1000n, index_id: [], initial_balances: [[[{ owner: anonymous, subaccount: [] }, PREFUND.cycles]]] } },
-  ], PREFUND.cycles);
+  ], PREFUND.cycles + CYCLES_LEDGER_OPERATING_RESERVE);
 }

@@ -72,3 +72,31 @@ test('replica at n = 4: pools persisted one share per row; a restart resumes the
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('XNet via a topology change: a key moved from test-keys (4 nodes) to fiduciary (7 nodes) is reshared across, same public key', async () => {
+  const dir = tempStateDir();
+  const moved = (): ReturnType<typeof topology> => {
+    const t = structuredClone(DEFAULT_TOPOLOGY);
+    for (const s of t.subnets) {
+      if (s.kind === 'test_keys') Object.assign(s, { keys: [ED], nodes: 4 });
+      else if (s.kind === 'fiduciary') Object.assign(s, { keys: [ECDSA], nodes: 7 });
+      else s.keys = [];
+    }
+    return parseTopology(t);
+  };
+  try {
+    let r = Replica.open({ stateDir: dir, topology: topology(), nodes: 4, preSignaturesPerKey: 1, debugPrint: () => {} });
+    const pk = masterKeyOf(r.threshold, ECDSA);
+    await r.close();
+    r = Replica.open({ stateDir: dir, topology: moved(), preSignaturesPerKey: 1, debugPrint: () => {} });
+    runUntil(r.threshold, () => r.threshold.keyTranscript(ECDSA)!.receivers[0] === 'fiduciary/0');
+    const t = r.threshold.keyTranscript(ECDSA)!;
+    assert.deepEqual([t.receivers.length, t.threshold], [7, 3]);
+    assert.equal(masterKeyOf(r.threshold, ECDSA), pk, 'same key on the other subnet');
+    assert.equal(r.masterKeys.get(ECDSA)!.transcript.nodes![0], 'fiduciary/0', 'the stored transcript follows');
+    signAndVerify(r.threshold, ECDSA, 1);
+    await r.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -12,6 +12,7 @@ import { Actor, HttpAgent } from '@icp-sdk/core/agent';
 import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
 import type { Principal } from '@icp-sdk/core/principal';
 import { idlFactoryFromCandid } from '../../src/candid/candid-text.ts';
+import { deployTypeScriptCanister } from '../../src/canister-sdk/deploy.ts';
 import { compileMotokoFixture } from '../support/motoko.ts';
 import { startTestReplica } from '../support/replica-fixture.ts';
 
@@ -93,6 +94,22 @@ describe('canister logs, chunk store, snapshots', () => {
     const { canister_log_records: bounded } = await stranger.fetch_canister_logs({ canister_id: id, filter: [] });
     assert.deepEqual(bounded.map((x: any) => [x.idx, text(x.content)]), [[3n, 'count is now 3']]);
     assert.equal((await owner.canister_status({ canister_id: id })).memory_metrics.log_memory_store_size, 14n);
+    // Replicated: a canister fetches the (public) logs with an inter-canister call.
+    const reader = `
+      import { defineCanister, update } from 'chainkey-replica/canister';
+      export default defineCanister({
+        candid: 'service : { count : (principal) -> (nat) }',
+        methods: {
+          count: update(async (ctx, id) => {
+            const r = await ctx.call('aaaaa-aa', 'fetch_canister_logs', [{ canister_id: id, filter: [] }]);
+            return BigInt(r.canister_log_records.length);
+          }),
+        },
+      });`;
+    const { canisterId: readerId } = await deployTypeScriptCanister({ url: r.url, source: reader });
+    const { a } = await agents(r.url);
+    const readerActor: any = Actor.createActor(idlFactoryFromCandid('service : { count : (principal) -> (nat) }'), { agent: a, canisterId: readerId });
+    assert.equal(await readerActor.count(id), 1n);
   });
 
   test('a snapshot survives a restart and loads afterwards', async () => {

@@ -8,7 +8,7 @@
 import { dealingHash, verifyDealingPublicly, type Dealing, type DealingRejection, type InputCommitments } from '../../crypto/threshold/idkg/dealing.ts';
 import { idkgGroup } from '../../crypto/threshold/idkg/group.ts';
 import type { TranscriptParams } from '../../crypto/threshold/idkg/params.ts';
-import { openingMatches, type Opening } from '../../crypto/threshold/idkg/polynomial.ts';
+import { openingMatches, type Commitment, type Opening } from '../../crypto/threshold/idkg/polynomial.ts';
 import type { Transcript } from '../../crypto/threshold/idkg/transcript.ts';
 import type { ShareMessage } from './private-channel.ts';
 
@@ -52,7 +52,7 @@ export class ArtifactPool {
   readonly openings = new Map<string, Map<number, Map<number, Opening>>>();
   readonly events: PoolEvent[] = [];
   /** Shared public memo of the batched opening check: dealing set → Σρ_d·C_d. */
-  readonly batchCache = new Map<string, import('../../crypto/threshold/idkg/polynomial.ts').Commitment>();
+  readonly batchCache = new Map<string, Commitment>();
   round = 0;
 
   /** Logs an event (the last 2000 kept). */

@@ -9,6 +9,7 @@
 import { mod } from '@noble/curves/abstract/modular.js';
 import { createDealing, verifyOpening, verifyOpeningsBatched, type Dealing, type DealerSecret } from '../../crypto/threshold/idkg/dealing.ts';
 import { idkgGroup } from '../../crypto/threshold/idkg/group.ts';
+import type { TranscriptOp } from '../../crypto/threshold/idkg/params.ts';
 import type { Opening, RandomSource } from '../../crypto/threshold/idkg/polynomial.ts';
 import { ShareHolder } from '../../crypto/threshold/idkg/share-guard.ts';
 import { combineOpenings, reconstructOpening, type Transcript } from '../../crypto/threshold/idkg/transcript.ts';
@@ -187,7 +188,7 @@ export class IdkgNode {
       if (this.#dealt.has(tid)) continue;
       const dealerIndex = tic.params.dealers.indexOf(this.id);
       if (dealerIndex < 0 || !tic.requested.has(dealerIndex)) continue;
-      const secret = this.#dealerSecret(pool, tic.params.op, dealerIndex);
+      const secret = this.#dealerSecret(tic.params.op, dealerIndex);
       if (!secret) continue; // inputs not loaded yet
       this.#dealt.add(tid);
       const dealt = createDealing(tic.params, dealerIndex, secret, tic.inputs, this.#random);
@@ -214,7 +215,7 @@ export class IdkgNode {
     }
   }
 
-  #dealerSecret(pool: ArtifactPool, op: import('../../crypto/threshold/idkg/params.ts').TranscriptOp, dealerIndex: number): DealerSecret | undefined {
+  #dealerSecret(op: TranscriptOp, dealerIndex: number): DealerSecret | undefined {
     const shareOf = (tid: string): Opening | undefined => this.#holder.get(tid, dealerIndex)?.opening;
     if (op.type === 'Random' || op.type === 'RandomUnmasked') return { kind: 'none' };
     if (op.type === 'UnmaskedTimesMasked') {
@@ -223,7 +224,6 @@ export class IdkgNode {
       return lhs && rhs ? { kind: 'product', lhs, rhs } : undefined;
     }
     const o = shareOf(op.input);
-    void pool;
     return o ? { kind: 'reshare', opening: o } : undefined;
   }
 

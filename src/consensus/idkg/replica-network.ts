@@ -9,6 +9,7 @@ import { KeyAlgorithm, keyIdText, type MasterKeyId } from '../../routing/key-id.
 import type { RoutingTable } from '../../routing/routing-table.ts';
 import type { FaultSpec, Subnet } from '../../routing/topology.ts';
 import type { KeyTranscript } from '../../crypto/threshold/key-transcript.ts';
+import type { Opening } from '../../crypto/threshold/idkg/polynomial.ts';
 import type { MasterKey } from '../../state/master-keys.ts';
 import type { StateStore } from '../../store/state-store.ts';
 import type { PreSignatureRecord } from './pre-signature-record.ts';
@@ -19,7 +20,7 @@ import { ThresholdNetwork, type IdkgStore, type IdkgSubnetConfig } from './thres
  * many short-lived replicas with the same seeds, and each seeded key is generated once. Holds a
  * secret share, so only seeded (reproducible, hence not secret from the seed's holder) n = 1 keys.
  */
-const seededKeys = new Map<string, { transcript: KeyTranscript; share: import('../../crypto/threshold/idkg/polynomial.ts').Opening }>();
+const seededKeys = new Map<string, { transcript: KeyTranscript; share: Opening }>();
 
 /** The replica options the suite reads. */
 export interface ThresholdOptions {

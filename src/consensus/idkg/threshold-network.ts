@@ -16,8 +16,9 @@ import { randomBytes } from 'node:crypto';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import type { KeyTranscript } from '../../crypto/threshold/key-transcript.ts';
-import { idkgGroup, type IdkgCurve } from '../../crypto/threshold/idkg/group.ts';
+import type { IdkgCurve } from '../../crypto/threshold/idkg/group.ts';
 import { faultsTolerated, transcriptParams, type TranscriptOp } from '../../crypto/threshold/idkg/params.ts';
+import type { Opening } from '../../crypto/threshold/idkg/polynomial.ts';
 import type { Transcript } from '../../crypto/threshold/idkg/transcript.ts';
 import type { EcdsaSigningInputs } from '../../crypto/threshold/ecdsa-signing.ts';
 import type { SchnorrSigningInputs } from '../../crypto/threshold/schnorr-signing.ts';
@@ -182,7 +183,7 @@ export class ThresholdNetwork {
     this.#poolTarget = opts.preSignaturesPerKey ?? 20;
     this.#maxInFlight = opts.maxInFlightPerKey ?? 4;
     this.#blockMaker = new BlockMaker(this.pool);
-    const memory = new Map<string, import('../../crypto/threshold/idkg/polynomial.ts').Opening>();
+    const memory = new Map<string, Opening>();
     const shares: NodeShareStore = opts.store?.shares ?? {
       put: (t, r, o) => void memory.set(`${t}|${r}`, o),
       get: (t, r) => memory.get(`${t}|${r}`),
@@ -279,7 +280,7 @@ export class ThresholdNetwork {
    * The one node's share of a single-node key (n = 1), for replaying a seeded key generation
    * (see {@link adoptSingleNodeKey}); undefined for n > 1, where no one place may hold it.
    */
-  singleNodeShare(keyId: string): import('../../crypto/threshold/idkg/polynomial.ts').Opening | undefined {
+  singleNodeShare(keyId: string): Opening | undefined {
     const s = this.#key(keyId);
     if (!s.transcript || s.transcript.receivers.length !== 1) return undefined;
     return this.#nodes.get(s.transcript.receivers[0]!)?.share(s.transcript);
@@ -290,7 +291,7 @@ export class ThresholdNetwork {
    * seed (the protocol is deterministic under a seed, so this is its replay): a process opening
    * many short-lived replicas (PocketIC instances) generates each seeded key once.
    */
-  adoptSingleNodeKey(keyId: string, stored: KeyTranscript, share: import('../../crypto/threshold/idkg/polynomial.ts').Opening): void {
+  adoptSingleNodeKey(keyId: string, stored: KeyTranscript, share: Opening): void {
     const state = this.#key(keyId);
     const t = transcriptOfKey(stored, state.subnet.ids);
     if (t.receivers.length !== 1 || t.receivers[0] !== state.subnet.ids[0]) throw new Error(`${keyId}: only single-node keys are replayed`);
@@ -595,12 +596,10 @@ export class ThresholdNetwork {
       n.support(pool);
     }
     // Holders persist their shares of finished key transcripts and pre-signatures.
-    const store = this.#opts.store;
     for (const [tid, { t, until }] of this.#persistent) {
       for (const id of t.receivers) this.#nodes.get(id)?.persist(t);
       if (until <= pool.round) this.#persistent.delete(tid);
     }
-    void store;
     this.#purge();
   }
 
@@ -648,4 +647,3 @@ export class ThresholdNetwork {
   }
 }
 
-export { idkgGroup };
