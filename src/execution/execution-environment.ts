@@ -101,16 +101,19 @@ export class ExecutionEnvironment {
    * then the inducted ingress (and ingress deferred while its canister was busy), due timers,
    * and the canister message queue.
    */
-  async executeRound(messages: readonly IngressMessage[]): Promise<void> {
+  async executeRound(messages: readonly IngressMessage[]): Promise<number> {
     this.#chargeForResources();
     const done = this.#core.completions;
     this.#core.completions = [];
     for (const apply of done) apply();
     const deferred = this.#deferredIngress;
     this.#deferredIngress = [];
+    const t0 = performance.now();
     for (const m of [...deferred, ...messages]) await this.executeIngress(m);
+    const ingressMs = performance.now() - t0;
     await this.runSystemTasks();
     await this.drainQueue();
+    return ingressMs;
   }
 
   /** When each canister was last charged for its resources (round time, ns), by id text. */
@@ -273,6 +276,15 @@ export class ExecutionEnvironment {
       if (!gzipped && Buffer.from(c.module.buffer, c.module.byteOffset, c.module.length).indexOf(HEARTBEAT) < 0) continue;
       const es = core.state(c);
       if (es.instance?.hasExport('canister_heartbeat')) await this.#calls.runGlobalTimer(c, es, 'canister_heartbeat');
+    }
+    // Low-memory hooks that became due (execution-core checkLowWasmMemory), once each.
+    for (const { canisterId, es } of [...core.loadedStates()]) {
+      if (es.lowWasmMemoryHook !== 'ready') continue;
+      const c = core.deps.state.canister(canisterId);
+      if (!c || c.status !== 'running' || core.isBusy(canisterId)) continue;
+      es.lowWasmMemoryHook = 'executed';
+      core.touch(c);
+      if (es.instance?.hasExport('canister_on_low_wasm_memory')) await this.#calls.runGlobalTimer(c, es, 'canister_on_low_wasm_memory');
     }
     for (const { canisterId, es } of core.loadedStates()) {
       for (const cb of es.callContexts.callbacks.values()) {

@@ -24,6 +24,10 @@ export interface ReplicaApi {
   readonly implVersion: string;
   /** Height of the latest certified state. */
   readonly certifiedHeight: number;
+  /** Height of the latest certification, without certifying anything (status probes stay cheap). */
+  readonly latestCertifiedHeight: number;
+  /** Whether the ingress pool is at its bound (calls are then refused with 503). */
+  ingressPoolIsFull(): boolean;
   /** Canisters and the ingress history, read by read_state's authorization. */
   readonly state: Pick<ReplicatedState, 'canister' | 'ingress'>;
   /** Phase timings (the bench's breakdown). */
