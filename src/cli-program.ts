@@ -262,6 +262,8 @@ program
   });
 
 program.parseAsync(process.argv).catch((e: unknown) => {
-  console.error(`chainkey-replica: ${(e as Error).message ?? e}`);
+  // A canister source error is `FILE:LINE:COL: MESSAGE`, as compilers print it.
+  if ((e as Error).name === 'CanisterSourceError') console.error((e as Error).message);
+  else console.error(`chainkey-replica: ${(e as Error).message ?? e}`);
   process.exit(1);
 });

@@ -5,6 +5,8 @@
  */
 import { DEFAULT_STORAGE_FEES, type CostSchedule, type StorageFees } from './cycles/subnet-costs.ts';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Principal } from '@icp-sdk/core/principal';
 import { generateRootKey, rootKeyFromSecretKey, rootKeyFromStored, signStateRoot, encodeCertificate, type RootKeyPair } from './crypto/certificate.ts';
 import { reconstruct, type HashTree, type Path } from './crypto/hash-tree.ts';
@@ -29,12 +31,15 @@ import { ReplicatedState } from './state/replicated-state.ts';
 import { ensureMasterKeys, type MasterKey } from './state/master-keys.ts';
 import type { SignWithThresholdContext } from './state/subnet-call-context-manager.ts';
 import { StateStore } from './store/state-store.ts';
+import { IN_MEMORY, STATE_FILE } from './store/database.ts';
 import { ensureSystemCanisters } from './system-canisters/system-canisters.ts';
 import { messageLine, type RequestLogSink } from './http/request-log.ts';
 import type { IngressRecord } from './store/ingress-repository.ts';
 import { canisterNotFound, canisterNotRunning, errorCodeText, IcError, requestedCanisterHasNoWasmModule } from './types/ic-error.ts';
 import { nowNanos } from './types/units.ts';
 import type { CanisterHttpRequests } from './management/management-context.ts';
+import { dashboardState, RecentChainKeyRequests } from './dashboard.ts';
+import type { DashboardState } from './http/dashboard-state.ts';
 
 /** Options for {@link Replica.open}. */
 export interface ReplicaOptions {
@@ -63,6 +68,8 @@ export interface ReplicaOptions {
    * instance costs no BLS key generation); a state that has one keeps it.
    */
   rootKey?: RootKeyPair;
+  /** Bounds of the ingress pool (see {@link INGRESS_POOL_MAX_COUNT}); the replica's defaults when omitted. */
+  ingressPool?: { maxCount?: number; maxBytes?: number };
   /**
    * `--nodes N`: simulated nodes of every key-holding subnet running the threshold protocol (a
    * subnet's topology `nodes` wins). Default 1: the single-replica key, at today's speed.
@@ -98,6 +105,15 @@ export interface ReplicaOptions {
   /** Storage fees at 13 nodes (default {@link DEFAULT_STORAGE_FEES}). */
   storageFees?: StorageFees;
 }
+
+/**
+ * Most messages waiting for a round before new calls are refused: the replica's
+ * `ingress_pool_max_count` (10,000 in its node configuration; the HTTP layer then answers
+ * 503 "Service is overloaded, try again later.", as the replica's call handler does).
+ */
+export const INGRESS_POOL_MAX_COUNT = 10_000;
+/** Most bytes of waiting messages: the replica's `ingress_pool_max_bytes` (100 MB). */
+export const INGRESS_POOL_MAX_BYTES = 100_000_000;
 
 /** Where a replica's time comes from: the wall clock, or a virtual clock under a test's control. */
 export interface ReplicaClock {
@@ -162,6 +178,8 @@ export class Replica {
   readonly profile = new PhaseProfile();
   /** `chainkey-replica <version>` (`/api/v2/status` `impl_version`). */
   readonly implVersion = IMPL_VERSION;
+  /** Chain-key requests answered recently (in memory, for `/_/dashboard`). */
+  readonly recentChainKeyRequests = new RecentChainKeyRequests();
   readonly #treeBuilder = new StateTreeBuilder();
   readonly #env: ManagementEnv;
   #certified: CertifiedState | null = null;
@@ -177,6 +195,8 @@ export class Replica {
   #thresholdWakeup: NodeJS.Timeout | null = null;
   readonly #clock: ReplicaClock;
   readonly #manualRounds: boolean;
+  readonly #poolMaxCount: number;
+  readonly #poolMaxBytes: number;
   /** Request log sink, if enabled. */
   readonly requestLog: RequestLogSink | undefined;
   /** Ingress messages accepted and not yet logged with their outcome: request id hex → message. */
@@ -189,6 +209,8 @@ export class Replica {
     this.requestLog = options.requestLog;
     this.#clock = options.clock ?? WALL_CLOCK;
     this.#manualRounds = options.manualRounds ?? false;
+    this.#poolMaxCount = options.ingressPool?.maxCount ?? INGRESS_POOL_MAX_COUNT;
+    this.#poolMaxBytes = options.ingressPool?.maxBytes ?? INGRESS_POOL_MAX_BYTES;
     const given = options.rootKey;
     const rootSecret = store.meta.getOrCreate('root_key_secret', () => given?.secretKey ?? generateRootKey().secretKey);
     this.rootKey = given && Buffer.from(given.secretKey).equals(Buffer.from(rootSecret)) ? given : storedRootKey(store, rootSecret);
@@ -268,16 +290,22 @@ export class Replica {
    * @throws Error for an unusable state dir, a bad topology, or canisters outside the topology.
    */
   static open(options: ReplicaOptions): Replica {
-    const store = StateStore.open(options.stateDir, options.synchronous ? { synchronous: options.synchronous } : {});
+    // A passive open of an existing state (`chainkey-replica keys`, possibly next to a running
+    // replica) reads it through a read-only connection without the state dir's lock, and writes
+    // nothing; every other open takes the lock (one replica per state dir).
+    const readOnly = options.passive === true && options.stateDir !== IN_MEMORY && existsSync(join(options.stateDir, STATE_FILE));
+    const store = readOnly ? StateStore.openReadOnly(options.stateDir) : StateStore.open(options.stateDir, options.synchronous ? { synchronous: options.synchronous } : {});
     try {
       const r = new Replica(store, options.topology ?? parseTopology(DEFAULT_TOPOLOGY), options);
       const t = r.#nextTime();
       r.execution.beginRound(t);
       if (options.systemCanisters ?? true) ensureSystemCanisters({ state: r.state, routing: r.routing, execution: r.execution, nowNanos: t });
-      r.store.transaction(() => {
-        r.state.writeChanges(r.store, 0n);
-        r.execution.writeChanges();
-      });
+      if (!readOnly) {
+        r.store.transaction(() => {
+          r.state.writeChanges(r.store, 0n);
+          r.execution.writeChanges();
+        });
+      }
       r.state.clearChanges();
       r.execution.clearChanges();
       // Certified when a certificate is first needed, as after any round (a large ingress
@@ -292,6 +320,14 @@ export class Replica {
   }
 
   // ---- ingress ---------------------------------------------------------------------------
+
+  /**
+   * Whether the ingress pool (messages accepted and not yet taken into a round) is at its bound:
+   * the replica's `IngressPoolThrottler::exceeds_threshold`, checked before a call is even parsed.
+   */
+  ingressPoolIsFull(): boolean {
+    return this.scheduler.queuedCount >= this.#poolMaxCount || this.scheduler.queuedBytes >= this.#poolMaxBytes;
+  }
 
   /**
    * Accepts a validated call for the next round (spec §"Request: Call"), after the ingress filter.
@@ -419,9 +455,17 @@ export class Replica {
 
   // ---- certification ---------------------------------------------------------------------
 
-  /** Number of certifications since this process started (the status endpoint's height). */
+  /** Number of certifications since this process started, certifying the latest round first. */
   get certifiedHeight(): number {
     this.#ensureCertified();
+    return this.#height;
+  }
+
+  /**
+   * Number of certifications so far, without certifying anything: the status endpoint's height.
+   * A status probe must stay cheap under load (a certification hashes the state tree and signs).
+   */
+  get latestCertifiedHeight(): number {
     return this.#height;
   }
 
@@ -443,6 +487,20 @@ export class Replica {
     if (t === null) return;
     this.#uncertifiedRoundNanos = null;
     this.profile.time('certification', () => this.#certify(t));
+  }
+
+  /** What `/_/dashboard` shows: subnets and nodes, keys and pools, canisters, recent chain-key requests. */
+  dashboardState(): DashboardState {
+    return dashboardState({
+      implVersion: this.implVersion,
+      certifiedHeight: this.certifiedHeight,
+      lastRoundNanos: this.lastRoundNanos,
+      routing: this.routing,
+      threshold: this.threshold,
+      masterKeys: this.masterKeys,
+      state: this.state,
+      recentRequests: this.recentChainKeyRequests,
+    });
   }
 
   /**
@@ -476,7 +534,7 @@ export class Replica {
     return this.#lastTimeNanos;
   }
 
-  async #executeRound(messages: IngressMessage[]): Promise<void> {
+  async #executeRound(messages: IngressMessage[]): Promise<number> {
     const t = this.#nextTime();
     const ex = this.execution;
     ex.beginRound(t);
@@ -484,9 +542,13 @@ export class Replica {
     // with the block), so their callbacks run in this round.
     const pending = this.state.subnetCallContexts.answerable();
     if (pending.length > 0 && this.#manualRounds) this.#runThresholdForRequests(pending, t);
-    if (pending.length > 0) ex.deliverChainKeyResponses(this.profile.time('chain_key_signing', () => this.chainKey.build(pending, t, CHAIN_KEY_BUDGET_MS)));
+    if (pending.length > 0) {
+      const answers = this.profile.time('chain_key_signing', () => this.chainKey.build(pending, t, CHAIN_KEY_BUDGET_MS));
+      this.recentChainKeyRequests.record(answers, t);
+      ex.deliverChainKeyResponses(answers);
+    }
     const t0 = performance.now();
-    await ex.executeRound(messages);
+    const ingressMs = await ex.executeRound(messages);
     this.profile.add('execution', performance.now() - t0);
     for (const m of messages) ex.markProcessing(m);
     const pruneBefore = t - INGRESS_RETENTION_AFTER_EXPIRY_NANOS;
@@ -505,6 +567,7 @@ export class Replica {
     this.#uncertifiedRoundNanos = t;
     this.#logCompletedIngress();
     this.#scheduleFollowUp();
+    return ingressMs;
   }
 
   /**

@@ -5,7 +5,8 @@
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import { prepareFastBlsSigning } from './crypto/bls-signing.ts';
-import { createApp } from './http/app.ts';
+import { createRequestListener } from './http/app.ts';
+import { DEFAULT_CONCURRENCY_LIMITS, type ConcurrencyLimits } from './http/load-shedding.ts';
 import { Replica, type ReplicaOptions } from './replica.ts';
 import { loadTopologyFile, type SubnetConfig } from './routing/topology.ts';
 
@@ -27,6 +28,12 @@ export interface StartOptions {
   topology?: SubnetConfig[];
   /** Request log sink (one line per ingress message and per rejected request); none if omitted. */
   requestLog?: ReplicaOptions['requestLog'];
+  /** Ingress pool bounds (default: the replica's 10,000 messages / 100 MB). */
+  ingressPool?: ReplicaOptions['ingressPool'];
+  /** Requests served at once per endpoint kind (default: http/load-shedding.ts). */
+  concurrencyLimits?: Partial<ConcurrencyLimits>;
+  /** Rounds only through `replica.runRound()` (tests that need messages to stay queued). */
+  manualRounds?: boolean;
   /** `--cost-schedule`: `free` turns every fee off on every subnet (default `normal`). */
   costSchedule?: ReplicaOptions['costSchedule'];
   /** Storage fees (per GiB-second and base per second, at 13 nodes); see cycles/subnet-costs.ts. */
@@ -36,6 +43,13 @@ export interface StartOptions {
   /** Threshold protocol: `--nodes`, `--faulty`, pool size, `--reshare-interval`, stall timeout (see ReplicaOptions). */
   threshold?: Pick<ReplicaOptions, 'nodes' | 'faulty' | 'preSignaturesPerKey' | 'reshareIntervalMs' | 'stalledRequestTimeoutMs'>;
 }
+
+/**
+ * Pending-connection queue of the listening socket. Node's default (511) overflows when thousands
+ * of clients connect at once, and the kernel then drops handshakes (clients see connect timeouts
+ * and resets); the kernel caps it at net.core.somaxconn.
+ */
+const LISTEN_BACKLOG = 4096;
 
 /** A running replica. */
 export interface RunningReplica {
@@ -61,16 +75,18 @@ export async function startReplica(options: StartOptions = {}): Promise<RunningR
     ...(options.debugPrint && { debugPrint: options.debugPrint }),
     ...(options.seed && { seed: options.seed }),
     ...(options.requestLog && { requestLog: options.requestLog }),
+    ...(options.ingressPool && { ingressPool: options.ingressPool }),
+    ...(options.manualRounds && { manualRounds: true }),
     ...(options.costSchedule && { costSchedule: options.costSchedule }),
     ...(options.storageFees && { storageFees: options.storageFees }),
     ...(options.clock && { clock: options.clock }),
     ...options.threshold,
   });
-  const server: Server = createServer(createApp(replica));
+  const server: Server = createServer(createRequestListener(replica, { ...DEFAULT_CONCURRENCY_LIMITS, ...options.concurrencyLimits }));
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(options.port ?? 4943, host, () => {
+      server.listen({ port: options.port ?? 4943, host, backlog: LISTEN_BACKLOG }, () => {
         server.off('error', reject);
         resolve();
       });

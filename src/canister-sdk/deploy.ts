@@ -12,7 +12,7 @@ import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
 import { Principal } from '@icp-sdk/core/principal';
 import type { Identity } from '@icp-sdk/core/agent';
 import { valuesFromCanister } from '../execution/typescript/candid-values.ts';
-import { encodeTsCanisterModule, prepareTsModule } from '../execution/typescript/ts-module.ts';
+import { encodeTsCanisterModule, prepareTsModule, TsModuleError } from '../execution/typescript/ts-module.ts';
 import { toJson } from '../store/execution-repository.ts';
 import { managementService } from '../management/ic-did.ts';
 
@@ -47,12 +47,31 @@ export interface DeployResult {
 }
 
 /**
- * Creates (if needed) and installs or upgrades a TypeScript canister.
- * @throws the agent's error with the replica's reject text (e.g. IC0505 for a module that does not load)
+ * A canister module that does not load, found before anything is created on the replica. The
+ * message is one line, `FILE:LINE:COL: MESSAGE` for a syntax error (as compilers print it, so
+ * editors jump there), `FILE: MESSAGE` otherwise.
+ */
+export class CanisterSourceError extends Error {
+  override name = 'CanisterSourceError';
+}
+
+/**
+ * Creates (if needed) and installs or upgrades a TypeScript canister. The module is first loaded
+ * here exactly as the replica loads it at install (type stripping, syntax, the definition, its
+ * Candid), so a module that would be refused creates no canister.
+ * @throws CanisterSourceError for a module that does not load; the agent's error with the
+ *   replica's reject text for anything the replica refuses
  */
 export async function deployTypeScriptCanister(options: DeployOptions): Promise<DeployResult> {
   const source = options.source ?? (options.file ? readFileSync(options.file, 'utf8') : undefined);
   if (source === undefined) throw new Error('deploy: give the canister source or a file');
+  try {
+    prepareTsModule(encodeTsCanisterModule(source));
+  } catch (e) {
+    if (!(e instanceof TsModuleError)) throw e;
+    const where = `${options.file ?? '<source>'}${e.position ? `:${e.position.line}:${e.position.column}` : ''}`;
+    throw new CanisterSourceError(`${where}: ${e.message.replace(/\s*\n\s*/g, ' ')}`);
+  }
   const agent = await HttpAgent.create({ host: options.url, identity: options.identity ?? Ed25519KeyIdentity.generate(), shouldFetchRootKey: true });
   const target = options.canisterId ? Principal.fromText(options.canisterId) : undefined;
   const mgmt = (effectiveCanisterId: Principal) =>

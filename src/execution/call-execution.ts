@@ -83,7 +83,7 @@ export class CallExecution {
   }
 
   /** Runs the canister's global timer task in a call context of its own (nobody waits for a response). */
-  async runGlobalTimer(c: CanisterState, es: ExecutionState, task: 'canister_global_timer' | 'canister_heartbeat' = 'canister_global_timer'): Promise<void> {
+  async runGlobalTimer(c: CanisterState, es: ExecutionState, task: 'canister_global_timer' | 'canister_heartbeat' | 'canister_on_low_wasm_memory' = 'canister_global_timer'): Promise<void> {
     const prepaid = this.#prepay(c, es, 'system_task', Principal.managementCanister());
     if (prepaid instanceof Error) return; // a frozen canister's timer or heartbeat does not run
     const cc = es.callContexts.open({ kind: 'system' }, task, 0n);

@@ -192,6 +192,7 @@ export class ExecutionCore {
       deadlineNanos: 0n,
       environmentVariables: c.settings.environment_variables,
       frozenReserveCycles: this.freezingThreshold(c),
+      wasmMemoryLimit: c.settings.wasm_memory_limit,
       canisterCreationFee: this.costsOfSubnet(subnet).scale(FEES_AT_13_NODES.canisterCreation),
       callCost: (bytes) => this.costs(c).callCost(bytes, INSTRUCTION_LIMITS.message, this.modeOf(this.state(c))),
       thresholdFee: (method, keyId) => {
@@ -226,7 +227,41 @@ export class ExecutionCore {
         instructions: 0n,
       };
     }
-    return runOnInstance(es.instance!, this.context(c, apiType, extra), body, keepMemory, es.globalTimerNanos, { systemSubnet: this.onSystemSubnet(c) });
+    const result = runOnInstance(es.instance!, this.#withQueues(this.context(c, apiType, extra), es), body, keepMemory, es.globalTimerNanos, { systemSubnet: this.onSystemSubnet(c) });
+    if (keepMemory === true && result.ok) this.checkLowWasmMemory(c, es);
+    return result;
+  }
+
+  /**
+   * Gives the context the canister's outstanding calls per callee (its output queues, bounded in
+   * ic0-calls.ts), counted once per execution when first asked.
+   */
+  #withQueues(ctx: ExecutionContext, es: ExecutionState): ExecutionContext {
+    let open: Map<string, number> | undefined;
+    ctx.outstandingCallsTo = (callee) => {
+      if (!open) {
+        open = new Map();
+        for (const cb of es.callContexts.callbacks.values()) {
+          const k = cb.respondent.toText();
+          open.set(k, (open.get(k) ?? 0) + 1);
+        }
+      }
+      return open.get(callee.toText()) ?? 0;
+    };
+    return ctx;
+  }
+
+  /**
+   * Updates the low-memory hook status after memory may have changed (interface spec §"On low
+   * Wasm memory"): the hook is due when `wasm_memory_limit - memory < wasm_memory_threshold`
+   * (both settings non-zero) and was not run since the condition last became true.
+   */
+  checkLowWasmMemory(c: CanisterState, es: ExecutionState): void {
+    const { wasm_memory_limit: limit, wasm_memory_threshold: threshold } = c.settings;
+    const memory = BigInt(es.instance?.memoryBytes ?? 0);
+    const low = limit > 0n && threshold > 0n && limit - memory < threshold;
+    if (!low) es.lowWasmMemoryHook = undefined;
+    else if (es.lowWasmMemoryHook === undefined) es.lowWasmMemoryHook = 'ready';
   }
 
   readonly #costs = new Map<string, SubnetCosts>();
@@ -315,8 +350,13 @@ export class ExecutionCore {
     keepMemory = true,
     limit?: bigint,
   ): Promise<void> {
-    const ctx = this.context(c, apiType, extra);
+    const ctx = this.#withQueues(this.context(c, apiType, extra), es);
     const metering = { systemSubnet: this.onSystemSubnet(c), ...(limit !== undefined ? { limit } : {}) };
+    const given = then;
+    then = (result) => {
+      if (keepMemory && result.ok) this.checkLowWasmMemory(c, es);
+      given(result);
+    };
     const k = keyOf(c.canisterId);
     const instance = es.instance!;
     let parked = false;

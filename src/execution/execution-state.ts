@@ -36,4 +36,11 @@ export interface ExecutionState {
   replaceStablePages: boolean;
   /** The next checkpoint must drop every stored Wasm memory page (uninstall). */
   replaceMemoryPages: boolean;
+  /**
+   * `canister_on_low_wasm_memory` status (the replica's `OnLowWasmMemoryHookStatus`): undefined
+   * while the condition does not hold; `ready` once it does (the hook is due); `executed` after
+   * the hook ran, until the condition goes false. Kept in memory only: after a restart a canister
+   * still low on memory gets the hook once more.
+   */
+  lowWasmMemoryHook?: 'ready' | 'executed';
 }

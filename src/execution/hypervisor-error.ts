@@ -105,6 +105,27 @@ export function wasmModuleNotFound(): HypervisorErrorInfo {
   };
 }
 
+/**
+ * An update, init or post_upgrade grew the Wasm memory past the canister's `wasm_memory_limit`
+ * (IC0539, the replica's `WasmMemoryLimitExceeded` and its help).
+ * @param limit the setting, bytes. @param peak the memory size the execution reached, bytes.
+ */
+export function wasmMemoryLimitExceeded(limit: bigint, peak: bigint): HypervisorErrorInfo {
+  return {
+    code: ErrorCode.CanisterWasmMemoryLimitExceeded,
+    text:
+      `Canister exceeded its current Wasm memory limit of ${limit} bytes. The peak Wasm memory usage was ${peak} bytes. ` +
+      'If the canister reaches 4GiB, then it may stop functioning and may become unrecoverable. ' +
+      'Please reach out to the canister owner to investigate the reason for the increased memory usage. ' +
+      'It might be necessary to move data from the Wasm memory to the stable memory. ' +
+      'If such high Wasm memory usage is expected and safe, then the developer can increase the Wasm memory limit in the canister settings.',
+    help: help(
+      'Try checking the canister for a possible memory leak or modifying it to use more stable memory instead of Wasm memory.',
+      'wasm-memory-limit-exceeded',
+    ),
+  };
+}
+
 /** A callback table index that names no function (IC0513, `FunctionNotFound`). */
 export function functionNotFound(tableIndex: bigint): HypervisorErrorInfo {
   return {

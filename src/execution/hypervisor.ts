@@ -13,7 +13,7 @@
  * had a turn (the replica's deterministic time slicing, in wall-clock terms: what is counted does
  * not change).
  */
-import { hypervisorErrorOf, type HypervisorErrorInfo } from './hypervisor-error.ts';
+import { hypervisorErrorOf, wasmMemoryLimitExceeded, type HypervisorErrorInfo } from './hypervisor-error.ts';
 import { DIRTY_PAGE_OVERHEAD, instructionLimitFor } from './instruction-meter.ts';
 import type { ExecutionContext } from './system-api/execution-context.ts';
 import type { SystemStateChanges } from './system-api/system-state-changes.ts';
@@ -80,9 +80,18 @@ function failed(instance: CanisterCode, e: unknown): ExecutionResult {
   return { ok: false, error, instructions: api.meter.executed };
 }
 
-function succeeded(instance: CanisterCode, ctx: ExecutionContext, keep: boolean | 'pending', system: boolean): ExecutionResult {
+function succeeded(instance: CanisterCode, ctx: ExecutionContext, keep: boolean | 'pending', system: boolean, memoryBefore: number): ExecutionResult {
   const api = instance.api;
   api.end();
+  // wasm_memory_limit (interface spec §"Canister settings"): an update, init or post_upgrade whose
+  // growth takes the Wasm memory past the limit fails and keeps nothing; the rest ignore it.
+  const limit = ctx.wasmMemoryLimit ?? 0n;
+  const peak = BigInt(instance.memoryBytes);
+  if (keep === true && limit > 0n && (ctx.apiType === 'update' || ctx.apiType === 'init') && peak > limit && peak > BigInt(memoryBefore)) {
+    instance.rollback();
+    api.stable.rollbackExecution();
+    return { ok: false, error: wasmMemoryLimitExceeded(limit, peak), instructions: api.meter.executed };
+  }
   if (keep === 'pending') {
     api.stable.rollbackExecution();
   } else if (keep) {
@@ -115,13 +124,14 @@ export function runOnInstance(
   currentTimerNanos: bigint,
   metering: Metering = {},
 ): ExecutionResult {
+  const memoryBefore = instance.memoryBytes;
   const system = begin(instance, ctx, currentTimerNanos, metering, null);
   try {
     body(instance);
   } catch (e) {
     return failed(instance, e);
   }
-  return succeeded(instance, ctx, keep, system);
+  return succeeded(instance, ctx, keep, system, memoryBefore);
 }
 
 /** Hooks of a sliced execution. */
@@ -169,11 +179,12 @@ export async function runOnInstanceSliced(
     resumed = true;
     return true;
   };
+  const memoryBefore = instance.memoryBytes;
   const system = begin(instance, ctx, currentTimerNanos, metering, onSlice);
   try {
     await body(instance);
   } catch (e) {
     return failed(instance, e);
   }
-  return succeeded(instance, ctx, keep, system);
+  return succeeded(instance, ctx, keep, system, memoryBefore);
 }

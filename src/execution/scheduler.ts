@@ -6,13 +6,23 @@
  * request) when a certificate of it is first needed.
  *
  * A round is scheduled on the next macrotask after a submission, so a burst of concurrent requests
- * shares one round. In manual mode (PocketIC's `tick`) nothing is scheduled: a round runs only
- * when `runEmptyRound` is called.
+ * shares one round. A round takes at most {@link MAX_INGRESS_MESSAGES_PER_ROUND} messages (the
+ * replica's block limit) and, from the previous rounds' cost per message, no more than fit in
+ * {@link ROUND_BUDGET_MS}: execution is synchronous in this one process, so a round of thousands of
+ * messages would keep the HTTP interface (status, queries, new connections) waiting for seconds.
+ * The rest waits for the next round; what waits is the ingress pool the HTTP layer bounds.
+ * In manual mode (PocketIC's `tick`) nothing is scheduled: a round runs only when `runEmptyRound`
+ * is called, and takes every queued message.
  */
 import type { IngressRecord } from '../store/ingress-repository.ts';
 import type { IngressMessage } from './ingress-message.ts';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+/** Most ingress messages in one round: the replica's `max_ingress_messages_per_block` (1000). */
+export const MAX_INGRESS_MESSAGES_PER_ROUND = 1000;
+/** Wall-time target of one round's ingress execution (ms); sizes batches from recent cost per message. */
+export const ROUND_BUDGET_MS = 100;
 
 /** What a round does, supplied by the replica (execution + commit). */
 export interface RoundDriver {
@@ -20,8 +30,10 @@ export interface RoundDriver {
    * Executes the messages and commits state. Must not throw for a message's own failure
    * (those become rejects); a throw means the round could not commit (a host fault).
    * @param messages the inducted messages, in arrival order.
+   * @returns the wall time spent executing the ingress messages themselves (ms), which sizes
+   *   later rounds; the round's fixed costs (commit, chain-key step) are left out of it.
    */
-  executeRound(messages: IngressMessage[]): Promise<void>;
+  executeRound(messages: IngressMessage[]): Promise<number | void>;
   /** The current history entry for a request id. */
   ingressStatus(requestId: Uint8Array): IngressRecord | undefined;
 }
@@ -30,6 +42,12 @@ export interface RoundDriver {
 export class Scheduler {
   readonly #driver: RoundDriver;
   #queue: IngressMessage[] = [];
+  #queuedBytes = 0;
+  /**
+   * Smoothed wall time per ingress message of recent rounds (ms), for sizing batches; starts at
+   * 10 ms, so a first burst is taken 10 at a time until the real cost is known.
+   */
+  #msPerMessage = 10;
   #running: Promise<void> | null = null;
   #scheduled = false;
   #stopped = false;
@@ -54,7 +72,24 @@ export class Scheduler {
   submit(msg: IngressMessage): void {
     if (this.#stopped) throw new Error('scheduler stopped');
     this.#queue.push(msg);
+    this.#queuedBytes += messageBytes(msg);
     this.#schedule();
+  }
+
+  /** Messages accepted and not yet taken into a round (the ingress pool). */
+  get queuedCount(): number {
+    return this.#queue.length;
+  }
+
+  /** Their size: argument, method name and the fixed fields (bytes). */
+  get queuedBytes(): number {
+    return this.#queuedBytes;
+  }
+
+  /** How many queued messages the next round takes (at least one, at most the block limit). */
+  #batchSize(): number {
+    const fit = Math.floor(ROUND_BUDGET_MS / this.#msPerMessage);
+    return Math.max(1, Math.min(MAX_INGRESS_MESSAGES_PER_ROUND, fit));
   }
 
   /** Schedules a round even with no new ingress (queued canister messages, a due timer). */
@@ -129,12 +164,16 @@ export class Scheduler {
 
   async #runRound(): Promise<void> {
     if (this.#running) return this.#running;
-    const batch = this.#queue;
-    this.#queue = [];
+    // Manual mode (PocketIC's tick) keeps its meaning: one tick executes everything submitted.
+    const batch = this.#queue.splice(0, this.#manual ? this.#queue.length : this.#batchSize());
+    for (const m of batch) this.#queuedBytes -= messageBytes(m);
     this.#roundRequested = false;
     this.#running = (async () => {
       try {
-        await this.#driver.executeRound(batch);
+        const executionMs = await this.#driver.executeRound(batch);
+        if (batch.length > 0 && typeof executionMs === 'number') {
+          this.#msPerMessage = Math.max(0.01, 0.5 * this.#msPerMessage + 0.5 * (executionMs / batch.length));
+        }
       } catch (e) {
         this.#stopped = true;
         this.#onFault(e);
@@ -149,4 +188,9 @@ export class Scheduler {
     })();
     return this.#running;
   }
+}
+
+/** A queued message's size as the pool counts it (bytes): argument, method name, fixed fields. */
+function messageBytes(m: IngressMessage): number {
+  return m.arg.length + m.methodName.length + 128;
 }

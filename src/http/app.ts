@@ -5,6 +5,7 @@
  * replica: any origin, GET/POST, the headers agents send. Errors: `HttpError` → its status and
  * text; anything else is a host bug → 500 and a log line, and the server keeps serving.
  *
+ * Overload is shed per endpoint before bodies are read (load-shedding.ts: 429 / 503).
  * Browser requests to `<canister-id>.localhost` or with `?canisterId=` (outside /api/) go to the
  * HTTP gateway (gateway-app.ts, built on the first one). Refusals (4xx) go to the request log.
  *
@@ -20,10 +21,13 @@ import { handleQuery } from './query-endpoint.ts';
 import { handleReadState } from './read-state-endpoint.ts';
 import { sendText } from './responses.ts';
 import { handleStatus } from './status-endpoint.ts';
+import { handleDashboardPage, handleDashboardState } from './dashboard-endpoint.ts';
 import { parse as parseQuery } from 'node:querystring';
 import { gatewayCanisterOf } from './gateway.ts';
 import { createGatewayApp } from './gateway-app.ts';
 import { httpLine } from './request-log.ts';
+import { CONCURRENCY_OVERLOADED, DEFAULT_CONCURRENCY_LIMITS, endpointKind, INGRESS_POOL_OVERLOADED, LoadShedder, refuseIngressPoolFull, type ConcurrencyLimits } from './load-shedding.ts';
+import { TimeSlicer } from './time-slicer.ts';
 
 /** Largest request body: 5 MiB (replica `max_request_size_bytes`). */
 export const MAX_REQUEST_BODY_BYTES = 5 * 1024 * 1024;
@@ -31,15 +35,27 @@ export const MAX_REQUEST_BODY_BYTES = 5 * 1024 * 1024;
 // /api/v<version>/<canister|subnet>/<ecid>/<call|query|read_state>, a trailing slash allowed.
 const CBOR_ROUTE = /^\/api\/v(\d+)\/(canister|subnet)\/([^/]+)\/(call|query|read_state)\/?$/i;
 const STATUS_ROUTE = /^\/api\/v2\/status\/?$/i;
+const DASHBOARD_ROUTE = /^\/_\/dashboard\/?$/;
+const DASHBOARD_STATE_ROUTE = /^\/_\/dashboard\/state\/?$/;
 
 type CborHandler = (req: EndpointRequest, res: ServerResponse) => Promise<void> | void;
 
-/** The handler for a POST route, or undefined (404). */
-function cborHandler(replica: ReplicaApi, version: number, target: string, endpoint: string): CborHandler | undefined {
+/** Longest stretch of call validation and induction between two turns of the event loop (ms). */
+const CALL_SLICE_MS = 10;
+
+/**
+ * The handler for a POST route, or undefined (404). Calls are validated and inducted in time
+ * slices (time-slicer.ts): a burst of them must not hold up status, queries and new connections
+ * for the whole burst's validation; a call whose turn comes with the ingress pool full is refused.
+ */
+function cborHandler(replica: ReplicaApi, calls: TimeSlicer, version: number, target: string, endpoint: string): CborHandler | undefined {
   const t = target.toLowerCase();
   switch (endpoint.toLowerCase()) {
     case 'call':
-      if (t === 'canister' && (version === 2 || version === 3 || version === 4)) return (req, res) => handleCall(replica, req, res, version);
+      if (t === 'canister' && (version === 2 || version === 3 || version === 4)) {
+        return (req, res) =>
+          calls.run(() => (replica.ingressPoolIsFull() ? refuseIngressPoolFull(res) : handleCall(replica, req, res, version))).then((done) => done);
+      }
       return undefined;
     case 'query':
       if (t === 'canister' && (version === 2 || version === 3)) return (req, res) => handleQuery(replica, req, res);
@@ -119,7 +135,7 @@ function hostnameOf(req: IncomingMessage): string {
   return colon < 0 ? host : host.slice(0, colon);
 }
 
-async function serve(replica: ReplicaApi, gatewayApp: () => Promise<RequestListener>, req: IncomingMessage, res: ServerResponse, path: string, query: string): Promise<void> {
+async function serve(replica: ReplicaApi, calls: TimeSlicer, gatewayApp: () => Promise<RequestListener>, req: IncomingMessage, res: ServerResponse, path: string, query: string): Promise<void> {
   if (!path.startsWith('/api/') && gatewayCanisterOf(hostnameOf(req), parseQuery(query))) {
     (await gatewayApp())(req, res);
     return;
@@ -137,8 +153,16 @@ async function serve(replica: ReplicaApi, gatewayApp: () => Promise<RequestListe
     handleStatus(replica, res);
     return;
   }
+  if (req.method === 'GET' || req.method === 'HEAD') {
+    const dashboard = DASHBOARD_ROUTE.test(path) ? handleDashboardPage : DASHBOARD_STATE_ROUTE.test(path) ? handleDashboardState : undefined;
+    if (dashboard) {
+      req.resume();
+      dashboard(replica, res);
+      return;
+    }
+  }
   const m = req.method === 'POST' ? CBOR_ROUTE.exec(path) : null;
-  const handler = m ? cborHandler(replica, Number(m[1]), m[2]!, m[4]!) : undefined;
+  const handler = m ? cborHandler(replica, calls, Number(m[1]), m[2]!, m[4]!) : undefined;
   if (!m || !handler) {
     req.resume();
     throw new HttpError(404, 'Not found.');
@@ -157,14 +181,30 @@ async function serve(replica: ReplicaApi, gatewayApp: () => Promise<RequestListe
   await handler({ params: { ecid }, body }, res);
 }
 
-/** The request listener serving the IC HTTP interface of a replica. */
+/**
+ * The server's request listener: load shedding first, on the bare request (before the body is
+ * read: an excess request costs only its header parse), then the interface ({@link createApp}).
+ * @param limits requests served at once per endpoint kind (the excess gets 429 at once).
+ */
+export function createRequestListener(replica: ReplicaApi, limits: ConcurrencyLimits = DEFAULT_CONCURRENCY_LIMITS): RequestListener {
+  const app = createApp(replica);
+  const shedder = new LoadShedder(limits, () => replica.ingressPoolIsFull());
+  return (req, res) => {
+    const kind = endpointKind(req.method, req.url);
+    if (kind === undefined || shedder.admit(kind, res)) app(req, res);
+    else replica.requestLog?.(httpLine(res.statusCode, req.method ?? '', (req.url ?? '/').split('?')[0]!, res.statusCode === 429 ? CONCURRENCY_OVERLOADED : INGRESS_POOL_OVERLOADED));
+  };
+}
+
+/** The request listener serving the IC HTTP interface of a replica (no load shedding). */
 export function createApp(replica: ReplicaApi): RequestListener {
+  const calls = new TimeSlicer(CALL_SLICE_MS);
   let gatewayApp: Promise<RequestListener> | null = null;
   const loadGateway = (): Promise<RequestListener> => (gatewayApp ??= createGatewayApp(replica));
   return (req, res) => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
-    serve(replica, loadGateway, req, res, path, q < 0 ? '' : url.slice(q + 1)).catch((e: unknown) => sendError(replica, req, path, res, e));
+    serve(replica, calls, loadGateway, req, res, path, q < 0 ? '' : url.slice(q + 1)).catch((e: unknown) => sendError(replica, req, path, res, e));
   };
 }

@@ -1,7 +1,7 @@
 /**
  * `GET /api/v2/status` (interface spec §"Overview"; the replica's status.rs): CBOR map with the
  * DER root key (133 bytes), `impl_version`, `replica_health_status` = `healthy` and the certified
- * height (number of rounds certified since start).
+ * height (number of rounds certified since start; a probe never triggers a certification itself).
  */
 import type { EndpointResponse as Response } from './exchange.ts';
 import type { ReplicaApi } from './replica-api.ts';
@@ -13,6 +13,6 @@ export function handleStatus(replica: ReplicaApi, res: Response): void {
     root_key: replica.rootKey.publicKeyDer,
     impl_version: replica.implVersion,
     replica_health_status: 'healthy',
-    certified_height: replica.certifiedHeight,
+    certified_height: replica.latestCertifiedHeight,
   });
 }

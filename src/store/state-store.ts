@@ -2,7 +2,8 @@
  * The store as upper layers see it: the repositories over one database, and `transaction` to make
  * a round's writes atomic (all of a round's changes land, or none do).
  */
-import { openDatabase, type Db, type OpenDatabaseOptions } from './database.ts';
+import { openDatabase, openDatabaseReadOnly, type Db, type OpenDatabaseOptions } from './database.ts';
+import type { StateDirLock } from './state-dir-lock.ts';
 import { CanisterRepository } from './canister-repository.ts';
 import { ExecutionRepository } from './execution-repository.ts';
 import { IngressRepository } from './ingress-repository.ts';
@@ -25,13 +26,15 @@ export class StateStore {
   readonly execution: ExecutionRepository;
   readonly thresholdKeys: ThresholdKeyRepository;
   readonly subnetCallContexts: SubnetCallContextRepository;
+  readonly #lock: StateDirLock | undefined;
   readonly canisterLogs: CanisterLogRepository;
   readonly wasmChunks: WasmChunkRepository;
   readonly snapshots: CanisterSnapshotRepository;
   readonly preSignatures: PreSignatureRepository;
 
-  constructor(db: Db) {
+  constructor(db: Db, lock?: StateDirLock) {
     this.db = db;
+    this.#lock = lock;
     this.meta = new MetaRepository(db);
     this.canisters = new CanisterRepository(db);
     this.ingress = new IngressRepository(db);
@@ -45,9 +48,18 @@ export class StateStore {
     this.preSignatures = new PreSignatureRepository(db);
   }
 
-  /** Opens `<stateDir>/state.sqlite3` (see {@link openDatabase}). */
+  /**
+   * Opens `<stateDir>/state.sqlite3` for writing, holding the state dir's lock until `close`
+   * (see {@link openDatabase} for what is refused).
+   */
   static open(stateDir: string, options?: OpenDatabaseOptions): StateStore {
-    return new StateStore(openDatabase(stateDir, options));
+    const { db, lock } = openDatabase(stateDir, options);
+    return new StateStore(db, lock);
+  }
+
+  /** Opens an existing state read-only, without the lock (see {@link openDatabaseReadOnly}). */
+  static openReadOnly(stateDir: string): StateStore {
+    return new StateStore(openDatabaseReadOnly(stateDir));
   }
 
   /** Runs `fn` in one SQLite transaction; if it throws, nothing it wrote is kept. */
@@ -58,5 +70,6 @@ export class StateStore {
   /** Closes the database (checkpointing the WAL). */
   close(): void {
     if (this.db.open) this.db.close();
+    this.#lock?.release();
   }
 }

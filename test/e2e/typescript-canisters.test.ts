@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Actor, CanisterStatus, HttpAgent } from '@icp-sdk/core/agent';
 import { IDL } from '@icp-sdk/core/candid';
 import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
@@ -23,7 +23,8 @@ import { createBase58check } from '@scure/base';
 import { ecdsa as oracleEcdsa } from '@dfinity/ic-pub-key';
 import { agent3, identity3 } from '../clients/agent-js-3/index.ts';
 import { idlFactoryFromCandid } from '../../src/candid/candid-text.ts';
-import { deployTypeScriptCanister } from '../../src/canister-sdk/deploy.ts';
+import { CanisterSourceError, deployTypeScriptCanister } from '../../src/canister-sdk/deploy.ts';
+import { encodeTsCanisterModule } from '../../src/execution/typescript/ts-module.ts';
 import { compileMotokoFixtures } from '../support/motoko.ts';
 import { managementIdlFactory, startTestReplica, tempStateDir } from '../support/replica-fixture.ts';
 import { spawnReplica } from '../support/replica-process.ts';
@@ -214,10 +215,19 @@ describe('TypeScript canisters', () => {
     ['a query defined as update', `import { update } from 'chainkey-replica/canister';\nexport default { candid: 'service : { m : () -> () query }', methods: { m: update(() => {}) } };`, "'m' is a query in the service but defined with update()"],
     ['code that throws while loading', `throw new Error('no');\nexport default {};`, 'the module failed to load: Error: no'],
   ] as const) {
-    test(`deploy refuses ${what} with its error; nothing is stored`, async () => {
+    test(`install_code refuses ${what} with its error (and deploy before creating anything); nothing is stored`, async () => {
       const mgmt = Actor.createActor(managementIdlFactory, { agent, canisterId: 'aaaaa-aa', effectiveCanisterId: Principal.fromText('bnz7o-iuaaa-aaaaa-qaaaa-cai') }) as any;
       const id = (await mgmt.provisional_create_canister_with_cycles({ amount: [], settings: [], specified_id: [], sender_canister_version: [] })).canister_id as Principal;
       await assert.rejects(deployTypeScriptCanister({ url: r.url, source: src, canisterId: id.toText(), identity: agent.config.identity as any }), (e: any) => {
+        assert.ok(e instanceof CanisterSourceError, String(e));
+        assert.ok(e.message.startsWith('<source>'), e.message);
+        assert.ok(e.message.includes(reason), e.message);
+        return true;
+      });
+      const install = (Actor.createActor(managementIdlFactory, { agent, canisterId: 'aaaaa-aa', effectiveCanisterId: id }) as any).install_code({
+        mode: { install: null }, canister_id: id, wasm_module: encodeTsCanisterModule(src), arg: new Uint8Array(IDL.encode([], [])), sender_canister_version: [],
+      });
+      await assert.rejects(install, (e: any) => {
         assert.match(e.message, /IC0505/);
         assert.ok(e.message.includes(`Canister's TypeScript module is not valid: `), e.message);
         assert.ok(e.message.includes(reason), e.message);
@@ -227,6 +237,37 @@ describe('TypeScript canisters', () => {
       assert.deepEqual((status as any).module_hash, []);
     });
   }
+
+  test('deploy of a file with a syntax error: one line FILE:LINE:COL and the message, exit 1, no canister created', async () => {
+    const dir = tempStateDir('ckr-bad-ts-');
+    const file = `${dir}/bad.ts`;
+    writeFileSync(file, [
+      `import { defineCanister, update } from 'chainkey-replica/canister';`,
+      `export default defineCanister({`,
+      `  candid: 'service : { inc : () -> (nat) }',`,
+      `  state: { n: 0n },`,
+      `  methods: { inc: update((ctx) => { return ctx.state.n +; }) },`,
+      `});`,
+    ].join('\n'));
+    const mgmt = Actor.createActor(managementIdlFactory, { agent, canisterId: 'aaaaa-aa', effectiveCanisterId: Principal.fromText('bnz7o-iuaaa-aaaaa-qaaaa-cai') }) as any;
+    const create = async () => (await mgmt.provisional_create_canister_with_cycles({ amount: [], settings: [], specified_id: [], sender_canister_version: [] })).canister_id as Principal;
+    try {
+      const before = await create();
+      const out = await promisify(execFile)(process.execPath, ['src/cli.ts', 'deploy', file, '--url', r.url], { cwd: ROOT }).then(
+        () => assert.fail('deploy succeeded'),
+        (e: { code: number; stdout: string; stderr: string }) => e,
+      );
+      assert.equal(out.code, 1);
+      assert.equal(out.stdout, '');
+      assert.equal(out.stderr, `${file}:5:57: TypeScript: Expression expected\n`);
+      // Nothing was created: the next canister gets the very next id.
+      const next = await create();
+      const index = (p: Principal) => Buffer.from(p.toUint8Array()).readBigUInt64BE(0);
+      assert.equal(index(next), index(before) + 1n);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 test('TypeScript canister state survives kill -9 and restarts', async () => {

@@ -46,6 +46,17 @@ export interface ExecutionContext {
   /** Cycles the canister must keep (freezing threshold); the liquid balance is above this. */
   frozenReserveCycles: bigint;
   /**
+   * The canister's `wasm_memory_limit` setting (bytes; 0 = none): an update, init or
+   * post_upgrade that grows the Wasm memory past it fails (IC0539); other executions ignore it.
+   */
+  wasmMemoryLimit?: bigint;
+  /**
+   * Calls this canister has made to `callee` and not yet had answered (open callbacks): with the
+   * ones performed in this execution they fill the output queue to that callee (see
+   * `OUTPUT_QUEUE_CAPACITY` in ic0-calls.ts). Absent: no calls outstanding.
+   */
+  outstandingCallsTo?(callee: Principal): number;
+  /**
    * What `call_perform` withdraws besides the attached cycles for a request of
    * `methodAndPayloadBytes` (and what `ic0.cost_call` reports): transmission, the
    * response-transmission and response-execution reservations (0 on free or system subnets).

@@ -10,6 +10,11 @@ import { CALLS } from './api-type.ts';
 import { row, type Ic0Row } from './ic0-row.ts';
 import { invalidPrincipal, lossyUtf8, MAX_PAYLOAD_BYTES, u, type I } from './system-api-state.ts';
 
+/** Requests one canister may have outstanding to one other canister (the replica's output queue). */
+export const OUTPUT_QUEUE_CAPACITY = 500;
+/** What `ic0.call_perform` returns for a call it could not enqueue: reject code SYS_TRANSIENT. */
+const REJECT_SYS_TRANSIENT = 2;
+
 /** The call functions. */
 export const CALL_ROWS: readonly Ic0Row[] = [
   row(
@@ -71,6 +76,14 @@ export const CALL_ROWS: readonly Ic0Row[] = [
           'canister-made-a-call-with-too-large-payload',
         ),
       );
+    }
+    // The output queue to the callee (the replica's DEFAULT_QUEUE_CAPACITY): with 500 calls to
+    // it outstanding the call is not made and call_perform returns SYS_TRANSIENT (2); its cycles
+    // stay with the caller and no callback is registered (system_api push_output_request).
+    const outstanding = ctx.outstandingCallsTo?.(p.callee) ?? 0;
+    if (outstanding + ctx.changes.calls.length >= OUTPUT_QUEUE_CAPACITY) {
+      const queued = outstanding + ctx.changes.calls.filter((q) => q.callee.compareTo(p.callee) === 'eq').length;
+      if (queued >= OUTPUT_QUEUE_CAPACITY) return REJECT_SYS_TRANSIENT;
     }
     // The fees and reservations leave the balance with the attached cycles, above the freezing
     // threshold, or nothing happens and the call is not made (`withdraw_request_cycles`: 2 = SYS_TRANSIENT).

@@ -30,10 +30,25 @@ export const DEFAULT_TS_EXECUTION_TIMEOUT_MS = 5_000;
 
 /** A module that cannot be installed, with the reason. */
 export class TsModuleError extends Error {
-  constructor(detail: string) {
+  /** Where in the source a syntax error is (1-based line and column), when known. */
+  readonly position: { line: number; column: number } | undefined;
+  constructor(detail: string, position?: { line: number; column: number }) {
     super(detail);
     this.name = 'TsModuleError';
+    this.position = position;
   }
+}
+
+/**
+ * The 1-based line and column of a syntax error thrown by `stripTypeScriptTypes` or `vm.Script`:
+ * Node and V8 put them only in the stack's head, `<file>:<line>`, a few source lines ending with
+ * the offending one, then a line of spaces and carets under the error.
+ */
+function syntaxErrorPosition(e: unknown): { line: number; column: number } | undefined {
+  const lines = String((e as Error)?.stack ?? '').split('\n');
+  const line = /:(\d+)$/.exec(lines[0] ?? '')?.[1];
+  const caret = lines.findIndex((l, i) => i > 0 && /^ *\^+ *$/.test(l));
+  return line && caret > 0 ? { line: Number(line), column: lines[caret]!.indexOf('^') + 1 } : undefined;
 }
 
 /** Types and kind of one method. */
@@ -174,14 +189,14 @@ export function prepareTsModule(bytes: Uint8Array, hash?: Uint8Array, timeoutMs 
   try {
     js = stripTypes(source);
   } catch (e) {
-    throw new TsModuleError(`TypeScript: ${(e as Error).message}`);
+    throw new TsModuleError(`TypeScript: ${(e as Error).message}`, syntaxErrorPosition(e));
   }
   const linked = linkModule(js);
   let script: vm.Script;
   try {
     script = new vm.Script(linked, { filename: `canister-module-${key.slice(0, 12)}.ts` });
   } catch (e) {
-    throw new TsModuleError(`${(e as Error).name}: ${(e as Error).message}`);
+    throw new TsModuleError(`${(e as Error).name}: ${(e as Error).message}`, syntaxErrorPosition(e));
   }
   // Evaluate once in a throwaway context to read and check the definition.
   let summary: { methods: Record<string, 'update' | 'query'>; init: boolean; postUpgrade: boolean; preUpgrade: boolean; timer: boolean; candid: string };

@@ -224,10 +224,11 @@ export class CanisterInstance {
     const heap = new Uint8Array(this.#memory.buffer);
     let changed = 0;
     if (heap.length !== this.#committed.length) {
+      // Grown pages start as zeros in the committed copy: only those the execution wrote differ
+      // below and become dirty (an untouched grown page is zero, which the store does not keep),
+      // so growing costs nothing per page until the page is used.
       const grown = new Uint8Array(heap.length);
       grown.set(this.#committed);
-      // Grown pages count only if written (they are compared against zeros below).
-      for (let p = this.#committed.length / PAGE_BYTES; p < heap.length / PAGE_BYTES; p++) this.#dirty.add(p);
       this.#committed = grown;
     }
     for (const p of this.#changedPages(heap)) {

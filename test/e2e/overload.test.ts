@@ -1,0 +1,80 @@
+/**
+ * Overload (issue 15 item 2), bounded in count and time, loopback only: bursts of 80 ingress
+ * calls, each on its own TCP connection, against a real replica with small limits whose rounds
+ * run only when the test says (so what is in flight and what is queued does not depend on the
+ * machine's speed). Every call is answered — accepted, or refused at once with the replica's
+ * status and text (429 "The service is overloaded." over the call concurrency limit; 503
+ * "Service is overloaded, try again later." with the ingress pool full) — with no TCP-level
+ * failure; status probes and queries, sent from their own thread meanwhile, are all answered;
+ * the accepted calls, and only they, execute. No timing is asserted (`npm run soak` measures).
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { Actor, HttpAgent } from '@icp-sdk/core/agent';
+import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
+import { idlFactoryFromCandid } from '../../src/candid/candid-text.ts';
+import { deployTypeScriptCanister } from '../../src/canister-sdk/deploy.ts';
+import { overload, type OverloadReport } from '../support/load.ts';
+import { startTestReplica } from '../support/replica-fixture.ts';
+
+const COUNTER = readFileSync(new URL('../fixtures/typescript/counter.ts', import.meta.url), 'utf8');
+const CANDID = /candid: `([\s\S]*?)`/.exec(COUNTER)![1]!;
+const TOO_MANY = '429 The service is overloaded.';
+const POOL_FULL = '503 Service is overloaded, try again later.';
+
+/** A replica with the given limits whose rounds run only on `runRound`, and the counter on it. */
+async function setup(options: Parameters<typeof startTestReplica>[0]) {
+  const r = await startTestReplica({ debugPrint: () => {}, manualRounds: true, ...options });
+  const deploying = deployTypeScriptCanister({ url: r.url, source: COUNTER });
+  let done = false;
+  void deploying.finally(() => (done = true)).catch(() => {});
+  while (!done) {
+    await r.replica.runRound();
+    await new Promise((res) => setTimeout(res, 20));
+  }
+  const { canisterId } = await deploying;
+  const agent = await HttpAgent.create({ host: r.url, identity: Ed25519KeyIdentity.generate(), shouldFetchRootKey: true });
+  const counter = Actor.createActor(idlFactoryFromCandid(CANDID), { agent, canisterId }) as unknown as { get(): Promise<bigint> };
+  return { r, canisterId, counter };
+}
+
+function assertAnsweredCleanly(rep: OverloadReport): void {
+  if (process.env['OVERLOAD_REPORT']) console.log(JSON.stringify(rep));
+  assert.deepEqual(rep.tcpErrors, {}, `no TCP-level failure: ${JSON.stringify(rep)}`);
+  assert.deepEqual(rep.other, {}, 'only 2xx and the overload answers');
+  assert.ok(rep.statusProbes > 0 && rep.statusFailures === 0, `status answered throughout: ${JSON.stringify(rep)}`);
+  assert.equal(rep.queriesOk, rep.queries, 'queries answered throughout');
+}
+
+describe('overload: excess answered at once, no dropped connection', () => {
+  test('80 async (v2) calls at once, ingress pool of 3, no round running: 3 accepted, 77 refused with 503; the 3 execute', async () => {
+    const { r, canisterId, counter } = await setup({ ingressPool: { maxCount: 3 } });
+    try {
+      const before = await counter.get();
+      const rep = await overload({ url: r.url, canisterId, method: 'inc', queryMethod: 'get', calls: 80, version: 2, timeoutMs: 60_000 });
+      assertAnsweredCleanly(rep);
+      assert.equal(rep.served, 3);
+      assert.deepEqual(rep.refused, { [POOL_FULL]: 77 });
+      await r.replica.runRound();
+      assert.equal(await counter.get(), before + 3n, 'the accepted calls, and only they, executed');
+    } finally {
+      await r.cleanup();
+    }
+  });
+
+  test('80 sync (v3) calls at once, 10 call slots, no round running: 10 in flight (202 when the sync wait ends), 70 refused with 429', async () => {
+    const { r, canisterId, counter } = await setup({ concurrencyLimits: { call: 10 } });
+    try {
+      const before = await counter.get();
+      const rep = await overload({ url: r.url, canisterId, method: 'inc', queryMethod: 'get', calls: 80, version: 3, timeoutMs: 60_000 });
+      assertAnsweredCleanly(rep);
+      assert.equal(rep.served, 10);
+      assert.deepEqual(rep.refused, { [TOO_MANY]: 70 });
+      await r.replica.runRound();
+      assert.equal(await counter.get(), before + 10n);
+    } finally {
+      await r.cleanup();
+    }
+  });
+});
