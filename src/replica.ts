@@ -38,6 +38,8 @@ import type { IngressRecord } from './store/ingress-repository.ts';
 import { canisterNotFound, canisterNotRunning, errorCodeText, IcError, requestedCanisterHasNoWasmModule } from './types/ic-error.ts';
 import { nowNanos } from './types/units.ts';
 import type { CanisterHttpRequests } from './management/management-context.ts';
+import { dashboardState, RecentChainKeyRequests } from './dashboard.ts';
+import type { DashboardState } from './http/dashboard-state.ts';
 
 /** Options for {@link Replica.open}. */
 export interface ReplicaOptions {
@@ -176,6 +178,8 @@ export class Replica {
   readonly profile = new PhaseProfile();
   /** `chainkey-replica <version>` (`/api/v2/status` `impl_version`). */
   readonly implVersion = IMPL_VERSION;
+  /** Chain-key requests answered recently (in memory, for `/_/dashboard`). */
+  readonly recentChainKeyRequests = new RecentChainKeyRequests();
   readonly #treeBuilder = new StateTreeBuilder();
   readonly #env: ManagementEnv;
   #certified: CertifiedState | null = null;
@@ -485,6 +489,20 @@ export class Replica {
     this.profile.time('certification', () => this.#certify(t));
   }
 
+  /** What `/_/dashboard` shows: subnets and nodes, keys and pools, canisters, recent chain-key requests. */
+  dashboardState(): DashboardState {
+    return dashboardState({
+      implVersion: this.implVersion,
+      certifiedHeight: this.certifiedHeight,
+      lastRoundNanos: this.lastRoundNanos,
+      routing: this.routing,
+      threshold: this.threshold,
+      masterKeys: this.masterKeys,
+      state: this.state,
+      recentRequests: this.recentChainKeyRequests,
+    });
+  }
+
   /**
    * A certificate revealing `paths` (and `/time`) of the latest certified state; re-certifies
    * first if that state is older than a second, so agents' freshness checks pass.
@@ -524,7 +542,11 @@ export class Replica {
     // with the block), so their callbacks run in this round.
     const pending = this.state.subnetCallContexts.answerable();
     if (pending.length > 0 && this.#manualRounds) this.#runThresholdForRequests(pending, t);
-    if (pending.length > 0) ex.deliverChainKeyResponses(this.profile.time('chain_key_signing', () => this.chainKey.build(pending, t, CHAIN_KEY_BUDGET_MS)));
+    if (pending.length > 0) {
+      const answers = this.profile.time('chain_key_signing', () => this.chainKey.build(pending, t, CHAIN_KEY_BUDGET_MS));
+      this.recentChainKeyRequests.record(answers, t);
+      ex.deliverChainKeyResponses(answers);
+    }
     const t0 = performance.now();
     const ingressMs = await ex.executeRound(messages);
     this.profile.add('execution', performance.now() - t0);

@@ -21,6 +21,7 @@ import { handleQuery } from './query-endpoint.ts';
 import { handleReadState } from './read-state-endpoint.ts';
 import { sendText } from './responses.ts';
 import { handleStatus } from './status-endpoint.ts';
+import { handleDashboardPage, handleDashboardState } from './dashboard-endpoint.ts';
 import { parse as parseQuery } from 'node:querystring';
 import { gatewayCanisterOf } from './gateway.ts';
 import { createGatewayApp } from './gateway-app.ts';
@@ -34,6 +35,8 @@ export const MAX_REQUEST_BODY_BYTES = 5 * 1024 * 1024;
 // /api/v<version>/<canister|subnet>/<ecid>/<call|query|read_state>, a trailing slash allowed.
 const CBOR_ROUTE = /^\/api\/v(\d+)\/(canister|subnet)\/([^/]+)\/(call|query|read_state)\/?$/i;
 const STATUS_ROUTE = /^\/api\/v2\/status\/?$/i;
+const DASHBOARD_ROUTE = /^\/_\/dashboard\/?$/;
+const DASHBOARD_STATE_ROUTE = /^\/_\/dashboard\/state\/?$/;
 
 type CborHandler = (req: EndpointRequest, res: ServerResponse) => Promise<void> | void;
 
@@ -149,6 +152,14 @@ async function serve(replica: ReplicaApi, calls: TimeSlicer, gatewayApp: () => P
     req.resume();
     handleStatus(replica, res);
     return;
+  }
+  if (req.method === 'GET' || req.method === 'HEAD') {
+    const dashboard = DASHBOARD_ROUTE.test(path) ? handleDashboardPage : DASHBOARD_STATE_ROUTE.test(path) ? handleDashboardState : undefined;
+    if (dashboard) {
+      req.resume();
+      dashboard(replica, res);
+      return;
+    }
   }
   const m = req.method === 'POST' ? CBOR_ROUTE.exec(path) : null;
   const handler = m ? cborHandler(replica, calls, Number(m[1]), m[2]!, m[4]!) : undefined;

@@ -12,6 +12,7 @@ import type { MessageOutcome } from '../execution/message-outcome.ts';
 import type { CanisterMetadata } from '../execution/wasm/custom-sections.ts';
 import type { ReplicatedState } from '../state/replicated-state.ts';
 import type { IngressRecord } from '../store/ingress-repository.ts';
+import type { DashboardState } from './dashboard-state.ts';
 
 /** The replica as the HTTP endpoints use it. */
 export interface ReplicaApi {
@@ -46,4 +47,6 @@ export interface ReplicaApi {
   readonly requestLog?: ((line: string) => void) | undefined;
   /** The canister's metadata sections by name, or undefined for an unknown or empty canister. */
   canisterMetadata(canisterId: Principal): ReadonlyMap<string, CanisterMetadata> | undefined;
+  /** What `/_/dashboard` shows (subnets, nodes, keys, canisters, recent chain-key requests); no dashboard if absent. */
+  dashboardState?(): DashboardState;
 }

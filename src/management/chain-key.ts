@@ -149,6 +149,7 @@ function acceptThresholdRequest(env: ManagementEnv, call: ManagementCall, method
     args,
     origin: call.callback,
     refundCycles: call.payment - fee,
+    feeCycles: fee,
     batchTimeNanos: call.nowNanos,
     pseudoRandomId: env.randomBytes(32),
   });

@@ -37,6 +37,8 @@ export interface SignWithThresholdContext {
   origin: ThresholdRequestOrigin;
   /** Cycles left after the fee, refunded with the answer. */
   refundCycles: bigint;
+  /** The fee charged at acceptance (absent in contexts stored before it was recorded). */
+  feeCycles?: bigint;
   /** Time of the round that accepted it, nanoseconds. */
   batchTimeNanos: bigint;
   /** 32 bytes of randomness fixed at acceptance (the replica's pseudo-random id). */
