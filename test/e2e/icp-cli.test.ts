@@ -11,12 +11,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Principal } from '@icp-sdk/core/principal';
 import { compileMotokoFixture } from '../support/motoko.ts';
+import { CHROMIUM, SKIP_WITHOUT_CHROMIUM } from '../support/chromium.ts';
 import { startTestReplica, tempStateDir } from '../support/replica-fixture.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -214,9 +215,10 @@ describe('icp-cli against chainkey-replica', () => {
     assert.match(await byQuery.text(), /<p>path \/index.html<\/p>/);
     const posted = await fetch(`${r.url}/?canisterId=${web.toText()}`, { method: 'POST', body: 'x' });
     assert.equal(await posted.text(), 'posted; count 2');
-    const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
-    if (!chromium) return; // Debian's chromium is not installed: the browser check is skipped.
-    const { stdout } = await run(chromium, ['--headless', '--no-sandbox', '--disable-gpu', '--dump-dom', `${r.url}/?canisterId=${web.toText()}`], { timeout: 60_000 });
+  });
+
+  test('headless Chromium renders the gateway page', { skip: SKIP_WITHOUT_CHROMIUM }, async () => {
+    const { stdout } = await run(CHROMIUM!, ['--headless', '--no-sandbox', '--disable-gpu', '--dump-dom', `${r.url}/?canisterId=${web.toText()}`], { timeout: 60_000 });
     assert.match(stdout, /<h1>count 2<\/h1>/);
   });
 

@@ -10,7 +10,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -20,12 +20,11 @@ import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
 import { Principal } from '@icp-sdk/core/principal';
 import { idlFactoryFromCandid } from '../../src/candid/candid-text.ts';
 import type { DashboardState } from '../../src/http/dashboard-state.ts';
+import { CHROMIUM, SKIP_WITHOUT_CHROMIUM } from '../support/chromium.ts';
 import { compileMotokoFixture } from '../support/motoko.ts';
 import { managementIdlFactory, startTestReplica } from '../support/replica-fixture.ts';
 
 const run = promisify(execFile);
-/** Debian's chromium (or `CHROMIUM=<path>`); undefined where none is installed. */
-const CHROMIUM = [process.env.CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p): p is string => !!p && existsSync(p));
 const FEE_13 = 10_000_000_000n;
 
 describe('/_/dashboard', () => {
@@ -94,7 +93,7 @@ describe('/_/dashboard', () => {
     assert.ok(s.certifiedHeight > 0);
   });
 
-  test('headless Chromium renders it after the first refresh and takes a screenshot', { skip: !CHROMIUM && 'no chromium binary (Debian: apt-get install chromium)' }, async () => {
+  test('headless Chromium renders it after the first refresh and takes a screenshot', { skip: SKIP_WITHOUT_CHROMIUM }, async () => {
     const profile = mkdtempSync(join(tmpdir(), 'ckr-chromium-'));
     try {
       // The server runs in this process: chromium must run asynchronously (never execFileSync).
