@@ -7,6 +7,7 @@ import { encodeWithSelfDescribedTag } from '@dfinity/cbor';
 import { requestIdOf } from '@icp-sdk/core/agent';
 import { DelegationChain, Ed25519KeyIdentity } from '@icp-sdk/core/identity';
 import { Principal } from '@icp-sdk/core/principal';
+import { mulberry32 } from '../test/support/prng.ts';
 
 const IC_REQUEST = new TextEncoder().encode('\x0Aic-request');
 const EMPTY_ARGS = new Uint8Array([0x44, 0x49, 0x44, 0x4c, 0x00, 0x00]);
@@ -46,17 +47,6 @@ async function post(url: string, path: string, body: Uint8Array, timeoutMs: numb
   }
 }
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Sends `count` mutated envelopes (byte flips, truncations, insertions, random bytes, empty) to
@@ -80,7 +70,7 @@ export async function fuzzEnvelopes(url: string, canisterId: Principal, count: n
       seeds.push({ path, body: encodeWithSelfDescribedTag({ content: content(kind, canisterId, anon, exp, seeds.length) } as never) });
     }
   }
-  const random = rng(0x50a1c0de);
+  const random = mulberry32(0x50a1c0de);
   const int = (n: number) => Math.floor(random() * n);
   const mutate = (b: Uint8Array): Uint8Array => {
     const out = Array.from(b);

@@ -7,7 +7,7 @@
  * served (README).
  */
 import type { Principal } from '@icp-sdk/core/principal';
-import { MAX_SNAPSHOTS_PER_CANISTER, snapshotSize, type SnapshotSummary, type StoredSnapshot } from '../state/canister-snapshots.ts';
+import { MAX_SNAPSHOTS_PER_CANISTER, snapshotSize, type SnapshotContent, type SnapshotSummary, type StoredSnapshot } from '../state/canister-snapshots.ts';
 import type { CanisterState } from '../state/canister-state.ts';
 import { ErrorCode, IcError } from '../types/ic-error.ts';
 import { canisterOrNotFound, requireController, uninstallCode } from './canister-lifecycle.ts';
@@ -56,18 +56,27 @@ export function takeCanisterSnapshot(
       `Canister ${c.canisterId.toText()} has reached the maximum number of snapshots allowed: ${MAX_SNAPSHOTS_PER_CANISTER}.`,
     );
   }
-  const content = env.execution.captureSnapshot(c);
+  const snapshot = storeSnapshot(env, c, call.nowNanos, env.execution.captureSnapshot(c), replace);
+  if (arg.uninstall_code[0]) uninstallCode(env, call, { canister_id: c.canisterId, sender_canister_version: [] });
+  return record(snapshot);
+}
+
+/**
+ * Stores a new snapshot of `c` with the given content, replacing `replace` (a snapshot id the
+ * caller has checked belongs to `c`) if given. Shared by taking and uploading a snapshot.
+ * @param nowNanos the round's time (nanoseconds), which the snapshot id and `taken_at_timestamp` carry
+ */
+export function storeSnapshot(env: ManagementEnv, c: CanisterState, nowNanos: bigint, content: SnapshotContent, replace?: Uint8Array): StoredSnapshot {
   const snapshot = {
-    id: env.state.snapshots.newId(c.canisterId, call.nowNanos),
+    id: env.state.snapshots.newId(c.canisterId, nowNanos),
     canisterId: c.canisterId.toUint8Array(),
-    takenAtNanos: call.nowNanos,
+    takenAtNanos: nowNanos,
     totalSize: snapshotSize(content),
     content,
   };
   if (replace) env.state.snapshots.delete(replace);
   env.state.snapshots.put(snapshot);
-  if (arg.uninstall_code[0]) uninstallCode(env, call, { canister_id: c.canisterId, sender_canister_version: [] });
-  return record(snapshot);
+  return snapshot;
 }
 
 /** `load_canister_snapshot` (controllers): the canister's code and memories become the snapshot's. */

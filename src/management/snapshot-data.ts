@@ -12,7 +12,7 @@ import { MAX_SNAPSHOTS_PER_CANISTER, snapshotSize, type SnapshotContent } from '
 import type { CanisterState } from '../state/canister-state.ts';
 import { ErrorCode, IcError } from '../types/ic-error.ts';
 import { canisterOrNotFound, requireController } from './canister-lifecycle.ts';
-import { ownSnapshot } from './canister-snapshots.ts';
+import { ownSnapshot, storeSnapshot } from './canister-snapshots.ts';
 import type { ManagementCall, ManagementEnv } from './management-context.ts';
 import type { ReadCanisterSnapshotMetadataResponse } from './shapes.ts';
 
@@ -189,16 +189,7 @@ export function uploadCanisterSnapshotMetadata(
     canisterVersion: c.version,
     source: 'uploaded',
   };
-  const snapshot = {
-    id: env.state.snapshots.newId(c.canisterId, call.nowNanos),
-    canisterId: c.canisterId.toUint8Array(),
-    takenAtNanos: call.nowNanos,
-    totalSize: snapshotSize(content),
-    content,
-  };
-  if (replace) env.state.snapshots.delete(replace);
-  env.state.snapshots.put(snapshot);
-  return { snapshot_id: snapshot.id };
+  return { snapshot_id: storeSnapshot(env, c, call.nowNanos, content, replace).id };
 }
 
 /** `upload_canister_snapshot_data` (controllers): writes one piece of an uploaded snapshot's region. */

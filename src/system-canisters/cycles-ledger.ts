@@ -23,6 +23,9 @@ import {
   type Account,
   type Book,
   type SystemConfig,
+  canisterSettings,
+  ICRC1_STANDARDS,
+  ICRC10_STANDARDS,
 } from './ledger-core.ts';
 
 declare const SYSTEM: SystemConfig;
@@ -85,15 +88,8 @@ export default defineCanister<State>({
       ['icrc1:fee', { Nat: FEE }],
     ]),
     icrc1_minting_account: query(() => []),
-    icrc1_supported_standards: query(() => [
-      { name: 'ICRC-1', url: 'https://github.com/dfinity/ICRC-1/tree/main/standards/ICRC-1' },
-      { name: 'ICRC-2', url: 'https://github.com/dfinity/ICRC-1/tree/main/standards/ICRC-2' },
-    ]),
-    icrc10_supported_standards: query(() => [
-      { name: 'ICRC-1', url: 'https://github.com/dfinity/ICRC-1/tree/main/standards/ICRC-1' },
-      { name: 'ICRC-2', url: 'https://github.com/dfinity/ICRC-1/tree/main/standards/ICRC-2' },
-      { name: 'ICRC-10', url: 'https://github.com/dfinity/ICRC/blob/main/ICRCs/ICRC-10/ICRC-10.md' },
-    ]),
+    icrc1_supported_standards: query(() => ICRC1_STANDARDS),
+    icrc10_supported_standards: query(() => ICRC10_STANDARDS),
     icrc1_total_supply: query((ctx: Ctx) => ctx.state.book.totalSupply),
     icrc1_balance_of: query((ctx: Ctx, a: Account) => balanceOf(ctx.state.book, key(a))),
     icrc1_transfer: update((ctx: Ctx, a) =>
@@ -165,21 +161,7 @@ export default defineCanister<State>({
       if (balance < a.amount + FEE) return { Err: { InsufficientFunds: { balance } } };
       const block = burn(book, from, a.amount, FEE, new Uint8Array(), ctx.time());
       const creation = a.creation_args[0];
-      const given = creation?.settings[0];
-      const settings = given
-        ? { ...given, controllers: given.controllers.length ? given.controllers : [[ctx.caller]], log_memory_limit: [] }
-        : {
-            controllers: [[ctx.caller]],
-            compute_allocation: [],
-            memory_allocation: [],
-            freezing_threshold: [],
-            reserved_cycles_limit: [],
-            log_visibility: [],
-            wasm_memory_limit: [],
-            wasm_memory_threshold: [],
-            environment_variables: [],
-            log_memory_limit: [],
-          };
+      const settings = canisterSettings(creation?.settings ?? [], ctx.caller);
       let r: { Ok?: string; Err?: { Refunded: { refund_amount: bigint; create_error: string } } };
       try {
         r = await ctx.call(

@@ -15,7 +15,7 @@
 // - The ICP/XDR rate is fixed (SYSTEM.xdrPermyriadPerIcp); its response carries no certificate.
 // - The NNS-only methods (set_authorized_subnetwork_list, ...) are refused.
 import { defineCanister, query, update, type CanisterContext } from 'chainkey-replica/canister';
-import { icpAccountId, refuse, toHex, type SystemConfig } from './ledger-core.ts';
+import { canisterSettings, icpAccountId, refuse, toHex, type SystemConfig } from './ledger-core.ts';
 
 declare const SYSTEM: SystemConfig;
 
@@ -113,26 +113,6 @@ async function createOn(ctx: Ctx, subnet: string, settings: unknown, cycles: big
   return r.canister_id;
 }
 
-/** Settings with `controllers` defaulting to `[controller]`. */
-function settingsFor(given: [] | [Record<string, unknown>], controller: string): Record<string, unknown> {
-  const s = given[0];
-  const empty = {
-    controllers: [],
-    compute_allocation: [],
-    memory_allocation: [],
-    freezing_threshold: [],
-    reserved_cycles_limit: [],
-    log_visibility: [],
-    wasm_memory_limit: [],
-    wasm_memory_threshold: [],
-    environment_variables: [],
-    log_memory_limit: [],
-  };
-  const out = { ...empty, ...(s ?? {}) } as Record<string, unknown>;
-  if ((out['controllers'] as unknown[]).length === 0) out['controllers'] = [[controller]];
-  return out;
-}
-
 type Notify = { Ok: unknown } | { Err: unknown };
 
 /**
@@ -186,7 +166,7 @@ export default defineCanister<State>({
       let error: string;
       if (typeof subnet === 'string') {
         try {
-          return { Ok: await createOn(ctx, subnet, settingsFor(a.settings, ctx.caller), cycles) };
+          return { Ok: await createOn(ctx, subnet, canisterSettings(a.settings, ctx.caller), cycles) };
         } catch (e) {
           error = (e as Error).message;
         }
@@ -230,7 +210,7 @@ export default defineCanister<State>({
         if (typeof subnet !== 'string') return { Err: { Refunded: { reason: subnet.error, block_index: [] } } };
         const cycles = cyclesOf(paid);
         await mintCycles(ctx, cycles);
-        return { Ok: await createOn(ctx, subnet, settingsFor(a.settings, a.controller), cycles) };
+        return { Ok: await createOn(ctx, subnet, canisterSettings(a.settings, a.controller), cycles) };
       }),
     ),
     get_icp_xdr_conversion_rate: query((ctx: Ctx) => ({

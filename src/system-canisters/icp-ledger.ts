@@ -28,6 +28,8 @@ import {
   type LedgerBlock,
   type SystemConfig,
   type TransferOutcome,
+  ICRC1_STANDARDS,
+  ICRC10_STANDARDS,
 } from './ledger-core.ts';
 
 declare const SYSTEM: SystemConfig;
@@ -178,15 +180,8 @@ export default defineCanister<State>({
       const to = keyOf(ctx, a.to);
       return move(ctx, from, to, a.amount, optNat(a.fee), a.memo[0] ?? new Uint8Array(), 0n);
     }),
-    icrc1_supported_standards: query(() => [
-      { name: 'ICRC-1', url: 'https://github.com/dfinity/ICRC-1/tree/main/standards/ICRC-1' },
-      { name: 'ICRC-2', url: 'https://github.com/dfinity/ICRC-1/tree/main/standards/ICRC-2' },
-    ]),
-    icrc10_supported_standards: query(() => [
-      { name: 'ICRC-1', url: 'https://github.com/dfinity/ICRC-1/tree/main/standards/ICRC-1' },
-      { name: 'ICRC-2', url: 'https://github.com/dfinity/ICRC-1/tree/main/standards/ICRC-2' },
-      { name: 'ICRC-10', url: 'https://github.com/dfinity/ICRC/blob/main/ICRCs/ICRC-10/ICRC-10.md' },
-    ]),
+    icrc1_supported_standards: query(() => ICRC1_STANDARDS),
+    icrc10_supported_standards: query(() => ICRC10_STANDARDS),
     icrc2_approve: update((ctx: Ctx, a) =>
       approve(
         ctx.state.book,

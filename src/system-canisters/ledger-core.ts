@@ -263,3 +263,39 @@ export interface SystemConfig {
   /** ICP price in 10,000ths of an XDR (the CMC's fixed rate here). */
   xdrPermyriadPerIcp: number;
 }
+
+/**
+ * The management canister's `canister_settings` record (every field present, unset ones `[]`)
+ * from the settings a caller gave, with `controllers` defaulting to `[controller]`: what the CMC
+ * sends to `create_canister`, and what the cycles ledger sends to the CMC.
+ */
+export function canisterSettings(given: [] | [Record<string, unknown>], controller: string): Record<string, unknown> {
+  const s = given[0];
+  const empty = {
+    controllers: [],
+    compute_allocation: [],
+    memory_allocation: [],
+    freezing_threshold: [],
+    reserved_cycles_limit: [],
+    log_visibility: [],
+    wasm_memory_limit: [],
+    wasm_memory_threshold: [],
+    environment_variables: [],
+    log_memory_limit: [],
+  };
+  const out = { ...empty, ...(s ?? {}) } as Record<string, unknown>;
+  if ((out['controllers'] as unknown[]).length === 0) out['controllers'] = [[controller]];
+  return out;
+}
+
+/** ICRC-1 `icrc1_supported_standards`: both ledgers implement ICRC-1 and ICRC-2. */
+export const ICRC1_STANDARDS = [
+  { name: 'ICRC-1', url: 'https://github.com/dfinity/ICRC-1/tree/main/standards/ICRC-1' },
+  { name: 'ICRC-2', url: 'https://github.com/dfinity/ICRC-1/tree/main/standards/ICRC-2' },
+];
+
+/** ICRC-10 `icrc10_supported_standards`: the ICRC-1 list plus ICRC-10 itself. */
+export const ICRC10_STANDARDS = [
+  ...ICRC1_STANDARDS,
+  { name: 'ICRC-10', url: 'https://github.com/dfinity/ICRC/blob/main/ICRCs/ICRC-10/ICRC-10.md' },
+];

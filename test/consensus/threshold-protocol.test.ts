@@ -13,19 +13,10 @@ import { faultsTolerated } from '../../src/crypto/threshold/idkg/params.ts';
 import { ThresholdNetwork } from '../../src/consensus/idkg/threshold-network.ts';
 import type { FaultKind } from '../../src/routing/topology.ts';
 import { assertNeverWhole, masterKeyOf, runUntil, signAndVerify } from './idkg-support.ts';
+import { mulberry32 } from '../support/prng.ts';
 
 const SEED = Number(process.env.IDKG_SEED ?? Date.now() % 1_000_000);
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A random fault set of size ≤ f: kinds and positions. */
 function randomFaults(n: number, rand: () => number): { faults: { count: number; kind: FaultKind }[]; faultOrder: number[]; text: string } {

@@ -20,26 +20,13 @@ import { IDL } from '@icp-sdk/core/candid';
 import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
 import { Principal } from '@icp-sdk/core/principal';
 import { managementIdlFactory, startTestReplica } from '../support/replica-fixture.ts';
+import { mulberry32 } from '../support/prng.ts';
 
 type Running = Awaited<ReturnType<typeof startTestReplica>>;
 
 const SEED = Number(process.env['FUZZ_SEED'] ?? 0x5eed_c0de) >>> 0;
 const COUNT = Number(process.env['FUZZ_COUNT'] ?? 5000);
 const CONCURRENCY = 16;
-
-// ---------------------------------------------------------------------------------------------
-// Deterministic PRNG (mulberry32).
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Rng {
   readonly next: () => number;

@@ -15,20 +15,8 @@ import { invert, mod } from '@noble/curves/abstract/modular.js';
  * @throws Error if receivers repeat or the list is empty
  */
 export function lagrangeWeightsAtZero(receivers: readonly number[], order: bigint): bigint[] {
-  if (receivers.length === 0) throw new Error('lagrangeWeightsAtZero: no receivers');
-  if (new Set(receivers).size !== receivers.length) throw new Error('lagrangeWeightsAtZero: repeated receiver');
-  const xs = receivers.map((r) => BigInt(r + 1));
-  return xs.map((xi, i) => {
-    let num = 1n;
-    let den = 1n;
-    xs.forEach((xj, j) => {
-      if (j === i) return;
-      // λ_i = Π_{j≠i} x_j / (x_j - x_i)
-      num = mod(num * xj, order);
-      den = mod(den * (xj - xi), order);
-    });
-    return mod(num * invert(den, order), order);
-  });
+  // λ_i(0) = Π_{j≠i} x_j / (x_j − x_i): the general weights at x = 0.
+  return lagrangeWeightsAt(receivers, 0n, order);
 }
 
 /**
