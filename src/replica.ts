@@ -2,6 +2,10 @@
  * One running replica: the state dir's SQLite store, the BLS root key and the node key (created on
  * first start, never changed afterwards), the topology and routing table, the replicated state,
  * the round scheduler and the latest certified state. The HTTP layer and the CLI talk to this.
+ *
+ * Size (~700 lines): the wiring grew with manual rounds (PocketIC), the threshold network and the
+ * ingress pool bound; certification (#certify, certificateFor, certifiedTree, data certificates)
+ * is the piece to move into a file of its own next.
  */
 import { DEFAULT_STORAGE_FEES, type CostSchedule, type StorageFees } from './cycles/subnet-costs.ts';
 import { randomBytes } from 'node:crypto';

@@ -11,6 +11,9 @@
  * n = 1 is the default and the degenerate case of the same code (t = 1, one dealer, one
  * receiver). A subnet with f + 1 nodes down stalls like a real one: no new transcripts, so the
  * pools drain; signing still works from pre-signatures already made while t holders live.
+ *
+ * Size (~650 lines): the key lifecycle (keygen, resharing) and the pre-signature pools share one
+ * round loop here; the split named for the next change is pools out of the key lifecycle.
  */
 import { randomBytes } from 'node:crypto';
 import { hkdf } from '@noble/hashes/hkdf.js';
