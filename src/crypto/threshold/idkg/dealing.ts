@@ -173,7 +173,7 @@ export function verifyOpeningsBatched(group: IdkgGroup, dealings: readonly Deali
   const rho = batchCoefficients(group, dealings, key);
   if (!w) {
     const t = dealings[0]!.commitment.points.length;
-    const points = Array.from({ length: t }, (_, k) => dealings.reduce((acc, d, i) => acc.add(group.mul(d.commitment.points[k]!, rho[i]!)), group.zero));
+    const points = Array.from({ length: t }, (_, k) => group.msm(dealings.map((d) => d.commitment.points[k]!), rho));
     w = { kind: dealings[0]!.commitment.kind, points };
     cache.set(key, w);
   }

@@ -52,9 +52,10 @@ export function evaluatePolynomial(coeffs: readonly bigint[], x: bigint, order: 
 
 /** Commits to `values` (Simple) or to `values` masked by `masks` (Pedersen). */
 export function commitPolynomial(group: IdkgGroup, values: readonly bigint[], masks?: readonly bigint[]): Commitment {
-  if (!masks) return { kind: 'simple', points: values.map((v) => group.mulG(v)) };
+  // Points are normalized (affine) once here: dealings are hashed and encoded many times.
+  if (!masks) return { kind: 'simple', points: group.normalize(values.map((v) => group.mulG(v))) };
   if (masks.length !== values.length) throw new Error('commitPolynomial: value and mask polynomials differ in length');
-  return { kind: 'pedersen', points: values.map((v, k) => group.mulG(v).add(group.mulH(masks[k]!))) };
+  return { kind: 'pedersen', points: group.normalize(values.map((v, k) => group.mulG(v).add(group.mulH(masks[k]!)))) };
 }
 
 /** The commitment evaluated at node `index` (x = index + 1): Σ C_k·x^k by Horner with small x. */

@@ -59,13 +59,10 @@ export function createTranscript(params: TranscriptParams, dealings: readonly De
   const bySum = params.op.type === 'Random' || params.op.type === 'RandomUnmasked';
   const w = bySum ? dealings.map(() => 1n) : lagrangeWeightsAtZero(idx, g.order);
   for (let k = 0; k < width; k++) {
-    let acc = g.zero;
-    dealings.forEach((d, i) => {
-      acc = acc.add(bySum ? d.commitment.points[k]! : g.mul(d.commitment.points[k]!, w[i]!));
-    });
-    points[k] = acc;
+    const column = dealings.map((d) => d.commitment.points[k]!);
+    points[k] = bySum ? column.reduce((acc, p) => acc.add(p), g.zero) : g.msm(column, w);
   }
-  const combined: Commitment = { kind, points };
+  const combined: Commitment = { kind, points: g.normalize(points) };
   if (params.op.type === 'ReshareOfUnmasked') {
     // §4.3: Σ λ_d(0)·f_old(x_d)·G = f_old(0)·G — the public key must come out unchanged.
     if (!inputs.input || !inputs.input.points[0]!.equals(points[0]!)) throw new Error(`${params.transcriptId}: reshared constant term differs from the input's`);
