@@ -66,6 +66,28 @@ export function evaluateCommitment(group: IdkgGroup, c: Commitment, index: numbe
   return acc;
 }
 
+const evaluations = new WeakMap<Commitment, Map<number, GroupPoint>>();
+
+/**
+ * {@link evaluateCommitment}, memoized per commitment object: for commitments that never change
+ * once made (combined commitments of created transcripts). Evaluating public data is
+ * deterministic, so a dealer proving against its input's image and every verifier checking that
+ * proof may share one evaluation.
+ */
+export function evaluateCommitmentCached(group: IdkgGroup, c: Commitment, index: number): GroupPoint {
+  let m = evaluations.get(c);
+  if (!m) {
+    m = new Map();
+    evaluations.set(c, m);
+  }
+  let p = m.get(index);
+  if (!p) {
+    p = evaluateCommitment(group, c, index);
+    m.set(index, p);
+  }
+  return p;
+}
+
 /** The point an opening claims: value·G (+ mask·H). */
 export function openingPoint(group: IdkgGroup, o: Opening): GroupPoint {
   const p = group.mulG(o.value);

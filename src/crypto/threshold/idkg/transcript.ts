@@ -15,7 +15,7 @@ import { lagrangeWeightsAt, lagrangeWeightsAtZero } from '../lagrange.ts';
 import type { Dealing, InputCommitments } from './dealing.ts';
 import { idkgGroup, type IdkgCurve, type IdkgGroup } from './group.ts';
 import { isMaskedOp, type TranscriptOp, type TranscriptParams } from './params.ts';
-import { commitmentFromJson, commitmentToJson, evaluateCommitment, openingMatches, type Commitment, type CommitmentJson, type Opening } from './polynomial.ts';
+import { commitmentFromJson, commitmentToJson, evaluateCommitmentCached, openingMatches, type Commitment, type CommitmentJson, type Opening } from './polynomial.ts';
 
 /** A transcript's public part. */
 export interface Transcript {
@@ -127,7 +127,7 @@ export function reconstructOpening(group: IdkgGroup, dealing: Dealing, threshold
 
 /** The commitment of a transcript evaluated at a receiver (its share's public image). */
 export function transcriptShareImage(t: Pick<Transcript, 'curve' | 'combined'>, receiverIndex: number) {
-  return evaluateCommitment(idkgGroup(t.curve), t.combined, receiverIndex);
+  return evaluateCommitmentCached(idkgGroup(t.curve), t.combined, receiverIndex);
 }
 
 /** Stored form. */
