@@ -147,8 +147,8 @@ function secp256k1Fast(P: typeof secp256k1.Point): FastMul {
   };
 }
 
-/** Scalars below 2^FAST_BITS stay with noble (its variable-time path is then cheaper). */
-const FAST_BITS = 72;
+/** Scalars below 2^FAST_BITS stay with noble (double-and-add or its short variable-time path). */
+const FAST_BITS = 16;
 
 function build(
   curve: IdkgCurve,
