@@ -3,7 +3,8 @@
  * reference: its fast paths — libsecp256k1 (WASM) for full-width secp256k1 multiplications,
  * private window tables for G and H, double-and-add for small node multipliers, Straus MSM —
  * must give exactly noble's `multiplyUnsafe` results, for both curves and at the edges (0, 1,
- * the small/wide boundaries, n − 1, the identity).
+ * the small/wide boundaries, n − 1, the identity); commitment images by finite differences equal
+ * Horner's at every node.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +13,7 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { bytesToNumberBE } from '@noble/curves/utils.js';
 import { idkgGroup, type GroupPoint, type IdkgCurve } from '../../src/crypto/threshold/idkg/group.ts';
+import { evaluateCommitment, evaluateCommitmentCached, type Commitment } from '../../src/crypto/threshold/idkg/polynomial.ts';
 
 type NoblePoint = { multiplyUnsafe(k: bigint): NoblePoint; add(o: NoblePoint): NoblePoint; equals(o: NoblePoint): boolean };
 const noble: Record<IdkgCurve, { BASE: NoblePoint; ZERO: NoblePoint; order: bigint }> = {
@@ -55,3 +57,15 @@ for (const curve of ['secp256k1', 'ed25519'] as const) {
     });
   });
 }
+
+test('commitment images by finite differences equal Horner evaluation at every node (t = 1, 2, 5, 12; out of order)', () => {
+  for (const curve of ['secp256k1', 'ed25519'] as const) {
+    const g = idkgGroup(curve);
+    for (const t of [1, 2, 5, 12]) {
+      const c: Commitment = { kind: 'simple', points: Array.from({ length: t }, (_, k) => g.mulG(BigInt(7 * k + 3) * 1_000_003n)) };
+      // Ask for a late node first (extends the differences), then all of them.
+      assert.ok(evaluateCommitmentCached(g, c, 33).equals(evaluateCommitment(g, c, 33)), `${curve} t=${t} x=34`);
+      for (let i = 0; i < 40; i++) assert.ok(evaluateCommitmentCached(g, c, i).equals(evaluateCommitment(g, c, i)), `${curve} t=${t} x=${i + 1}`);
+    }
+  }
+});

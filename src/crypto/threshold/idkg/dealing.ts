@@ -26,6 +26,7 @@ import {
   evaluateCommitmentCached,
   evaluatePolynomial,
   openingMatches,
+  openingPoint,
   randomPolynomial,
   type Commitment,
   type Opening,
@@ -184,7 +185,8 @@ export function verifyOpeningsBatched(group: IdkgGroup, dealings: readonly Deali
     mask += rho[i]! * (o.mask ?? 0n);
   });
   const combined: Opening = w.kind === 'pedersen' ? { value: value % group.order, mask: mask % group.order } : { value: value % group.order };
-  return openingMatches(group, w, index, combined);
+  // W(x_index) from the shared images of W (finite differences over the receivers).
+  return openingPoint(group, combined).equals(evaluateCommitmentCached(group, w, index));
 }
 
 const rhoCache = new Map<string, { dealings: readonly Dealing[]; rho: bigint[] }>();
