@@ -16,6 +16,7 @@
 import { createPublicKey, verify as nodeVerify } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { AlgorithmName, CryptoError } from './crypto-error.ts';
+import { verifyEd25519OpenSsl } from './ed25519-verify.ts';
 import { ED25519_DER_PREFIX, type UserPublicKey } from './public-key.ts';
 import { concatBytes } from './domain-separator.ts';
 
@@ -64,12 +65,8 @@ function verifyEd25519(raw: Uint8Array, message: Uint8Array, signature: Uint8Arr
     );
   }
   // Fast path: OpenSSL's strict verification; anything it accepts ZIP-215 accepts too.
-  try {
-    const keyObject = createPublicKey({ key: Buffer.from(concatBytes(ED25519_DER_PREFIX, raw)), format: 'der', type: 'spki' });
-    if (nodeVerify(null, message, keyObject, signature)) return;
-  } catch {
-    // fall through to the ZIP-215 check, which also classifies a malformed key
-  }
+  if (verifyEd25519OpenSsl(signature, message, raw)) return;
+  // Otherwise the ZIP-215 check, which also classifies a malformed key.
   try {
     ed25519.Point.fromBytes(raw, true);
   } catch (e) {

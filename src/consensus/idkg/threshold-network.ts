@@ -3,57 +3,41 @@
  * simulated nodes, the shared artifact pool and private channel, and a deterministic round
  * scheduler standing in for consensus. Each round: the block maker of every subnet that can
  * finalize (≥ 2f + 1 live nodes; round-robin over live nodes) builds the transcripts that are
- * ready and issues new parameters — key generation (Random → ReshareOfMasked), periodic and
- * XNet resharing (ReshareOfUnmasked), pre-signatures up to each key's pool size (ECDSA: κ ∥ λ,
- * then x·λ and κ·λ; Schnorr: one blinder) — then every live node loads, answers complaints,
- * deals and supports. Signing takes one pre-signature per request (signing.ts).
+ * ready (transcript-scheduler.ts) and issues new parameters — key generation and resharing
+ * (key-lifecycle.ts), pre-signatures up to each key's pool size (pre-signature-pools.ts) — then
+ * every live node loads, answers complaints, deals and supports. Signing takes one
+ * pre-signature per request (signing.ts).
  *
  * n = 1 is the default and the degenerate case of the same code (t = 1, one dealer, one
  * receiver). A subnet with f + 1 nodes down stalls like a real one: no new transcripts, so the
  * pools drain; signing still works from pre-signatures already made while t holders live.
- *
- * Size (~650 lines): the key lifecycle (keygen, resharing) and the pre-signature pools share one
- * round loop here; the split named for the next change is pools out of the key lifecycle.
  */
 import { randomBytes } from 'node:crypto';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import type { KeyTranscript } from '../../crypto/threshold/key-transcript.ts';
 import type { IdkgCurve } from '../../crypto/threshold/idkg/group.ts';
-import { faultsTolerated, transcriptParams, type TranscriptOp } from '../../crypto/threshold/idkg/params.ts';
+import { faultsTolerated } from '../../crypto/threshold/idkg/params.ts';
 import type { Opening } from '../../crypto/threshold/idkg/polynomial.ts';
 import type { Transcript } from '../../crypto/threshold/idkg/transcript.ts';
 import type { EcdsaSigningInputs } from '../../crypto/threshold/ecdsa-signing.ts';
 import type { SchnorrSigningInputs } from '../../crypto/threshold/schnorr-signing.ts';
 import { ArtifactPool } from './artifact-pool.ts';
-import { BlockMaker } from './block-maker.ts';
-import { assignFaults, type FaultBehaviour, type FaultSpec } from './faults.ts';
-import { IdkgNode, type NodeShareStore } from './node.ts';
-import { entryOf, recordOf, signingTranscripts, type PreSignatureEntry, type PreSignatureRecord } from './pre-signature-record.ts';
-import { PrivateChannel } from './private-channel.ts';
+import { assignFaults } from './faults.ts';
+import { IdkgSubnet, type IdkgSubnetConfig } from './idkg-subnet.ts';
+import type { IdkgStore } from './idkg-store.ts';
+import { KeyLifecycle, type KeyKind, type KeyState } from './key-lifecycle.ts';
 import { keyTranscriptOf, transcriptOfKey } from './key-transcript-form.ts';
+import { IdkgNode, type NodeShareStore } from './node.ts';
+import { PreSignaturePools } from './pre-signature-pools.ts';
+import type { PreSignatureEntry } from './pre-signature-record.ts';
+import { signingTranscripts } from './pre-signature-record.ts';
+import { PrivateChannel } from './private-channel.ts';
 import { signEcdsa, signSchnorr } from './signing.ts';
+import { TranscriptScheduler } from './transcript-scheduler.ts';
 
-/** A subnet's nodes as configured. */
-export interface IdkgSubnetConfig {
-  name: string;
-  /** Number of nodes (n). */
-  nodes: number;
-  faults: FaultSpec[];
-  /** Explicit behaviours by node index (tests; added to what `faults` assigns). */
-  nodeFaults?: Record<number, FaultBehaviour[]>;
-  /** Node indices to mark faulty, in order (default: from the last node down). */
-  faultOrder?: number[];
-}
-
-/** Where the suite keeps what must survive a restart. */
-export interface IdkgStore {
-  shares: NodeShareStore;
-  savePreSignature(r: PreSignatureRecord): void;
-  deletePreSignature(preSignatureId: string): void;
-  loadPreSignatures(): PreSignatureRecord[];
-  transaction<T>(fn: () => T): T;
-}
+export { IdkgSubnet, type IdkgSubnetConfig } from './idkg-subnet.ts';
+export type { IdkgStore } from './idkg-store.ts';
 
 /** Options of the suite. */
 export interface ThresholdNetworkOptions {
@@ -74,72 +58,6 @@ export interface ThresholdNetworkOptions {
   onKeyTranscript?: (keyId: string, transcript: KeyTranscript) => void;
 }
 
-/** A subnet of simulated nodes. */
-export class IdkgSubnet {
-  readonly name: string;
-  readonly nodes: IdkgNode[];
-  #blockMakerTurn = 0;
-
-  constructor(name: string, nodes: IdkgNode[]) {
-    this.name = name;
-    this.nodes = nodes;
-  }
-
-  get ids(): string[] {
-    return this.nodes.map((n) => n.id);
-  }
-
-  /** Nodes that have not crashed. */
-  get live(): IdkgNode[] {
-    return this.nodes.filter((n) => !n.crashed);
-  }
-
-  /** f + 1 or more nodes down: no block is finalized (consensus needs 2f + 1). */
-  get stalled(): boolean {
-    return this.live.length < 2 * faultsTolerated(this.nodes.length) + 1;
-  }
-
-  /** The next block maker (round-robin over live nodes). */
-  nextBlockMaker(): IdkgNode | undefined {
-    const live = this.live;
-    return live.length === 0 ? undefined : live[this.#blockMakerTurn++ % live.length];
-  }
-}
-
-type KeyKind = 'ecdsa' | 'schnorr';
-
-interface PreSignatureInCreation {
-  id: string;
-  keyTranscriptId: string;
-  kappa?: Transcript;
-  lambda?: Transcript;
-  kappaTimesLambda?: Transcript;
-  keyTimesLambda?: Transcript;
-  blinder?: Transcript;
-  started: Set<string>;
-}
-
-interface KeyState {
-  keyId: string;
-  kind: KeyKind;
-  curve: IdkgCurve;
-  subnet: IdkgSubnet;
-  transcript?: Transcript;
-  generation: number;
-  /** Key generation or a reshare under way. */
-  lifecycle?: { tid: string; stage: 'random' | 'reshare-of-masked' | 'reshare'; target: IdkgSubnet };
-  ready: PreSignatureEntry[];
-  inFlight: PreSignatureInCreation[];
-  lastReshareNanos: bigint;
-  /** Requests waiting for a pre-signature of this key (set by the payload builder). */
-  demand: number;
-  /**
-   * Whether the pool fills: from the start on a multi-node subnet; on a single node only once
-   * the key has been used (a replica with 9 keys spends no CPU on pools nobody draws from).
-   */
-  filling: boolean;
-}
-
 /** Public state of one key (for `keys` and the dashboard). */
 export interface IdkgKeyStatus {
   keyId: string;
@@ -154,7 +72,6 @@ export interface IdkgKeyStatus {
   stalled: boolean;
 }
 
-const PURGE_AFTER_ROUNDS = 12;
 const enc = new TextEncoder();
 
 /** Runs the protocol suite for every key-holding subnet. */
@@ -163,29 +80,28 @@ export class ThresholdNetwork {
   readonly channel = new PrivateChannel();
   readonly subnets = new Map<string, IdkgSubnet>();
   readonly #nodes = new Map<string, IdkgNode>();
-  readonly #blockMaker: BlockMaker;
   readonly #keys = new Map<string, KeyState>();
-  readonly #onCreated = new Map<string, (t: Transcript) => void>();
-  /** Transcripts created recently (purged from the pool after a while) → round created. */
-  readonly #created = new Map<string, number>();
-  /** Finished transcripts whose shares nodes still persist as they load them. */
-  readonly #persistent = new Map<string, { t: Transcript; until: number }>();
+  readonly #scheduler: TranscriptScheduler;
+  readonly #lifecycle: KeyLifecycle;
+  readonly #pools: PreSignaturePools;
   readonly #suspects = new Set<string>();
-  readonly #firstSeen = new Map<string, bigint>();
-  readonly #taken: PreSignatureEntry[] = [];
   readonly #opts: ThresholdNetworkOptions;
-  readonly #poolTarget: number;
-  readonly #maxInFlight: number;
-  readonly #instance = randomBytes(4).toString('hex');
-  #counter = 0;
   /** While generating a key with `--seed`: the seed and a per-node counter. */
   #seeded: { seed: Uint8Array; context: string; counters: Map<string, number> } | null = null;
 
   constructor(opts: ThresholdNetworkOptions) {
     this.#opts = opts;
-    this.#poolTarget = opts.preSignaturesPerKey ?? 20;
-    this.#maxInFlight = opts.maxInFlightPerKey ?? 4;
-    this.#blockMaker = new BlockMaker(this.pool);
+    const node = (id: string) => this.#nodes.get(id);
+    this.#scheduler = new TranscriptScheduler(this.pool, node);
+    this.#pools = new PreSignaturePools(this.#scheduler, node, opts.store, {
+      poolTarget: opts.preSignaturesPerKey ?? 20,
+      maxInFlight: opts.maxInFlightPerKey ?? 4,
+      deferErasures: opts.deferErasures ?? false,
+    });
+    this.#lifecycle = new KeyLifecycle(this.#scheduler, node, opts.reshareIntervalNanos ?? 0n, {
+      onNewGeneration: (s) => this.#pools.dropAll(s.keyId),
+      ...(opts.onKeyTranscript ? { onKeyTranscript: opts.onKeyTranscript } : {}),
+    });
     const memory = new Map<string, Opening>();
     const shares: NodeShareStore = opts.store?.shares ?? {
       put: (t, r, o) => void memory.set(`${t}|${r}`, o),
@@ -197,9 +113,9 @@ export class ThresholdNetwork {
       for (const [i, b] of Object.entries(s.nodeFaults ?? {})) faults.set(Number(i), new Set([...(faults.get(Number(i)) ?? []), ...b]));
       const nodes = Array.from({ length: s.nodes }, (_, i) => {
         const id = `${s.name}/${i}`;
-        const node = new IdkgNode(id, i, faults.get(i) ?? new Set(), (n) => this.#random(id, n), shares);
-        this.#nodes.set(id, node);
-        return node;
+        const n = new IdkgNode(id, i, faults.get(i) ?? new Set(), (k) => this.#random(id, k), shares);
+        this.#nodes.set(id, n);
+        return n;
       });
       this.subnets.set(s.name, new IdkgSubnet(s.name, nodes));
     }
@@ -235,27 +151,17 @@ export class ThresholdNetwork {
   addKey(keyId: string, kind: KeyKind, curve: IdkgCurve, subnetName: string, stored?: KeyTranscript): void {
     const subnet = this.subnets.get(subnetName);
     if (!subnet) throw new Error(`no simulated nodes for subnet ${subnetName}`);
-    const state: KeyState = { keyId, kind, curve, subnet, generation: 0, ready: [], inFlight: [], lastReshareNanos: 0n, demand: 0, filling: subnet.nodes.length > 1 };
+    const state: KeyState = { keyId, kind, curve, subnet, generation: 0, lastReshareNanos: 0n };
     this.#keys.set(keyId, state);
+    this.#pools.register(state);
     if (!stored) return;
     const t = transcriptOfKey(stored, [`${subnetName}/0`]);
     state.transcript = t;
     state.generation = Number(t.transcriptId.slice(t.transcriptId.lastIndexOf('/') + 1)) || 0;
     state.lastReshareNanos = stored.resharedAtNanos ?? 0n;
     for (const id of t.receivers) this.#nodes.get(id)?.restore(t);
-    if (t.receivers.join() !== subnet.ids.join()) this.#startReshare(state, subnet);
-    else {
-      for (const r of this.#opts.store?.loadPreSignatures() ?? []) {
-        if (r.keyId !== keyId) continue;
-        const e = entryOf(r);
-        if (e.keyTranscriptId !== t.transcriptId || !signingTranscripts(e).every((x) => subnet.nodes.filter((n) => n.restore(x)).length >= x.threshold)) {
-          this.#dropPreSignature(e);
-          continue;
-        }
-        state.ready.push(e);
-        state.filling = true;
-      }
-    }
+    if (t.receivers.join() !== subnet.ids.join()) this.#lifecycle.startReshare(state, subnet);
+    else this.#pools.restore(state);
   }
 
   /**
@@ -270,7 +176,7 @@ export class ThresholdNetwork {
     if (state.subnet.stalled) throw new Error(`cannot generate ${keyId}: subnet ${state.subnet.name} has f + 1 or more nodes down`);
     this.#seeded = seed ? { seed, context: keyId, counters: new Map() } : null;
     try {
-      this.#startKeyGeneration(state);
+      this.#lifecycle.startKeyGeneration(state);
       for (let i = 0; i < 60 && !state.transcript; i++) this.runRound(0n, { preSignatures: false });
     } finally {
       this.#seeded = null;
@@ -309,7 +215,7 @@ export class ThresholdNetwork {
     const state = this.#key(keyId);
     const target = targetSubnet ? this.subnets.get(targetSubnet) : state.subnet;
     if (!target) throw new Error(`no simulated nodes for subnet ${targetSubnet}`);
-    this.#startReshare(state, target);
+    this.#lifecycle.startReshare(state, target);
   }
 
   #key(keyId: string): KeyState {
@@ -323,163 +229,19 @@ export class ThresholdNetwork {
     return this.#keys.get(keyId)?.transcript;
   }
 
-  #startKeyGeneration(state: KeyState): void {
-    const subnet = state.subnet;
-    const tid = `${state.keyId}/keygen`;
-    // Step 1: a masked random sharing (Random): nobody learns the secret, not even its image.
-    this.#startTranscript(tid, state.curve, { type: 'Random' }, subnet.ids, subnet.ids, {}, (random) => {
-      // Step 2: ReshareOfMasked turns it into the unmasked key transcript (C_0 = master public key).
-      const keyTid = `${state.keyId}/0`;
-      state.lifecycle = { tid: keyTid, stage: 'reshare-of-masked', target: subnet };
-      this.#startTranscript(keyTid, state.curve, { type: 'ReshareOfMasked', input: tid }, subnet.ids, subnet.ids, { input: random }, (key) => {
-        this.#finishKeyTranscript(state, key, subnet, 0n);
-      });
-    });
-    state.lifecycle = { tid, stage: 'random', target: subnet };
-  }
-
-  #startReshare(state: KeyState, target: IdkgSubnet, nowNanos = 0n): void {
-    const old = state.transcript;
-    if (!old || state.lifecycle) return;
-    const tid = `${state.keyId}/${state.generation + 1}`;
-    state.lifecycle = { tid, stage: 'reshare', target };
-    const xnet = !old.receivers.some((r) => target.ids.includes(r));
-    const initial = xnet ? 2 * faultsTolerated(old.receivers.length) + 1 : undefined;
-    this.#startTranscript(tid, state.curve, { type: 'ReshareOfUnmasked', input: old.transcriptId }, old.receivers, target.ids, { input: old }, (t) => {
-      this.#finishKeyTranscript(state, t, target, nowNanos === 0n ? BigInt(Date.now()) * 1_000_000n : nowNanos);
-    }, initial);
-  }
-
-  #finishKeyTranscript(state: KeyState, t: Transcript, target: IdkgSubnet, resharedAtNanos: bigint): void {
-    const old = state.transcript;
-    state.transcript = t;
-    state.generation = Number(t.transcriptId.slice(t.transcriptId.lastIndexOf('/') + 1));
-    state.subnet = target;
-    state.lifecycle = undefined;
-    if (resharedAtNanos) state.lastReshareNanos = resharedAtNanos;
-    this.#persistent.set(t.transcriptId, { t, until: this.pool.round + PURGE_AFTER_ROUNDS });
-    if (old) {
-      // Proactive security: the old generation's shares are erased once the new one exists.
-      for (const id of old.receivers) this.#nodes.get(id)?.forget(old, true);
-      // Pre-signatures of the old key transcript are purged ([PS] purge_old_key_pre_signatures).
-      for (const e of state.ready) this.#dropPreSignature(e);
-      state.ready = [];
-      state.inFlight = [];
-      this.#opts.onKeyTranscript?.(state.keyId, keyTranscriptOf(t, resharedAtNanos || undefined));
-    }
-  }
-
-  #startTranscript(
-    tid: string,
-    curve: IdkgCurve,
-    op: TranscriptOp,
-    dealers: readonly string[],
-    receivers: readonly string[],
-    inputs: { input?: Transcript; lhs?: Transcript; rhs?: Transcript },
-    onCreated: (t: Transcript) => void,
-    initialRequests?: number,
-  ): void {
-    const params = transcriptParams(tid, curve, op, dealers, receivers, inputs);
-    const commitments = {
-      ...(inputs.input && { input: inputs.input.combined }),
-      ...(inputs.lhs && { lhs: inputs.lhs.combined }),
-      ...(inputs.rhs && { rhs: inputs.rhs.combined }),
-    };
-    this.#onCreated.set(tid, onCreated);
-    this.#blockMaker.start(params, commitments, initialRequests);
-  }
-
-  // ---- pre-signatures --------------------------------------------------------------------------
-
-  #fillPools(): void {
-    // Keys with requests waiting first; they may have as many pre-signatures in creation as requests.
-    const keys = [...this.#keys.values()].sort((a, b) => b.demand - a.demand);
-    for (const state of keys) {
-      const key = state.transcript;
-      if (!key || state.lifecycle || state.subnet.stalled) continue;
-      const target = (state.filling ? this.#poolTarget : 0) + state.demand;
-      const inFlight = Math.max(this.#maxInFlight, Math.min(state.demand, 64));
-      while (state.ready.length + state.inFlight.length < target && state.inFlight.length < inFlight) {
-        this.#startPreSignature(state, key);
-      }
-    }
-  }
+  // ---- pre-signatures and signing --------------------------------------------------------------
 
   /**
    * Tells the block makers how many requests wait for a pre-signature of a key (the payload
    * builder calls this each round): such keys are served first and in parallel.
    */
   noteDemand(keyId: string, waiting: number): void {
-    const s = this.#keys.get(keyId);
-    if (!s) return;
-    s.demand = waiting;
-    if (waiting > 0) s.filling = true;
-  }
-
-  #startPreSignature(state: KeyState, key: Transcript): void {
-    const id = `${state.keyId}/${state.generation}/pre-${this.#instance}-${this.#counter++}`;
-    const p: PreSignatureInCreation = { id, keyTranscriptId: key.transcriptId, started: new Set() };
-    state.inFlight.push(p);
-    const ids = state.subnet.ids;
-    const current = () => state.transcript?.transcriptId === key.transcriptId && state.inFlight.includes(p);
-    const done = () => {
-      if (!current()) return;
-      if (state.kind === 'schnorr' ? !p.blinder : !(p.kappa && p.lambda && p.kappaTimesLambda && p.keyTimesLambda)) return;
-      state.inFlight.splice(state.inFlight.indexOf(p), 1);
-      const base = { preSignatureId: id, keyId: state.keyId, keyTranscriptId: key.transcriptId };
-      const e: PreSignatureEntry =
-        state.kind === 'schnorr'
-          ? { kind: 'schnorr', ...base, transcripts: { blinder: p.blinder! } }
-          : { kind: 'ecdsa', ...base, transcripts: { kappa: p.kappa!, lambda: p.lambda!, kappaTimesLambda: p.kappaTimesLambda!, keyTimesLambda: p.keyTimesLambda! } };
-      state.ready.push(e);
-      this.#opts.store?.savePreSignature(recordOf(e));
-      for (const t of signingTranscripts(e)) this.#persistent.set(t.transcriptId, { t, until: this.pool.round + PURGE_AFTER_ROUNDS });
-    };
-    if (state.kind === 'schnorr') {
-      // Schnorr: a single RandomUnmasked blinder ([PS] PreSignatureTranscriptRef).
-      this.#startTranscript(`${id}/blinder`, state.curve, { type: 'RandomUnmasked' }, ids, ids, {}, (t) => {
-        p.blinder = t;
-        done();
-      });
-      return;
-    }
-    // ECDSA round 1: κ (RandomUnmasked) ∥ λ (Random).
-    const products = () => {
-      if (!current()) return;
-      // Round 2: x·λ as soon as λ exists; κ·λ once both exist (UnmaskedTimesMasked).
-      if (p.lambda && !p.started.has('keyTimesLambda')) {
-        p.started.add('keyTimesLambda');
-        this.#startTranscript(`${id}/key-times-lambda`, 'secp256k1', { type: 'UnmaskedTimesMasked', lhs: key.transcriptId, rhs: p.lambda.transcriptId }, ids, ids, { lhs: key, rhs: p.lambda }, (t) => {
-          p.keyTimesLambda = t;
-          done();
-        });
-      }
-      if (p.kappa && p.lambda && !p.started.has('kappaTimesLambda')) {
-        p.started.add('kappaTimesLambda');
-        this.#startTranscript(`${id}/kappa-times-lambda`, 'secp256k1', { type: 'UnmaskedTimesMasked', lhs: p.kappa.transcriptId, rhs: p.lambda.transcriptId }, ids, ids, { lhs: p.kappa, rhs: p.lambda }, (t) => {
-          p.kappaTimesLambda = t;
-          done();
-        });
-      }
-    };
-    this.#startTranscript(`${id}/kappa`, 'secp256k1', { type: 'RandomUnmasked' }, ids, ids, {}, (t) => {
-      p.kappa = t;
-      products();
-    });
-    this.#startTranscript(`${id}/lambda`, 'secp256k1', { type: 'Random' }, ids, ids, {}, (t) => {
-      p.lambda = t;
-      products();
-    });
-  }
-
-  #dropPreSignature(e: PreSignatureEntry): void {
-    this.#opts.store?.deletePreSignature(e.preSignatureId);
-    for (const t of signingTranscripts(e)) for (const id of t.receivers) this.#nodes.get(id)?.forget(t, true);
+    this.#pools.noteDemand(keyId, waiting);
   }
 
   /** Pre-signatures ready for a key. */
   preSignatureCount(keyId: string): number {
-    return this.#keys.get(keyId)?.ready.length ?? 0;
+    return this.#pools.count(keyId);
   }
 
   /** Whether a key's subnet can make no new pre-signatures (f + 1 nodes down). */
@@ -494,26 +256,12 @@ export class ThresholdNetwork {
    * never leaves its pre-signature behind, and one lost in a crash was never seen by anyone.
    */
   takePreSignature(keyId: string): PreSignatureEntry | undefined {
-    const state = this.#keys.get(keyId);
-    if (state) state.filling = true;
-    const e = state?.ready.shift();
-    if (!e) return undefined;
-    this.#taken.push(e);
-    if (!this.#opts.deferErasures) this.commitTaken();
-    return e;
+    return this.#pools.take(keyId);
   }
 
   /** Erases the stored records and shares of the pre-signatures taken since the last call. */
   commitTaken(): void {
-    const store = this.#opts.store;
-    const taken = this.#taken.splice(0);
-    if (!store || taken.length === 0) return;
-    store.transaction(() => {
-      for (const e of taken) {
-        store.deletePreSignature(e.preSignatureId);
-        for (const t of signingTranscripts(e)) for (let i = 0; i < t.receivers.length; i++) store.shares.delete(t.transcriptId, i);
-      }
-    });
+    this.#pools.commitTaken();
   }
 
   /**
@@ -538,21 +286,13 @@ export class ThresholdNetwork {
 
   /** Whether another round would do something (transcripts in creation, pools below target, a reshare due). */
   hasWork(nowNanos: bigint): boolean {
-    if (this.pool.inCreation.size > 0 || this.#persistent.size > 0) return true;
+    if (this.#scheduler.busy) return true;
     for (const s of this.#keys.values()) {
       if (!s.transcript || s.lifecycle || s.subnet.stalled) continue;
-      if (s.ready.length + s.inFlight.length < (s.filling ? this.#poolTarget : 0) + s.demand) return true;
-      if (this.#reshareDue(s, nowNanos)) return true;
+      if (this.#pools.wantsMore(s)) return true;
+      if (this.#lifecycle.reshareDue(s, nowNanos)) return true;
     }
     return false;
-  }
-
-  #reshareDue(s: KeyState, nowNanos: bigint): boolean {
-    const every = this.#opts.reshareIntervalNanos ?? 0n;
-    if (every <= 0n || nowNanos <= 0n) return false;
-    // The interval counts from the last reshare, or from when this process first saw the key.
-    const since = s.lastReshareNanos > 0n ? s.lastReshareNanos : (this.#firstSeen.get(s.keyId) ?? this.#firstSeen.set(s.keyId, nowNanos).get(s.keyId)!);
-    return since + every <= nowNanos;
   }
 
   /**
@@ -568,24 +308,16 @@ export class ThresholdNetwork {
     };
     // Block makers: build what is ready (its creation may start dependent transcripts).
     for (const s of this.subnets.values()) s.nextBlockMaker();
-    for (const tic of [...pool.inCreation.values()]) {
-      if (stalledReceivers(tic.params.receivers)) continue;
-      const out = this.#blockMaker.step(tic);
-      if (out.kind === 'created') {
-        this.#created.set(tic.params.transcriptId, pool.round);
-        const cb = this.#onCreated.get(tic.params.transcriptId);
-        this.#onCreated.delete(tic.params.transcriptId);
-        cb?.(out.transcript);
-      } else if (out.kind === 'failed') {
-        pool.inCreation.delete(tic.params.transcriptId);
-        this.#onCreated.delete(tic.params.transcriptId);
-        this.#abandon(tic.params.transcriptId);
+    this.#scheduler.buildReady(stalledReceivers, (tid) => {
+      for (const s of this.#keys.values()) {
+        this.#lifecycle.abandon(s, tid);
+        this.#pools.abandon(s.keyId, tid);
       }
-    }
+    });
     for (const s of this.#keys.values()) {
-      if (!s.lifecycle && s.transcript && !s.subnet.stalled && this.#reshareDue(s, nowNanos)) this.#startReshare(s, s.subnet, nowNanos);
+      if (!s.lifecycle && s.transcript && !s.subnet.stalled && this.#lifecycle.reshareDue(s, nowNanos)) this.#lifecycle.startReshare(s, s.subnet, nowNanos);
     }
-    if (opts.preSignatures !== false) this.#fillPools();
+    if (opts.preSignatures !== false) this.#pools.fill(this.#keys.values());
     // Nodes: load, answer complaints, deal; then support what arrived.
     const active = this.nodes.filter((n) => n.activeIn(pool.round));
     for (const n of active) {
@@ -599,31 +331,18 @@ export class ThresholdNetwork {
       n.support(pool);
     }
     // Holders persist their shares of finished key transcripts and pre-signatures.
-    for (const [tid, { t, until }] of this.#persistent) {
-      for (const id of t.receivers) this.#nodes.get(id)?.persist(t);
-      if (until <= pool.round) this.#persistent.delete(tid);
-    }
+    this.#scheduler.persistRound();
     this.#purge();
   }
 
-  #abandon(tid: string): void {
-    for (const s of this.#keys.values()) {
-      if (s.lifecycle?.tid === tid || (s.lifecycle?.stage === 'random' && tid.endsWith('/keygen'))) s.lifecycle = undefined;
-      s.inFlight = s.inFlight.filter((p) => !tid.startsWith(p.id));
-    }
-  }
-
   #purge(): void {
-    const old = new Set<string>();
-    for (const [tid, round] of this.#created) if (round + PURGE_AFTER_ROUNDS <= this.pool.round) old.add(tid);
+    const old = this.#scheduler.takeExpired();
     if (old.size === 0) return;
     const keep = new Set<string>();
     for (const s of this.#keys.values()) {
       if (s.transcript) keep.add(s.transcript.transcriptId);
-      for (const e of s.ready) for (const t of signingTranscripts(e)) keep.add(t.transcriptId);
-      for (const p of s.inFlight) for (const t of [p.kappa, p.lambda]) if (t) keep.add(t.transcriptId);
+      for (const tid of this.#pools.transcriptsInUse(s.keyId)) keep.add(tid);
     }
-    for (const tid of old) this.#created.delete(tid);
     this.pool.purge(old);
     this.channel.purge(old);
     for (const n of this.#nodes.values()) {
@@ -641,12 +360,11 @@ export class ThresholdNetwork {
       nodes: s.transcript?.receivers.length ?? s.subnet.nodes.length,
       threshold: s.transcript?.threshold ?? faultsTolerated(s.subnet.nodes.length) + 1,
       transcriptId: s.transcript?.transcriptId ?? null,
-      preSignatures: s.ready.length,
-      preSignaturesInCreation: s.inFlight.length,
-      poolTarget: this.#poolTarget,
+      preSignatures: this.#pools.count(s.keyId),
+      preSignaturesInCreation: this.#pools.inCreation(s.keyId),
+      poolTarget: this.#pools.poolTarget,
       lastReshareNanos: s.lastReshareNanos,
       stalled: s.subnet.stalled,
     }));
   }
 }
-

@@ -9,17 +9,18 @@
  *   nominator share   μ_i = h·λ_i + r·(xλ_i + t·λ_i)   (shares of λ·(h + r·x'))
  *   denominator share ν_i = κλ_i + δ·λ_i               (shares of λ·κ')
  *   s = μ / ν, then s → n − s if s > n/2 (low-s, as the IC returns it).
- * The combined signature is verified under the derived key before it is returned.
+ * The combined signature is verified under the derived key before it is returned. The point
+ * work (R' and the verification) runs in libsecp256k1 (crypto/secp256k1-wasm.ts, checked against
+ * noble in its tests).
  */
 import { invert, mod } from '@noble/curves/abstract/modular.js';
-import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToNumberBE, numberToBytesBE } from '@noble/curves/utils.js';
 import { idkgGroup, type GroupPoint } from './idkg/group.ts';
+import * as k1 from '../secp256k1-wasm.ts';
 import { interpolateScalarsAtZero } from './lagrange.ts';
 import { rerandomizationScalar, type EcdsaPreSignature, type EcdsaQuadrupleShare } from './pre-signature.ts';
 
-const Point = secp256k1.Point;
-const N = Point.Fn.ORDER;
+const N = k1.SECP256K1_ORDER;
 
 /** What every node signs: public inputs only. */
 export interface EcdsaSigningInputs {
@@ -70,8 +71,8 @@ function computeRerandomization(inputs: EcdsaSigningInputs): { delta: bigint; r:
   if (inputs.messageHash.length !== 32) throw new Error('ECDSA signing: message hash must be 32 bytes');
   const pre = inputs.preSignature;
   const delta = rerandomizationScalar('secp256k1', pre.preSignatureId, inputs.randomness, inputs.messageHash, inputs.derivedPublicKey);
-  const R = Point.fromBytes(pre.kappaCommitment).add(Point.BASE.multiply(delta));
-  const r = mod(R.toAffine().x, N);
+  const R = k1.add(pre.kappaCommitment, k1.mulG(delta, false));
+  const r = R === null ? 0n : mod(k1.xCoordinate(R), N);
   if (r === 0n) throw new Error('ECDSA signing: r = 0, use another pre-signature');
   return { delta, r };
 }
@@ -131,7 +132,7 @@ export function combineEcdsaSignatureShares(inputs: EcdsaSigningInputs, shares: 
   const signature = new Uint8Array(64);
   signature.set(numberToBytesBE(r, 32), 0);
   signature.set(numberToBytesBE(s, 32), 32);
-  if (s === 0n || !secp256k1.verify(signature, inputs.messageHash, inputs.derivedPublicKey, { prehash: false, lowS: true })) {
+  if (s === 0n || !k1.ecdsaVerify(signature, inputs.messageHash, inputs.derivedPublicKey)) {
     throw new Error('ECDSA signing: combined signature does not verify');
   }
   return signature;

@@ -14,22 +14,23 @@
  * key is Q = P + tt·G with tt = tagged_hash("TapTweak", P.x ‖ merkle_root) (merkle_root empty
  * or 32 bytes). Ed25519: e = SHA-512(R ‖ A ‖ M) mod ℓ, signature R ‖ s (s little-endian); the
  * derived secret is a plain scalar (derivation.md §4.2), so no seed hashing or clamping.
- * The combined signature is verified before it is returned.
+ * The combined signature is verified before it is returned (secp256k1 point work and BIP340
+ * verification in libsecp256k1, Ed25519 verification in OpenSSL; both checked against noble).
  */
 import { mod } from '@noble/curves/abstract/modular.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
+import { schnorr } from '@noble/curves/secp256k1.js';
 import { bytesToNumberBE, bytesToNumberLE, numberToBytesBE, numberToBytesLE } from '@noble/curves/utils.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { concatBytes } from '@noble/hashes/utils.js';
-import { mulBase } from '../derivation/group.ts';
+import { verifyEd25519OpenSsl } from '../ed25519-verify.ts';
+import * as k1 from '../secp256k1-wasm.ts';
 import type { SecretShare } from './key-transcript.ts';
 import { idkgGroup, type GroupPoint } from './idkg/group.ts';
 import { interpolateScalarsAtZero } from './lagrange.ts';
 import { rerandomizationScalar, type SchnorrBlinderShare, type SchnorrPreSignature } from './pre-signature.ts';
 
-const K1 = secp256k1.Point;
-const N = K1.Fn.ORDER;
+const N = k1.SECP256K1_ORDER;
 const Ed = ed25519.Point;
 const L = Ed.Fn.ORDER;
 
@@ -54,7 +55,8 @@ export interface SchnorrSignatureShare {
   value: bigint;
 }
 
-const isOdd = (p: InstanceType<typeof K1>): boolean => (p.toAffine().y & 1n) === 1n;
+/** Whether an uncompressed SEC1 point (65 bytes) has odd y. */
+const isOddEncoded = (p: Uint8Array): boolean => (p[64]! & 1) === 1;
 
 /** The public part of a signature both shares and combination agree on. */
 interface Plan {
@@ -96,29 +98,33 @@ function computePlan(inputs: SchnorrSigningInputs): Plan {
     return { order: L, rBytes, delta, nonceSign: 1n, keySign: 1n, keyAdd: 0n, challenge, verifyKey: inputs.derivedPublicKey };
   }
   const delta = rerandomizationScalar('secp256k1', pre.preSignatureId, inputs.randomness, ...bind);
-  const R = K1.fromBytes(pre.blinderCommitment).add(K1.BASE.multiply(delta));
-  const nonceSign = isOdd(R) ? N - 1n : 1n;
+  // Point work in libsecp256k1 (crypto/secp256k1-wasm.ts); uncompressed points end in y's low byte.
+  const R = k1.add(pre.blinderCommitment, k1.mulG(delta, false), false);
+  if (R === null) throw new Error('BIP340 signing: R is the identity, use another pre-signature');
+  const nonceSign = isOddEncoded(R) ? N - 1n : 1n;
   // BIP340: the derived key as an even-y point; its secret negated if y was odd.
-  const P = K1.fromBytes(inputs.derivedPublicKey);
-  let keySign = isOdd(P) ? N - 1n : 1n;
+  const P = k1.encode(inputs.derivedPublicKey, false);
+  let keySign = isOddEncoded(P) ? N - 1n : 1n;
   let keyAdd = 0n;
-  let Q = isOdd(P) ? P.negate() : P;
+  let Q = isOddEncoded(P) ? k1.negate(P)! : P;
   if (inputs.taprootMerkleRoot !== undefined) {
     const root = inputs.taprootMerkleRoot;
     if (root.length !== 0 && root.length !== 32) throw new Error('BIP341 merkle root must be empty or 32 bytes');
-    const tt = bytesToNumberBE(schnorr.utils.taggedHash('TapTweak', numberToBytesBE(Q.toAffine().x, 32), root));
+    const tt = bytesToNumberBE(schnorr.utils.taggedHash('TapTweak', Q.subarray(1, 33), root));
     if (tt >= N) throw new Error('BIP341 tweak out of range');
-    Q = Q.add(mulBase(K1, tt));
+    const tweaked = k1.add(Q, k1.mulG(tt, false), false);
+    if (tweaked === null) throw new Error('BIP341 output key is the identity');
+    Q = tweaked;
     keyAdd = tt;
     // The output key is x-only too: negate the whole tweaked secret if Q has odd y.
-    if (isOdd(Q)) {
+    if (isOddEncoded(Q)) {
       keySign = mod(-keySign, N);
       keyAdd = mod(-keyAdd, N);
-      Q = Q.negate();
+      Q = k1.negate(Q)!;
     }
   }
-  const rx = numberToBytesBE(R.toAffine().x, 32);
-  const qx = numberToBytesBE(Q.toAffine().x, 32);
+  const rx = R.slice(1, 33);
+  const qx = Q.slice(1, 33);
   const challenge = mod(bytesToNumberBE(schnorr.utils.taggedHash('BIP0340/challenge', rx, qx, inputs.message)), N);
   return { order: N, rBytes: rx, delta, nonceSign, keySign, keyAdd, challenge, verifyKey: qx };
 }
@@ -167,10 +173,10 @@ export function combineSchnorrSignatureShares(inputs: SchnorrSigningInputs, shar
   const s = interpolateScalarsAtZero(shares.map((x) => [x.receiver, x.value] as const), p.order);
   if (inputs.preSignature.curve === 'ed25519') {
     const sig = concatBytes(p.rBytes, numberToBytesLE(s, 32));
-    if (!ed25519.verify(sig, inputs.message, p.verifyKey, { zip215: false })) throw new Error('Ed25519 signing: combined signature does not verify');
+    if (!verifyEd25519OpenSsl(sig, inputs.message, p.verifyKey)) throw new Error('Ed25519 signing: combined signature does not verify');
     return sig;
   }
   const sig = concatBytes(p.rBytes, numberToBytesBE(s, 32));
-  if (!schnorr.verify(sig, inputs.message, p.verifyKey)) throw new Error('BIP340 signing: combined signature does not verify');
+  if (!k1.schnorrVerify(sig, inputs.message, p.verifyKey)) throw new Error('BIP340 signing: combined signature does not verify');
   return sig;
 }
