@@ -15,6 +15,8 @@
 import { deriveVetKdPublicKey, fullDerivationPath } from '../crypto/derivation/index.ts';
 import type { SecretShare } from '../crypto/threshold/key-transcript.ts';
 import { combineEncryptedKeyShares, createEncryptedKeyShare } from '../crypto/threshold/vetkd-encrypted-key.ts';
+import { combineEncryptedKeySharesMcl, createEncryptedKeyShareMcl } from '../crypto/threshold/vetkd-encrypted-key-mcl.ts';
+import { readyMcl } from '../crypto/mcl.ts';
 import { randomBytes } from 'node:crypto';
 import { derivePathKey, type MasterKey } from '../state/master-keys.ts';
 import type { ChainKeyResponse, ChainKeyResult, SignWithThresholdContext } from '../state/subnet-call-context-manager.ts';
@@ -31,7 +33,7 @@ export class ChainKeyPayloadBuilder {
   readonly #vetKdShares: (key: MasterKey) => SecretShare[];
   readonly #network: ThresholdNetwork;
   readonly #stalledTimeoutNanos: bigint;
-  /** Derived keys by (key, caller, path): canisters sign with the same few paths again and again. */
+  /** Derived keys by (key, caller, path or vetKD context): canisters use the same few again and again. */
   readonly #derived = new Map<string, { publicKey: Uint8Array; tweak: bigint }>();
 
   /**
@@ -124,26 +126,41 @@ export class ChainKeyPayloadBuilder {
     }
   }
 
+  /** A derived key from the cache, or derived now and cached (oldest entry dropped when full). */
+  #cachedDerivation(id: string, derive: () => { publicKey: Uint8Array; tweak: bigint }): { publicKey: Uint8Array; tweak: bigint } {
+    let d = this.#derived.get(id);
+    if (!d) {
+      const full = derive();
+      d = { publicKey: full.publicKey, tweak: full.tweak };
+      if (this.#derived.size >= DERIVED_KEY_CACHE_ENTRIES) this.#derived.delete(this.#derived.keys().next().value!);
+      this.#derived.set(id, d);
+    }
+    return d;
+  }
+
   #sign(ctx: SignWithThresholdContext, key: MasterKey): Uint8Array {
     const caller = ctx.origin.caller.toUint8Array();
     const args = ctx.args;
     if (args.kind === 'vetkd') {
       const shares = this.#vetKdShares(key);
-      const d = deriveVetKdPublicKey(key.publicKey, caller, args.context);
+      const d = this.#cachedDerivation(`${ctx.keyId}|vetkd|${Buffer.from(caller).toString('hex')}|${Buffer.from(args.context).toString('hex')}`, () =>
+        deriveVetKdPublicKey(key.publicKey, caller, args.context),
+      );
       const inputs = { derivedPublicKey: d.publicKey, derivationTweak: d.tweak, input: args.input, transportPublicKey: args.transportPublicKey };
-      // Step 1: each node encrypts its share of the derived key; step 2: t shares combine.
+      const t = key.transcript.threshold;
+      // Step 1: each node encrypts its share of the derived key; step 2: t shares combine
+      // (on mcl-wasm once it is loaded: the same bytes, ~10× faster; noble until then).
+      const mcl = readyMcl();
+      if (mcl) {
+        const keyShares = shares.map((s) => createEncryptedKeyShareMcl(mcl, inputs, s, new Uint8Array(randomBytes(64))));
+        return combineEncryptedKeySharesMcl(mcl, inputs, keyShares.slice(0, t));
+      }
       const keyShares = shares.map((s) => createEncryptedKeyShare(inputs, s, new Uint8Array(randomBytes(64))));
-      return combineEncryptedKeyShares(inputs, keyShares.slice(0, key.transcript.threshold));
+      return combineEncryptedKeyShares(inputs, keyShares.slice(0, t));
     }
     const path = fullDerivationPath(caller, args.derivationPath);
     const id = `${ctx.keyId}|${path.map((e) => `${e.length}:${Buffer.from(e).toString('hex')}`).join('|')}`;
-    let d = this.#derived.get(id);
-    if (!d) {
-      const full = derivePathKey(key, path);
-      d = { publicKey: full.publicKey, tweak: full.tweak };
-      if (this.#derived.size >= DERIVED_KEY_CACHE_ENTRIES) this.#derived.delete(this.#derived.keys().next().value!);
-      this.#derived.set(id, d);
-    }
+    const d = this.#cachedDerivation(id, () => derivePathKey(key, path));
     // Step 1: match the request with a pre-signature (erased from the store before use).
     const pre = this.#network.takePreSignature(ctx.keyId);
     if (!pre) throw new Error('no pre-signature available');

@@ -11,33 +11,12 @@
  * signature; until it is ready, signing uses noble.
  *
  * mcl is driven through its C API (bn.h): `mclBnG1_hashAndMapToWithDst` takes the DST per call,
- * so no global DST is set; the process-wide settings used (RFC 9380 map-to mode, ZCash/ETH
- * serialization: compressed big-endian points and big-endian scalars) are the standard ones for
- * BLS12-381.
+ * so no global DST is set; the process-wide settings are mcl.ts's (loaded once for every user).
  */
-import { createRequire } from 'node:module';
 import { bls12_381 } from '@noble/curves/bls12-381.js';
+import { loadMcl, type McLModule } from './mcl.ts';
 
 const nobleShort = bls12_381.shortSignatures;
-
-/** The mcl module's C exports used here (bn.h), and its heap. */
-interface McLModule {
-  wasmMemory: WebAssembly.Memory;
-  _malloc(n: number): number;
-  _free(p: number): void;
-  _mclBnFr_deserialize(x: number, buf: number, n: number): number;
-  _mclBnG1_hashAndMapToWithDst(x: number, buf: number, n: number, dst: number, dstN: number): number;
-  _mclBnG1_mul(z: number, x: number, y: number): void;
-  _mclBnG1_serialize(buf: number, max: number, x: number): number;
-}
-interface McL {
-  init(curve: number): Promise<void>;
-  setETHserialization(on: boolean): void;
-  setMapToMode(mode: number): void;
-  BLS12_381: number;
-  IRTF: number;
-  mod: McLModule;
-}
 
 // Scratch buffers in mcl's heap, allocated once (bytes: ample for Fr 32, G1 144, a message).
 const SLOT = 512;
@@ -61,10 +40,8 @@ export function blsSignNoble(secretKey: Uint8Array, message: Uint8Array, dst: st
 export function prepareFastBlsSigning(): Promise<boolean> {
   preparing ??= (async () => {
     try {
-      const mcl = createRequire(import.meta.url)('mcl-wasm') as McL;
-      await mcl.init(mcl.BLS12_381);
-      mcl.setETHserialization(true);
-      mcl.setMapToMode(mcl.IRTF);
+      const mcl = await loadMcl();
+      if (mcl === null) throw new Error('mcl-wasm did not load');
       const m = mcl.mod;
       fast = { m, sk: m._malloc(SLOT), g: m._malloc(SLOT), s: m._malloc(SLOT), buf: m._malloc(SLOT), dst: m._malloc(SLOT), dstLen: 0, keyHex: '' };
       // Self-check against the reference on a fixed key and message.

@@ -6,7 +6,7 @@
  */
 import { ErrorCode } from '../types/ic-error.ts';
 import { Principal } from '@icp-sdk/core/principal';
-import { FEES_AT_13_NODES, thresholdRequestFee } from '../cycles/fee-schedule.ts';
+import { FEES_AT_13_NODES } from '../cycles/fee-schedule.ts';
 import { SubnetCosts, type CostSchedule, type ExecutionMode, type StorageFees } from '../cycles/subnet-costs.ts';
 import { canisterMetadata } from './wasm/custom-sections.ts';
 import { INSTRUCTION_LIMITS } from './instruction-meter.ts';
@@ -197,10 +197,12 @@ export class ExecutionCore {
       callCost: (bytes) => this.costs(c).callCost(bytes, INSTRUCTION_LIMITS.message, this.modeOf(this.state(c))),
       thresholdFee: (method, keyId) => {
         const key = this.deps.masterKeys.get(keyId);
-        // The quote is the fee table's (cycles_account_manager `*_fee`): the NNS exemption is only
-        // applied when a request is paid for.
-        return key ? thresholdRequestFee(method, key.subnet.size, false) : undefined;
+        // Priced by the key subnet (its size and cost schedule), as the request will be; the quote
+        // is the fee table's (cycles_account_manager `*_fee`): the NNS exemption is only applied
+        // when a request is paid for.
+        return key ? this.costsOfSubnet(key.subnet).chainKeyFee(method) : undefined;
       },
+      httpRequestCost: (requestBytes, maxResponseBytes) => this.costsOfSubnet(subnet).httpRequestFee(requestBytes, maxResponseBytes),
       changes: noChanges(),
       ...extra,
     };

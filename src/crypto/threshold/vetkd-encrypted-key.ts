@@ -19,6 +19,7 @@ import { concatBytes } from '@noble/hashes/utils.js';
 import type { SecretShare } from './key-transcript.ts';
 import { lagrangeWeightsAtZero } from './lagrange.ts';
 import { scalarFromBytes } from './key-transcript.ts';
+import { readyMcl } from '../mcl.ts';
 
 const G1 = bls12_381.G1.Point;
 const G2 = bls12_381.G2.Point;
@@ -50,10 +51,21 @@ export interface EncryptedKeyShare {
 
 /**
  * Whether bytes are a valid transport public key: a compressed G1 point in the prime-order
- * subgroup, 48 bytes (`is_valid_transport_public_key_encoding`).
+ * subgroup, 48 bytes (`is_valid_transport_public_key_encoding`); on mcl-wasm once it is loaded.
  */
 export function isValidTransportPublicKey(bytes: Uint8Array): boolean {
   if (bytes.length !== 48) return false;
+  const mcl = readyMcl();
+  if (mcl) {
+    // The same checks on mcl-wasm (~10× faster; tested against this noble path).
+    const p = new mcl.G1();
+    try {
+      p.deserialize(bytes);
+      return p.isValidOrder();
+    } catch {
+      return false;
+    }
+  }
   try {
     G1.fromBytes(bytes).assertValidity();
     return true;
