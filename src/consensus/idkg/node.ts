@@ -200,12 +200,14 @@ export class IdkgNode {
         if (dealt.dealing.proof?.type === 'EqualOpenings') dealt.dealing.proof.response = mod(dealt.dealing.proof.response + 1n, g.order);
       }
       pool.addDealing(dealt.dealing, this.id);
-      const f = Math.floor((tic.params.receivers.length - 1) / 3);
+      const n = tic.params.receivers.length;
+      const f = Math.floor((n - 1) / 3);
+      // Bad shares to the next f receivers after the dealer (they complain and rebuild), or to
+      // f + 1 of them (the dealing cannot gather 2f + 1 supports and is never included).
+      const victims = this.behaviours.has(FaultBehaviour.badShares) ? f : this.behaviours.has(FaultBehaviour.badSharesBeyondF) ? f + 1 : 0;
       tic.params.receivers.forEach((to, i) => {
         let opening = dealt.openings[i]!;
-        // Bad shares to f receivers (the next f after the dealer): they complain and rebuild.
-        const victim = ((i - dealerIndex - 1 + tic.params.receivers.length) % tic.params.receivers.length) < f;
-        if (this.behaviours.has(FaultBehaviour.badShares) && victim) opening = { ...opening, value: mod(opening.value + 1n, g.order) };
+        if ((i - dealerIndex - 1 + n) % n < victims) opening = { ...opening, value: mod(opening.value + 1n, g.order) };
         channel.send({ transcriptId: tid, dealerIndex, receiverIndex: i, from: this.id, to, opening });
       });
       if (this.behaviours.has(FaultBehaviour.equivocating)) {
