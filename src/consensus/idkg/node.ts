@@ -37,6 +37,8 @@ export class IdkgNode {
   readonly #supported = new Set<string>();
   readonly #complained = new Set<string>();
   readonly #opened = new Set<string>();
+  /** Transcripts whose share it has written to the store. */
+  readonly #persisted = new Set<string>();
   /** Messages whose opening it already checked when supporting (no need to check again on load). */
   readonly #verified = new WeakSet<ShareMessage>();
   readonly #random: RandomSource;
@@ -80,11 +82,19 @@ export class IdkgNode {
     return o !== undefined;
   }
 
-  /** Writes its share of a finished transcript to the store (key transcripts, pre-signatures). */
-  persist(t: { transcriptId: string; receivers: readonly string[] }): void {
+  /**
+   * Writes its share of a finished transcript to the store (key transcripts, pre-signatures),
+   * once.
+   * @returns whether the share is stored (now or before); false while it has not loaded it
+   */
+  persist(t: { transcriptId: string; receivers: readonly string[] }): boolean {
+    if (this.#persisted.has(t.transcriptId)) return true;
     const i = t.receivers.indexOf(this.id);
     const s = i < 0 ? undefined : this.#holder.get(t.transcriptId, i);
-    if (s) this.#store.put(t.transcriptId, i, s.opening);
+    if (!s) return false;
+    this.#store.put(t.transcriptId, i, s.opening);
+    this.#persisted.add(t.transcriptId);
+    return true;
   }
 
   /** Erases its share of a transcript from memory and store (consumed or reshared away). */
@@ -93,6 +103,7 @@ export class IdkgNode {
     if (i < 0) return;
     this.#holder.delete(t.transcriptId);
     this.#inbox.delete(t.transcriptId);
+    this.#persisted.delete(t.transcriptId);
     if (fromStore) this.#store.delete(t.transcriptId, i);
   }
 
