@@ -125,7 +125,7 @@ export class ExecutionEnvironment {
    * Storage, the base fee and compute allocation, on the replica's clock: at most every 10 s of
    * round time, each canister pays its idle burn rate for the time since its last charge
    * (`charge_canister_for_resource_allocation_and_usage`), regardless of the freezing threshold.
-   * A canister that cannot pay is uninstalled, its balance going to 0, as on the replica. The
+   * A canister that cannot pay is uninstalled as on the replica (below). The
    * first charge period of a canister starts when this process first sees it.
    */
   #chargeForResources(): void {
@@ -151,9 +151,24 @@ export class ExecutionEnvironment {
         c.cycles -= charge;
         continue;
       }
-      c.cycles = 0n;
-      if (c.module) this.lifecycle.uninstallCode(c);
+      this.#uninstallOutOfCycles(c);
     }
+  }
+
+  /**
+   * A canister that cannot pay for its resources, as the replica's scheduler treats it: its code
+   * and memories go (open calls rejected), its compute and memory allocations are reset, its
+   * remaining balance is burned (`burn_remaining_balance_for_uninstall`), and its snapshots and
+   * chunk store are deleted. Controllers, settings otherwise and status stay.
+   */
+  #uninstallOutOfCycles(c: CanisterState): void {
+    c.cycles = 0n;
+    c.settings.compute_allocation = 0n;
+    c.settings.memory_allocation = 0n;
+    if (c.module) this.lifecycle.uninstallCode(c);
+    const state = this.#core.deps.state;
+    for (const s of state.snapshots.list(c.canisterId)) state.snapshots.delete(s.id);
+    state.chunks.clear(c.canisterId);
   }
 
   /** Ingress for canisters that were busy when it was inducted, executed in a later round. */
