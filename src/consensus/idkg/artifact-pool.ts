@@ -109,7 +109,7 @@ export class ArtifactPool {
     return this.supports.get(transcriptId)?.get(dealerIndex)?.size ?? 0;
   }
 
-  /** Posts a complaint (checked by the caller: stamp valid, opening bad). */
+  /** Posts a complaint (checked by the caller: delivered by the channel, opening bad). */
   addComplaint(m: ShareMessage): void {
     nested(this.complaints, m.transcriptId, m.dealerIndex).set(m.receiverIndex, m);
   }

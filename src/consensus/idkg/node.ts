@@ -154,8 +154,8 @@ export class IdkgNode {
     const t = pool.transcripts.get(m.transcriptId);
     const d = t?.dealings.find((x) => x.dealerIndex === m.dealerIndex);
     if (!t || !d) return;
-    // Anyone checks a complaint: the stamp proves the dealer sent it; the opening must be bad.
-    if (!channel.verifyStamp(m) || verifyOpening(idkgGroup(t.curve), d, m.receiverIndex, m.opening)) {
+    // Anyone checks a complaint: the channel delivered this message from the dealer; the opening must be bad.
+    if (!channel.wasDelivered(m) || verifyOpening(idkgGroup(t.curve), d, m.receiverIndex, m.opening)) {
       pool.log({ transcriptId: m.transcriptId, kind: 'complaint-rejected', node: this.id, detail: `about dealer ${m.dealerIndex}` });
       return;
     }
