@@ -9,6 +9,7 @@
  * - a canister that cannot pay for its resources is uninstalled as the replica's scheduler does
  *   it: code and memories gone, allocations reset, balance burned to 0, snapshots and chunk store
  *   deleted; `canister_status` then shows an empty, running canister with 0 cycles.
+ * - time the replica was down is charged at the first round after a restart.
  * Time is a manual clock here: the charges are exact to the nanosecond.
  */
 import { after, before, describe, test } from 'node:test';
@@ -16,9 +17,11 @@ import assert from 'node:assert/strict';
 import { Actor, HttpAgent } from '@icp-sdk/core/agent';
 import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
 import { Principal } from '@icp-sdk/core/principal';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { IDL } from '@icp-sdk/core/candid';
 import { idlFactoryFromCandid } from '../../src/candid/candid-text.ts';
-import { managementIdlFactory, startTestReplica } from '../support/replica-fixture.ts';
+import { managementTypes } from '../../src/management/ic-did.ts';
+import { managementIdlFactory, startTestReplica, tempStateDir } from '../support/replica-fixture.ts';
 import { compileWat } from '../support/wat.ts';
 
 const icDid = readFileSync(new URL('../../candid/ic.did', import.meta.url), 'utf8');
@@ -162,4 +165,39 @@ describe('out of cycles (13 nodes, manual clock, no storage fees)', () => {
       { status: { running: null }, module_hash: [], memory_size: 0n, cycles: 0n, idle: 0n, compute: 0n, memory_allocation: 0n },
     );
   });
+});
+
+test('time the replica was down is charged at the first round after the restart (the paid-up time is kept with the canister)', async () => {
+  const stateDir = tempStateDir();
+  let offset = 0n;
+  const t0 = BigInt(Date.now()) * 1_000_000n;
+  // Manual rounds: every round's time is exactly the clock's (no round in between takes its nanosecond).
+  const options = { stateDir, debugPrint: () => {}, manualRounds: true, storageFees: { gibStoragePerSecond: 0n, basePerSecond: 0n }, clock: { nowNanos: () => t0 + offset } };
+  let r = await startTestReplica(options);
+  try {
+    const agent = await HttpAgent.create({ host: r.url, identity: Ed25519KeyIdentity.generate(), shouldFetchRootKey: true });
+    const none = { controllers: [], memory_allocation: [], reserved_cycles_limit: [], log_visibility: [], log_memory_limit: [], snapshot_visibility: [], status_visibility: [] };
+    const settings = { ...none, compute_allocation: [1n], freezing_threshold: [0n], minimum_incoming_canister_call_cycles: [], wasm_memory_limit: [], wasm_memory_threshold: [], environment_variables: [] };
+    const args = managementTypes.provisional_create_canister_with_cycles_args;
+    const res = await agent.call('aaaaa-aa', {
+      methodName: 'provisional_create_canister_with_cycles',
+      arg: IDL.encode([args], [{ amount: [10n ** 13n], settings: [settings], specified_id: [], sender_canister_version: [] }]),
+      effectiveCanisterId: Principal.fromText('bnz7o-iuaaa-aaaaa-qaaaa-cai'),
+    });
+    await r.replica.runRound();
+    const created = (await r.replica.waitForCompletion(new Uint8Array(res.requestId), 10_000)) as { reply: Uint8Array };
+    const [{ canister_id: id }] = IDL.decode([managementTypes.provisional_create_canister_with_cycles_result], created.reply) as unknown as [{ canister_id: Principal }];
+    offset += 11n * SECOND;
+    await r.replica.runRound();
+    const settled = r.replica.state.canister(id)!.cycles;
+    await r.stop();
+    // Down for an hour: the next start's first round charges it, 10 M per second at 1 %.
+    offset += 3_600n * SECOND;
+    r = { ...(await startTestReplica(options)), cleanup: r.cleanup };
+    await r.replica.runRound();
+    assert.equal(settled - r.replica.state.canister(id)!.cycles, 10_000_000n * 3_600n);
+  } finally {
+    await r.stop().catch(() => undefined);
+    rmSync(stateDir, { recursive: true, force: true });
+  }
 });
