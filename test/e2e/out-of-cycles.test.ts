@@ -5,10 +5,11 @@
  * - `ic0.call_perform` returns 2 when the balance above the freezing threshold cannot cover the
  *   call's transmission and both reservations; nothing is sent and only the message's own
  *   execution is charged;
- * - compute allocation costs 10 M per percent and second on the replica's clock;
- * - a canister that cannot pay for its resources is uninstalled as the replica's scheduler does
- *   it: code and memories gone, allocations reset, balance burned to 0, snapshots and chunk store
- *   deleted; `canister_status` then shows an empty, running canister with 0 cycles.
+ * - storage (here the per-canister base fee, `--base-fee`) and compute allocation (10 M per
+ *   percent and second) are charged on the replica's clock;
+ * - a canister that cannot pay for its storage is uninstalled as the replica's scheduler does it:
+ *   code and memories gone, allocations reset, balance burned to 0, snapshots and chunk store
+ *   deleted; `canister_status` then shows an empty, running canister with 0 cycles;
  * - time the replica was down is charged at the first round after a restart.
  * Time is a manual clock here: the charges are exact to the nanosecond.
  */
@@ -30,6 +31,8 @@ const execution = (instructions: bigint): bigint => 5_000_000n + instructions;
 /** What call_perform needs above the threshold for raw_rand with no payload: 260 K + 8 bytes + both reservations. */
 const CALL_COST = 260_000n + 8_000n + 2_097_152_000n + execution(40_000_000_000n);
 const SECOND = 1_000_000_000n;
+/** `--base-fee` here, cycles per second and canister with memory. */
+const BASE_FEE = 10_000_000n;
 
 const WAT = `
 (module
@@ -69,7 +72,7 @@ const statusQuery = ({ IDL: I }: { IDL: any }) =>
     ),
   });
 
-describe('out of cycles (13 nodes, manual clock, no storage fees)', () => {
+describe('out of cycles (13 nodes, manual clock, storage = a 10 M/s base fee)', () => {
   let r: Awaited<ReturnType<typeof startTestReplica>>;
   let agent: HttpAgent;
   let wasm: Uint8Array;
@@ -89,7 +92,9 @@ describe('out of cycles (13 nodes, manual clock, no storage fees)', () => {
 
   before(async () => {
     wasm = await compileWat(WAT);
-    r = await startTestReplica({ debugPrint: () => {}, storageFees: { gibStoragePerSecond: 0n, basePerSecond: 0n }, clock: { nowNanos: () => t0 + offset } });
+    // Storage here is the per-canister base fee alone, set high (10 M per second: 864 B a day) so
+    // a day of it is more than a canister has; freezing thresholds are 0.
+    r = await startTestReplica({ debugPrint: () => {}, storageFees: { gibStoragePerSecond: 0n, basePerSecond: BASE_FEE }, clock: { nowNanos: () => t0 + offset } });
     const recordingFetch: typeof fetch = async (input, init) => {
       const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
       if (/\/canister\/[^/]+\/call$/.test(url) && init?.body) bodies.push((init.body as ArrayBuffer | Uint8Array).byteLength);
@@ -102,7 +107,7 @@ describe('out of cycles (13 nodes, manual clock, no storage fees)', () => {
   });
 
   test('call_perform returns 2 when the call cannot be paid: nothing sent, only the message itself charged', async () => {
-    const id = await create(400_000_000_000n);
+    const id = await create(400_000_000_000n, { freezing_threshold: [0n] });
     await agent.call(id, { methodName: 'burn', arg: new Uint8Array(), effectiveCanisterId: id }).then((res) => r.replica.waitForCompletion(new Uint8Array(res.requestId), 30_000));
     const before = balance(id);
     // Above the update's own prepayment, less than the call needs: call_perform must fail.
@@ -119,8 +124,9 @@ describe('out of cycles (13 nodes, manual clock, no storage fees)', () => {
     assert.equal(r.replica.execution.lifecycle.hasOpenCallContexts(r.replica.state.canister(id)!), false, 'no call in flight');
   });
 
-  test('compute allocation: 10 M per percent-second; a canister that cannot pay is uninstalled as on the replica', async () => {
-    const id = await create(400_000_000_000n, { compute_allocation: [1n], freezing_threshold: [0n] });
+  test('storage and compute allocation over time; a canister that cannot pay for its storage is uninstalled as on the replica', async () => {
+    const computing = await create(400_000_000_000n, { compute_allocation: [1n], freezing_threshold: [0n] });
+    const id = await create(400_000_000_000n, { freezing_threshold: [0n] });
     // Something to be deleted with it: a snapshot and a chunk.
     const ic = Actor.createActor(idlFactoryFromCandid(icDid), { agent, canisterId: 'aaaaa-aa', effectiveCanisterId: id }) as any;
     await ic.take_canister_snapshot({ canister_id: id, replace_snapshot: [], uninstall_code: [], sender_canister_version: [] });
@@ -132,13 +138,14 @@ describe('out of cycles (13 nodes, manual clock, no storage fees)', () => {
     // settled; from there on the periods are exact.
     offset += 11n * SECOND;
     await r.replica.runRound();
-    const settled = balance(id);
+    const [settled, settledComputing] = [balance(id), balance(computing)];
     offset += 3_600n * SECOND;
     await r.replica.runRound();
-    assert.equal(settled - balance(id), 10_000_000n * 1n * 3_600n, 'an hour at 1 %');
+    assert.equal(settled - balance(id), BASE_FEE * 3_600n, 'an hour of storage (the base fee)');
+    assert.equal(settledComputing - balance(computing), BASE_FEE * 3_600n + 10_000_000n * 1n * 3_600n, 'an hour of storage and of 1 % compute');
 
-    // A day at 1 % (864 B) is more than it has: uninstalled at the next charge.
-    assert.ok(balance(id) < 864_000_000_000n);
+    // A day of storage (864 B) is more than it has: uninstalled at the next charge.
+    assert.ok(balance(id) < BASE_FEE * 86_400n);
     offset += 86_400n * SECOND;
     await r.replica.runRound();
     const c = r.replica.state.canister(id)!;
@@ -146,6 +153,8 @@ describe('out of cycles (13 nodes, manual clock, no storage fees)', () => {
     assert.equal(c.module, null, 'code gone');
     assert.equal(r.replica.state.chunks.chunks(id).size, 0, 'chunk store cleared');
     assert.equal(r.replica.state.snapshots.list(id).length, 0, 'snapshots deleted');
+    const other = r.replica.state.canister(computing)!;
+    assert.deepEqual([other.cycles, other.module, other.settings.compute_allocation], [0n, null, 0n], 'the computing one too, its allocation reset');
 
     // canister_status (a query: free) shows an empty, running canister with nothing allocated.
     // (A new agent: one that saw the replica's clock a day ahead would date its requests by it,
