@@ -91,6 +91,9 @@ export class CodeInstaller {
   /**
    * Runs install_code for `c` (permissions and the `install`-needs-empty check were done by the
    * management canister). On success `c` and `es` hold the new module and state.
+   * @param assemblyInstructions instructions spent assembling the module from chunks
+   *   (install_chunked_code: 1 MiB per listed chunk, `WasmSource::instructions_to_assemble`);
+   *   they share the install's limit and are charged with it, as compilation is.
    * @throws IcError for an invalid module, a trap in a hook, or bad upgrade options.
    */
   install(
@@ -101,6 +104,7 @@ export class CodeInstaller {
     arg: Uint8Array,
     caller: Principal,
     _nowNanos: bigint,
+    assemblyInstructions = 0n,
   ): { timerSetByNewCode: boolean } {
     const module = prepareModule(c.canisterId, wasm);
     // install_code prepays execution_cost(300 B) in the new module's mode above the freezing
@@ -117,7 +121,7 @@ export class CodeInstaller {
     }
     c.cycles -= prepay;
     const compile = COST_TO_COMPILE_WASM_INSTRUCTION * BigInt('instrumentedOperatorCount' in module ? module.instrumentedOperatorCount : 0);
-    this.#budget = { limit, used: compile, system };
+    this.#budget = { limit, used: compile + assemblyInstructions, system };
     const changes: HookChanges[] = [];
     try {
       if ('upgrade' in mode) this.#upgrade(c, es, module, mode.upgrade[0], arg, caller, changes);
