@@ -58,6 +58,14 @@ export function prepareModule(canisterId: Principal, wasm: Uint8Array, hash?: Ui
   }
 }
 
+/**
+ * Instructions charged for compiling a prepared module (`DEFAULT_COST_TO_COMPILE_WASM_INSTRUCTION`
+ * = 6000 per instruction of the instrumented module); TypeScript modules compile for free.
+ */
+export function compilationInstructions(module: CanisterModule | TsCanisterModule): bigint {
+  return COST_TO_COMPILE_WASM_INSTRUCTION * BigInt('instrumentedOperatorCount' in module ? module.instrumentedOperatorCount : 0);
+}
+
 /** A new instance of `module` over `stable`. @throws IcError IC0505 if instantiation fails. */
 export function instantiate(canisterId: Principal, module: CanisterModule | TsCanisterModule, stable: StableMemory, host: SystemApiHost): CanisterCode {
   const api = new SystemApi(module.memoryType === 'wasm64', stable, host);
@@ -120,7 +128,7 @@ export class CodeInstaller {
       throw new IcError(ErrorCode.CanisterOutOfCycles, `Canister installation failed with \`${e.message}\`.`);
     }
     c.cycles -= prepay;
-    const compile = COST_TO_COMPILE_WASM_INSTRUCTION * BigInt('instrumentedOperatorCount' in module ? module.instrumentedOperatorCount : 0);
+    const compile = compilationInstructions(module);
     this.#budget = { limit, used: compile + assemblyInstructions, system };
     const changes: HookChanges[] = [];
     try {

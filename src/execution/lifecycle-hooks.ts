@@ -14,7 +14,7 @@ import type { CanisterState } from '../state/canister-state.ts';
 import { canisterUninstalled } from '../types/ic-error.ts';
 import type { ExecutionCore } from './execution-core.ts';
 import type { ExecutionState } from './execution-state.ts';
-import { CodeInstaller } from './install-code.ts';
+import { CodeInstaller, compilationInstructions, prepareModule } from './install-code.ts';
 import { captureSnapshot, restoreSnapshot } from './snapshot-content.ts';
 import type { SnapshotContent } from '../state/canister-snapshots.ts';
 import type { MessageDelivery } from './message-delivery.ts';
@@ -119,6 +119,10 @@ export class LifecycleHooks implements CanisterExecution {
 
   canisterStarted(c: CanisterState): void {
     this.#stops.cancel(c);
+  }
+
+  compilationInstructions(c: CanisterState, module: Uint8Array | null, moduleHash?: Uint8Array): bigint {
+    return module ? compilationInstructions(prepareModule(c.canisterId, module, moduleHash)) : 0n;
   }
 
   captureSnapshot(c: CanisterState): SnapshotContent {

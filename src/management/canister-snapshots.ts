@@ -17,12 +17,12 @@ import type { ManagementCall, ManagementEnv } from './management-context.ts';
 type Opt<T> = [] | [T];
 
 /**
- * Management-canister instructions charged to the canister for taking or loading a snapshot, on
- * top of one per byte of the snapshot (`DEFAULT_CANISTERS_SNAPSHOT_BASELINE_INSTRUCTIONS`; 0 on
+ * Management-canister instructions charged to the canister for taking, loading or creating (by
+ * metadata upload) a snapshot, on top of one per byte of the snapshot (`DEFAULT_CANISTERS_SNAPSHOT_BASELINE_INSTRUCTIONS`; 0 on
  * system subnets, where management instructions are free anyway).
  */
 export const SNAPSHOT_BASELINE_INSTRUCTIONS = 2_000_000_000n;
-/** The same for each read or upload of a piece of snapshot data, plus one per byte (`DEFAULT_CANISTERS_SNAPSHOT_DATA_BASELINE_INSTRUCTIONS`). */
+/** Charged for each read of a piece of snapshot data, plus one per byte (`DEFAULT_CANISTERS_SNAPSHOT_DATA_BASELINE_INSTRUCTIONS`). */
 export const SNAPSHOT_DATA_BASELINE_INSTRUCTIONS = 5_000_000n;
 /** The spec's `snapshot` record. */
 export interface SnapshotRecord {
@@ -94,14 +94,17 @@ export function storeSnapshot(env: ManagementEnv, c: CanisterState, nowNanos: bi
 
 /**
  * `load_canister_snapshot` (controllers): the canister's code and memories become the snapshot's;
- * charged 2 B + one instruction per byte of the snapshot.
+ * charged 2 B + one instruction per byte of the snapshot + the compilation of its module (6000
+ * per instrumented instruction, as at install).
  * @throws IcError IC0305 for an unknown snapshot, IC0207 when the canister cannot pay
  */
 export function loadCanisterSnapshot(env: ManagementEnv, call: ManagementCall, arg: { canister_id: Principal; snapshot_id: Uint8Array }): void {
   const c = canisterOrNotFound(env, arg.canister_id);
   requireController(c, call.caller);
   const s = ownSnapshot(env, c, arg.snapshot_id);
-  env.execution.chargeManagementInstructions(c, SNAPSHOT_BASELINE_INSTRUCTIONS + s.totalSize, call.caller);
+  // The baseline, the snapshot's bytes and compiling its module (create_execution_state).
+  const compile = env.execution.compilationInstructions(c, s.content.module, s.content.moduleHash ?? undefined);
+  env.execution.chargeManagementInstructions(c, SNAPSHOT_BASELINE_INSTRUCTIONS + s.totalSize + compile, call.caller);
   env.execution.restoreSnapshot(c, s.content);
   c.version += 1n;
   env.state.markCanisterDirty(c.canisterId);

@@ -62,6 +62,12 @@ export interface CanisterExecution {
   hasOpenCallContexts(canister: CanisterState): boolean;
   /** The canister was started again: pending stop requests are cancelled. */
   canisterStarted(canister: CanisterState): void;
+  /**
+   * Instructions the replica counts for compiling `module` (as uploaded; 6000 per instrumented
+   * instruction), 0 for none.
+   * @throws IcError IC0505 for an invalid module
+   */
+  compilationInstructions(canister: CanisterState, module: Uint8Array | null, moduleHash?: Uint8Array): bigint;
   /** The canister's code and memories as a snapshot keeps them. */
   captureSnapshot(canister: CanisterState): SnapshotContent;
   /**

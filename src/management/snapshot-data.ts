@@ -12,7 +12,7 @@ import { MAX_SNAPSHOTS_PER_CANISTER, snapshotSize, type SnapshotContent } from '
 import type { CanisterState } from '../state/canister-state.ts';
 import { ErrorCode, IcError } from '../types/ic-error.ts';
 import { canisterOrNotFound, requireController } from './canister-lifecycle.ts';
-import { ownSnapshot, SNAPSHOT_DATA_BASELINE_INSTRUCTIONS, storeSnapshot } from './canister-snapshots.ts';
+import { ownSnapshot, SNAPSHOT_BASELINE_INSTRUCTIONS, SNAPSHOT_DATA_BASELINE_INSTRUCTIONS, storeSnapshot } from './canister-snapshots.ts';
 import type { ManagementCall, ManagementEnv } from './management-context.ts';
 import type { ReadCanisterSnapshotMetadataResponse } from './shapes.ts';
 
@@ -161,7 +161,11 @@ function readRegion(x: SnapshotContent, k: Region): { chunk: Uint8Array } {
   return { chunk: readSparse(x.stablePageData, STABLE_PAGE, Number(k.stable_memory.offset), Number(k.stable_memory.size)) };
 }
 
-/** `upload_canister_snapshot_metadata` (controllers): a new, empty snapshot of the given sizes. */
+/**
+ * `upload_canister_snapshot_metadata` (controllers): a new, empty snapshot of the given sizes,
+ * charged as taking one of that size (2 B + one instruction per byte).
+ * @throws IcError for a bad size, a full snapshot list, IC0207 when the canister cannot pay
+ */
 export function uploadCanisterSnapshotMetadata(
   env: ManagementEnv,
   call: ManagementCall,
@@ -199,12 +203,14 @@ export function uploadCanisterSnapshotMetadata(
     canisterVersion: c.version,
     source: 'uploaded',
   };
+  // Creating it costs what taking one of that size does (`create_snapshot_from_metadata`).
+  env.execution.chargeManagementInstructions(c, SNAPSHOT_BASELINE_INSTRUCTIONS + snapshotSize(content), call.caller);
   return { snapshot_id: storeSnapshot(env, c, call.nowNanos, content, replace).id };
 }
 
 /**
  * `upload_canister_snapshot_data` (controllers): writes one piece of an uploaded snapshot's
- * region; the canister is charged 5 M + one management-canister instruction per byte written.
+ * region; the canister is charged one management-canister instruction per byte written.
  * @throws IcError for a snapshot taken from a canister, a bad region or range, IC0207 when the
  *   canister cannot pay
  */
@@ -241,6 +247,7 @@ export function uploadCanisterSnapshotData(
     checkRange(k.stable_memory.offset, size, Number(x.stablePages) * STABLE_PAGE);
     x.stablePageData = writeSparse(x.stablePageData, STABLE_PAGE, Number(k.stable_memory.offset), arg.chunk);
   }
-  env.execution.chargeManagementInstructions(c, SNAPSHOT_DATA_BASELINE_INSTRUCTIONS + size, call.caller);
+  // The replica charges the bytes written (`write_snapshot_data`), no baseline.
+  env.execution.chargeManagementInstructions(c, size, call.caller);
   env.state.snapshots.put({ ...s, content: x, totalSize: snapshotSize(x) });
 }
