@@ -212,6 +212,8 @@ export class ExecutionCore {
    * Runs canister code on the canister's instance (which must exist).
    * @param keepMemory whether successful memory changes are kept (false for queries; `pending`
    *   for the steps of a composite query, see {@link runOnInstance}).
+   * @param callContextInstructions instructions of earlier executions in the call context
+   *   (`performance_counter(1)`).
    */
   run(
     c: CanisterState,
@@ -220,6 +222,7 @@ export class ExecutionCore {
     extra: Partial<ExecutionContext>,
     body: Parameters<typeof runOnInstance>[2],
     keepMemory: boolean | 'pending',
+    callContextInstructions = 0n,
   ): ExecutionResult {
     // A composite query's callee in a sliced update: its instance must not be touched meanwhile.
     if (this.isBusy(c.canisterId)) {
@@ -229,7 +232,10 @@ export class ExecutionCore {
         instructions: 0n,
       };
     }
-    const result = runOnInstance(es.instance!, this.#withQueues(this.context(c, apiType, extra), es), body, keepMemory, es.globalTimerNanos, { systemSubnet: this.onSystemSubnet(c) });
+    const result = runOnInstance(es.instance!, this.#withQueues(this.context(c, apiType, extra), es), body, keepMemory, es.globalTimerNanos, {
+      systemSubnet: this.onSystemSubnet(c),
+      callContextInstructions,
+    });
     if (keepMemory === true && result.ok) this.checkLowWasmMemory(c, es);
     return result;
   }
@@ -351,9 +357,10 @@ export class ExecutionCore {
     then: (result: ExecutionResult) => void,
     keepMemory = true,
     limit?: bigint,
+    callContextInstructions = 0n,
   ): Promise<void> {
     const ctx = this.#withQueues(this.context(c, apiType, extra), es);
-    const metering = { systemSubnet: this.onSystemSubnet(c), ...(limit !== undefined ? { limit } : {}) };
+    const metering = { systemSubnet: this.onSystemSubnet(c), callContextInstructions, ...(limit !== undefined ? { limit } : {}) };
     const given = then;
     then = (result) => {
       if (keepMemory && result.ok) this.checkLowWasmMemory(c, es);

@@ -106,6 +106,7 @@ export const CANISTER_ROWS: readonly Ic0Row[] = [
   row('stable64_read', ['i64', 'i64', 'i64'], [], ALL_AND_START, { base: 20, bytesArgs: [2] }, (s, _ctx, dst: bigint, offset: bigint, size: bigint) => {
     checkStableAccess(s, dst, offset, size);
     s.stable.readInto(s.heap(), n(dst), u(offset), n(size));
+    s.markWritten(n(dst), n(size));
   }),
   row('stable64_write', ['i64', 'i64', 'i64'], [], ALL_AND_START, { base: 20, bytesArgs: [2] }, (s, _ctx, offset: bigint, src: bigint, size: bigint) => {
     checkStableAccess(s, src, offset, size);
