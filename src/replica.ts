@@ -13,8 +13,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Principal } from '@icp-sdk/core/principal';
 import { generateRootKey, rootKeyFromSecretKey, rootKeyFromStored, signStateRoot, encodeCertificate, type RootKeyPair } from './crypto/certificate.ts';
-import { reconstruct, type HashTree, type Path } from './crypto/hash-tree.ts';
-import { buildHashTree, witness } from './crypto/labeled-tree.ts';
+import { reconstruct, toBytes, type HashTree, type Path } from './crypto/hash-tree.ts';
+import { buildHashTree, witness, withLabeledSubtree } from './crypto/labeled-tree.ts';
 import { nodeKeyFromSeed, type NodeKey } from './crypto/node-key.ts';
 import { ChainKeyPayloadBuilder } from './consensus/chain-key-payload.ts';
 import { createThresholdNetwork } from './consensus/idkg/replica-network.ts';
@@ -148,6 +148,11 @@ const CHAIN_KEY_BUDGET_MS = 100;
 const THRESHOLD_SLICE_MS = 20;
 /** A read_state or sync-call answer re-certifies first when the certified time is older (ms). */
 const MAX_CERTIFICATE_AGE_MS = 1000;
+
+/** Whether a path label (string or UTF-8 bytes) is `name`. */
+function labelIs(label: Uint8Array | string, name: string): boolean {
+  return typeof label === 'string' ? label === name : Buffer.from(label).toString('latin1') === name;
+}
 
 /**
  * The root key pair of a state dir: the public key is derived from the secret once and stored
@@ -306,7 +311,7 @@ export class Replica {
       if (options.systemCanisters ?? true) ensureSystemCanisters({ state: r.state, routing: r.routing, execution: r.execution, nowNanos: t });
       if (!readOnly) {
         r.store.transaction(() => {
-          r.state.writeChanges(r.store, 0n);
+          r.state.writeChanges(r.store);
           r.execution.writeChanges();
         });
       }
@@ -519,10 +524,13 @@ export class Replica {
       this.#ensureCertified();
     }
     const c = this.#certified!;
-    return encodeCertificate({ tree: witness(c.tree, [['time'], ...paths]), signature: c.signature });
+    // `/request_status` is certified as its root hash; reveal the asked-for entries first.
+    const requestIds = paths.filter((p) => p.length >= 2 && labelIs(p[0]!, 'request_status')).map((p) => toBytes(p[1]!));
+    const tree = requestIds.length === 0 ? c.tree : withLabeledSubtree(c.tree, 'request_status', this.#treeBuilder.requestStatusWitness(requestIds, (id) => this.state.ingressAsCertified(id)));
+    return encodeCertificate({ tree: witness(tree, [['time'], ...paths]), signature: c.signature });
   }
 
-  /** The latest certified hash tree (for read_state authorization lookups). */
+  /** The latest certified hash tree (its `/request_status` pruned to the root hash; see certificateFor). */
   get certifiedTree(): HashTree {
     this.#ensureCertified();
     return this.#certified!.tree;
@@ -561,7 +569,7 @@ export class Replica {
       this.store.transaction(() => {
         // Pre-signatures used by this round's answers are erased with them (never reused).
         this.threshold.commitTaken();
-        this.state.writeChanges(this.store, pruneBefore);
+        this.state.writeChanges(this.store);
         ex.writeChanges();
       }),
     );
