@@ -73,6 +73,7 @@ function context(apiType: ApiType, arg: Uint8Array): ExecutionContext {
     callCost: () => ({ total: 0n }),
     canisterCreationFee: 0n,
     thresholdFee: () => undefined,
+    httpRequestCost: () => 0n,
     changes: noChanges(),
   };
 }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { IDL } from '@icp-sdk/core/candid';
 import { agent3, identity3 } from '../test/clients/agent-js-3/index.ts';
 import { DEFAULT_TOPOLOGY } from '../src/routing/topology.ts';
+import { WASM_STACK_NODE_FLAGS } from '../src/execution/wasm/wasm-stack.ts';
 import { compileMotokoFixture } from '../test/support/motoko.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -41,7 +42,7 @@ export function benchTopology(dir: string, maxQueueSize: number): string {
 /** Starts the replica on `stateDir` and resolves at its listening line. */
 export async function startReplicaChild(stateDir: string, topologyFile?: string): Promise<ReplicaChild> {
   const t0 = performance.now();
-  const args = ['--max-semi-space-size=8', 'bin/chainkey-replica.mjs', 'start', '--port', '0', '--state-dir', stateDir, '--no-request-log', ...(topologyFile ? ['--topology', topologyFile] : [])];
+  const args = [...WASM_STACK_NODE_FLAGS, '--max-semi-space-size=8', 'bin/chainkey-replica.mjs', 'start', '--port', '0', '--state-dir', stateDir, '--no-request-log', ...(topologyFile ? ['--topology', topologyFile] : [])];
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=8
+#!/usr/bin/env -S node --stack-size=5120 --wasm-stack-switching-stack-size=5120 --max-semi-space-size=8
 // The `chainkey-replica` command (`npm start` runs `chainkey-replica start`; the commands are in
 // src/cli-program.ts); needs a Node that runs TypeScript (>= 22.18).
 //

@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http';
 import { prepareFastBlsSigning } from './crypto/bls-signing.ts';
 import { createRequestListener } from './http/app.ts';
 import { DEFAULT_CONCURRENCY_LIMITS, type ConcurrencyLimits } from './http/load-shedding.ts';
+import { osStackTooSmall, WASM_STACK_NODE_FLAGS, wasmStackFlagsInEffect } from './execution/wasm/wasm-stack.ts';
 import { Replica, type ReplicaOptions } from './replica.ts';
 import { loadTopologyFile, type SubnetConfig } from './routing/topology.ts';
 
@@ -50,6 +51,23 @@ export interface StartOptions {
  * and resets); the kernel caps it at net.core.somaxconn.
  */
 const LISTEN_BACKLOG = 4096;
+
+let stackWarned = false;
+
+/**
+ * One line on stderr (once per process) when node runs without the Wasm stack flags (canisters
+ * then overflow at about a fifth of the depth the replica allows), or when the OS stack is too
+ * small for them (a deep recursion would crash the process): execution/wasm/wasm-stack.ts.
+ */
+function warnOnSmallWasmStack(): void {
+  if (stackWarned) return;
+  stackWarned = true;
+  if (!wasmStackFlagsInEffect()) {
+    console.error(`chainkey-replica: warning: node runs without ${WASM_STACK_NODE_FLAGS.join(' ')}; canisters get Node's default ~1 MiB Wasm stack instead of the replica's 5 MiB`);
+  } else if (osStackTooSmall()) {
+    console.error('chainkey-replica: warning: the OS stack limit (ulimit -s) is below the 5 MiB Wasm stack plus 1 MiB; a deep recursion in a canister may crash the replica (raise it to 8192)');
+  }
+}
 
 /** A running replica. */
 export interface RunningReplica {
@@ -96,6 +114,7 @@ export async function startReplica(options: StartOptions = {}): Promise<RunningR
     throw e;
   }
   server.keepAliveTimeout = 5_000;
+  warnOnSmallWasmStack();
   // Certificates are signed by noble until mcl-wasm is compiled: start that now, after listening.
   setImmediate(() => void prepareFastBlsSigning());
   const port = (server.address() as AddressInfo).port;

@@ -3,10 +3,19 @@
  * cycles_account_manager.rs; constants rs/config subnet_config.rs `CyclesAccountManagerConfig`,
  * gathered in ../shared/reference/cycles.md §1-§3). Every fee is quoted for a 13-node subnet and
  * scaled by `scale_cost` (× size / 13, integer floor); parts are scaled separately, as the replica
- * does. A system (NNS) subnet and a subnet on the `free` cost schedule (PocketIC's
- * `CanisterCyclesCostSchedule::Free`) charge none of these. Pure bigint arithmetic; all amounts
- * are cycles, times in seconds.
+ * does.
+ *
+ * Who pays nothing: a subnet on the `free` cost schedule (PocketIC's
+ * `CanisterCyclesCostSchedule::Free`) charges no fee at all — execution, ingress, transmission,
+ * storage, compute allocation, canister creation, HTTPS outcalls and chain-key requests (in the
+ * replica every one of those use cases has a zero real amount under `Free`; cycles attached to
+ * calls, `ic0.cycles_burn128` and a deleted canister's balance still leave the balance). A system
+ * (NNS) subnet (`CyclesAccountManagerConfig::system_subnet`) charges none of these either except
+ * chain-key requests, which it prices normally (only callers on the NNS subnet are exempt, decided
+ * by the caller of {@link SubnetCosts.chainKeyFee}). Pure bigint arithmetic; all amounts are
+ * cycles, times in seconds.
  */
+import type { ThresholdMethod } from '../types/threshold-method.ts';
 import { FEES_AT_13_NODES, REFERENCE_SUBNET_SIZE } from './fee-schedule.ts';
 
 /** `normal` is mainnet's schedule; `free` charges nothing (PocketIC `Free`). */
@@ -43,11 +52,16 @@ export const SECONDS_BETWEEN_ALLOCATION_CHARGES = 10n;
 export const SECONDS_PER_DAY = 86_400n;
 const GIB = 1n << 30n;
 
+/** Largest response an HTTPS outcall may ask for (`MAX_CANISTER_HTTP_RESPONSE_BYTES`), bytes: the default `max_response_bytes`. */
+export const MAX_HTTP_RESPONSE_BYTES = 2_000_000n;
+
 /** One subnet's prices. */
 export class SubnetCosts {
   readonly size: bigint;
-  /** Whether anything is charged (false on system subnets and on the free schedule). */
+  /** Whether the resource fees are charged (false on system subnets and on the free schedule). */
   readonly charging: boolean;
+  /** The subnet is on the `free` cost schedule: nothing at all is charged, chain-key fees included. */
+  readonly free: boolean;
   readonly storage: StorageFees;
 
   /**
@@ -58,7 +72,35 @@ export class SubnetCosts {
   constructor(size: number, schedule: CostSchedule, system: boolean, storage: StorageFees = DEFAULT_STORAGE_FEES) {
     this.size = BigInt(size);
     this.charging = schedule === 'normal' && !system;
+    this.free = schedule === 'free';
     this.storage = storage;
+  }
+
+  /**
+   * Fee of one chain-key request (`sign_with_ecdsa`, `sign_with_schnorr`, `vetkd_derive_key`)
+   * served by this subnet, the key-holding one: 10 B × its size / 13, rounded down (13 nodes →
+   * 10_000_000_000, 34 → 26_153_846_153); 0 on the free schedule. System subnets price it too
+   * (the replica waives it only for callers on the NNS subnet, which the caller of this decides).
+   */
+  chainKeyFee(method: ThresholdMethod): bigint {
+    if (this.free) return 0n;
+    const f = FEES_AT_13_NODES;
+    const base = method === 'sign_with_ecdsa' ? f.ecdsaSignature : method === 'sign_with_schnorr' ? f.schnorrSignature : f.vetkdDeriveKey;
+    return (base * this.size) / REFERENCE_SUBNET_SIZE;
+  }
+
+  /**
+   * An HTTPS outcall from this subnet (the replica's `http_request_fee`, also `ic0.cost_http_request`):
+   * (3 M + 60 K·n + 400·request bytes + 800·max response bytes)·n for n nodes, not `scale_cost`;
+   * 0 on system subnets and on the free schedule.
+   * @param requestBytes url + header names and values + body + transform method name and context.
+   * @param maxResponseBytes the request's `max_response_bytes` (default {@link MAX_HTTP_RESPONSE_BYTES}).
+   */
+  httpRequestFee(requestBytes: bigint, maxResponseBytes: bigint): bigint {
+    if (!this.charging) return 0n;
+    const f = FEES_AT_13_NODES;
+    const n = this.size;
+    return (f.httpRequestLinearBaseline + f.httpRequestQuadraticBaseline * n + f.httpRequestPerByte * requestBytes + f.httpResponsePerByte * maxResponseBytes) * n;
   }
 
   /** `scale_cost`: ⌊fee × size / 13⌋, or 0 when the subnet charges nothing. */

@@ -26,6 +26,12 @@ export interface CallContext {
   responded: boolean;
   /** Set when the canister was uninstalled or reinstalled: callbacks into it are dropped. */
   deleted: boolean;
+  /**
+   * Instructions of the executions in this context so far (the update, callbacks, cleanups):
+   * what `ic0.performance_counter(1)` adds to the running execution's count. Absent in state
+   * stored before it was kept (read as 0).
+   */
+  instructions?: bigint;
 }
 
 /** A registered callback for a call the canister made. */

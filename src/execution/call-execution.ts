@@ -158,8 +158,16 @@ export class CallExecution {
       if (!(await i.callTableSliced(fn, env))) throw new CanisterTrap(functionNotFound(fn));
     };
     const onCleanup = cb.onCleanup;
-    await this.#core.runSliced(c, es, isReply ? 'reply_callback' : 'reject_callback', extra, invoke(closure.fn, closure.env), (result) =>
-      this.#afterCallback(c, es, cc, onCleanup ? { ...onCleanup, extra } : null, result, limit),
+    await this.#core.runSliced(
+      c,
+      es,
+      isReply ? 'reply_callback' : 'reject_callback',
+      extra,
+      invoke(closure.fn, closure.env),
+      (result) => this.#afterCallback(c, es, cc, onCleanup ? { ...onCleanup, extra } : null, result, limit),
+      true,
+      undefined,
+      cc.instructions ?? 0n,
     );
   }
 
@@ -174,12 +182,15 @@ export class CallExecution {
   ): void {
     let used = result.instructions;
     if (!result.ok && cleanupCb) {
+      const before = (cc.instructions ?? 0n) + result.instructions;
       const cleanup = this.#core.run(c, es, 'cleanup', cleanupCb.extra, (i: CanisterCode) => {
         if (!i.callTable(cleanupCb.fn, cleanupCb.env)) throw new CanisterTrap(functionNotFound(cleanupCb.fn));
-      }, true);
+      }, true, before);
       used += cleanup.instructions;
-      if (cleanup.ok) this.#applyChanges(c, es, cc, { ...cleanup.changes, calls: [], response: undefined });
-      else {
+      if (cleanup.ok) {
+        cc.instructions = (cc.instructions ?? 0n) + cleanup.instructions; // (a failed one is in the result below)
+        this.#applyChanges(c, es, cc, { ...cleanup.changes, calls: [], response: undefined });
+      } else {
         result = {
           ok: false,
           error: {
@@ -197,6 +208,7 @@ export class CallExecution {
 
   /** Applies an execution's result to the canister and its call context, then closes what is done. */
   finish(c: CanisterState, es: ExecutionState, cc: CallContext, result: ExecutionResult): void {
+    cc.instructions = (cc.instructions ?? 0n) + result.instructions;
     if (!result.ok) {
       // The canister log records a trap as `[TRAP]: <the trap message>` (the whole text for other faults).
       const m = /^Canister called `ic0\.trap` with message: '([\s\S]*)'/.exec(result.error.text);

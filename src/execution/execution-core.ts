@@ -6,7 +6,7 @@
  */
 import { ErrorCode } from '../types/ic-error.ts';
 import { Principal } from '@icp-sdk/core/principal';
-import { FEES_AT_13_NODES, thresholdRequestFee } from '../cycles/fee-schedule.ts';
+import { FEES_AT_13_NODES } from '../cycles/fee-schedule.ts';
 import { SubnetCosts, type CostSchedule, type ExecutionMode, type StorageFees } from '../cycles/subnet-costs.ts';
 import { canisterMetadata } from './wasm/custom-sections.ts';
 import { INSTRUCTION_LIMITS } from './instruction-meter.ts';
@@ -197,10 +197,12 @@ export class ExecutionCore {
       callCost: (bytes) => this.costs(c).callCost(bytes, INSTRUCTION_LIMITS.message, this.modeOf(this.state(c))),
       thresholdFee: (method, keyId) => {
         const key = this.deps.masterKeys.get(keyId);
-        // The quote is the fee table's (cycles_account_manager `*_fee`): the NNS exemption is only
-        // applied when a request is paid for.
-        return key ? thresholdRequestFee(method, key.subnet.size, false) : undefined;
+        // Priced by the key subnet (its size and cost schedule), as the request will be; the quote
+        // is the fee table's (cycles_account_manager `*_fee`): the NNS exemption is only applied
+        // when a request is paid for.
+        return key ? this.costsOfSubnet(key.subnet).chainKeyFee(method) : undefined;
       },
+      httpRequestCost: (requestBytes, maxResponseBytes) => this.costsOfSubnet(subnet).httpRequestFee(requestBytes, maxResponseBytes),
       changes: noChanges(),
       ...extra,
     };
@@ -210,6 +212,8 @@ export class ExecutionCore {
    * Runs canister code on the canister's instance (which must exist).
    * @param keepMemory whether successful memory changes are kept (false for queries; `pending`
    *   for the steps of a composite query, see {@link runOnInstance}).
+   * @param callContextInstructions instructions of earlier executions in the call context
+   *   (`performance_counter(1)`).
    */
   run(
     c: CanisterState,
@@ -218,6 +222,7 @@ export class ExecutionCore {
     extra: Partial<ExecutionContext>,
     body: Parameters<typeof runOnInstance>[2],
     keepMemory: boolean | 'pending',
+    callContextInstructions = 0n,
   ): ExecutionResult {
     // A composite query's callee in a sliced update: its instance must not be touched meanwhile.
     if (this.isBusy(c.canisterId)) {
@@ -227,7 +232,10 @@ export class ExecutionCore {
         instructions: 0n,
       };
     }
-    const result = runOnInstance(es.instance!, this.#withQueues(this.context(c, apiType, extra), es), body, keepMemory, es.globalTimerNanos, { systemSubnet: this.onSystemSubnet(c) });
+    const result = runOnInstance(es.instance!, this.#withQueues(this.context(c, apiType, extra), es), body, keepMemory, es.globalTimerNanos, {
+      systemSubnet: this.onSystemSubnet(c),
+      callContextInstructions,
+    });
     if (keepMemory === true && result.ok) this.checkLowWasmMemory(c, es);
     return result;
   }
@@ -349,9 +357,10 @@ export class ExecutionCore {
     then: (result: ExecutionResult) => void,
     keepMemory = true,
     limit?: bigint,
+    callContextInstructions = 0n,
   ): Promise<void> {
     const ctx = this.#withQueues(this.context(c, apiType, extra), es);
-    const metering = { systemSubnet: this.onSystemSubnet(c), ...(limit !== undefined ? { limit } : {}) };
+    const metering = { systemSubnet: this.onSystemSubnet(c), callContextInstructions, ...(limit !== undefined ? { limit } : {}) };
     const given = then;
     then = (result) => {
       if (keepMemory && result.ok) this.checkLowWasmMemory(c, es);

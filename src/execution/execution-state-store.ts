@@ -42,6 +42,7 @@ export function loadExecutionState(store: StateStore, c: CanisterState, host: Sy
     es.callContexts = CallContextManager.fromJSON(row.callContexts);
     es.globalTimerNanos = row.globalTimerNanos;
     es.certifiedData = row.certifiedData;
+    if (row.lowWasmMemoryHook) es.lowWasmMemoryHook = row.lowWasmMemoryHook;
     es.stopRequests = (row.stopRequests as StopRequest[]).map((r) =>
       r.kind === 'ingress' ? { kind: 'ingress', requestId: reviveRequestId(r.requestId) } : { ...r, caller: revivePrincipal(r.caller) },
     );
@@ -78,5 +79,6 @@ export function saveExecutionState(store: StateStore, canisterId: Uint8Array, es
     certifiedData: es.certifiedData,
     callContexts: es.callContexts.toJSON(),
     stopRequests: es.stopRequests,
+    lowWasmMemoryHook: es.lowWasmMemoryHook,
   });
 }

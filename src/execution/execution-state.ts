@@ -39,8 +39,8 @@ export interface ExecutionState {
   /**
    * `canister_on_low_wasm_memory` status (the replica's `OnLowWasmMemoryHookStatus`): undefined
    * while the condition does not hold; `ready` once it does (the hook is due); `executed` after
-   * the hook ran, until the condition goes false. Kept in memory only: after a restart a canister
-   * still low on memory gets the hook once more.
+   * the hook ran, until the condition goes false. Checkpointed with the canister (a hook that ran
+   * does not run again after a restart).
    */
   lowWasmMemoryHook?: 'ready' | 'executed';
 }

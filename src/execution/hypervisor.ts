@@ -14,7 +14,7 @@
  * not change).
  */
 import { hypervisorErrorOf, wasmMemoryLimitExceeded, type HypervisorErrorInfo } from './hypervisor-error.ts';
-import { DIRTY_PAGE_OVERHEAD, instructionLimitFor } from './instruction-meter.ts';
+import { DIRTY_PAGE_OVERHEAD, instructionLimitFor, WASM64_DIRTY_PAGE_OVERHEAD_MULTIPLIER } from './instruction-meter.ts';
 import type { ExecutionContext } from './system-api/execution-context.ts';
 import type { SystemStateChanges } from './system-api/system-state-changes.ts';
 import type { CanisterCode } from './execution-state.ts';
@@ -95,10 +95,12 @@ function succeeded(instance: CanisterCode, ctx: ExecutionContext, keep: boolean 
   if (keep === 'pending') {
     api.stable.rollbackExecution();
   } else if (keep) {
-    const heapPages = instance.commit() ?? 0;
-    const stablePages = api.stable.writtenOsPages;
+    const heapPages = BigInt(instance.commit() ?? 0);
+    const stablePages = BigInt(api.stable.writtenOsPages);
     api.stable.commitExecution();
-    if (!system) api.meter.chargeAfterwards(BigInt(heapPages + stablePages) * DIRTY_PAGE_OVERHEAD);
+    // Written pages (instruction-meter.ts DIRTY_PAGE_OVERHEAD says which replica rule this is).
+    const heapFactor = 'memoryType' in instance.module && instance.module.memoryType === 'wasm64' ? WASM64_DIRTY_PAGE_OVERHEAD_MULTIPLIER : 1n;
+    if (!system) api.meter.chargeAfterwards((heapPages * heapFactor + stablePages) * DIRTY_PAGE_OVERHEAD);
   } else {
     instance.rollback();
     api.stable.rollbackExecution();

@@ -6,6 +6,7 @@
  */
 import { canisterOutOfCycles } from '../types/ic-error.ts';
 import { FEES_AT_13_NODES } from '../cycles/fee-schedule.ts';
+import type { SubnetCosts } from '../cycles/subnet-costs.ts';
 import type { Subnet } from '../routing/topology.ts';
 import type { CanisterExecution, CanisterMemoryUsage, InstallMode } from '../management/management-context.ts';
 import type { Principal } from '@icp-sdk/core/principal';
@@ -92,6 +93,10 @@ export class LifecycleHooks implements CanisterExecution {
 
   creationFee(subnet: Subnet): bigint {
     return this.#core.costsOfSubnet(subnet).scale(FEES_AT_13_NODES.canisterCreation);
+  }
+
+  costsOf(subnet: Subnet): SubnetCosts {
+    return this.#core.costsOfSubnet(subnet);
   }
 
   chargeManagementInstructions(c: CanisterState, instructions: bigint): void {

@@ -46,15 +46,22 @@ const CALL_SLICE_MS = 10;
 /**
  * The handler for a POST route, or undefined (404). Calls are validated and inducted in time
  * slices (time-slicer.ts): a burst of them must not hold up status, queries and new connections
- * for the whole burst's validation; a call whose turn comes with the ingress pool full is refused.
+ * for the whole burst's validation; a call whose turn comes with the ingress pool full is refused
+ * (503, and a request log line like every refusal).
  */
-function cborHandler(replica: ReplicaApi, calls: TimeSlicer, version: number, target: string, endpoint: string): CborHandler | undefined {
+function cborHandler(replica: ReplicaApi, calls: TimeSlicer, path: string, version: number, target: string, endpoint: string): CborHandler | undefined {
   const t = target.toLowerCase();
   switch (endpoint.toLowerCase()) {
     case 'call':
       if (t === 'canister' && (version === 2 || version === 3 || version === 4)) {
         return (req, res) =>
-          calls.run(() => (replica.ingressPoolIsFull() ? refuseIngressPoolFull(res) : handleCall(replica, req, res, version))).then((done) => done);
+          calls
+            .run(() => {
+              if (!replica.ingressPoolIsFull()) return handleCall(replica, req, res, version);
+              refuseIngressPoolFull(res);
+              replica.requestLog?.(httpLine(503, 'POST', path, INGRESS_POOL_OVERLOADED));
+            })
+            .then((done) => done);
       }
       return undefined;
     case 'query':
@@ -162,7 +169,7 @@ async function serve(replica: ReplicaApi, calls: TimeSlicer, gatewayApp: () => P
     }
   }
   const m = req.method === 'POST' ? CBOR_ROUTE.exec(path) : null;
-  const handler = m ? cborHandler(replica, calls, Number(m[1]), m[2]!, m[4]!) : undefined;
+  const handler = m ? cborHandler(replica, calls, path, Number(m[1]), m[2]!, m[4]!) : undefined;
   if (!m || !handler) {
     req.resume();
     throw new HttpError(404, 'Not found.');

@@ -6,7 +6,6 @@
  */
 import type { Principal } from '@icp-sdk/core/principal';
 import type { Subnet } from '../routing/topology.ts';
-import { canisterCreationFee } from '../cycles/fee-schedule.ts';
 import { defaultCanisterSettings, newCanister, type CanisterSettings, type CanisterState } from '../state/canister-state.ts';
 import * as E from './errors.ts';
 import { visibleTo } from './visibility.ts';

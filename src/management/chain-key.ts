@@ -11,7 +11,6 @@
 import type { Principal } from '@icp-sdk/core/principal';
 import { deriveVetKdPublicKey, fullDerivationPath, MAX_DERIVATION_PATH_ELEMENTS } from '../crypto/derivation/index.ts';
 import { isValidTransportPublicKey } from '../crypto/threshold/vetkd-encrypted-key.ts';
-import { thresholdRequestFee } from '../cycles/fee-schedule.ts';
 import { DEFAULT_MAX_QUEUE_SIZE } from '../routing/topology.ts';
 import type { ThresholdArgs } from '../state/subnet-call-context-manager.ts';
 import type { ThresholdMethod } from '../types/threshold-method.ts';
@@ -127,14 +126,15 @@ function rejected(message: string): IcError {
 
 /**
  * Steps 5–7 of the replica's `sign_with_threshold` for a request that routed to `key`: the fee
- * (10B × key subnet size / 13; none for NNS callers), then the per-key queue limit; then the
+ * (10B × key subnet size / 13; none for NNS callers or on a free key subnet), then the per-key queue limit; then the
  * request becomes a `SignWithThresholdContext` in the replicated state, answered by the chain-key
  * payload step in a later round (with the attached cycles minus the fee).
  * @throws IcError (reject code 4; the caller gets every attached cycle back)
  */
 function acceptThresholdRequest(env: ManagementEnv, call: ManagementCall, method: ThresholdMethod, key: MasterKey, args: ThresholdArgs): void {
   const keyId = keyIdText(key.keyId);
-  const fee = thresholdRequestFee(method, key.subnet.size, call.callerSubnet?.kind === 'nns');
+  // The key subnet prices the request (its size, its cost schedule); NNS callers pay nothing.
+  const fee = call.callerSubnet?.kind === 'nns' ? 0n : env.execution.costsOf(key.subnet).chainKeyFee(method);
   if (call.payment < fee) {
     throw rejected(`${method} request sent with ${formatCycles(call.payment)} cycles, but ${formatCycles(fee)} cycles are required.`);
   }

@@ -6,15 +6,15 @@
  * outcalls refuses the method as not supported (it never contacts the network).
  *
  * Fee: the replica's legacy formula `(3M + 60K·n + 400·request bytes + 800·max response bytes)·n`
- * for a subnet of n nodes, `max_response_bytes` defaulting to 2 MB (cycles.md §"http_request").
+ * for the caller's subnet of n nodes, `max_response_bytes` defaulting to 2 MB (cycles.md
+ * §"http_request"); free on system subnets and on the free cost schedule (SubnetCosts).
  */
 import type { Principal } from '@icp-sdk/core/principal';
 import { ErrorCode, IcError } from '../types/ic-error.ts';
 import { notSupported } from './errors.ts';
 import type { ManagementCall, ManagementEnv } from './management-context.ts';
+import { MAX_HTTP_RESPONSE_BYTES } from '../cycles/subnet-costs.ts';
 
-/** Largest response a canister may ask for (`MAX_CANISTER_HTTP_RESPONSE_BYTES`). */
-export const MAX_HTTP_RESPONSE_BYTES = 2_000_000n;
 /** Longest URL (`MAX_CANISTER_HTTP_URL_SIZE`). */
 export const MAX_HTTP_URL_BYTES = 8192;
 
@@ -26,12 +26,6 @@ interface HttpRequestArgs {
   headers: { name: string; value: string }[];
   body: [] | [Uint8Array];
   transform: [] | [{ function: [Principal, string]; context: Uint8Array }];
-}
-
-/** The fee of an outcall on a subnet of `nodes` nodes (cycles). */
-export function httpRequestFee(requestBytes: bigint, maxResponseBytes: bigint, nodes: number): bigint {
-  const n = BigInt(nodes);
-  return (3_000_000n + 60_000n * n + 400n * requestBytes + 800n * maxResponseBytes) * n;
 }
 
 /**
@@ -59,7 +53,7 @@ export function httpRequest(env: ManagementEnv, call: ManagementCall, arg: unkno
     a.headers.reduce((n, h) => n + enc.encode(h.name).length + enc.encode(h.value).length, 0) +
     body.length +
     (transform ? enc.encode(transform.function[1]).length + transform.context.length : 0);
-  const fee = httpRequestFee(BigInt(requestBytes), maxResponse ?? MAX_HTTP_RESPONSE_BYTES, call.callerSubnet.size);
+  const fee = env.execution.costsOf(call.callerSubnet).httpRequestFee(BigInt(requestBytes), maxResponse ?? MAX_HTTP_RESPONSE_BYTES);
   if (call.payment < fee) {
     throw new IcError(ErrorCode.CanisterRejectedMessage, `http_request request sent with ${call.payment} cycles, but ${fee} cycles are required.`);
   }

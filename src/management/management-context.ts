@@ -12,6 +12,7 @@ import type { MasterKey } from '../state/master-keys.ts';
 import type { ThresholdRequestOrigin } from '../state/subnet-call-context-manager.ts';
 import type { SnapshotContent } from '../state/canister-snapshots.ts';
 import type { CanisterInstallMode } from './shapes.ts';
+import type { SubnetCosts } from '../cycles/subnet-costs.ts';
 
 /** Decoded `canister_install_mode` (candid/ic.did). */
 export type InstallMode = CanisterInstallMode;
@@ -43,6 +44,8 @@ export interface CanisterExecution {
   memoryUsage(canister: CanisterState): CanisterMemoryUsage;
   /** `create_canister`'s fee on a subnet (0 on system subnets and on the free cost schedule). */
   creationFee(subnet: Subnet): bigint;
+  /** A subnet's prices (its size, cost schedule and kind). */
+  costsOf(subnet: Subnet): SubnetCosts;
   /**
    * Charges management-canister work done for `canister` (e.g. 200 M instructions per
    * `upload_chunk`): at the wasm32 rate, no base fee, above the freezing threshold.

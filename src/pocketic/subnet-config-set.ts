@@ -146,6 +146,11 @@ function checkSpec(v: unknown, where: string): void {
   }
 }
 
+/** A SubnetSpec's `cost_schedule` (`"Normal"` by default; `"Free"`: PocketIC's free schedule, nothing charged). */
+function costScheduleOf(spec: unknown): { costSchedule?: 'free' } {
+  return (spec as { cost_schedule?: unknown } | null | undefined)?.cost_schedule === 'Free' ? { costSchedule: 'free' } : {};
+}
+
 /**
  * Builds an instance's subnets from `subnet_config_set`.
  * @throws PocketIcError for a malformed set, a `FromPath` state, or a set with no subnet.
@@ -181,6 +186,7 @@ export function subnetsFromConfigSet(set: unknown): PocketIcTopology {
         isDefault: false,
         keys: requested ? keysOf(n.kind) : [],
         subnetId: Principal.fromText(n.subnetId),
+        ...costScheduleOf(spec),
       },
     });
   }
@@ -206,6 +212,7 @@ export function subnetsFromConfigSet(set: unknown): PocketIcTopology {
           isDefault: false,
           keys: [],
           subnetId: Principal.selfAuthenticating(sha256(seed)),
+          ...costScheduleOf(spec),
         },
       });
     });

@@ -1,8 +1,8 @@
 /**
  * Canister execution state in SQLite: one row per canister (memory size, globals, stable memory
- * size, timer, certified data, call contexts and pending stops as JSON), the non-zero pages of
- * each canister's Wasm memory (4 KiB) and stable memory (64 KiB), and the queue of messages
- * between canisters left at the end of a round. Only changed pages are written per round.
+ * size, timer, certified data, call contexts and pending stops as JSON, low-memory hook status),
+ * the non-zero pages of each canister's Wasm memory (4 KiB) and stable memory (64 KiB), and the
+ * queue of messages between canisters left at the end of a round. Only changed pages are written per round.
  *
  * JSON encoding: bigints as `{"$n": "<decimal>"}`, bytes as `{"$b": "<base64>"}`, principals as
  * `{"$p": "<text>"}`, so rows read back exactly.
@@ -24,6 +24,8 @@ export interface ExecutionRow {
   certifiedData: Uint8Array;
   callContexts: unknown;
   stopRequests: unknown;
+  /** `canister_on_low_wasm_memory` status: undefined (condition not satisfied), `ready` or `executed`. */
+  lowWasmMemoryHook: 'ready' | 'executed' | undefined;
 }
 
 /** JSON text for values with bigints, bytes and principals. */
@@ -57,6 +59,7 @@ interface Row {
   certified_data: Buffer;
   call_contexts: string;
   stop_requests: string;
+  low_wasm_memory_hook: 'ready' | 'executed' | null;
 }
 
 /** Reads and writes execution state. Writes are meant to run inside the round's transaction. */
@@ -79,12 +82,13 @@ export class ExecutionRepository {
     this.#get = db.prepare('SELECT * FROM canister_execution WHERE canister_id = ?').safeIntegers(true);
     this.#upsert = db.prepare(`
       INSERT INTO canister_execution (canister_id, memory_bytes, stable_pages, globals, global_timer_nanos,
-                                      certified_data, call_contexts, stop_requests)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                                      certified_data, call_contexts, stop_requests, low_wasm_memory_hook)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (canister_id) DO UPDATE SET
         memory_bytes = excluded.memory_bytes, stable_pages = excluded.stable_pages, globals = excluded.globals,
         global_timer_nanos = excluded.global_timer_nanos, certified_data = excluded.certified_data,
-        call_contexts = excluded.call_contexts, stop_requests = excluded.stop_requests`);
+        call_contexts = excluded.call_contexts, stop_requests = excluded.stop_requests,
+        low_wasm_memory_hook = excluded.low_wasm_memory_hook`);
     this.#delete = db.prepare('DELETE FROM canister_execution WHERE canister_id = ?');
     this.#pages = db.prepare('SELECT page, bytes FROM canister_pages WHERE canister_id = ? AND memory = ? ORDER BY page');
     this.#putPage = db.prepare(
@@ -112,6 +116,7 @@ export class ExecutionRepository {
       certifiedData: new Uint8Array(r.certified_data),
       callContexts: fromJson(r.call_contexts),
       stopRequests: fromJson(r.stop_requests),
+      lowWasmMemoryHook: r.low_wasm_memory_hook ?? undefined,
     };
   }
 
@@ -126,6 +131,7 @@ export class ExecutionRepository {
       row.certifiedData,
       toJson(row.callContexts),
       toJson(row.stopRequests),
+      row.lowWasmMemoryHook ?? null,
     );
   }
 

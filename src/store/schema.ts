@@ -139,4 +139,10 @@ export const migrations: readonly string[] = [
     record            TEXT NOT NULL
   );
   `,
+  // 7 (issue 15): each canister's low-memory hook status (the replica's OnLowWasmMemoryHookStatus),
+  // so a hook that ran does not run once more after a restart: NULL while the condition does not
+  // hold, 'ready' (due) or 'executed'.
+  `
+  ALTER TABLE canister_execution ADD COLUMN low_wasm_memory_hook TEXT CHECK (low_wasm_memory_hook IN ('ready', 'executed'));
+  `,
 ];

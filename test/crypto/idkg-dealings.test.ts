@@ -4,7 +4,8 @@
  * the IC, each of the five operations dealt by real dealers and publicly / privately verified,
  * each rejection reason (shape, proof, constant), interpolation of the product with too few
  * dealings giving a wrong key×λ (the §5.7 pitfall the threshold prevents), the complaint path
- * rebuilding a receiver's opening at x_j, and the never-whole guard of the share holder.
+ * rebuilding a receiver's opening at x_j, the lazily combined product commitment (stored as its
+ * dealings, restored to the same commitment), and the never-whole guard of the share holder.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +16,7 @@ import { idkgGroup } from '../../src/crypto/threshold/idkg/group.ts';
 import { transcriptParams, type TranscriptOp } from '../../src/crypto/threshold/idkg/params.ts';
 import { openingMatches, type Opening } from '../../src/crypto/threshold/idkg/polynomial.ts';
 import { ShareHolder, WholeSecretError } from '../../src/crypto/threshold/idkg/share-guard.ts';
-import { combineOpenings, createTranscript, reconstructOpening, type Transcript } from '../../src/crypto/threshold/idkg/transcript.ts';
+import { combineOpenings, createTranscript, reconstructOpening, transcriptFromJson, transcriptToJson, type Transcript, type TranscriptJson } from '../../src/crypto/threshold/idkg/transcript.ts';
 import { lagrangeWeightsAtZero } from '../../src/crypto/threshold/lagrange.ts';
 
 const random = (n: number) => new Uint8Array(randomBytes(n));
@@ -88,6 +89,13 @@ for (const curve of ['secp256k1', 'ed25519'] as const) {
     const product = build(utm);
     const l = testReconstruct(lambda.shares, lambda.t.threshold, G.order);
     assert.equal(testReconstruct(product.shares, product.t.threshold, G.order), mod(x * l, G.order), 'shares of x·λ');
+    // The product combines lazily: stored as its dealings until read; restored, the same commitment, which every share opens.
+    const stored = transcriptToJson(product.t);
+    assert.ok(stored.uncombined && !stored.combined, 'stored uncombined before anyone read it');
+    const restored = transcriptFromJson(JSON.parse(JSON.stringify(stored)) as TranscriptJson);
+    product.shares.forEach((s, j) => assert.ok(openingMatches(G, restored.combined, j, s), `receiver ${j} opens the restored product commitment`));
+    assert.deepEqual(restored.combined.points.map((p) => G.encode(p)), product.t.combined.points.map((p) => G.encode(p)));
+    assert.ok(transcriptToJson(product.t).combined && !transcriptToJson(product.t).uncombined, 'stored combined once combined');
     // The §5.7 pitfall: interpolating the degree-2f product from only t dealings is silently wrong.
     const short = build(utm, utm.p.threshold);
     assert.notEqual(testReconstruct(short.shares, short.t.threshold, G.order), mod(x * l, G.order));

@@ -23,7 +23,7 @@ import { ecdsa as oracleEcdsa, schnorr as oracleSchnorr } from '@dfinity/ic-pub-
 import { vetkeys } from '../clients/agent-js-3/index.ts';
 import { idlFactoryFromCandid } from '../../src/candid/candid-text.ts';
 import { compileMotokoFixture } from '../support/motoko.ts';
-import { managementIdlFactory, startTestReplica, tempStateDir } from '../support/replica-fixture.ts';
+import { freeApplicationSubnetTopology, managementIdlFactory, startTestReplica, tempStateDir } from '../support/replica-fixture.ts';
 import { spawnReplica } from '../support/replica-process.ts';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -66,9 +66,10 @@ describe('chain-key signatures from a Motoko canister', () => {
 
   before(async () => {
     const wasm = await compileMotokoFixture('ChainKey');
-    // Free cost schedule: the chain-key fees (charged on every schedule here) are exact; execution
-    // and call fees, which would blur the balances, are tested in cycles-fees.test.ts.
-    r = await startTestReplica({ debugPrint: () => {}, costSchedule: 'free' });
+    // The canisters' subnet on the free schedule, the key subnets on the normal one: the chain-key
+    // fees are exact; execution and call fees, which would blur the balances, are tested in
+    // cycles-fees.test.ts (and a free key subnet in free-schedule.test.ts).
+    r = await startTestReplica({ debugPrint: () => {}, topology: freeApplicationSubnetTopology() });
     ({ id, actor, agent } = await installChainKey(r.url, wasm));
     keys = keysJson(r.stateDir);
   });

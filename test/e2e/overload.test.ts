@@ -49,13 +49,19 @@ function assertAnsweredCleanly(rep: OverloadReport): void {
 
 describe('overload: excess answered at once, no dropped connection', () => {
   test('80 async (v2) calls at once, ingress pool of 3, no round running: 3 accepted, 77 refused with 503; the 3 execute', async () => {
-    const { r, canisterId, counter } = await setup({ ingressPool: { maxCount: 3 } });
+    const log: string[] = [];
+    const { r, canisterId, counter } = await setup({ ingressPool: { maxCount: 3 }, requestLog: (line) => log.push(line) });
     try {
       const before = await counter.get();
+      log.length = 0;
       const rep = await overload({ url: r.url, canisterId, method: 'inc', queryMethod: 'get', calls: 80, version: 2, timeoutMs: 60_000 });
       assertAnsweredCleanly(rep);
       assert.equal(rep.served, 3);
       assert.deepEqual(rep.refused, { [POOL_FULL]: 77 });
+      // Every refusal is logged, whether at arrival or at the call's time slice (after its body was read).
+      const refusals = log.filter((l) => l.startsWith('http  503 POST /api/v2/canister/'));
+      assert.equal(refusals.length, 77, log.join('\n'));
+      assert.ok(refusals.every((l) => l.endsWith(': Service is overloaded, try again later.')), refusals[0]);
       await r.replica.runRound();
       assert.equal(await counter.get(), before + 3n, 'the accepted calls, and only they, executed');
     } finally {

@@ -26,7 +26,7 @@ import { idlFactoryFromCandid } from '../../src/candid/candid-text.ts';
 import { CanisterSourceError, deployTypeScriptCanister } from '../../src/canister-sdk/deploy.ts';
 import { encodeTsCanisterModule } from '../../src/execution/typescript/ts-module.ts';
 import { compileMotokoFixtures } from '../support/motoko.ts';
-import { managementIdlFactory, startTestReplica, tempStateDir } from '../support/replica-fixture.ts';
+import { freeApplicationSubnetTopology, managementIdlFactory, startTestReplica, tempStateDir } from '../support/replica-fixture.ts';
 import { spawnReplica } from '../support/replica-process.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -47,9 +47,10 @@ describe('TypeScript canisters', () => {
   let counter: any;
 
   before(async () => {
-    // Free cost schedule: these exact balances are about TypeScript canisters moving cycles and
-    // paying chain-key fees; execution and call fees are tested in cycles-fees.test.ts.
-    r = await startTestReplica({ debugPrint: () => {}, costSchedule: 'free' });
+    // The canisters' subnet on the free schedule (key subnets normal): these exact balances are
+    // about TypeScript canisters moving cycles and paying chain-key fees; execution and call fees
+    // are tested in cycles-fees.test.ts.
+    r = await startTestReplica({ debugPrint: () => {}, topology: freeApplicationSubnetTopology() });
     agent = await agentFor(r.url);
     counterId = (await deployTypeScriptCanister({ url: r.url, source: counterSrc, identity: agent.config.identity as any })).canisterId;
     counter = Actor.createActor(idlFactoryFromCandid(candidOf(counterSrc)), { agent, canisterId: counterId });

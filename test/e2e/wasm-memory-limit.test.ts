@@ -137,6 +137,7 @@ describe('on_low_wasm_memory hook (WAT, wasm32)', () => {
   (global $hooks (mut i32) (i32.const 0))
   (func (export "canister_on_low_wasm_memory") (global.set $hooks (i32.add (global.get $hooks) (i32.const 1))))
   (func (export "canister_update grow_8") (drop (memory.grow (i32.const 8))) (call $append (i32.const 0) (i32.const 0)) (call $reply))
+  (func (export "canister_update touch") (call $append (i32.const 0) (i32.const 0)) (call $reply))
   (func (export "canister_query hooks") (i32.store (i32.const 0) (global.get $hooks)) (call $append (i32.const 0) (i32.const 4)) (call $reply))
 )`;
   let r: Awaited<ReturnType<typeof startTestReplica>>;
@@ -185,6 +186,18 @@ describe('on_low_wasm_memory hook (WAT, wasm32)', () => {
     assert.equal(await hooks(), 1);
     await mgmt.update_settings({ canister_id: id, settings: settings(3n << 20n, 1n << 20n), sender_canister_version: [] });
     await grow(); // 41 pages, limit 48 pages: 7 left, below
+    assert.equal(await hooks(), 2);
+  });
+
+  test('a hook that ran does not run again after a restart (its status is checkpointed)', async () => {
+    const stateDir = r.stateDir;
+    await r.stop();
+    r = await startTestReplica({ debugPrint: () => {}, stateDir });
+    agent = await HttpAgent.create({ host: r.url, identity: agent.config.identity, shouldFetchRootKey: true });
+    assert.equal(await hooks(), 2);
+    // An update that keeps its memory (41 of 48 pages, still low) checks the condition again.
+    await agent.call(id, { methodName: 'touch', arg: IDL.encode([], []), effectiveCanisterId: id });
+    for (let i = 0; i < 5; i++) await r.replica.scheduler.idle();
     assert.equal(await hooks(), 2);
   });
 });

@@ -22,7 +22,7 @@ import { idlFactoryFromCandid } from '../../src/candid/candid-text.ts';
 import type { DashboardState } from '../../src/http/dashboard-state.ts';
 import { CHROMIUM, SKIP_WITHOUT_CHROMIUM } from '../support/chromium.ts';
 import { compileMotokoFixture } from '../support/motoko.ts';
-import { managementIdlFactory, startTestReplica } from '../support/replica-fixture.ts';
+import { freeApplicationSubnetTopology, managementIdlFactory, startTestReplica } from '../support/replica-fixture.ts';
 
 const run = promisify(execFile);
 const FEE_13 = 10_000_000_000n;
@@ -34,7 +34,7 @@ describe('/_/dashboard', () => {
 
   before(async () => {
     const wasm = await compileMotokoFixture('ChainKey');
-    r = await startTestReplica({ debugPrint: () => {}, costSchedule: 'free', threshold: { nodes: 4, faulty: { count: 1, kind: 'byzantine' }, preSignaturesPerKey: 2 } });
+    r = await startTestReplica({ debugPrint: () => {}, topology: freeApplicationSubnetTopology(), threshold: { nodes: 4, faulty: { count: 1, kind: 'byzantine' }, preSignaturesPerKey: 2 } });
     const agent = await HttpAgent.create({ host: r.url, identity: Ed25519KeyIdentity.generate(), shouldFetchRootKey: true });
     const mgmt = Actor.createActor(managementIdlFactory, { agent, canisterId: 'aaaaa-aa', effectiveCanisterId: Principal.fromText('bnz7o-iuaaa-aaaaa-qaaaa-cai') }) as any;
     canisterId = (await mgmt.provisional_create_canister_with_cycles({ amount: [1_000_000_000_000_000n], settings: [], specified_id: [], sender_canister_version: [] })).canister_id;

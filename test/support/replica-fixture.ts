@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startReplica, type RunningReplica, type StartOptions } from '../../src/server.ts';
+import { DEFAULT_TOPOLOGY, parseTopology, type SubnetConfig } from '../../src/routing/topology.ts';
 
 /** A fresh temporary state dir. */
 export function tempStateDir(prefix = 'ckr-'): string {
@@ -16,6 +17,16 @@ export function tempStateDir(prefix = 'ckr-'): string {
  * simulated nodes per key-holding subnet instead of the default single node.
  */
 export const TEST_NODES = process.env.CHAINKEY_TEST_NODES ? Number(process.env.CHAINKEY_TEST_NODES) : undefined;
+
+/**
+ * The default topology with only the application (default) subnet on the free cost schedule:
+ * its canisters pay no execution, ingress or call fees, while chain-key requests are priced by
+ * the key-holding subnets, which stay on the normal schedule — exact chain-key fees without the
+ * other fees blurring the balances (what `--cost-schedule free` cannot give: it frees every subnet).
+ */
+export function freeApplicationSubnetTopology(): SubnetConfig[] {
+  return parseTopology({ subnets: DEFAULT_TOPOLOGY.subnets.map((s) => (s.kind === 'application' ? { ...s, cost_schedule: 'free' as const } : s)) });
+}
 
 /** Starts a replica on a free port in `stateDir` (a new temp dir by default). */
 export async function startTestReplica(options: StartOptions = {}): Promise<RunningReplica & { stateDir: string; cleanup(): Promise<void> }> {

@@ -1,15 +1,16 @@
 /**
- * Test fixture: the replica as a real child process (`node src/cli.ts start --port 0`), for
+ * Test fixture: the replica as a real child process (`node <Wasm stack flags> src/cli.ts start --port 0`), for
  * restart and kill -9 tests. Resolves once the single `listening on <url>` line is printed.
  * `CHAINKEY_TEST_NODES=N` passes `--nodes N` (see replica-fixture.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import assert from 'node:assert/strict';
+import { WASM_STACK_NODE_FLAGS } from '../../src/execution/wasm/wasm-stack.ts';
 
 /** Starts `chainkey-replica start` on `stateDir` and waits for its listening line. */
 export async function spawnReplica(stateDir: string, extraArgs: readonly string[] = []): Promise<{ child: ChildProcess; url: string }> {
   const nodes = process.env.CHAINKEY_TEST_NODES ? ['--nodes', process.env.CHAINKEY_TEST_NODES] : [];
-  const child = spawn(process.execPath, ['src/cli.ts', 'start', '--port', '0', '--state-dir', stateDir, '--no-request-log', ...nodes, ...extraArgs], {
+  const child = spawn(process.execPath, [...WASM_STACK_NODE_FLAGS, 'src/cli.ts', 'start', '--port', '0', '--state-dir', stateDir, '--no-request-log', ...nodes, ...extraArgs], {
     cwd: new URL('../..', import.meta.url).pathname,
     stdio: ['ignore', 'pipe', 'inherit'],
   });

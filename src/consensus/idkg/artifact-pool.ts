@@ -79,7 +79,14 @@ export class ArtifactPool {
     this.dealingRound.set(dealing, this.round);
   }
 
-  /** Public verification, once per dealing (§5.2). @returns null when valid */
+  /**
+   * Public verification, once per dealing (§5.2), shared by every node that asks. Faithful to
+   * each node verifying for itself: the verdict is a deterministic function of public data (the
+   * dealing, the transcript's parameters and its inputs' combined commitments), so every honest
+   * node would reach the same one; byzantine nodes do not need it (a liar supporter supports
+   * without verifying). The IC's nodes each run `publicly_verify_dealing`; here it runs once.
+   * @returns null when valid
+   */
   verdict(dealing: Dealing): DealingRejection | null {
     if (this.#verdicts.has(dealing)) return this.#verdicts.get(dealing)!;
     const tic = this.inCreation.get(dealing.transcriptId);
@@ -109,7 +116,7 @@ export class ArtifactPool {
     return this.supports.get(transcriptId)?.get(dealerIndex)?.size ?? 0;
   }
 
-  /** Posts a complaint (checked by the caller: stamp valid, opening bad). */
+  /** Posts a complaint (checked by the caller: delivered by the channel, opening bad). */
   addComplaint(m: ShareMessage): void {
     nested(this.complaints, m.transcriptId, m.dealerIndex).set(m.receiverIndex, m);
   }

@@ -69,6 +69,11 @@ export interface ExecutionContext {
    * cycles, or undefined when no subnet holds the key (`ic0.cost_sign_with_*`).
    */
   thresholdFee(method: ThresholdMethod, keyId: string): bigint | undefined;
+  /**
+   * What an HTTPS outcall from this canister's subnet costs (`ic0.cost_http_request`, and what
+   * `http_request` then charges), cycles; 0 on system subnets and on the free cost schedule.
+   */
+  httpRequestCost(requestBytes: bigint, maxResponseBytes: bigint): bigint;
   /** Collected effects. */
   changes: SystemStateChanges;
 }

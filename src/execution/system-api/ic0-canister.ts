@@ -6,7 +6,6 @@
  * §"Debugging aids").
  */
 import { Principal } from '@icp-sdk/core/principal';
-import { httpRequestFee } from '../../cycles/fee-schedule.ts';
 import type { ThresholdMethod } from '../../types/threshold-method.ts';
 import { CanisterTrap, calledTrap, toolchainViolation, trapped, userViolation, wrongMode } from '../hypervisor-error.ts';
 import { ALL, ALL_AND_START, apiTypeDisplay, isReplicated, REPLICATED_STATEFUL } from './api-type.ts';
@@ -107,6 +106,7 @@ export const CANISTER_ROWS: readonly Ic0Row[] = [
   row('stable64_read', ['i64', 'i64', 'i64'], [], ALL_AND_START, { base: 20, bytesArgs: [2] }, (s, _ctx, dst: bigint, offset: bigint, size: bigint) => {
     checkStableAccess(s, dst, offset, size);
     s.stable.readInto(s.heap(), n(dst), u(offset), n(size));
+    s.markWritten(n(dst), n(size));
   }),
   row('stable64_write', ['i64', 'i64', 'i64'], [], ALL_AND_START, { base: 20, bytesArgs: [2] }, (s, _ctx, offset: bigint, src: bigint, size: bigint) => {
     checkStableAccess(s, src, offset, size);
@@ -149,7 +149,7 @@ export const CANISTER_ROWS: readonly Ic0Row[] = [
     s.write128('ic0_cost_create_canister', dst, ctx.canisterCreationFee),
   ),
   row('cost_http_request', ['i64', 'i64', 'I'], [], ALL_AND_START, { base: 500 }, (s, ctx, requestSize: bigint, maxResponse: bigint, dst: I) =>
-    s.write128('ic0_cost_http_request', dst, httpRequestFee(u(requestSize), u(maxResponse), ctx.subnetSize)),
+    s.write128('ic0_cost_http_request', dst, ctx.httpRequestCost(u(requestSize), u(maxResponse))),
   ),
   row('cost_sign_with_ecdsa', ['I', 'I', 'i32', 'I'], ['i32'], ALL_AND_START, { base: 500, bytesArgs: [1] }, costThreshold('sign_with_ecdsa', ['ecdsa:Secp256k1'])),
   row(

@@ -11,6 +11,7 @@ import { InstructionMeter } from '../instruction-meter.ts';
 import { ErrorCode } from '../../types/ic-error.ts';
 import { CanisterTrap, TOOLCHAIN_HELP, toolchainViolation, type HypervisorErrorInfo } from '../hypervisor-error.ts';
 import type { StableMemory } from '../wasm/stable-memory.ts';
+import { markRange } from '../wasm/written-pages.ts';
 import type { ExecutionContext, SystemApiHost } from './execution-context.ts';
 import type { OutgoingCall } from './system-state-changes.ts';
 
@@ -44,6 +45,8 @@ export class SystemApiState {
   readonly wide: boolean;
   readonly host: SystemApiHost;
   memory: WebAssembly.Memory | null = null;
+  /** The heap's written-page marks (one byte per 4 KiB page), or null (no tracking). */
+  writtenPages: WebAssembly.Memory | null = null;
   /** The context of the running execution; null between executions. */
   ctx: ExecutionContext | null = null;
   /** The call under construction between `call_new` and `call_perform`. */
@@ -78,6 +81,11 @@ export class SystemApiState {
     return new Uint8Array(this.memory!.buffer);
   }
 
+  /** Records that heap bytes [start, start + length) were written by the System API. */
+  markWritten(start: number, length: number): void {
+    markRange(this.writtenPages, start, length);
+  }
+
   /**
    * Reads heap bytes; `what` names the slice in the replica's text (`valid_subslice`).
    * @throws CanisterTrap IC0504 when `src + size` is past the heap.
@@ -110,6 +118,7 @@ export class SystemApiState {
       throw new CanisterTrap(toolchainViolation(`${fn} ${what}: src=${off} + length=${len} exceeds the slice size=${data.length}`));
     }
     heap.set(data.subarray(off, off + len), d);
+    this.markWritten(d, len);
   }
 
   /**
@@ -129,6 +138,7 @@ export class SystemApiState {
       heap[d + i] = Number(x & 0xffn);
       x >>= 8n;
     }
+    this.markWritten(d, 16);
   }
 
   /** The balance as the canister currently sees it (start balance adjusted by this execution), cycles. */

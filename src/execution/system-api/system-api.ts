@@ -59,9 +59,13 @@ export class SystemApi {
     this.#state.chargeBytes = v;
   }
 
-  /** Sets the instance's memory (after instantiation). */
-  attachMemory(memory: WebAssembly.Memory): void {
+  /**
+   * Sets the instance's memory (after instantiation) and its written-page marks (written-pages.ts;
+   * null when there are none: the System API's heap writes are then not tracked).
+   */
+  attachMemory(memory: WebAssembly.Memory, writtenPages: WebAssembly.Memory | null = null): void {
     this.#state.memory = memory;
+    this.#state.writtenPages = writtenPages;
   }
 
   /** Installs the context of the next execution. */

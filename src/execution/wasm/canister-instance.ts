@@ -1,22 +1,23 @@
 /**
  * A live instance of a canister module: its Wasm memory, mutable globals and function table, the
  * System API it was instantiated with, and the committed copy of its state. After each execution
- * the instance either commits (the pages that differ from the committed copy are copied over and
+ * the instance either commits (the pages the execution wrote are copied to the committed copy and
  * marked dirty for the next checkpoint) or rolls back (those pages are restored; if the memory
  * grew, the instance is rebuilt at the committed size, since Wasm memory cannot shrink).
  *
- * Memory is compared in 4 KiB pages (the replica's OS page size), first in 64 KiB chunks so that
- * an unchanged region costs one memcmp.
+ * Which 4 KiB pages (the replica's OS page size) an execution wrote is known from the marks the
+ * instrumented code and the System API set (written-pages.ts), not by comparing memories: a
+ * page written with the content it had counts as written, as on the replica.
  */
 import type { CanisterModule } from './canister-module.ts';
 import type { SystemApi } from '../system-api/system-api.ts';
+import { clearMarks, growMarks, markedPages } from './written-pages.ts';
 
 /** `__.yield`: suspends the Wasm stack until the event loop has had a turn (JSPI). */
 const YIELD = new WebAssembly.Suspending(() => new Promise<void>((resolve) => setImmediate(resolve)));
 
 /** Granularity of dirty tracking and of persisted pages. */
 export const PAGE_BYTES = 4096;
-const CHUNK_BYTES = 65536;
 const WASM_PAGE_BYTES = 65536;
 const ZERO_PAGE = new Uint8Array(PAGE_BYTES);
 
@@ -79,6 +80,8 @@ export interface InstanceSnapshot {
 export interface LiveState {
   memory: Uint8Array;
   globals: GlobalValue[];
+  /** The 4 KiB pages written since the last commit (they differ from the committed state). */
+  written: number[];
 }
 
 function growTo(memory: WebAssembly.Memory, bytes: number, wasm64: boolean): void {
@@ -94,6 +97,8 @@ export class CanisterInstance {
   #instance!: WebAssembly.Instance;
   #memory!: WebAssembly.Memory;
   #globals: WebAssembly.Global[] = [];
+  /** One byte per 4 KiB heap page, set when the page is written (null: the module has no memory of its own). */
+  #marks: WebAssembly.Memory | null = null;
   #committed: Uint8Array = new Uint8Array();
   #committedGlobals: GlobalValue[] = [];
   /** Pages changed since the last {@link takeDirtyPages}. */
@@ -126,7 +131,9 @@ export class CanisterInstance {
     const mem = this.#instance.exports[this.module.exportNames.memory];
     if (!(mem instanceof WebAssembly.Memory)) throw new Error('instrumented module exports no memory');
     this.#memory = mem;
-    this.api.attachMemory(mem);
+    const marks = this.module.writtenPagesExport ? this.#instance.exports[this.module.writtenPagesExport] : undefined;
+    this.#marks = marks instanceof WebAssembly.Memory ? marks : null;
+    this.api.attachMemory(mem, this.#marks);
     this.#globals = this.module.globals.map((g) => this.#instance.exports[g.name] as WebAssembly.Global);
   }
 
@@ -216,13 +223,26 @@ export class CanisterInstance {
     return WebAssembly.promising(f)(this.#envArg(env)).then(() => true);
   }
 
+  /** The pages the running (or last) execution wrote, ascending, and clears their marks. */
+  #takeWritten(): number[] {
+    if (!this.#marks) return [];
+    const pages = markedPages(this.#marks, this.#memory.buffer.byteLength / PAGE_BYTES);
+    clearMarks(this.#marks, pages);
+    return pages;
+  }
+
+  /** Grows the heap from the host (and the marks with it). */
+  #growTo(bytes: number): void {
+    growTo(this.#memory, bytes, this.module.memoryType === 'wasm64');
+    if (this.#marks) growMarks(this.#marks, this.#memory.buffer.byteLength);
+  }
+
   /**
-   * Keeps the last execution's memory and globals; marks the changed pages dirty.
-   * @returns how many 4 KiB pages the execution changed (what the dirty-page charge counts).
+   * Keeps the last execution's memory and globals; marks the pages it wrote dirty.
+   * @returns how many 4 KiB pages the execution wrote (what the dirty-page charge counts).
    */
   commit(): number {
     const heap = new Uint8Array(this.#memory.buffer);
-    let changed = 0;
     if (heap.length !== this.#committed.length) {
       // Grown pages start as zeros in the committed copy: only those the execution wrote differ
       // below and become dirty (an untouched grown page is zero, which the store does not keep),
@@ -231,24 +251,24 @@ export class CanisterInstance {
       grown.set(this.#committed);
       this.#committed = grown;
     }
-    for (const p of this.#changedPages(heap)) {
+    const written = this.#takeWritten();
+    for (const p of written) {
       this.#committed.set(heap.subarray(p * PAGE_BYTES, (p + 1) * PAGE_BYTES), p * PAGE_BYTES);
       this.#dirty.add(p);
-      changed++;
     }
     this.#committedGlobals = this.#readGlobals();
-    return changed;
+    return written.length;
   }
 
   /** Restores memory and globals to the last commit (trap, or the end of a query). */
   rollback(): void {
     if (this.#memory.buffer.byteLength !== this.#committed.length) {
       this.#instantiate();
-      growTo(this.#memory, this.#committed.length, this.module.memoryType === 'wasm64');
+      this.#growTo(this.#committed.length);
       new Uint8Array(this.#memory.buffer).set(this.#committed);
     } else {
       const heap = new Uint8Array(this.#memory.buffer);
-      for (const p of this.#changedPages(heap)) {
+      for (const p of this.#takeWritten()) {
         heap.set(this.#committed.subarray(p * PAGE_BYTES, (p + 1) * PAGE_BYTES), p * PAGE_BYTES);
       }
     }
@@ -260,26 +280,20 @@ export class CanisterInstance {
    * runs the callee on the committed state and then puts the caller's state back.
    */
   saveLive(): LiveState {
-    return { memory: new Uint8Array(this.#memory.buffer).slice(), globals: this.#readGlobals() };
+    const written = this.#marks ? markedPages(this.#marks, this.#memory.buffer.byteLength / PAGE_BYTES) : [];
+    return { memory: new Uint8Array(this.#memory.buffer).slice(), globals: this.#readGlobals(), written };
   }
 
   /** Makes `live` (from {@link saveLive}) the live state again; the committed state is unchanged. */
   restoreLive(live: LiveState): void {
     this.rollback();
-    growTo(this.#memory, live.memory.length, this.module.memoryType === 'wasm64');
+    this.#growTo(live.memory.length);
     new Uint8Array(this.#memory.buffer).set(live.memory);
     this.#writeGlobals(live.globals);
-  }
-
-  *#changedPages(heap: Uint8Array): Generator<number> {
-    const a = Buffer.from(heap.buffer, heap.byteOffset, this.#committed.length);
-    const b = Buffer.from(this.#committed.buffer, this.#committed.byteOffset, this.#committed.length);
-    for (let off = 0; off < this.#committed.length; off += CHUNK_BYTES) {
-      const end = Math.min(off + CHUNK_BYTES, this.#committed.length);
-      if (a.compare(b, off, end, off, end) === 0) continue;
-      for (let p = off; p < end; p += PAGE_BYTES) {
-        if (a.compare(b, p, p + PAGE_BYTES, p, p + PAGE_BYTES) !== 0) yield p / PAGE_BYTES;
-      }
+    // The pages the live state differs in are the ones written before it was saved.
+    if (this.#marks) {
+      const m = new Uint8Array(this.#marks.buffer);
+      for (const p of live.written) m[p] = 1;
     }
   }
 
@@ -323,7 +337,8 @@ export class CanisterInstance {
       this.#instantiate();
       globals = keepGlobals;
     }
-    growTo(this.#memory, memory.bytes, this.module.memoryType === 'wasm64');
+    this.#growTo(memory.bytes);
+    this.#takeWritten();
     const heap = new Uint8Array(this.#memory.buffer);
     heap.fill(0);
     for (const [p, bytes] of memory.pages) heap.set(bytes, p * PAGE_BYTES);

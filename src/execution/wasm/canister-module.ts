@@ -106,6 +106,8 @@ export interface CanisterModule {
   enhancedOrthogonalPersistence: boolean;
   /** Export name of the instruction counter global the metering pass added (instrumentation.ts). */
   counterExport: string;
+  /** Export name of the written-page marks the metering pass added (written-pages.ts); null without memory. */
+  writtenPagesExport: string | null;
   /**
    * Operators in the instrumented code: the replica charges `COST_TO_COMPILE_WASM_INSTRUCTION`
    * (6000) instructions for each at install.
@@ -258,6 +260,7 @@ export function prepareCanisterModule(installed: Uint8Array, supportedIc0: Ic0Im
       (c) => c.name === `icp:private ${EOP_SECTION}` || c.name === `icp:public ${EOP_SECTION}`,
     ),
     counterExport: INSTRUCTIONS_COUNTER_EXPORT,
+    writtenPagesExport: metered.writtenPagesExport,
     instrumentedOperatorCount: metered.instrumentedOperatorCount,
   };
 }

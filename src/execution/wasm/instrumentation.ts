@@ -17,12 +17,17 @@
  *    entry (cost at least 1) and after each `loop` also `if counter < 0 { ooi() }`; before
  *    memory.fill/copy/init and table.fill/copy/init a call to decr with the size operand;
  *  - call / return_call / ref.func immediates, exports, the start section, element segments and
- *    global initializers are renumbered; the `name` section is dropped (its indices would be stale).
+ *    global initializers are renumbered; the `name` section is dropped (its indices would be stale);
+ *  - for a module with memory, written-page tracking (written-pages.ts): a second memory of
+ *    marks (exported as `canister written_pages`), code around stores, bulk memory operations and
+ *    memory.grow, and two more functions after decr (`markRange`, `sync`). It is not counted.
  *
  * Assumes a module V8 validated and wasm-binary.ts's `parseModule` read.
  */
 import { Reader, SECTION_RANK, type ParsedModule, type WasmMemoryType } from './wasm-binary.ts';
 import { readOperator, type Operator } from './wasm-operators.ts';
+import { Out, sectionBytes } from './wasm-writer.ts';
+import { emitTracked, markLocals, markPagesFor, markRangeBody, syncBody, WRITTEN_PAGES_EXPORT, type MarkLayout, type MarkLocals } from './written-pages.ts';
 
 /** Export name of the instruction counter global (the replica's `INSTRUCTIONS_COUNTER_GLOBAL_NAME`). */
 export const INSTRUCTIONS_COUNTER_EXPORT = 'canister counter_instructions';
@@ -36,65 +41,8 @@ export interface InstrumentedModule {
   bytes: Uint8Array<ArrayBuffer>;
   /** Number of operators in the instrumented code (original + inserted), for the compile cost. */
   instrumentedOperatorCount: number;
-}
-
-// ---- byte writer ---------------------------------------------------------------------------
-
-class Out {
-  buf = new Uint8Array(1024);
-  len = 0;
-  #room(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    let cap = this.buf.length * 2;
-    while (cap < this.len + n) cap *= 2;
-    const b = new Uint8Array(cap);
-    b.set(this.buf.subarray(0, this.len));
-    this.buf = b;
-  }
-  byte(x: number): void {
-    this.#room(1);
-    this.buf[this.len++] = x;
-  }
-  bytes(b: ArrayLike<number>): void {
-    this.#room(b.length);
-    this.buf.set(b, this.len);
-    this.len += b.length;
-  }
-  u32(n: number): void {
-    do {
-      let x = n % 128;
-      n = Math.floor(n / 128);
-      if (n > 0) x |= 0x80;
-      this.byte(x);
-    } while (n > 0);
-  }
-  s64(v: bigint): void {
-    for (;;) {
-      const x = Number(v & 0x7fn);
-      v >>= 7n;
-      if ((v === 0n && (x & 0x40) === 0) || (v === -1n && (x & 0x40) !== 0)) {
-        this.byte(x);
-        return;
-      }
-      this.byte(x | 0x80);
-    }
-  }
-  name(s: string): void {
-    const b = new TextEncoder().encode(s);
-    this.u32(b.length);
-    this.bytes(b);
-  }
-  take(): Uint8Array {
-    return this.buf.slice(0, this.len);
-  }
-}
-
-function sectionBytes(id: number, payload: Uint8Array): Uint8Array {
-  const o = new Out();
-  o.byte(id);
-  o.u32(payload.length);
-  o.bytes(payload);
-  return o.take();
+  /** Export name of the written-page marks (written-pages.ts), or null for a module without memory. */
+  writtenPagesExport: string | null;
 }
 
 // ---- renumbering outside code ---------------------------------------------------------------
@@ -199,18 +147,42 @@ interface BodyContext {
   ooiFn: number;
   decrFn: number;
   table64: (t: number) => boolean;
+  /** Written-page tracking (written-pages.ts); null for a module without memory. */
+  marks: MarkLayout | null;
 }
 
-/** Rewrites one function body (locals + code) into `o`; returns the number of operators emitted. */
-function meterBody(wasm: Uint8Array, start: number, end: number, o: Out, cx: BodyContext): number {
+/**
+ * Rewrites one function body (locals + code) into `o`; returns the number of metering-relevant
+ * operators emitted (original + metering; the written-page tracking is not counted).
+ * @param params the function's parameter count (its first local index).
+ */
+function meterBody(wasm: Uint8Array, start: number, end: number, params: number, o: Out, cx: BodyContext): number {
   const r = new Reader(wasm, start, end);
-  for (let n = r.u32(); n > 0; n--) {
-    r.u32();
+  const groups = r.u32();
+  const groupsStart = r.pos;
+  let locals = params;
+  for (let n = groups; n > 0; n--) {
+    locals += r.u32();
     copyRefType(r, new Out()); // value type (skipped; copied with the locals below)
   }
-  o.bytes(wasm.subarray(start, r.pos));
+  const declEnd = r.pos;
   const ops: Operator[] = [];
   while (r.pos < end) ops.push(readOperator(r, cx.memoryType));
+  // Locals: the original groups, then the tracking's temporaries (new indices after all others).
+  let tmp: MarkLocals | null = null;
+  if (cx.marks && ops.some((op) => op.heap !== undefined)) {
+    const v128 = ops.some((op) => typeof op.heap === 'object' && wasm[op.start] === 0xfd);
+    const extra = markLocals(locals, cx.marks.wide, v128);
+    tmp = extra.locals;
+    o.u32(groups + extra.groups.length);
+    o.bytes(wasm.subarray(groupsStart, declEnd));
+    for (const [count, type] of extra.groups) {
+      o.u32(count!);
+      o.byte(type!);
+    }
+  } else {
+    o.bytes(wasm.subarray(start, declEnd));
+  }
   const points = injections(ops, cx.memoryType, cx.table64);
   let emitted = ops.length;
   let p = 0;
@@ -245,6 +217,7 @@ function meterBody(wasm: Uint8Array, start: number, end: number, o: Out, cx: Bod
       }
     }
     const op = ops[i]!;
+    if (tmp && emitTracked(o, wasm, op, wasm.subarray(op.start, op.end), cx.marks!, tmp)) continue;
     if (op.funcRef) {
       o.bytes(wasm.subarray(op.start, op.funcRef.at));
       o.u32(op.funcRef.index + ADDED_FUNCTION_IMPORTS);
@@ -273,7 +246,12 @@ export function instrument(wasm: Uint8Array, m: ParsedModule, memoryType: WasmMe
   const ooiFn = S + m.importedFunctionCount + definedFunctions;
   const decrFn = ooiFn + 1;
   const counter = m.importedGlobalCount + m.globals.length;
-  const cx: BodyContext = { memoryType, counter, ooiFn, decrFn, table64: (t) => m.tables[t]?.is64 ?? false };
+  // Written-page tracking (written-pages.ts), for a module with a heap: the marks memory after
+  // the heap, markRange and sync after decr.
+  const heap = m.memories[0];
+  const marks: MarkLayout | null = heap ? { markMem: m.memories.length, markFn: decrFn + 1, syncFn: decrFn + 2, wide: memoryType === 'wasm64' } : null;
+  const tMark = tOoi + 3; // (i64, i64) -> ()
+  const cx: BodyContext = { memoryType, counter, ooiFn, decrFn, table64: (t) => m.tables[t]?.is64 ?? false, marks };
   let operatorCount = 0;
 
   const payloads = new Map<number, Uint8Array>();
@@ -287,12 +265,12 @@ export function instrument(wasm: Uint8Array, m: ParsedModule, memoryType: WasmMe
   {
     const o = new Out();
     const r = readerOf(1);
-    o.u32(m.types.length + 3);
+    o.u32(m.types.length + 4);
     if (r) {
       r.u32();
       o.bytes(wasm.subarray(r.pos, r.end));
     }
-    o.bytes([0x60, 0, 1, 0x7f, 0x60, 0, 0, 0x60, 1, 0x7e, 1, 0x7e]);
+    o.bytes([0x60, 0, 1, 0x7f, 0x60, 0, 0, 0x60, 1, 0x7e, 1, 0x7e, 0x60, 2, 0x7e, 0x7e, 0]);
     payloads.set(1, o.take());
   }
   // import: the metering imports first
@@ -312,14 +290,31 @@ export function instrument(wasm: Uint8Array, m: ParsedModule, memoryType: WasmMe
   {
     const o = new Out();
     const r = readerOf(3);
-    o.u32(definedFunctions + 2);
+    o.u32(definedFunctions + (marks ? 4 : 2));
     if (r) {
       r.u32();
       o.bytes(wasm.subarray(r.pos, r.end));
     }
     o.u32(tVoid);
     o.u32(tDecr);
+    if (marks) {
+      o.u32(tMark);
+      o.u32(tVoid);
+    }
     payloads.set(3, o.take());
+  }
+  // memory: + the marks (32-bit, sized for the heap's minimum; sync() grows it with the heap)
+  if (marks && heap) {
+    const o = new Out();
+    const r = readerOf(5);
+    o.u32((r ? m.memories.length - m.imports.filter((i) => i.kind === 2).length : 0) + 1);
+    if (r) {
+      r.u32();
+      o.bytes(wasm.subarray(r.pos, r.end));
+    }
+    o.byte(0x00);
+    o.u32(Number(markPagesFor(heap.min)));
+    payloads.set(5, o.take());
   }
   // global: initializers renumbered, + the counter
   {
@@ -339,7 +334,7 @@ export function instrument(wasm: Uint8Array, m: ParsedModule, memoryType: WasmMe
   // export: function indices moved, + the counter
   {
     const o = new Out();
-    o.u32(m.exports.length + 1);
+    o.u32(m.exports.length + (marks ? 2 : 1));
     for (const e of m.exports) {
       o.name(e.name);
       o.byte(e.kind);
@@ -348,6 +343,11 @@ export function instrument(wasm: Uint8Array, m: ParsedModule, memoryType: WasmMe
     o.name(INSTRUCTIONS_COUNTER_EXPORT);
     o.byte(3);
     o.u32(counter);
+    if (marks) {
+      o.name(WRITTEN_PAGES_EXPORT);
+      o.byte(2);
+      o.u32(marks.markMem);
+    }
     payloads.set(7, o.take());
   }
   if (m.start !== null) {
@@ -367,12 +367,14 @@ export function instrument(wasm: Uint8Array, m: ParsedModule, memoryType: WasmMe
   {
     const o = new Out();
     const r = readerOf(10);
-    o.u32(definedFunctions + 2);
+    o.u32(definedFunctions + (marks ? 4 : 2));
     if (r) {
+      let f = 0;
       for (let n = r.u32(); n > 0; n--) {
         const size = r.u32();
         const body = new Out();
-        operatorCount += meterBody(wasm, r.pos, r.pos + size, body, cx);
+        const params = m.types[m.functionTypes[f++]!]?.params.length ?? 0;
+        operatorCount += meterBody(wasm, r.pos, r.pos + size, params, body, cx);
         r.advance(size);
         o.u32(body.len);
         o.bytes(body.buf.subarray(0, body.len));
@@ -398,6 +400,12 @@ export function instrument(wasm: Uint8Array, m: ParsedModule, memoryType: WasmMe
     o.u32(d.len);
     o.bytes(d.buf.subarray(0, d.len));
     operatorCount += 9 + 20;
+    if (marks) {
+      for (const b of [markRangeBody(marks), syncBody(marks)]) {
+        o.u32(b.length);
+        o.bytes(b);
+      }
+    }
     payloads.set(10, o.take());
   }
 
@@ -430,5 +438,5 @@ export function instrument(wasm: Uint8Array, m: ParsedModule, memoryType: WasmMe
     bytes.set(p, at);
     at += p.length;
   }
-  return { bytes, instrumentedOperatorCount: operatorCount };
+  return { bytes, instrumentedOperatorCount: operatorCount, writtenPagesExport: marks ? WRITTEN_PAGES_EXPORT : null };
 }

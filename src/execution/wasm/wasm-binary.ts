@@ -154,6 +154,8 @@ export interface Limits {
   /** Limits flag bit 2: an i64 index type (memory64 / table64). */
   is64: boolean;
   shared: boolean;
+  /** The minimum size (memory: 64 KiB pages; table: elements). */
+  min: bigint;
 }
 
 function readLimits(r: Reader, kind: 'memory' | 'table'): Limits {
@@ -163,11 +165,11 @@ function readLimits(r: Reader, kind: 'memory' | 'table'): Limits {
     r.fail(`invalid ${kind} limits flags ${hex(flags)}`);
   }
   const is64 = (flags & 0x04) !== 0;
-  const read = is64 ? () => void r.u64() : () => void r.u32();
-  read(); // minimum
+  const read = is64 ? () => r.u64() : () => BigInt(r.u32());
+  const min = read();
   if (flags & 0x01) read(); // maximum
   if (flags & 0x08) r.u32(); // custom page size (log2)
-  return { is64, shared: (flags & 0x02) !== 0 };
+  return { is64, shared: (flags & 0x02) !== 0, min };
 }
 
 function readTableType(r: Reader): Limits {

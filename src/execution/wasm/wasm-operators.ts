@@ -38,6 +38,12 @@ export interface Operator {
   funcRef?: { index: number; at: number; end: number };
   /** For table.fill / table.copy: the table whose index type sizes the operand. */
   table?: number;
+  /**
+   * What the operator writes to the heap (memory 0), for written-page tracking: a store of
+   * `bytes` bytes at its address operand + `offset`; or memory.fill / memory.copy / memory.init,
+   * whose destination and size are operands; or memory.grow.
+   */
+  heap?: { store: number; offset: bigint } | 'fill' | 'copy' | 'init' | 'grow';
 }
 
 const MEM = -1; // placeholder: load/store cost 1 (wasm32) or 2 (wasm64)
@@ -93,11 +99,17 @@ for (let op = 84; op <= 93; op++) COST_FD[op] = MEM; // lane loads/stores, load_
 
 const memCost = (c: number, mt: WasmMemoryType): number => (c === MEM ? (mt === 'wasm64' ? 2 : 1) : c);
 
-function memarg(r: Reader): void {
+/** Reads a memarg; returns its offset. */
+function memarg(r: Reader): bigint {
   const align = r.u32();
   if (align & 0x40) r.u32(); // memory index
-  r.u64(); // offset (u64 for memory64)
+  return r.u64(); // offset (u64 for memory64)
 }
+
+/** Bytes written by the stores 0x36..0x3e (i32, i64, f32, f64, i32.store8/16, i64.store8/16/32). */
+const STORE_BYTES: Record<number, number> = { 0x36: 4, 0x37: 8, 0x38: 4, 0x39: 8, 0x3a: 1, 0x3b: 2, 0x3c: 1, 0x3d: 2, 0x3e: 4 };
+/** Bytes written by the SIMD stores: v128.store (11), v128.store8/16/32/64_lane (88..91). */
+const SIMD_STORE_BYTES: Record<number, number> = { 11: 16, 88: 1, 89: 2, 90: 4, 91: 8 };
 
 function blockType(r: Reader): void {
   const b = r.b[r.pos];
@@ -119,6 +131,7 @@ export function readOperator(r: Reader, memoryType: WasmMemoryType): Operator {
   let cost = COST[op] ?? 1;
   let funcRef: Operator['funcRef'];
   let table: number | undefined;
+  let heap: Operator['heap'];
   switch (op) {
     case 0x00: case 0x0f: kind = 'terminator'; break;
     case 0x02: blockType(r); break;
@@ -148,7 +161,8 @@ export function readOperator(r: Reader, memoryType: WasmMemoryType): Operator {
       break;
     }
     case 0x20: case 0x21: case 0x22: case 0x23: case 0x24: case 0x25: case 0x26: r.u32(); break;
-    case 0x3f: case 0x40: r.u32(); break;
+    case 0x3f: r.u32(); break;
+    case 0x40: r.u32(); heap = 'grow'; break;
     case 0x41: r.signed(32); break;
     case 0x42: r.signed(64); break;
     case 0x43: r.advance(4); break;
@@ -158,10 +172,10 @@ export function readOperator(r: Reader, memoryType: WasmMemoryType): Operator {
       const sub = r.u32();
       cost = COST_FC[sub] ?? r.fail(`unsupported operator 0xfc ${sub}`);
       switch (sub) {
-        case 8: r.u32(); r.u32(); kind = 'bulk_init'; break; // memory.init data mem
+        case 8: r.u32(); r.u32(); kind = 'bulk_init'; heap = 'init'; break; // memory.init data mem
         case 9: case 13: case 15: case 16: r.u32(); break;
-        case 10: r.u32(); r.u32(); kind = 'bulk_sized'; break; // memory.copy
-        case 11: r.u32(); kind = 'bulk_sized'; break; // memory.fill
+        case 10: r.u32(); r.u32(); kind = 'bulk_sized'; heap = 'copy'; break; // memory.copy
+        case 11: r.u32(); kind = 'bulk_sized'; heap = 'fill'; break; // memory.fill
         case 12: r.u32(); r.u32(); kind = 'bulk_init'; break; // table.init elem table
         case 14: table = r.u32(); r.u32(); kind = 'bulk_sized'; break; // table.copy dst src
         case 17: table = r.u32(); kind = 'bulk_sized'; break; // table.fill
@@ -172,21 +186,28 @@ export function readOperator(r: Reader, memoryType: WasmMemoryType): Operator {
     case 0xfd: {
       const sub = r.u32();
       cost = COST_FD[sub] ?? 1;
-      if (sub <= 11 || sub === 92 || sub === 93) memarg(r);
-      else if (sub === 12 || sub === 13) r.advance(16);
+      if (sub <= 11 || sub === 92 || sub === 93) {
+        const offset = memarg(r);
+        if (sub === 11) heap = { store: 16, offset };
+      } else if (sub === 12 || sub === 13) r.advance(16);
       else if (sub >= 21 && sub <= 34) r.advance(1);
       else if (sub >= 84 && sub <= 91) {
-        memarg(r);
+        const offset = memarg(r);
         r.advance(1);
+        const bytes = SIMD_STORE_BYTES[sub];
+        if (bytes !== undefined) heap = { store: bytes, offset };
       } else if (sub > 0x113) r.fail(`unsupported operator 0xfd ${sub}`);
       break;
     }
     default:
-      if (op >= 0x28 && op <= 0x3e) memarg(r);
-      else if (!((op >= 0x45 && op <= 0xc4) || op === 0x01 || op === 0x1a || op === 0x1b || op === 0xd1)) {
+      if (op >= 0x28 && op <= 0x3e) {
+        const offset = memarg(r);
+        const bytes = STORE_BYTES[op];
+        if (bytes !== undefined) heap = { store: bytes, offset };
+      } else if (!((op >= 0x45 && op <= 0xc4) || op === 0x01 || op === 0x1a || op === 0x1b || op === 0xd1)) {
         r.pos = start;
         r.fail(`unsupported operator 0x${op.toString(16)}`);
       }
   }
-  return { start, end: r.pos, kind, cost: memCost(cost, memoryType), ...(funcRef ? { funcRef } : {}), ...(table !== undefined ? { table } : {}) };
+  return { start, end: r.pos, kind, cost: memCost(cost, memoryType), ...(funcRef ? { funcRef } : {}), ...(table !== undefined ? { table } : {}), ...(heap ? { heap } : {}) };
 }

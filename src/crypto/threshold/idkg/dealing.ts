@@ -23,9 +23,10 @@ import { isMaskedOp, type TranscriptParams } from './params.ts';
 import {
   commitmentBytes,
   commitPolynomial,
-  evaluateCommitment,
+  evaluateCommitmentCached,
   evaluatePolynomial,
   openingMatches,
+  openingPoint,
   randomPolynomial,
   type Commitment,
   type Opening,
@@ -96,11 +97,11 @@ export function createDealing(params: TranscriptParams, dealerIndex: number, sec
   let proof: DealingProof | undefined;
   if (op.type === 'ReshareOfMasked' && params.proofs) {
     if (!inputs.input || secret.kind !== 'reshare' || secret.opening.mask === undefined) throw new Error(`${params.transcriptId}: ReshareOfMasked needs a masked input`);
-    const a = evaluateCommitment(g, inputs.input, dealerIndex);
+    const a = evaluateCommitmentCached(g, inputs.input, dealerIndex);
     proof = proveEqualOpenings(g, params.ad, a, commitment.points[0]!, secret.opening.mask, random);
   } else if (op.type === 'UnmaskedTimesMasked' && params.proofs) {
     if (!inputs.lhs || !inputs.rhs || secret.kind !== 'product') throw new Error(`${params.transcriptId}: UnmaskedTimesMasked needs both inputs`);
-    const points = { a: evaluateCommitment(g, inputs.lhs, dealerIndex), b: evaluateCommitment(g, inputs.rhs, dealerIndex), c: commitment.points[0]! };
+    const points = { a: evaluateCommitmentCached(g, inputs.lhs, dealerIndex), b: evaluateCommitmentCached(g, inputs.rhs, dealerIndex), c: commitment.points[0]! };
     proof = proveProduct(g, params.ad, points, { lhs: secret.lhs.value, rhsMask: secret.rhs.mask!, productMask: masks![0]! }, random);
   }
   // Step 4: every receiver's opening at x = i + 1.
@@ -135,13 +136,13 @@ export function verifyDealingPublicly(params: TranscriptParams, dealing: Dealing
   const c0 = dealing.commitment.points[0]!;
   if (op.type === 'ReshareOfUnmasked') {
     if (!inputs.input) throw new Error(`${params.transcriptId}: input commitment missing`);
-    if (!evaluateCommitment(g, inputs.input, dealing.dealerIndex).equals(c0)) return 'constant';
+    if (!evaluateCommitmentCached(g, inputs.input, dealing.dealerIndex).equals(c0)) return 'constant';
   } else if (dealing.proof?.type === 'EqualOpenings') {
     if (!inputs.input) throw new Error(`${params.transcriptId}: input commitment missing`);
-    if (!verifyEqualOpenings(g, params.ad, evaluateCommitment(g, inputs.input, dealing.dealerIndex), c0, dealing.proof)) return 'proof';
+    if (!verifyEqualOpenings(g, params.ad, evaluateCommitmentCached(g, inputs.input, dealing.dealerIndex), c0, dealing.proof)) return 'proof';
   } else if (dealing.proof?.type === 'Product') {
     if (!inputs.lhs || !inputs.rhs) throw new Error(`${params.transcriptId}: input commitments missing`);
-    const points = { a: evaluateCommitment(g, inputs.lhs, dealing.dealerIndex), b: evaluateCommitment(g, inputs.rhs, dealing.dealerIndex), c: c0 };
+    const points = { a: evaluateCommitmentCached(g, inputs.lhs, dealing.dealerIndex), b: evaluateCommitmentCached(g, inputs.rhs, dealing.dealerIndex), c: c0 };
     if (!verifyProduct(g, params.ad, points, dealing.proof)) return 'proof';
   }
   return null;
@@ -173,7 +174,7 @@ export function verifyOpeningsBatched(group: IdkgGroup, dealings: readonly Deali
   const rho = batchCoefficients(group, dealings, key);
   if (!w) {
     const t = dealings[0]!.commitment.points.length;
-    const points = Array.from({ length: t }, (_, k) => dealings.reduce((acc, d, i) => acc.add(group.mul(d.commitment.points[k]!, rho[i]!)), group.zero));
+    const points = Array.from({ length: t }, (_, k) => group.msm(dealings.map((d) => d.commitment.points[k]!), rho));
     w = { kind: dealings[0]!.commitment.kind, points };
     cache.set(key, w);
   }
@@ -184,7 +185,8 @@ export function verifyOpeningsBatched(group: IdkgGroup, dealings: readonly Deali
     mask += rho[i]! * (o.mask ?? 0n);
   });
   const combined: Opening = w.kind === 'pedersen' ? { value: value % group.order, mask: mask % group.order } : { value: value % group.order };
-  return openingMatches(group, w, index, combined);
+  // W(x_index) from the shared images of W (finite differences over the receivers).
+  return openingPoint(group, combined).equals(evaluateCommitmentCached(group, w, index));
 }
 
 const rhoCache = new Map<string, { dealings: readonly Dealing[]; rho: bigint[] }>();

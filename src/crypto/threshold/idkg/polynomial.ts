@@ -52,9 +52,10 @@ export function evaluatePolynomial(coeffs: readonly bigint[], x: bigint, order: 
 
 /** Commits to `values` (Simple) or to `values` masked by `masks` (Pedersen). */
 export function commitPolynomial(group: IdkgGroup, values: readonly bigint[], masks?: readonly bigint[]): Commitment {
-  if (!masks) return { kind: 'simple', points: values.map((v) => group.mulG(v)) };
+  // Points are normalized (affine) once here: dealings are hashed and encoded many times.
+  if (!masks) return { kind: 'simple', points: group.normalize(values.map((v) => group.mulG(v))) };
   if (masks.length !== values.length) throw new Error('commitPolynomial: value and mask polynomials differ in length');
-  return { kind: 'pedersen', points: values.map((v, k) => group.mulG(v).add(group.mulH(masks[k]!))) };
+  return { kind: 'pedersen', points: group.normalize(values.map((v, k) => group.mulG(v).add(group.mulH(masks[k]!)))) };
 }
 
 /** The commitment evaluated at node `index` (x = index + 1): Σ C_k·x^k by Horner with small x. */
@@ -63,6 +64,56 @@ export function evaluateCommitment(group: IdkgGroup, c: Commitment, index: numbe
   let acc = group.zero;
   for (let k = c.points.length - 1; k >= 0; k--) acc = group.mul(acc, x).add(c.points[k]!);
   return acc;
+}
+
+/** A commitment's images C(x) at x = 1, 2, … so far, and its forward differences at the last x. */
+interface Images {
+  values: GroupPoint[];
+  /** Δ^i C at the last x computed (Δ^0 = C itself); undefined until t values exist. */
+  differences?: GroupPoint[];
+}
+
+const images = new WeakMap<Commitment, Images>();
+
+/**
+ * {@link evaluateCommitment}, memoized per commitment object, for commitments that never change
+ * once made (combined commitments of created transcripts, the batch check's W). Evaluating public
+ * data is deterministic, so a dealer proving against its input's image and every verifier
+ * checking that proof may share one evaluation. The images at x = 1, 2, … are computed in order
+ * by finite differences: t Horner evaluations, then t − 1 point additions per further node
+ * (instead of t − 1 small multiplications).
+ */
+export function evaluateCommitmentCached(group: IdkgGroup, c: Commitment, index: number): GroupPoint {
+  let im = images.get(c);
+  if (!im) {
+    im = { values: [] };
+    images.set(c, im);
+  }
+  const m = c.points.length;
+  while (im.values.length <= index) {
+    const i = im.values.length;
+    if (i < m || m < 2) {
+      im.values.push(evaluateCommitment(group, c, i));
+      continue;
+    }
+    if (!im.differences) {
+      // The difference table of the first m values; each row's last entry is the backward
+      // difference ∇^j C at the last x (∇^(m−1) is constant: C has degree m − 1).
+      let row = [...im.values];
+      const diffs = [row[row.length - 1]!];
+      for (let level = 1; level < m; level++) {
+        const prev = row;
+        row = prev.slice(1).map((p, j) => p.subtract(prev[j]!));
+        diffs.push(row[row.length - 1]!);
+      }
+      im.differences = diffs;
+    }
+    // Step x → x + 1: ∇^j += ∇^(j+1), highest first (each reads the next one's new value).
+    const d = im.differences;
+    for (let j = m - 2; j >= 0; j--) d[j] = d[j]!.add(d[j + 1]!);
+    im.values.push(d[0]!);
+  }
+  return im.values[index]!;
 }
 
 /** The point an opening claims: value·G (+ mask·H). */

@@ -33,7 +33,8 @@ export interface ProductProof {
 
 export type DealingProof = EqualOpeningsProof | ProductProof;
 
-const enc = (g: IdkgGroup, ...ps: GroupPoint[]): Uint8Array[] => ps.map((p) => g.encode(p));
+/** The points' encodings for the challenge hash (normalized together: one field inversion). */
+const enc = (g: IdkgGroup, ...ps: GroupPoint[]): Uint8Array[] => g.normalize(ps).map((p) => g.encode(p));
 
 /**
  * Proves A − B = r·H.
