@@ -27,6 +27,7 @@ import { rejectOutcome, type MessageOutcome } from './execution/message-outcome.
 import type { IngressMessage } from './execution/ingress-message.ts';
 import { Scheduler } from './execution/scheduler.ts';
 import { StateTreeBuilder } from './execution/state-tree.ts';
+import { VetKdWorker } from './consensus/vetkd-worker.ts';
 import * as management from './management/management-canister.ts';
 import type { ManagementEnv } from './management/management-context.ts';
 import { RoutingTable } from './routing/routing-table.ts';
@@ -204,6 +205,7 @@ export class Replica {
   #thresholdWakeup: NodeJS.Timeout | null = null;
   readonly #clock: ReplicaClock;
   readonly #manualRounds: boolean;
+  readonly #vetKdWorker: VetKdWorker | undefined;
   readonly #poolMaxCount: number;
   readonly #poolMaxBytes: number;
   /** Request log sink, if enabled. */
@@ -283,7 +285,12 @@ export class Replica {
       }
       return s;
     };
-    this.chainKey = new ChainKeyPayloadBuilder(this.masterKeys, vetKdShares, this.threshold, BigInt(options.stalledRequestTimeoutMs ?? 10_000) * 1_000_000n);
+    // vetKD's pairing work runs on a worker thread while rounds go on (not with manual rounds,
+    // where a round must answer what it can by itself).
+    this.#vetKdWorker = this.#manualRounds ? undefined : new VetKdWorker(() => {
+      if (!this.#closed) this.scheduler.requestRound();
+    });
+    this.chainKey = new ChainKeyPayloadBuilder(this.masterKeys, vetKdShares, this.threshold, BigInt(options.stalledRequestTimeoutMs ?? 10_000) * 1_000_000n, this.#vetKdWorker);
     this.scheduler = new Scheduler(
       { executeRound: (m) => this.#executeRound(m), ingressStatus: (rid) => this.state.ingress(rid) },
       (e) => {
@@ -709,6 +716,7 @@ export class Replica {
     if (this.#thresholdWakeup) clearTimeout(this.#thresholdWakeup);
     await this.execution.abortSlicedExecutions();
     await this.scheduler.stop();
+    await this.#vetKdWorker?.close();
     this.store.close();
   }
 }
