@@ -336,6 +336,43 @@ export class ExecutionCore {
     return this.costs(c).freezingThreshold(this.idleCyclesBurnedPerDay(c), c.settings.freezing_threshold);
   }
 
+  /**
+   * Runs non-replicated code (a query, canister_inspect_message) sliced (hypervisor.ts
+   * `runOnInstanceSliced`, every change rolled back) and resolves with its result. A long one
+   * yields to the event loop like an update does: from its first yield until it ends the canister
+   * is busy (no message or query starts on it), while HTTP, rounds and other canisters go on.
+   * Waits first if the canister is busy.
+   */
+  async runNonReplicated(c: CanisterState, es: ExecutionState, apiType: ApiType, extra: Partial<ExecutionContext>, body: (i: CanisterCode) => Promise<unknown>): Promise<ExecutionResult> {
+    const k = keyOf(c.canisterId);
+    for (let b = this.busy.get(k); b; b = this.busy.get(k)) await b;
+    const instance = es.instance;
+    if (!instance) throw new Error(`canister ${k} has no instance`); // callers check first
+    const ctx = this.#withQueues(this.context(c, apiType, extra), es);
+    let release: (() => void) | undefined;
+    try {
+      return await runOnInstanceSliced(
+        instance,
+        ctx,
+        body,
+        false,
+        es.globalTimerNanos,
+        {
+          onFirstYield: () => {
+            this.busy.set(k, new Promise<void>((resolve) => (release = resolve)));
+          },
+          aborted: () => this.closed,
+        },
+        { systemSubnet: this.onSystemSubnet(c) },
+      );
+    } finally {
+      if (release) {
+        this.busy.delete(k);
+        release();
+      }
+    }
+  }
+
   /** Whether the canister is in a sliced execution that yielded. */
   isBusy(canisterId: Principal): boolean {
     return this.busy.has(keyOf(canisterId));
