@@ -361,6 +361,8 @@ export class Replica {
   }
 
   async #submitCall(msg: IngressMessage): Promise<'accepted' | 'known'> {
+    // Synchronous unless canister_inspect_message runs: the ingress pool's bound is checked just
+    // before (http/app.ts), so a call must enter the pool without yielding.
     const key = Buffer.from(msg.requestId).toString('hex');
     if (this.state.ingress(msg.requestId) || this.#inInspection.has(key)) return 'known';
     if (msg.canisterId.toUint8Array().length === 0) {
@@ -377,11 +379,14 @@ export class Replica {
       const unpaid = this.execution.chargeIngress(msg, false);
       if (unpaid) throw unpaid;
       // canister_inspect_message runs sliced: the same request submitted meanwhile is `known`.
-      this.#inInspection.add(key);
-      try {
-        await this.execution.inspectMessage(msg.sender, c, msg.methodName, msg.arg, this.#queryTime());
-      } finally {
-        this.#inInspection.delete(key);
+      const inspection = this.execution.inspectMessage(msg.sender, c, msg.methodName, msg.arg, this.#queryTime());
+      if (inspection) {
+        this.#inInspection.add(key);
+        try {
+          await inspection;
+        } finally {
+          this.#inInspection.delete(key);
+        }
       }
     }
     this.state.putIngress({

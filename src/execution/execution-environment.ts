@@ -391,7 +391,7 @@ export class ExecutionEnvironment {
    * Runs `canister_inspect_message` for an ingress message, if the canister exports it.
    * @throws IcError when the canister does not accept the message or traps (IC0406 / the trap).
    */
-  inspectMessage(sender: Principal, c: CanisterState, method: string, arg: Uint8Array, timeNanos: bigint): Promise<void> {
+  inspectMessage(sender: Principal, c: CanisterState, method: string, arg: Uint8Array, timeNanos: bigint): Promise<void> | null {
     return this.#queries.inspectMessage(sender, c, method, arg, timeNanos);
   }
 

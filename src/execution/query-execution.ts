@@ -67,12 +67,19 @@ export class QueryExecution {
 
   /**
    * Runs `canister_inspect_message` for an ingress message, if the canister exports it.
+   * @returns null when it does not (nothing to wait for: the caller accepts the message at once),
+   *   else the running inspection.
    * @throws IcError when the canister does not accept the message or traps (IC0406 / the trap).
    */
-  async inspectMessage(sender: Principal, c: CanisterState, method: string, arg: Uint8Array, timeNanos: bigint): Promise<void> {
+  inspectMessage(sender: Principal, c: CanisterState, method: string, arg: Uint8Array, timeNanos: bigint): Promise<void> | null {
+    const es = this.#core.state(c);
+    if (!es.instance?.hasExport('canister_inspect_message')) return null;
+    return this.#inspect(sender, c, method, arg, timeNanos);
+  }
+
+  async #inspect(sender: Principal, c: CanisterState, method: string, arg: Uint8Array, timeNanos: bigint): Promise<void> {
     const core = this.#core;
     const es = core.state(c);
-    if (!es.instance?.hasExport('canister_inspect_message')) return;
     const extra = { caller: sender, arg, methodName: method, timeNanos };
     const result = await core.runNonReplicated(c, es, 'inspect_message', extra, (i) => i.callExportSliced('canister_inspect_message'));
     if (!result.ok) throw userErrorOf(c.canisterId, result.error);
