@@ -193,6 +193,8 @@ export class ExecutionCore {
       environmentVariables: c.settings.environment_variables,
       frozenReserveCycles: this.freezingThreshold(c),
       wasmMemoryLimit: c.settings.wasm_memory_limit,
+      logCapacityBytes: Number(c.settings.log_memory_limit),
+      logRemainingBytes: Math.max(0, Number(c.settings.log_memory_limit) - this.deps.state.logs.bytes(c.canisterId)),
       canisterCreationFee: this.costsOfSubnet(subnet).scale(FEES_AT_13_NODES.canisterCreation),
       callCost: (bytes) => this.costs(c).callCost(bytes, INSTRUCTION_LIMITS.message, this.modeOf(this.state(c))),
       thresholdFee: (method, keyId) => {
