@@ -116,32 +116,30 @@ export class ExecutionEnvironment {
     return ingressMs;
   }
 
-  /** When each canister was last charged for its resources (round time, ns), by id text. */
-  readonly #lastResourceCharge = new Map<string, bigint>();
-  /** The first round's time in this process. */
-  #startedNanos = -1n;
-
   /**
    * Storage, the base fee and compute allocation, on the replica's clock: at most every 10 s of
    * round time, each canister pays its idle burn rate for the time since its last charge
    * (`charge_canister_for_resource_allocation_and_usage`), regardless of the freezing threshold.
-   * A canister that cannot pay is uninstalled, its balance going to 0, as on the replica. The
-   * first charge period of a canister starts when this process first sees it.
+   * A canister that cannot pay is uninstalled as on the replica (below). A canister's charge
+   * period starts at its creation; the time it was paid up to is kept with the canister
+   * (`time_of_last_allocation_charge`), so time the replica was down is charged at the first
+   * round after a restart, as a replica with persisted state would. (Canisters of state dirs
+   * from before that was kept start their period at the first round that sees them.)
    */
   #chargeForResources(): void {
     const now = this.#core.time;
-    if (this.#startedNanos < 0n) this.#startedNanos = now;
     const every = SECONDS_BETWEEN_ALLOCATION_CHARGES * 1_000_000_000n;
-    for (const c of this.#core.deps.state.canisters()) {
-      const k = c.canisterId.toText();
-      const last = this.#lastResourceCharge.get(k);
+    const state = this.#core.deps.state;
+    for (const c of state.canisters()) {
+      const last = c.resourcesChargedAtNanos;
       if (last === undefined) {
-        // A canister created by this process is charged from its creation on.
-        this.#lastResourceCharge.set(k, c.createdAtNanos >= this.#startedNanos ? c.createdAtNanos : now);
+        c.resourcesChargedAtNanos = now;
+        state.markCanisterDirty(c.canisterId);
         continue;
       }
       if (now - last < every || this.#core.isBusy(c.canisterId)) continue;
-      this.#lastResourceCharge.set(k, now);
+      c.resourcesChargedAtNanos = now;
+      state.markCanisterDirty(c.canisterId);
       const costs = this.#core.costs(c);
       if (!costs.charging) continue;
       const charge = (this.#core.idleCyclesBurnedPerDay(c) * (now - last)) / (SECONDS_PER_DAY * 1_000_000_000n);
@@ -151,9 +149,24 @@ export class ExecutionEnvironment {
         c.cycles -= charge;
         continue;
       }
-      c.cycles = 0n;
-      if (c.module) this.lifecycle.uninstallCode(c);
+      this.#uninstallOutOfCycles(c);
     }
+  }
+
+  /**
+   * A canister that cannot pay for its resources, as the replica's scheduler treats it: its code
+   * and memories go (open calls rejected), its compute and memory allocations are reset, its
+   * remaining balance is burned (`burn_remaining_balance_for_uninstall`), and its snapshots and
+   * chunk store are deleted. Controllers, settings otherwise and status stay.
+   */
+  #uninstallOutOfCycles(c: CanisterState): void {
+    c.cycles = 0n;
+    c.settings.compute_allocation = 0n;
+    c.settings.memory_allocation = 0n;
+    if (c.module) this.lifecycle.uninstallCode(c);
+    const state = this.#core.deps.state;
+    for (const s of state.snapshots.list(c.canisterId)) state.snapshots.delete(s.id);
+    state.chunks.clear(c.canisterId);
   }
 
   /** Ingress for canisters that were busy when it was inducted, executed in a later round. */

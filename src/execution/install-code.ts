@@ -58,6 +58,14 @@ export function prepareModule(canisterId: Principal, wasm: Uint8Array, hash?: Ui
   }
 }
 
+/**
+ * Instructions charged for compiling a prepared module (`DEFAULT_COST_TO_COMPILE_WASM_INSTRUCTION`
+ * = 6000 per instruction of the instrumented module); TypeScript modules compile for free.
+ */
+export function compilationInstructions(module: CanisterModule | TsCanisterModule): bigint {
+  return COST_TO_COMPILE_WASM_INSTRUCTION * BigInt('instrumentedOperatorCount' in module ? module.instrumentedOperatorCount : 0);
+}
+
 /** A new instance of `module` over `stable`. @throws IcError IC0505 if instantiation fails. */
 export function instantiate(canisterId: Principal, module: CanisterModule | TsCanisterModule, stable: StableMemory, host: SystemApiHost): CanisterCode {
   const api = new SystemApi(module.memoryType === 'wasm64', stable, host);
@@ -91,6 +99,9 @@ export class CodeInstaller {
   /**
    * Runs install_code for `c` (permissions and the `install`-needs-empty check were done by the
    * management canister). On success `c` and `es` hold the new module and state.
+   * @param assemblyInstructions instructions spent assembling the module from chunks
+   *   (install_chunked_code: 1 MiB per listed chunk, `WasmSource::instructions_to_assemble`);
+   *   they share the install's limit and are charged with it, as compilation is.
    * @throws IcError for an invalid module, a trap in a hook, or bad upgrade options.
    */
   install(
@@ -101,6 +112,7 @@ export class CodeInstaller {
     arg: Uint8Array,
     caller: Principal,
     _nowNanos: bigint,
+    assemblyInstructions = 0n,
   ): { timerSetByNewCode: boolean } {
     const module = prepareModule(c.canisterId, wasm);
     // install_code prepays execution_cost(300 B) in the new module's mode above the freezing
@@ -116,8 +128,8 @@ export class CodeInstaller {
       throw new IcError(ErrorCode.CanisterOutOfCycles, `Canister installation failed with \`${e.message}\`.`);
     }
     c.cycles -= prepay;
-    const compile = COST_TO_COMPILE_WASM_INSTRUCTION * BigInt('instrumentedOperatorCount' in module ? module.instrumentedOperatorCount : 0);
-    this.#budget = { limit, used: compile, system };
+    const compile = compilationInstructions(module);
+    this.#budget = { limit, used: compile + assemblyInstructions, system };
     const changes: HookChanges[] = [];
     try {
       if ('upgrade' in mode) this.#upgrade(c, es, module, mode.upgrade[0], arg, caller, changes);

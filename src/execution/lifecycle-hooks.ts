@@ -14,7 +14,7 @@ import type { CanisterState } from '../state/canister-state.ts';
 import { canisterUninstalled } from '../types/ic-error.ts';
 import type { ExecutionCore } from './execution-core.ts';
 import type { ExecutionState } from './execution-state.ts';
-import { CodeInstaller } from './install-code.ts';
+import { CodeInstaller, compilationInstructions, prepareModule } from './install-code.ts';
 import { captureSnapshot, restoreSnapshot } from './snapshot-content.ts';
 import type { SnapshotContent } from '../state/canister-snapshots.ts';
 import type { MessageDelivery } from './message-delivery.ts';
@@ -53,9 +53,9 @@ export class LifecycleHooks implements CanisterExecution {
     });
   }
 
-  installCode(c: CanisterState, mode: InstallMode, wasmModule: Uint8Array, arg: Uint8Array, caller: Principal, nowNanos: bigint): void {
+  installCode(c: CanisterState, mode: InstallMode, wasmModule: Uint8Array, arg: Uint8Array, caller: Principal, nowNanos: bigint, assemblyInstructions = 0n): void {
     const es = this.#core.state(c);
-    const { timerSetByNewCode } = this.#installer.install(c, es, mode, wasmModule, arg, caller, nowNanos);
+    const { timerSetByNewCode } = this.#installer.install(c, es, mode, wasmModule, arg, caller, nowNanos, assemblyInstructions);
     if ('reinstall' in mode || 'install' in mode) this.#rejectOpenContexts(c, es);
     // The global timer is deactivated by install, reinstall and upgrade (spec), unless the new
     // code's start function, canister_init or canister_post_upgrade set it.
@@ -99,11 +99,12 @@ export class LifecycleHooks implements CanisterExecution {
     return this.#core.costsOfSubnet(subnet);
   }
 
-  chargeManagementInstructions(c: CanisterState, instructions: bigint): void {
+  chargeManagementInstructions(c: CanisterState, instructions: bigint, caller: Principal): void {
     const cost = this.#core.costs(c).managementInstructionsCost(instructions);
     if (cost === 0n) return;
     const threshold = this.#core.freezingThreshold(c);
-    if (c.cycles < cost + threshold) throw canisterOutOfCycles(c.canisterId, c.cycles, cost, threshold, true);
+    const reveal = c.controllers.some((p) => p.compareTo(caller) === 'eq');
+    if (c.cycles < cost + threshold) throw canisterOutOfCycles(c.canisterId, c.cycles, cost, threshold, reveal);
     c.cycles -= cost;
     this.#core.touch(c);
   }
@@ -118,6 +119,10 @@ export class LifecycleHooks implements CanisterExecution {
 
   canisterStarted(c: CanisterState): void {
     this.#stops.cancel(c);
+  }
+
+  compilationInstructions(c: CanisterState, module: Uint8Array | null, moduleHash?: Uint8Array): bigint {
+    return module ? compilationInstructions(prepareModule(c.canisterId, module, moduleHash)) : 0n;
   }
 
   captureSnapshot(c: CanisterState): SnapshotContent {

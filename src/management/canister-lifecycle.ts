@@ -283,16 +283,18 @@ export function deleteCanister(env: ManagementEnv, call: ManagementCall, arg: Ca
  * `install_code` (controllers only). Mode `install` needs an empty canister; the execution layer
  * validates the module (gzip allowed), runs canister_init or the upgrade hooks, and on success
  * stores the module with its SHA-256 hash and bumps the canister version.
+ * @param assemblyInstructions install_chunked_code's assembly work, charged with the install.
  */
 export function installCode(
   env: ManagementEnv,
   call: ManagementCall,
   arg: InstallCodeArgs,
+  assemblyInstructions = 0n,
 ): void {
   const c = canisterOrNotFound(env, arg.canister_id);
   requireController(c, call.caller);
   if ('install' in arg.mode && c.module) throw E.canisterNonEmpty(c.canisterId);
-  env.execution.installCode(c, arg.mode, arg.wasm_module, arg.arg, call.caller, call.nowNanos);
+  env.execution.installCode(c, arg.mode, arg.wasm_module, arg.arg, call.caller, call.nowNanos, assemblyInstructions);
 }
 
 /** `uninstall_code` (controllers only): removes the module, its memories and open call contexts. */

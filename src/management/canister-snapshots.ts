@@ -15,6 +15,15 @@ import { visibleTo } from './visibility.ts';
 import type { ManagementCall, ManagementEnv } from './management-context.ts';
 
 type Opt<T> = [] | [T];
+
+/**
+ * Management-canister instructions charged to the canister for taking, loading or creating (by
+ * metadata upload) a snapshot, on top of one per byte of the snapshot (`DEFAULT_CANISTERS_SNAPSHOT_BASELINE_INSTRUCTIONS`; 0 on
+ * system subnets, where management instructions are free anyway).
+ */
+export const SNAPSHOT_BASELINE_INSTRUCTIONS = 2_000_000_000n;
+/** Charged for each read of a piece of snapshot data, plus one per byte (`DEFAULT_CANISTERS_SNAPSHOT_DATA_BASELINE_INSTRUCTIONS`). */
+export const SNAPSHOT_DATA_BASELINE_INSTRUCTIONS = 5_000_000n;
 /** The spec's `snapshot` record. */
 export interface SnapshotRecord {
   id: Uint8Array;
@@ -35,8 +44,10 @@ export function ownSnapshot(env: ManagementEnv, c: CanisterState, id: Uint8Array
 }
 
 /**
- * `take_canister_snapshot` (controllers).
- * @throws IcError for an empty canister, an unknown `replace_snapshot`, or a full snapshot list
+ * `take_canister_snapshot` (controllers): charges the canister 2 B + one instruction per byte of
+ * the new snapshot as management-canister instructions.
+ * @throws IcError for an empty canister, an unknown `replace_snapshot`, a full snapshot list, or
+ *   IC0207 when the canister cannot pay
  */
 export function takeCanisterSnapshot(
   env: ManagementEnv,
@@ -56,7 +67,9 @@ export function takeCanisterSnapshot(
       `Canister ${c.canisterId.toText()} has reached the maximum number of snapshots allowed: ${MAX_SNAPSHOTS_PER_CANISTER}.`,
     );
   }
-  const snapshot = storeSnapshot(env, c, call.nowNanos, env.execution.captureSnapshot(c), replace);
+  const content = env.execution.captureSnapshot(c);
+  env.execution.chargeManagementInstructions(c, SNAPSHOT_BASELINE_INSTRUCTIONS + snapshotSize(content), call.caller);
+  const snapshot = storeSnapshot(env, c, call.nowNanos, content, replace);
   if (arg.uninstall_code[0]) uninstallCode(env, call, { canister_id: c.canisterId, sender_canister_version: [] });
   return record(snapshot);
 }
@@ -79,11 +92,19 @@ export function storeSnapshot(env: ManagementEnv, c: CanisterState, nowNanos: bi
   return snapshot;
 }
 
-/** `load_canister_snapshot` (controllers): the canister's code and memories become the snapshot's. */
+/**
+ * `load_canister_snapshot` (controllers): the canister's code and memories become the snapshot's;
+ * charged 2 B + one instruction per byte of the snapshot + the compilation of its module (6000
+ * per instrumented instruction, as at install).
+ * @throws IcError IC0305 for an unknown snapshot, IC0207 when the canister cannot pay
+ */
 export function loadCanisterSnapshot(env: ManagementEnv, call: ManagementCall, arg: { canister_id: Principal; snapshot_id: Uint8Array }): void {
   const c = canisterOrNotFound(env, arg.canister_id);
   requireController(c, call.caller);
   const s = ownSnapshot(env, c, arg.snapshot_id);
+  // The baseline, the snapshot's bytes and compiling its module (create_execution_state).
+  const compile = env.execution.compilationInstructions(c, s.content.module, s.content.moduleHash ?? undefined);
+  env.execution.chargeManagementInstructions(c, SNAPSHOT_BASELINE_INSTRUCTIONS + s.totalSize + compile, call.caller);
   env.execution.restoreSnapshot(c, s.content);
   c.version += 1n;
   env.state.markCanisterDirty(c.canisterId);

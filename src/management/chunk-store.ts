@@ -37,7 +37,7 @@ export function uploadChunk(env: ManagementEnv, call: ManagementCall, arg: { can
     throw new IcError(ErrorCode.CanisterContractViolation, `Wasm chunk store error: Wasm chunk store is already full (${MAX_CHUNKS_PER_CANISTER} chunks).`);
   }
   // The replica charges each upload as management-canister instructions (DEFAULT_UPLOAD_CHUNK_INSTRUCTIONS).
-  env.execution.chargeManagementInstructions(c, UPLOAD_CHUNK_INSTRUCTIONS);
+  env.execution.chargeManagementInstructions(c, UPLOAD_CHUNK_INSTRUCTIONS, call.caller);
   env.state.chunks.put(c.canisterId, hash, arg.chunk);
   return { hash };
 }
@@ -99,5 +99,8 @@ export function installChunkedCode(
       `Error from Wasm chunk store: Wasm module hash ${hex(actual)} does not match given hash ${hex(arg.wasm_module_hash)}`,
     );
   }
-  installCode(env, call, { mode: arg.mode, canister_id: target.canisterId, wasm_module: wasm, arg: arg.arg, sender_canister_version: arg.sender_canister_version });
+  // Assembling counts one instruction per byte of a full-size chunk per listed hash
+  // (`WasmSource::instructions_to_assemble`), charged with the install's instructions.
+  const assembly = BigInt(arg.chunk_hashes_list.length * MAX_CHUNK_BYTES);
+  installCode(env, call, { mode: arg.mode, canister_id: target.canisterId, wasm_module: wasm, arg: arg.arg, sender_canister_version: arg.sender_canister_version }, assembly);
 }

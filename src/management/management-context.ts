@@ -35,9 +35,11 @@ export interface CanisterExecution {
   /**
    * Installs, reinstalls or upgrades `wasmModule` on `canister` and runs canister_init or the
    * upgrade hooks with `arg`; on success updates the canister's module, hash and version.
+   * `assemblyInstructions` (install_chunked_code: 1 MiB per listed chunk) count toward the
+   * install's instructions, as compilation does.
    * @throws IcError with the replica's text (invalid Wasm, a trap in a hook, upgrade options).
    */
-  installCode(canister: CanisterState, mode: InstallMode, wasmModule: Uint8Array, arg: Uint8Array, caller: Principal, nowNanos: bigint): void;
+  installCode(canister: CanisterState, mode: InstallMode, wasmModule: Uint8Array, arg: Uint8Array, caller: Principal, nowNanos: bigint, assemblyInstructions?: bigint): void;
   /** Removes the module and its memories; open call contexts are rejected. */
   uninstallCode(canister: CanisterState, nowNanos: bigint): void;
   /** Memory use for canister_status. */
@@ -48,16 +50,24 @@ export interface CanisterExecution {
   costsOf(subnet: Subnet): SubnetCosts;
   /**
    * Charges management-canister work done for `canister` (e.g. 200 M instructions per
-   * `upload_chunk`): at the wasm32 rate, no base fee, above the freezing threshold.
+   * `upload_chunk`): at the wasm32 rate, no base fee, above the freezing threshold
+   * (`consume_cycles_for_management_canister_instructions`).
+   * @param caller who asked: the out-of-cycles text names the top-up amount only for a controller.
    * @throws IcError IC0207 when the canister cannot pay.
    */
-  chargeManagementInstructions(canister: CanisterState, instructions: bigint): void;
+  chargeManagementInstructions(canister: CanisterState, instructions: bigint, caller: Principal): void;
   /** `idle_cycles_burned_per_day`: storage, base fee and compute allocation for a day, cycles. */
   idleCyclesBurnedPerDay(canister: CanisterState): bigint;
   /** Whether the canister has open call contexts (a stop must wait for them). */
   hasOpenCallContexts(canister: CanisterState): boolean;
   /** The canister was started again: pending stop requests are cancelled. */
   canisterStarted(canister: CanisterState): void;
+  /**
+   * Instructions the replica counts for compiling `module` (as uploaded; 6000 per instrumented
+   * instruction), 0 for none.
+   * @throws IcError IC0505 for an invalid module
+   */
+  compilationInstructions(canister: CanisterState, module: Uint8Array | null, moduleHash?: Uint8Array): bigint;
   /** The canister's code and memories as a snapshot keeps them. */
   captureSnapshot(canister: CanisterState): SnapshotContent;
   /**

@@ -12,7 +12,7 @@ import { MAX_SNAPSHOTS_PER_CANISTER, snapshotSize, type SnapshotContent } from '
 import type { CanisterState } from '../state/canister-state.ts';
 import { ErrorCode, IcError } from '../types/ic-error.ts';
 import { canisterOrNotFound, requireController } from './canister-lifecycle.ts';
-import { ownSnapshot, storeSnapshot } from './canister-snapshots.ts';
+import { ownSnapshot, SNAPSHOT_BASELINE_INSTRUCTIONS, SNAPSHOT_DATA_BASELINE_INSTRUCTIONS, storeSnapshot } from './canister-snapshots.ts';
 import type { ManagementCall, ManagementEnv } from './management-context.ts';
 import type { ReadCanisterSnapshotMetadataResponse } from './shapes.ts';
 
@@ -125,7 +125,11 @@ export function readCanisterSnapshotMetadata(
   };
 }
 
-/** `read_canister_snapshot_data` (controllers): one piece of a region. */
+/**
+ * `read_canister_snapshot_data` (controllers): one piece of a region; the canister is charged 5 M
+ * + one management-canister instruction per byte read.
+ * @throws IcError for a bad region or range, IC0207 when the canister cannot pay
+ */
 export function readCanisterSnapshotData(
   env: ManagementEnv,
   call: ManagementCall,
@@ -133,7 +137,13 @@ export function readCanisterSnapshotData(
 ): { chunk: Uint8Array } {
   const c = controlled(env, call, arg.canister_id);
   const x = ownSnapshot(env, c, arg.snapshot_id).content;
-  const k = arg.kind;
+  const out = readRegion(x, arg.kind);
+  env.execution.chargeManagementInstructions(c, SNAPSHOT_DATA_BASELINE_INSTRUCTIONS + BigInt(out.chunk.length), call.caller);
+  return out;
+}
+
+/** The bytes of one piece of a snapshot region. @throws IcError for a bad region or range */
+function readRegion(x: SnapshotContent, k: Region): { chunk: Uint8Array } {
   if ('wasm_chunk' in k) {
     throw new IcError(ErrorCode.CanisterContractViolation, `The snapshot holds no chunk store: chunk ${hex(k.wasm_chunk.hash)} not found.`);
   }
@@ -151,7 +161,11 @@ export function readCanisterSnapshotData(
   return { chunk: readSparse(x.stablePageData, STABLE_PAGE, Number(k.stable_memory.offset), Number(k.stable_memory.size)) };
 }
 
-/** `upload_canister_snapshot_metadata` (controllers): a new, empty snapshot of the given sizes. */
+/**
+ * `upload_canister_snapshot_metadata` (controllers): a new, empty snapshot of the given sizes,
+ * charged as taking one of that size (2 B + one instruction per byte).
+ * @throws IcError for a bad size, a full snapshot list, IC0207 when the canister cannot pay
+ */
 export function uploadCanisterSnapshotMetadata(
   env: ManagementEnv,
   call: ManagementCall,
@@ -189,10 +203,17 @@ export function uploadCanisterSnapshotMetadata(
     canisterVersion: c.version,
     source: 'uploaded',
   };
+  // Creating it costs what taking one of that size does (`create_snapshot_from_metadata`).
+  env.execution.chargeManagementInstructions(c, SNAPSHOT_BASELINE_INSTRUCTIONS + snapshotSize(content), call.caller);
   return { snapshot_id: storeSnapshot(env, c, call.nowNanos, content, replace).id };
 }
 
-/** `upload_canister_snapshot_data` (controllers): writes one piece of an uploaded snapshot's region. */
+/**
+ * `upload_canister_snapshot_data` (controllers): writes one piece of an uploaded snapshot's
+ * region; the canister is charged one management-canister instruction per byte written.
+ * @throws IcError for a snapshot taken from a canister, a bad region or range, IC0207 when the
+ *   canister cannot pay
+ */
 export function uploadCanisterSnapshotData(
   env: ManagementEnv,
   call: ManagementCall,
@@ -226,5 +247,7 @@ export function uploadCanisterSnapshotData(
     checkRange(k.stable_memory.offset, size, Number(x.stablePages) * STABLE_PAGE);
     x.stablePageData = writeSparse(x.stablePageData, STABLE_PAGE, Number(k.stable_memory.offset), arg.chunk);
   }
+  // The replica charges the bytes written (`write_snapshot_data`), no baseline.
+  env.execution.chargeManagementInstructions(c, size, call.caller);
   env.state.snapshots.put({ ...s, content: x, totalSize: snapshotSize(x) });
 }

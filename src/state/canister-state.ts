@@ -58,5 +58,6 @@ export function newCanister(args: {
     module: null,
     moduleHash: null,
     createdAtNanos: args.nowNanos,
+    resourcesChargedAtNanos: args.nowNanos,
   };
 }

@@ -27,6 +27,12 @@ export interface CanisterRecord {
   moduleHash: Uint8Array | null;
   /** Creation time, nanoseconds since the epoch. */
   createdAtNanos: bigint;
+  /**
+   * Round time up to which storage, the base fee and compute allocation are paid, nanoseconds
+   * since the epoch (`time_of_last_allocation_charge`); undefined until the first round that
+   * charges the canister sees it (a canister of an older state dir).
+   */
+  resourcesChargedAtNanos?: bigint;
 }
 
 interface Row {
@@ -40,6 +46,7 @@ interface Row {
   module: Buffer | null;
   module_hash: Buffer | null;
   created_at_nanos: number | bigint;
+  resources_charged_at_nanos: number | bigint | null;
 }
 
 function settingsToJson(s: CanisterSettings): string {
@@ -82,6 +89,7 @@ function fromRow(r: Row): CanisterRecord {
     module: r.module ? new Uint8Array(r.module) : null,
     moduleHash: r.module_hash ? new Uint8Array(r.module_hash) : null,
     createdAtNanos: BigInt(r.created_at_nanos),
+    ...(r.resources_charged_at_nanos !== null ? { resourcesChargedAtNanos: BigInt(r.resources_charged_at_nanos) } : {}),
   };
 }
 
@@ -97,18 +105,21 @@ export class CanisterRepository {
   constructor(db: Db) {
     this.#upsert = db.prepare(`
       INSERT INTO canisters (canister_id, subnet_id, status, controllers, settings, cycles, version,
-                             module, module_hash, created_at_nanos)
+                             module, module_hash, created_at_nanos, resources_charged_at_nanos)
       VALUES (@canister_id, @subnet_id, @status, @controllers, @settings, @cycles, @version,
-              @module, @module_hash, @created_at_nanos)
+              @module, @module_hash, @created_at_nanos, @resources_charged_at_nanos)
       ON CONFLICT (canister_id) DO UPDATE SET
         subnet_id = excluded.subnet_id, status = excluded.status, controllers = excluded.controllers,
         settings = excluded.settings, cycles = excluded.cycles, version = excluded.version,
-        module = excluded.module, module_hash = excluded.module_hash`);
+        module = excluded.module, module_hash = excluded.module_hash,
+        resources_charged_at_nanos = excluded.resources_charged_at_nanos`);
     this.#delete = db.prepare('DELETE FROM canisters WHERE canister_id = ?');
-    this.#all = db.prepare('SELECT * FROM canisters');
+    // Times in nanoseconds exceed 2^53: read integers as bigints, not doubles.
+    this.#all = db.prepare('SELECT * FROM canisters').safeIntegers(true);
     this.#updateWithoutModule = db.prepare(`
       UPDATE canisters SET subnet_id = @subnet_id, status = @status, controllers = @controllers,
-        settings = @settings, cycles = @cycles, version = @version
+        settings = @settings, cycles = @cycles, version = @version,
+        resources_charged_at_nanos = @resources_charged_at_nanos
       WHERE canister_id = @canister_id`);
   }
 
@@ -134,6 +145,7 @@ export class CanisterRepository {
       settings: settingsToJson(c.settings),
       cycles: c.cycles.toString(),
       version: c.version,
+      resources_charged_at_nanos: c.resourcesChargedAtNanos ?? null,
     };
     if (this.#storedModule.has(key) && this.#storedModule.get(key) === c.module) {
       this.#updateWithoutModule.run(fields);

@@ -145,4 +145,11 @@ export const migrations: readonly string[] = [
   `
   ALTER TABLE canister_execution ADD COLUMN low_wasm_memory_hook TEXT CHECK (low_wasm_memory_hook IN ('ready', 'executed'));
   `,
+  // 8 (issue 13): the round time up to which each canister paid for its storage, base fee and
+  // compute allocation (the replica's `time_of_last_allocation_charge`, part of its state), so
+  // time the replica was down is charged at the first round after a restart. NULL for canisters
+  // of older state dirs: their period starts at the first round that sees them.
+  `
+  ALTER TABLE canisters ADD COLUMN resources_charged_at_nanos INTEGER;
+  `,
 ];

@@ -27,11 +27,13 @@ export class ThresholdKeyRepository {
   readonly #insertShare: Database.Statement;
   readonly #putShare: Database.Statement;
   readonly #deleteShare: Database.Statement;
+  readonly #deleteShares: Database.Statement;
   readonly #setTranscript: Database.Statement;
 
   constructor(db: Db) {
     this.#putShare = db.prepare('INSERT OR REPLACE INTO key_shares (transcript_id, node, share) VALUES (?, ?, ?)');
     this.#deleteShare = db.prepare('DELETE FROM key_shares WHERE transcript_id = ? AND node = ?');
+    this.#deleteShares = db.prepare('DELETE FROM key_shares WHERE transcript_id = ?');
     this.#setTranscript = db.prepare('UPDATE key_transcripts SET transcript = ?, subnet_id = ? WHERE key_id = ?');
     this.#all = db.prepare('SELECT key_id, subnet_id, transcript FROM key_transcripts ORDER BY key_id');
     this.#insert = db.prepare('INSERT INTO key_transcripts (key_id, subnet_id, transcript, created_nanos) VALUES (?, ?, ?, ?)');
@@ -90,6 +92,11 @@ export class ThresholdKeyRepository {
   /** Erases one node's share of one transcript. */
   deleteShare(transcriptId: string, node: number): void {
     this.#deleteShare.run(transcriptId, node);
+  }
+
+  /** Erases every node's share of one transcript (one statement; a used pre-signature's). */
+  deleteTranscriptShares(transcriptId: string): void {
+    this.#deleteShares.run(transcriptId);
   }
 
   /** Node `node`'s share of a transcript, or undefined. */

@@ -1,14 +1,17 @@
 /**
  * The fault table of idkg.md §5.5 as tests, each on a 7-node subnet (f = 2) with the faulty
  * nodes named: what must happen, seen in the pool's event log, and signatures that still verify
- * (noble under the ic-pub-key derived key). Then f + 1 nodes down: no new pre-signatures, the
- * pool drains, signing from what is left still works while t holders live.
+ * (noble under the ic-pub-key derived key). Bad shares to more than f honest receivers: the
+ * dealing never gathers 2f + 1 supports and is never included (the dealer is replaced); to f + 1
+ * receivers of which one is faulty, only f honest ones: included, complained about, rebuilt.
+ * Then f + 1 nodes down: no new pre-signatures, the pool drains, signing from what is left
+ * still works while t holders live.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ThresholdNetwork } from '../../src/consensus/idkg/threshold-network.ts';
 import type { FaultBehaviour } from '../../src/consensus/idkg/faults.ts';
-import { assertNeverWhole, runUntil, signAndVerify } from './idkg-support.ts';
+import { assertNeverWhole, masterKeyOf, runUntil, signAndVerify } from './idkg-support.ts';
 
 const ECDSA = 'ecdsa:Secp256k1:k';
 const ED = 'schnorr:Ed25519:k';
@@ -57,6 +60,57 @@ for (const [name, faults, check] of rows) {
     assertNeverWhole(net);
   });
 }
+
+/** Runs `net` with a check after every round (the pool forgets transcripts after a while). */
+function watched(net: ThresholdNetwork, afterRound: () => void): ThresholdNetwork {
+  const run = net.runRound.bind(net);
+  net.runRound = (now, opts) => {
+    run(now, opts);
+    afterRound();
+  };
+  return net;
+}
+
+test('fault table (n = 7): bad shares to f + 1 honest receivers — never 2f + 1 supports, never included, the dealer replaced; no complaint needed', () => {
+  // Node 2 sends bad shares to receivers 3, 4, 5 (f + 1 = 3, all honest); node 0 supports anything.
+  // Supports it can get: receivers 1 and 6, itself and the liar — 4 < 2f + 1 = 5.
+  const net = network({ 2: ['bad-shares-beyond-f'], 0: ['liar-supporter'] });
+  let seen = 0;
+  watched(net, () => {
+    for (const t of net.pool.transcripts.values()) assert.ok(!t.dealings.some((d) => d.dealerIndex === 2), `${t.transcriptId} includes the bad dealer's dealing`);
+    for (const [tid, byDealer] of net.pool.supports) {
+      const s = byDealer.get(2);
+      if (!s || !net.pool.dealings.get(tid)?.has(2)) continue;
+      seen++;
+      for (const victim of [3, 4, 5]) assert.ok(!s.has(victim), `receiver ${victim} supported a bad share of ${tid}`);
+      assert.ok(s.size < 5, `${tid}: ${s.size} supports`);
+    }
+  });
+  const master = masterKeyOf(net, ED);
+  signAndVerify(net, ECDSA, 2);
+  signAndVerify(net, ED, 2);
+  net.reshare(ED);
+  runUntil(net, () => net.keyTranscript(ED)!.transcriptId.endsWith('/1'));
+  signAndVerify(net, ED, 1);
+  assert.equal(masterKeyOf(net, ED), master, 'key unchanged by the reshare');
+  assert.ok(seen > 0, 'the bad dealer was asked to deal');
+  assert.ok(events(net, 'dealer-replaced').some((e) => e.node === 's/2'), 'the bad dealer replaced');
+  assert.equal(events(net, 'complaint').filter((e) => e.detail === 'about dealer 2').length, 0, 'nothing to complain about: never included');
+  assertNeverWhole(net);
+});
+
+test('fault table (n = 7): bad shares to f + 1 receivers of which one is faulty — only f honest victims: included; they complain and rebuild', () => {
+  // Node 2's victims are 3, 4, 5; node 4 is a liar supporter, so 2f + 1 supports are reachable.
+  const net = network({ 2: ['bad-shares-beyond-f'], 4: ['liar-supporter'] });
+  signAndVerify(net, ECDSA, 1);
+  signAndVerify(net, ED, 1);
+  const about2 = events(net, 'complaint').filter((e) => e.detail === 'about dealer 2');
+  assert.ok(about2.length > 0, 'complaints about dealer 2');
+  assert.ok(about2.every((e) => ['s/3', 's/4', 's/5'].includes(e.node)), 'only its victims complain');
+  assert.ok(about2.some((e) => e.node === 's/3' || e.node === 's/5'), 'the honest victims complain');
+  assert.ok(events(net, 'reconstructed').some((e) => e.detail === 'dealer 2'), 'openings rebuilt at x_j');
+  assertNeverWhole(net);
+});
 
 test('f + 1 nodes down (n = 4): no new pre-signatures; the pool drains; signing from it works while t holders live', () => {
   const net = new ThresholdNetwork({ subnets: [{ name: 's', nodes: 4, faults: [{ count: 2, kind: 'crashed' }] }], preSignaturesPerKey: 2 });

@@ -2,7 +2,8 @@
  * The protocol suite inside a replica (n = 4): keys generated at first start, pools filled in
  * the background and persisted one share row per (transcript, node) — no row holds two nodes'
  * shares, no transcript has more rows than receivers — and after a restart the pools resume
- * (signatures from restored pre-signatures verify) and the key is the same. Restarting with
+ * (signatures from restored pre-signatures verify, and their records and share rows are erased
+ * when committed) and the key is the same. Restarting with
  * more nodes reshares the key to them (public key unchanged).
  */
 import { test } from 'node:test';
@@ -60,6 +61,13 @@ test('replica at n = 4: pools persisted one share per row; a restart resumes the
     assert.equal(masterKeyOf(r.threshold, ECDSA), pk);
     signAndVerify(r.threshold, ECDSA, 2);
     signAndVerify(r.threshold, ED, 1);
+    // The replica erases used pre-signatures (record and every node's share rows) in the round's transaction.
+    r.store.transaction(() => r.threshold.commitTaken());
+    const after = new Database(join(dir, 'state.sqlite3'), { readonly: true });
+    const left = after.prepare("SELECT COUNT(DISTINCT transcript_id) AS c FROM key_shares WHERE transcript_id LIKE '%/pre-%'").get() as { c: number };
+    assert.equal(left.c, 1, 'only the unused blinder keeps share rows');
+    assert.equal((after.prepare('SELECT COUNT(*) AS c FROM idkg_pre_signatures').get() as { c: number }).c, 1);
+    after.close();
     await r.close();
 
     r = Replica.open({ stateDir: dir, topology: topology(), nodes: 7, preSignaturesPerKey: 1, debugPrint: () => {} });

@@ -18,7 +18,7 @@ import { IDL } from '@icp-sdk/core/candid';
 import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
 import { Principal } from '@icp-sdk/core/principal';
 import { compileWat } from '../support/wat.ts';
-import { compileMotokoFixture } from '../support/motoko.ts';
+import { compileMotoko, compileMotokoFixture } from '../support/motoko.ts';
 import { managementIdlFactory, startTestReplica } from '../support/replica-fixture.ts';
 import { instrument } from '../../src/execution/wasm/instrumentation.ts';
 import { parseModule, readSectionHeaders } from '../../src/execution/wasm/wasm-binary.ts';
@@ -332,6 +332,58 @@ describe('cycles: exact balances on a 13-node subnet (WAT, and a Motoko canister
       assert.equal(before - s.replica.state.canister(id)!.cycles, (idlePerDay * 3_600n) / DAY);
     } finally {
       await s.cleanup();
+    }
+  });
+
+  test('a Motoko canister (wasm64) across calls: a reply, a reject and raw_rand — every fee exact, its instructions whole and the same each time', async () => {
+    // The callee is WAT (instructions known): `ok` replies DIDL\00\00, `nope` rejects with "nope".
+    const callee = await compileWat(`(module (import "ic0" "msg_reply" (func $reply)) (import "ic0" "msg_reply_data_append" (func $append (param i32 i32)))
+      (import "ic0" "msg_reject" (func $reject (param i32 i32))) (memory 1) (data (i32.const 0) "DIDL\\00\\00") (data (i32.const 8) "nope")
+      (func (export "canister_update ok") (call $append (i32.const 0) (i32.const 6)) (call $reply))
+      (func (export "canister_update nope") (call $reject (i32.const 8) (i32.const 4))))`);
+    const motoko = await compileMotoko(`import Prim "mo:⛔";
+persistent actor {
+  type Callee = actor { ok : () -> async (); nope : () -> async () };
+  transient let ic = actor "aaaaa-aa" : actor { raw_rand : () -> async Blob };
+  public func callOk(p : Principal) : async () { await Prim.actorOfPrincipal<Callee>(p).ok() };
+  public func callNope(p : Principal) : async Text { try { await Prim.actorOfPrincipal<Callee>(p).nope(); "" } catch (e) { Prim.errorMessage(e) } };
+  public func rand() : async Nat { (await ic.raw_rand()).size() };
+};`);
+    const app = Principal.fromText('bnz7o-iuaaa-aaaaa-qaaaa-cai');
+    const create = async (module: Uint8Array, arg: Uint8Array) => {
+      const id = (await mgmt(app).provisional_create_canister_with_cycles({ amount: [10n ** 14n], settings: [], specified_id: [], sender_canister_version: [] })).canister_id as Principal;
+      await mgmt(id).install_code({ mode: { install: null }, canister_id: id, wasm_module: module, arg, sender_canister_version: [] });
+      return id;
+    };
+    const calleeId = await create(callee, new Uint8Array());
+    const mo = await create(motoko.wasm, new Uint8Array(IDL.encode([], [])));
+    const EMPTY = 6n; // DIDL\00\00: the payload of every call here, and `ok`'s reply
+    // [method, its Candid argument, callee method (null: raw_rand), reply or reject bytes back, the callee's instructions]
+    const cases = [
+      ['callOk', IDL.encode([IDL.Principal], [calleeId]), 'ok', EMPTY, 1n + 2n + 5n + 5n + 500n + 50n * 6n + 500n],
+      ['callNope', IDL.encode([IDL.Principal], [calleeId]), 'nope', 4n, 1n + 2n + 5n + 500n + 50n * 4n],
+      // raw_rand's reply: DIDL, 1 type (vec nat8), 1 value of that type, length 32, 32 bytes = 42
+      ['rand', IDL.encode([], []), 'raw_rand', 42n, null],
+    ] as const;
+    for (const [method, arg, calleeMethod, responseBytes, calleeInstructions] of cases) {
+      const recovered: bigint[] = [];
+      for (let k = 0; k < 3; k++) {
+        const [before, beforeCallee] = [balance(mo), balance(calleeId)];
+        const { envelope, record } = await update(mo, method, new Uint8Array(arg));
+        assert.equal(record.status, 'replied', method);
+        // Known to the cycle: the ingress fee, two executions' 5 M (the update and its callback),
+        // the call (260 K + 1000 per method and payload byte) and the response's bytes.
+        const known = ingressFee(envelope) + 2n * 5_000_000n + XNET_CALL + PER_BYTE * (BigInt(calleeMethod.length) + EMPTY) + PER_BYTE * responseBytes;
+        const rest = before - balance(mo) - known;
+        assert.equal(rest % 2n, 0n, `${method}: wasm64 instructions cost 2 cycles each (${rest})`);
+        recovered.push(rest / 2n);
+        if (calleeInstructions !== null) assert.equal(beforeCallee - balance(calleeId), execution(calleeInstructions), `${method}: the callee`);
+      }
+      assert.ok(recovered[0]! > 0n);
+      // The same work each time after the first (which runs Motoko's first-use paths): the runs
+      // differ at most by heap pages written (1000 instructions each; which pages a run touches
+      // depends on where Motoko's allocator is).
+      assert.equal((recovered[2]! - recovered[1]!) % 1_000n, 0n, `${method}: the same instructions but for whole pages (${recovered.join(', ')})`);
     }
   });
 

@@ -28,9 +28,9 @@ import { compileWat } from '../support/wat.ts';
 const FEE_34 = (10_000_000_000n * 34n) / 13n;
 
 /**
- * `quote`: arg [method u8: 0 ecdsa, 1 schnorr, 2 vetkd, 3 http][code u32 LE][key name] (for http:
- * [3][request size u64][max response u64]); replies [result i32][cost u128 LE] (cost 0 unless the
- * result is 0).
+ * `quote`: arg [method u8: 0 ecdsa, 1 schnorr, 2 vetkd][code u32 LE][key name], or [3 http][request
+ * size u64][max response u64], [4 create_canister], [5 call][method name size u64][payload size
+ * u64]; replies [result i32][cost u128 LE] (cost 0 unless the result is 0).
  */
 const QUOTE_WAT = `
 (module
@@ -42,13 +42,18 @@ const QUOTE_WAT = `
   (import "ic0" "cost_sign_with_schnorr" (func $schnorr (param i32 i32 i32 i32) (result i32)))
   (import "ic0" "cost_vetkd_derive_key" (func $vetkd (param i32 i32 i32 i32) (result i32)))
   (import "ic0" "cost_http_request" (func $http (param i64 i64 i32)))
+  (import "ic0" "cost_create_canister" (func $create (param i32)))
+  (import "ic0" "cost_call" (func $call (param i64 i64 i32)))
   (memory 1)
   (func (export "canister_query quote") (local $n i32) (local $m i32)
     (local.set $n (call $size))
     (call $copy (i32.const 0) (i32.const 0) (local.get $n))
     (local.set $m (i32.load8_u (i32.const 0)))
-    (if (i32.eq (local.get $m) (i32.const 3))
-      (then (call $http (i64.load (i32.const 1)) (i64.load (i32.const 9)) (i32.const 1004)))
+    (if (i32.ge_u (local.get $m) (i32.const 3))
+      (then
+        (if (i32.eq (local.get $m) (i32.const 3)) (then (call $http (i64.load (i32.const 1)) (i64.load (i32.const 9)) (i32.const 1004))))
+        (if (i32.eq (local.get $m) (i32.const 4)) (then (call $create (i32.const 1004))))
+        (if (i32.eq (local.get $m) (i32.const 5)) (then (call $call (i64.load (i32.const 1)) (i64.load (i32.const 9)) (i32.const 1004)))))
       (else
         (i32.store (i32.const 1000)
           (if (result i32) (i32.eqz (local.get $m))
@@ -80,14 +85,14 @@ async function setUp(r: Running, chainKey: MotokoOutput, quoteWasm: Uint8Array) 
     arg.set(new TextEncoder().encode(name), 5);
     return decodeQuote(await agent.query(quoteId, { methodName: 'quote', arg }));
   };
-  const httpQuote = async (requestBytes: bigint, maxResponseBytes: bigint): Promise<bigint> => {
+  const sizesQuote = async (method: 3 | 4 | 5, requestBytes = 0n, maxResponseBytes = 0n): Promise<bigint> => {
     const arg = new Uint8Array(17);
-    arg[0] = 3;
+    arg[0] = method;
     new DataView(arg.buffer).setBigUint64(1, requestBytes, true);
     new DataView(arg.buffer).setBigUint64(9, maxResponseBytes, true);
     return decodeQuote(await agent.query(quoteId, { methodName: 'quote', arg }))[1];
   };
-  return { signer, quote, httpQuote, balance: () => r.replica.state.canister(signerId)!.cycles };
+  return { signer, quote, httpQuote: (a: bigint, b: bigint) => sizesQuote(3, a, b), sizesQuote, balance: () => r.replica.state.canister(signerId)!.cycles };
 }
 
 function decodeQuote(q: unknown): [number, bigint] {
@@ -128,11 +133,13 @@ describe('the free cost schedule', () => {
       assert.equal(s.balance(), before);
     });
 
-    test('ic0.cost_sign_with_ecdsa / schnorr / vetkd_derive_key and cost_http_request quote 0; the error codes stay', async () => {
+    test('every ic0.cost_* quotes 0 (sign_with_ecdsa / schnorr, vetkd_derive_key, http_request, create_canister, call); the error codes stay', async () => {
       assert.deepEqual(await s.quote(0, 0, 'key_1'), [0, 0n]);
       assert.deepEqual(await s.quote(1, 1, 'test_key_1'), [0, 0n]);
       assert.deepEqual(await s.quote(2, 0, 'key_1'), [0, 0n]);
       assert.equal(await s.httpQuote(100n, 2_000_000n), 0n);
+      assert.equal(await s.sizesQuote(4), 0n, 'cost_create_canister');
+      assert.equal(await s.sizesQuote(5, 8n, 100n), 0n, 'cost_call');
       assert.equal((await s.quote(0, 1, 'key_1'))[0], 1, 'unknown curve');
       assert.equal((await s.quote(1, 2, 'key_1'))[0], 1, 'unknown algorithm');
       assert.equal((await s.quote(2, 1, 'key_1'))[0], 1, 'unknown vetKD curve');

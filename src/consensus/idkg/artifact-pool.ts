@@ -79,7 +79,14 @@ export class ArtifactPool {
     this.dealingRound.set(dealing, this.round);
   }
 
-  /** Public verification, once per dealing (§5.2). @returns null when valid */
+  /**
+   * Public verification, once per dealing (§5.2), shared by every node that asks. Faithful to
+   * each node verifying for itself: the verdict is a deterministic function of public data (the
+   * dealing, the transcript's parameters and its inputs' combined commitments), so every honest
+   * node would reach the same one; byzantine nodes do not need it (a liar supporter supports
+   * without verifying). The IC's nodes each run `publicly_verify_dealing`; here it runs once.
+   * @returns null when valid
+   */
   verdict(dealing: Dealing): DealingRejection | null {
     if (this.#verdicts.has(dealing)) return this.#verdicts.get(dealing)!;
     const tic = this.inCreation.get(dealing.transcriptId);

@@ -5,8 +5,9 @@
  * - crashed: sends and receives nothing;
  * - slow: acts only every {@link SLOW_PERIOD}-th round (its dealings, supports and openings come late);
  * - byzantine: each such node gets one dealing misbehaviour in turn (bad shares to f receivers,
- *   a bad proof or constant term, an equivocating second dealing, false complaints) and in
- *   addition supports every dealing (a liar supporter) and sends bad signature shares.
+ *   a bad proof or constant term, an equivocating second dealing, false complaints, bad shares
+ *   to f + 1 receivers) and in addition supports every dealing (a liar supporter) and sends bad
+ *   signature shares.
  * Which nodes are faulty is deterministic: the last K nodes of the subnet.
  */
 
@@ -15,6 +16,8 @@ export const FaultBehaviour = {
   crashed: 'crashed',
   slow: 'slow',
   badShares: 'bad-shares',
+  /** Bad shares to f + 1 receivers: more than f honest ones cannot support it, so it is never included. */
+  badSharesBeyondF: 'bad-shares-beyond-f',
   badProof: 'bad-proof',
   equivocating: 'equivocating',
   falseComplaint: 'false-complaint',
@@ -29,7 +32,7 @@ export { parseFaultSpec, type FaultKind, type FaultSpec } from '../../routing/to
 /** A slow node acts in one round of this many. */
 export const SLOW_PERIOD = 3;
 
-const BYZANTINE_DEALING: FaultBehaviour[] = [FaultBehaviour.badShares, FaultBehaviour.badProof, FaultBehaviour.equivocating, FaultBehaviour.falseComplaint];
+const BYZANTINE_DEALING: FaultBehaviour[] = [FaultBehaviour.badShares, FaultBehaviour.badProof, FaultBehaviour.equivocating, FaultBehaviour.falseComplaint, FaultBehaviour.badSharesBeyondF];
 
 /**
  * The behaviours of each node of an n-node subnet.

@@ -10,6 +10,8 @@ import type { PreSignatureRecord } from './pre-signature-record.ts';
 /** Where the suite keeps what must survive a restart. */
 export interface IdkgStore {
   shares: NodeShareStore;
+  /** Erases every node's share of a transcript at once (default: one delete per receiver). */
+  deleteTranscriptShares?(transcriptId: string, receivers: number): void;
   savePreSignature(r: PreSignatureRecord): void;
   deletePreSignature(preSignatureId: string): void;
   loadPreSignatures(): PreSignatureRecord[];

@@ -37,6 +37,8 @@ export class IdkgNode {
   readonly #supported = new Set<string>();
   readonly #complained = new Set<string>();
   readonly #opened = new Set<string>();
+  /** Transcripts whose share it has written to the store. */
+  readonly #persisted = new Set<string>();
   /** Messages whose opening it already checked when supporting (no need to check again on load). */
   readonly #verified = new WeakSet<ShareMessage>();
   readonly #random: RandomSource;
@@ -80,11 +82,19 @@ export class IdkgNode {
     return o !== undefined;
   }
 
-  /** Writes its share of a finished transcript to the store (key transcripts, pre-signatures). */
-  persist(t: { transcriptId: string; receivers: readonly string[] }): void {
+  /**
+   * Writes its share of a finished transcript to the store (key transcripts, pre-signatures),
+   * once.
+   * @returns whether the share is stored (now or before); false while it has not loaded it
+   */
+  persist(t: { transcriptId: string; receivers: readonly string[] }): boolean {
+    if (this.#persisted.has(t.transcriptId)) return true;
     const i = t.receivers.indexOf(this.id);
     const s = i < 0 ? undefined : this.#holder.get(t.transcriptId, i);
-    if (s) this.#store.put(t.transcriptId, i, s.opening);
+    if (!s) return false;
+    this.#store.put(t.transcriptId, i, s.opening);
+    this.#persisted.add(t.transcriptId);
+    return true;
   }
 
   /** Erases its share of a transcript from memory and store (consumed or reshared away). */
@@ -93,6 +103,7 @@ export class IdkgNode {
     if (i < 0) return;
     this.#holder.delete(t.transcriptId);
     this.#inbox.delete(t.transcriptId);
+    this.#persisted.delete(t.transcriptId);
     if (fromStore) this.#store.delete(t.transcriptId, i);
   }
 
@@ -200,12 +211,14 @@ export class IdkgNode {
         if (dealt.dealing.proof?.type === 'EqualOpenings') dealt.dealing.proof.response = mod(dealt.dealing.proof.response + 1n, g.order);
       }
       pool.addDealing(dealt.dealing, this.id);
-      const f = Math.floor((tic.params.receivers.length - 1) / 3);
+      const n = tic.params.receivers.length;
+      const f = Math.floor((n - 1) / 3);
+      // Bad shares to the next f receivers after the dealer (they complain and rebuild), or to
+      // f + 1 of them (the dealing cannot gather 2f + 1 supports and is never included).
+      const victims = this.behaviours.has(FaultBehaviour.badShares) ? f : this.behaviours.has(FaultBehaviour.badSharesBeyondF) ? f + 1 : 0;
       tic.params.receivers.forEach((to, i) => {
         let opening = dealt.openings[i]!;
-        // Bad shares to f receivers (the next f after the dealer): they complain and rebuild.
-        const victim = ((i - dealerIndex - 1 + tic.params.receivers.length) % tic.params.receivers.length) < f;
-        if (this.behaviours.has(FaultBehaviour.badShares) && victim) opening = { ...opening, value: mod(opening.value + 1n, g.order) };
+        if ((i - dealerIndex - 1 + n) % n < victims) opening = { ...opening, value: mod(opening.value + 1n, g.order) };
         channel.send({ transcriptId: tid, dealerIndex, receiverIndex: i, from: this.id, to, opening });
       });
       if (this.behaviours.has(FaultBehaviour.equivocating)) {

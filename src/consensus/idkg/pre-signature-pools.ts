@@ -241,7 +241,10 @@ export class PreSignaturePools {
     store.transaction(() => {
       for (const e of taken) {
         store.deletePreSignature(e.preSignatureId);
-        for (const t of signingTranscripts(e)) for (let i = 0; i < t.receivers.length; i++) store.shares.delete(t.transcriptId, i);
+        for (const t of signingTranscripts(e)) {
+          if (store.deleteTranscriptShares) store.deleteTranscriptShares(t.transcriptId, t.receivers.length);
+          else for (let i = 0; i < t.receivers.length; i++) store.shares.delete(t.transcriptId, i);
+        }
       }
     });
   }

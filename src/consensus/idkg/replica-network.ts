@@ -75,6 +75,7 @@ export function createThresholdNetwork(
       get: (t, r) => store.thresholdKeys.opening(t, r),
       delete: (t, r) => store.thresholdKeys.deleteShare(t, r),
     },
+    deleteTranscriptShares: (t) => store.thresholdKeys.deleteTranscriptShares(t),
     savePreSignature: (r) => store.preSignatures.put(r.preSignatureId, r.keyId, r),
     deletePreSignature: (id) => store.preSignatures.remove(id),
     loadPreSignatures: () => store.preSignatures.all() as PreSignatureRecord[],

@@ -100,11 +100,19 @@ export class TranscriptScheduler {
     }
   }
 
-  /** Holders write their shares of finished transcripts (end of a round). */
+  /**
+   * Holders write their shares of finished transcripts (end of a round), each once; a transcript
+   * leaves the list when every live receiver has (or after {@link PURGE_AFTER_ROUNDS} rounds,
+   * for one that never loads it), so finished work keeps no rounds running.
+   */
   persistRound(): void {
     for (const [tid, { t, until }] of this.#persistent) {
-      for (const id of t.receivers) this.#node(id)?.persist(t);
-      if (until <= this.#pool.round) this.#persistent.delete(tid);
+      let all = true;
+      for (const id of t.receivers) {
+        const n = this.#node(id);
+        if (n && !n.crashed && !n.persist(t)) all = false;
+      }
+      if (all || until <= this.#pool.round) this.#persistent.delete(tid);
     }
   }
 

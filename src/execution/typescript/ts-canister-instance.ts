@@ -25,8 +25,8 @@ import { crc32 } from 'node:zlib';
 import vm from 'node:vm';
 import { candidInterfaceFromText } from '../../candid/candid-text.ts';
 import { isManagementMethod, managementMethods } from '../../management/ic-did.ts';
-import { ErrorCode } from '../../types/ic-error.ts';
 import { calledTrap, CanisterTrap, type HypervisorErrorInfo } from '../hypervisor-error.ts';
+import { instructionLimitExceeded } from '../instruction-meter.ts';
 import type { SystemApi } from '../system-api/system-api.ts';
 import { SUPPORTED_IC0 } from '../system-api/ic0-table.ts';
 import type { InstanceSnapshot } from '../wasm/canister-instance.ts';
@@ -40,15 +40,6 @@ const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder();
 
 type Ic0 = Record<string, (...args: any[]) => any>;
-
-/** The instruction limit's stand-in for TypeScript code: wall-clock time. */
-function timeLimitExceeded(ms: number): HypervisorErrorInfo {
-  return {
-    code: ErrorCode.CanisterInstructionLimitExceeded,
-    text: `Canister exceeded the time limit of ${ms} ms for single message execution (TypeScript canister)`,
-    help: '',
-  };
-}
 
 /** One TypeScript canister's live code and context. */
 export class TsCanisterInstance {
@@ -280,9 +271,21 @@ export class TsCanisterInstance {
       return TsCanisterInstance.#dispatch.runInContext(this.#context, { timeout: this.module.timeoutMs });
     } catch (e) {
       if (e === TRAPPED || this.#trap) throw new CanisterTrap(this.#trap ?? calledTrap('trapped'));
-      if ((e as { code?: string })?.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw new CanisterTrap(timeLimitExceeded(this.module.timeoutMs));
+      if ((e as { code?: string })?.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw this.#limitExceeded();
       throw new CanisterTrap(calledTrap(e instanceof Error ? e.message : String(e)));
     }
+  }
+
+  /**
+   * The time limit stands for the execution's instruction limit (V8 code is not metered): running
+   * past it ends the message as running past the limit does for Wasm — IC0522 with the replica's
+   * text naming the limit of this kind of message, and the whole limit counted as executed (and
+   * charged).
+   */
+  #limitExceeded(): CanisterTrap {
+    const meter = this.api.meter;
+    if (meter.limit > meter.executed) meter.chargeAfterwards(meter.limit - meter.executed);
+    return new CanisterTrap(instructionLimitExceeded(meter.limit));
   }
 
   /** Ends an execution: a trap (recorded or thrown by the handler) or the state saved. */

@@ -4,13 +4,17 @@
  * relative to G (hash-to-curve of "h" with DST `ic-crypto-tecdsa-{curve}-generator-h`, as the
  * IC's `generator_h`; the secp256k1 H equals the IC's constant 037bdcfc…2f59, tested).
  *
- * All scalar multiplications are variable-time (`multiplyUnsafe`): inside one simulator process
- * timing side channels protect nothing, and they are 1.5–2× faster (idkg.md §5.2). A zero scalar
- * gives the identity (noble's `multiply(0)` throws). Speed-ups over plain `multiplyUnsafe`, all
- * on noble's own point operations: G and H get private 8-bit window tables once used often
- * (3× faster than noble's default for variable-time use of the shared BASE point); a small public multiplier (a node's
- * x = index + 1 ≤ 255) is applied by double-and-add (2–3× faster than the general path);
- * several products are summed by noble's Straus–Shamir `mulAddUnsafe` (one doubling chain).
+ * All scalar multiplications are variable-time: inside one simulator process timing side
+ * channels protect nothing (idkg.md §5.2). A zero scalar gives the identity (noble's
+ * `multiply(0)` throws). Where each kind of multiplication runs (measured on this machine):
+ * - secp256k1, scalars of 16 bits and more: libsecp256k1 in WASM (crypto/secp256k1-wasm.ts):
+ *   s·G ~85 µs, s·P ~145 µs, against noble's ~500 µs and ~1 ms; MSMs as the sum of those
+ *   (faster here than noble's Straus–Shamir even for 64-bit scalars);
+ * - Ed25519: noble, with private 8-bit window tables for G and H once used often, and noble's
+ *   Straus–Shamir `mulAddUnsafe` for MSMs;
+ * - a small public multiplier (a node's x = index + 1 ≤ 255), both curves: double-and-add on
+ *   noble points (2–3× faster than the general path).
+ * Points stay noble points throughout (WASM results come back as affine points).
  * Pure.
  */
 import { ed25519, ed25519_hasher } from '@noble/curves/ed25519.js';
