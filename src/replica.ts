@@ -212,6 +212,8 @@ export class Replica {
   readonly requestLog: RequestLogSink | undefined;
   /** Ingress messages accepted and not yet logged with their outcome: request id hex → message. */
   readonly #unloggedIngress = new Map<string, IngressMessage>();
+  /** Request ids (hex) whose canister_inspect_message is running (it runs sliced). */
+  readonly #inInspection = new Set<string>();
 
   private constructor(store: StateStore, topology: SubnetConfig[], options: ReplicaOptions) {
     this.store = store;
@@ -354,7 +356,7 @@ export class Replica {
     // canister_inspect_message cannot run while the canister is in a sliced execution.
     if (this.execution.isBusy(msg.canisterId)) await this.execution.idle(msg.canisterId);
     try {
-      return this.#submitCall(msg);
+      return await this.#submitCall(msg);
     } catch (e) {
       if (this.requestLog && e instanceof IcError) {
         this.requestLog(
@@ -370,8 +372,11 @@ export class Replica {
     }
   }
 
-  #submitCall(msg: IngressMessage): 'accepted' | 'known' {
-    if (this.state.ingress(msg.requestId)) return 'known';
+  async #submitCall(msg: IngressMessage): Promise<'accepted' | 'known'> {
+    // Synchronous unless canister_inspect_message runs: the ingress pool's bound is checked just
+    // before (http/app.ts), so a call must enter the pool without yielding.
+    const key = Buffer.from(msg.requestId).toString('hex');
+    if (this.state.ingress(msg.requestId) || this.#inInspection.has(key)) return 'known';
     if (msg.canisterId.toUint8Array().length === 0) {
       management.acceptIngress(this.#env, msg.sender, msg.methodName, msg.arg);
       const unpaid = this.execution.chargeIngress(msg, false);
@@ -385,7 +390,16 @@ export class Replica {
       // The ingress fee must be payable before canister_inspect_message runs.
       const unpaid = this.execution.chargeIngress(msg, false);
       if (unpaid) throw unpaid;
-      this.execution.inspectMessage(msg.sender, c, msg.methodName, msg.arg, this.#queryTime());
+      // canister_inspect_message runs sliced: the same request submitted meanwhile is `known`.
+      const inspection = this.execution.inspectMessage(msg.sender, c, msg.methodName, msg.arg, this.#queryTime());
+      if (inspection) {
+        this.#inInspection.add(key);
+        try {
+          await inspection;
+        } finally {
+          this.#inInspection.delete(key);
+        }
+      }
     }
     this.state.putIngress({
       requestId: msg.requestId,
@@ -416,7 +430,7 @@ export class Replica {
     const outcome =
       canisterId.toUint8Array().length === 0
         ? this.#managementQuery(sender, methodName, arg)
-        : this.execution.query(sender, canisterId, methodName, arg, this.#queryTime());
+        : await this.execution.query(sender, canisterId, methodName, arg, this.#queryTime());
     if (this.requestLog && outcome.kind === 'rejected') {
       const { rejectCode, errorCode, rejectMessage: message } = outcome;
       this.requestLog(messageLine('query', canisterId, methodName, sender, { kind: 'rejected', rejectCode, errorCode, message }));
