@@ -293,6 +293,20 @@ export class ExecutionCore {
     return costs;
   }
 
+  /**
+   * Per subnet, the hashes (hex) of the modules compiled since the last checkpoint (the replica's
+   * `expected_compiled_wasms`; in memory only, like the replica's, which drops it at checkpoints).
+   */
+  readonly #compiledWasms = new Map<string, Set<string>>();
+
+  /** The modules the canister's subnet compiled since its last checkpoint (module hash hex). */
+  compiledWasms(c: CanisterState): Set<string> {
+    const k = this.subnetOf(c).name;
+    let set = this.#compiledWasms.get(k);
+    if (!set) this.#compiledWasms.set(k, (set = new Set()));
+    return set;
+  }
+
   /** Whether the canister's subnet is a system (NNS) subnet: bigger limits, no byte or page charges. */
   onSystemSubnet(c: CanisterState): boolean {
     return isSystemSubnet(this.subnetOf(c));
