@@ -156,8 +156,8 @@ export class ExecutionEnvironment {
   /**
    * A canister that cannot pay for its resources, as the replica's scheduler treats it: its code
    * and memories go (open calls rejected), its compute and memory allocations are reset, its
-   * remaining balance is burned (`burn_remaining_balance_for_uninstall`), and its snapshots and
-   * chunk store are deleted. Controllers, settings otherwise and status stay.
+   * remaining balance is burned (`burn_remaining_balance_for_uninstall`), and its snapshots,
+   * chunk store and log are deleted. Controllers, settings otherwise and status stay.
    */
   #uninstallOutOfCycles(c: CanisterState): void {
     c.cycles = 0n;
@@ -165,8 +165,9 @@ export class ExecutionEnvironment {
     c.settings.memory_allocation = 0n;
     if (c.module) this.lifecycle.uninstallCode(c);
     const state = this.#core.deps.state;
-    for (const s of state.snapshots.list(c.canisterId)) state.snapshots.delete(s.id);
+    state.snapshots.deleteAll(c.canisterId);
     state.chunks.clear(c.canisterId);
+    state.logs.clear(c.canisterId);
   }
 
   /** Ingress for canisters that were busy when it was inducted, executed in a later round. */
