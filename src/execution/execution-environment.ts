@@ -53,6 +53,14 @@ export const MAX_MESSAGES_PER_ROUND = 1_000;
  */
 export const MAX_ROUND_MILLIS = 100;
 
+/** Largest `update_settings` argument whose ingress fee is charged after the settings are applied (`MAX_DELAYED_INGRESS_COST_PAYLOAD_SIZE`), bytes. */
+export const MAX_DELAYED_INGRESS_COST_PAYLOAD_BYTES = 366;
+
+/** A management ingress whose fee is charged after it runs (`is_delayed_ingress_induction_cost`): a small `update_settings`. */
+function isDelayedIngressCost(msg: IngressMessage): boolean {
+  return msg.methodName === 'update_settings' && msg.arg.length <= MAX_DELAYED_INGRESS_COST_PAYLOAD_BYTES;
+}
+
 /** Runs canister code for the replica. */
 export class ExecutionEnvironment {
   readonly #core: ExecutionCore;
@@ -187,6 +195,7 @@ export class ExecutionEnvironment {
   chargeIngress(msg: IngressMessage, charge: boolean): IcError | undefined {
     const toManagement = msg.canisterId.toUint8Array().length === 0;
     if (toManagement && msg.methodName.startsWith('provisional_')) return undefined;
+    if (toManagement && isDelayedIngressCost(msg)) return undefined;
     const c = this.#core.deps.state.canister(toManagement ? msg.effectiveCanisterId : msg.canisterId);
     if (!c) return undefined;
     const bytes = BigInt(msg.envelopeBytes ?? Buffer.byteLength(msg.methodName) + msg.arg.length);
@@ -201,6 +210,21 @@ export class ExecutionEnvironment {
       this.#core.touch(c);
     }
     return undefined;
+  }
+
+  /**
+   * The ingress fee of a small `update_settings`, charged after the settings were applied (so a
+   * canister frozen by too high a freezing threshold can be unfrozen), for the argument and
+   * method name bytes, above the new freezing threshold; a canister that cannot pay is not
+   * charged (the replica ignores that error).
+   */
+  #chargeDelayedIngress(msg: IngressMessage): void {
+    const c = this.#core.deps.state.canister(msg.effectiveCanisterId);
+    if (!c) return;
+    const fee = this.#core.costs(c).ingressFee(BigInt(msg.arg.length + Buffer.byteLength(msg.methodName)));
+    if (fee === 0n || c.cycles < fee + this.#core.freezingThreshold(c)) return;
+    c.cycles -= fee;
+    this.#core.touch(c);
   }
 
   /** Whether the canister is in a sliced execution that yielded (it takes no other message). */
@@ -253,6 +277,7 @@ export class ExecutionEnvironment {
     const origin = { kind: 'ingress', requestId: msg.requestId, sender: msg.sender } as const;
     if (msg.canisterId.toUint8Array().length === 0) {
       this.#management.execute(origin, msg.sender, msg.methodName, msg.arg, 0n, msg.effectiveCanisterId);
+      if (isDelayedIngressCost(msg)) this.#chargeDelayedIngress(msg);
       return;
     }
     const c = this.#core.deps.state.canister(msg.canisterId);
