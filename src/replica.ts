@@ -685,7 +685,11 @@ export class Replica {
     const signature = this.profile.time('certification_bls_sign', () => signStateRoot(this.rootKey.secretKey, root));
     this.#certified = { tree, signature, timeNanos };
     this.#height++;
+    this.onCertifiedHeight?.(this.#height);
   }
+
+  /** Called with the new height after each certification (the front door's status height). */
+  onCertifiedHeight: ((height: number) => void) | undefined;
 
   /** Metadata sections of a canister's module (for read_state authorization). */
   canisterMetadata(canisterId: Principal): ReturnType<StateTreeBuilder['metadataOf']> | undefined {

@@ -2,10 +2,11 @@
  * Starting and stopping a replica with its HTTP server: the programmatic API behind
  * `chainkey-replica start` and the tests.
  */
-import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import { prepareFastBlsSigning } from './crypto/bls-signing.ts';
 import { createRequestListener } from './http/app.ts';
+import { startFrontDoorThread, type FrontDoor } from './http/front-door.ts';
+import { statusBody } from './http/status-endpoint.ts';
 import { DEFAULT_CONCURRENCY_LIMITS, type ConcurrencyLimits } from './http/load-shedding.ts';
 import { osStackTooSmall, WASM_STACK_NODE_FLAGS, wasmStackFlagsInEffect } from './execution/wasm/wasm-stack.ts';
 import { Replica, type ReplicaOptions } from './replica.ts';
@@ -87,7 +88,57 @@ export interface RunningReplica {
 export async function startReplica(options: StartOptions = {}): Promise<RunningReplica> {
   const host = options.host ?? '127.0.0.1';
   const topology = options.topology ?? (options.topologyFile ? loadTopologyFile(options.topologyFile) : undefined);
-  const replica = Replica.open({
+  const doorThread = startFrontDoorThread();
+  let replica: Replica;
+  try {
+    replica = openReplica(options, topology);
+  } catch (e) {
+    await doorThread.terminate();
+    throw e;
+  }
+  // The listening socket is the front door's (its own thread); this server serves what it forwards.
+  let door: FrontDoor | undefined;
+  const limits = { ...DEFAULT_CONCURRENCY_LIMITS, ...options.concurrencyLimits };
+  const server: Server = createServer(createRequestListener(replica, limits, (kind, atLimit) => door?.setAtLimit(kind, atLimit)));
+  try {
+    door = await doorThread.listen({
+      host,
+      port: options.port ?? 4943,
+      backlog: LISTEN_BACKLOG,
+      server,
+      statusBody: statusBody(replica.rootKey.publicKeyDer, replica.implVersion, replica.latestCertifiedHeight),
+      requestLog: options.requestLog,
+    });
+  } catch (e) {
+    await replica.close();
+    throw e;
+  }
+  const frontDoor = door;
+  replica.onCertifiedHeight = (h) => frontDoor.setStatusBody(statusBody(replica.rootKey.publicKeyDer, replica.implVersion, h));
+  server.keepAliveTimeout = 5_000;
+  warnOnSmallWasmStack();
+  // Certificates are signed by noble until mcl-wasm is compiled: start that now, after listening.
+  setImmediate(() => void prepareFastBlsSigning());
+  const port = frontDoor.port;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  let stopped: Promise<void> | null = null;
+  return {
+    replica,
+    url: `http://${shownHost}:${port}`,
+    host,
+    port,
+    stop: () =>
+      (stopped ??= (async () => {
+        await frontDoor.close();
+        server.closeAllConnections();
+        await replica.close();
+      })()),
+  };
+}
+
+/** Opens the replica's state with the start options (see {@link StartOptions}). */
+function openReplica(options: StartOptions, topology: SubnetConfig[] | undefined): Replica {
+  return Replica.open({
     stateDir: options.stateDir ?? '.chainkey-replica',
     ...(topology && { topology }),
     ...(options.debugPrint && { debugPrint: options.debugPrint }),
@@ -100,38 +151,4 @@ export async function startReplica(options: StartOptions = {}): Promise<RunningR
     ...(options.clock && { clock: options.clock }),
     ...options.threshold,
   });
-  const server: Server = createServer(createRequestListener(replica, { ...DEFAULT_CONCURRENCY_LIMITS, ...options.concurrencyLimits }));
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ port: options.port ?? 4943, host, backlog: LISTEN_BACKLOG }, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-  } catch (e) {
-    await replica.close();
-    throw e;
-  }
-  server.keepAliveTimeout = 5_000;
-  warnOnSmallWasmStack();
-  // Certificates are signed by noble until mcl-wasm is compiled: start that now, after listening.
-  setImmediate(() => void prepareFastBlsSigning());
-  const port = (server.address() as AddressInfo).port;
-  const shownHost = host.includes(':') ? `[${host}]` : host;
-  let stopped: Promise<void> | null = null;
-  return {
-    replica,
-    url: `http://${shownHost}:${port}`,
-    host,
-    port,
-    stop: () =>
-      (stopped ??= (async () => {
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
-        await replica.close();
-      })()),
-  };
 }

@@ -26,7 +26,7 @@ import { parse as parseQuery } from 'node:querystring';
 import { gatewayCanisterOf } from './gateway.ts';
 import { createGatewayApp } from './gateway-app.ts';
 import { httpLine } from './request-log.ts';
-import { CONCURRENCY_OVERLOADED, DEFAULT_CONCURRENCY_LIMITS, endpointKind, INGRESS_POOL_OVERLOADED, LoadShedder, refuseIngressPoolFull, type ConcurrencyLimits } from './load-shedding.ts';
+import { CONCURRENCY_OVERLOADED, DEFAULT_CONCURRENCY_LIMITS, endpointKind, INGRESS_POOL_OVERLOADED, LoadShedder, refuseIngressPoolFull, type ConcurrencyLimits, type EndpointKind } from './load-shedding.ts';
 import { TimeSlicer } from './time-slicer.ts';
 
 /** Largest request body: 5 MiB (replica `max_request_size_bytes`). */
@@ -192,10 +192,15 @@ async function serve(replica: ReplicaApi, calls: TimeSlicer, gatewayApp: () => P
  * The server's request listener: load shedding first, on the bare request (before the body is
  * read: an excess request costs only its header parse), then the interface ({@link createApp}).
  * @param limits requests served at once per endpoint kind (the excess gets 429 at once).
+ * @param onLimitChange see {@link LoadShedder} (the front door sheds at a kind's limit).
  */
-export function createRequestListener(replica: ReplicaApi, limits: ConcurrencyLimits = DEFAULT_CONCURRENCY_LIMITS): RequestListener {
+export function createRequestListener(
+  replica: ReplicaApi,
+  limits: ConcurrencyLimits = DEFAULT_CONCURRENCY_LIMITS,
+  onLimitChange?: (kind: EndpointKind, atLimit: boolean) => void,
+): RequestListener {
   const app = createApp(replica);
-  const shedder = new LoadShedder(limits, () => replica.ingressPoolIsFull());
+  const shedder = new LoadShedder(limits, () => replica.ingressPoolIsFull(), onLimitChange);
   return (req, res) => {
     const kind = endpointKind(req.method, req.url);
     if (kind === undefined || shedder.admit(kind, res)) app(req, res);

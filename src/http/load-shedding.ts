@@ -37,14 +37,15 @@ export const DEFAULT_CONCURRENCY_LIMITS: ConcurrencyLimits = { call: 1000, query
 /** The endpoint kinds that have their own limit. */
 export type EndpointKind = keyof ConcurrencyLimits;
 
-const ENDPOINT = /^\/api\/v[234]\/(?:canister|subnet)\/[^/?]+\/(call|query|read_state)(?:\?|$)/;
+/** A POST target with a concurrency limit; group 1 is `call`, `query` or `read_state`. */
+export const LIMITED_ENDPOINT = /^\/api\/v[234]\/(?:canister|subnet)\/[^/?]+\/(call|query|read_state)(?:\?|$)/;
 
 /** Which limited endpoint a request is for, from its method and URL; undefined for the rest. */
 export function endpointKind(method: string | undefined, url: string | undefined): EndpointKind | undefined {
   if (!url) return undefined;
   if (method === 'GET' && /^\/api\/v2\/status(?:\?|$)/.test(url)) return 'status';
   if (method !== 'POST') return undefined;
-  const m = ENDPOINT.exec(url);
+  const m = LIMITED_ENDPOINT.exec(url);
   if (!m) return undefined;
   return m[1] === 'call' ? 'call' : m[1] === 'query' ? 'query' : 'readState';
 }
@@ -57,14 +58,18 @@ export class LoadShedder {
   readonly #limits: ConcurrencyLimits;
   readonly #poolIsFull: () => boolean;
   readonly #inFlight: Record<EndpointKind, number> = { call: 0, query: 0, readState: 0, status: 0 };
+  readonly #onLimitChange: ((kind: EndpointKind, atLimit: boolean) => void) | undefined;
 
   /**
    * @param limits requests served at once per endpoint kind.
    * @param poolIsFull whether the ingress pool is at its bound (calls then get 503).
+   * @param onLimitChange told when an endpoint kind reaches its limit and when it drops below
+   *   (the front door then sheds that kind's requests before they reach this thread).
    */
-  constructor(limits: ConcurrencyLimits, poolIsFull: () => boolean) {
+  constructor(limits: ConcurrencyLimits, poolIsFull: () => boolean, onLimitChange?: (kind: EndpointKind, atLimit: boolean) => void) {
     this.#limits = limits;
     this.#poolIsFull = poolIsFull;
+    this.#onLimitChange = onLimitChange;
   }
 
   /**
@@ -81,8 +86,10 @@ export class LoadShedder {
       refuseIngressPoolFull(res);
       return false;
     }
-    this.#inFlight[kind]++;
-    res.once('close', () => this.#inFlight[kind]--);
+    if (++this.#inFlight[kind] === this.#limits[kind]) this.#onLimitChange?.(kind, true);
+    res.once('close', () => {
+      if (this.#inFlight[kind]-- === this.#limits[kind]) this.#onLimitChange?.(kind, false);
+    });
     return true;
   }
 }
@@ -97,10 +104,18 @@ export function refuseIngressPoolFull(res: ServerResponse): void {
 
 /** Answers a shed request: status, text and the replica's CORS header, then closes the connection. */
 function shed(res: ServerResponse, status: number, text: string): void {
-  res.writeHead(status, {
-    'content-type': 'text/plain; charset=utf-8',
-    'access-control-allow-origin': '*',
-    connection: 'close',
-  });
+  res.writeHead(status, SHED_HEADERS);
   res.end(text);
+}
+
+const SHED_HEADERS = {
+  'content-type': 'text/plain; charset=utf-8',
+  'access-control-allow-origin': '*',
+  connection: 'close',
+};
+
+/** The whole 429 response as bytes (status line, {@link shed}'s headers, the replica's text), for the front door. */
+export function overloadedResponseBytes(): Uint8Array {
+  const head = Object.entries(SHED_HEADERS).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  return Buffer.from(`HTTP/1.1 429 Too Many Requests\r\n${head}content-length: ${Buffer.byteLength(CONCURRENCY_OVERLOADED)}\r\n\r\n${CONCURRENCY_OVERLOADED}`);
 }
