@@ -7,7 +7,7 @@
  *   instructions), wall time, while the replica keeps serving;
  * - `status_p99_during_runaway_ms`: `/api/v2/status` latency, polled during that loop.
  * The runaway loop is `loop br` (the pathological case, V8 Liftoff) in the full run; in `--quick`
- * a loop of `debug_print` calls charged 1 G instructions each (the same 40 B limit, at once).
+ * a loop of 64 KiB `memory.fill`s (the same 40 B limit, in seconds).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -117,9 +117,9 @@ export async function benchMetering(record: Record, quick: boolean): Promise<voi
   const dir = mkdtempSync(join(tmpdir(), 'ckr-bench-metering-'));
   const running = await startReplica({ port: 0, stateDir: join(dir, 'state'), debugPrint: () => {} });
   try {
-    // Full: the pathological `loop br` (2 instructions an iteration). Quick: a loop whose ic0 call
-    // is charged 1 G instructions per call (bytes of a debug_print), so the limit comes at once.
-    const body = quick ? '(loop $l (call $print (i32.const 0) (i32.const 1000000000)) (br $l))' : '(loop $l (br $l))';
+    // Full: the pathological `loop br` (2 instructions an iteration). Quick: a loop filling 64 KiB
+    // an iteration (charged 1 instruction per byte), so the limit comes in seconds.
+    const body = quick ? '(loop $l (memory.fill (i32.const 0) (i32.const 1) (i32.const 65536)) (br $l))' : '(loop $l (br $l))';
     const wasm = await compileWat(`(module (import "ic0" "debug_print" (func $print (param i32 i32))) (memory 1) (func (export "canister_update spin") ${body}))`);
     const agent = await HttpAgent.create({ host: running.url, identity: Ed25519KeyIdentity.generate(), shouldFetchRootKey: true });
     const mgmt = Actor.createActor(managementIdlFactory, { agent, canisterId: 'aaaaa-aa', effectiveCanisterId: Principal.fromText('bnz7o-iuaaa-aaaaa-qaaaa-cai') }) as any;
@@ -141,7 +141,7 @@ export async function benchMetering(record: Record, quick: boolean): Promise<voi
     }
     const outcome = await spin;
     const seconds = (performance.now() - t0) / 1000;
-    const note = outcome?.status === 'rejected' && outcome.errorCode === 'IC0522' ? (quick ? 'debug_print loop (quick)' : 'loop br') : `unexpected outcome ${outcome?.status}`;
+    const note = outcome?.status === 'rejected' && outcome.errorCode === 'IC0522' ? (quick ? 'memory.fill loop (quick)' : 'loop br') : `unexpected outcome ${outcome?.status}`;
     record('runaway_loop_to_ic0522_s', [seconds], 's', note);
     record('status_p99_during_runaway_ms', latencies, 'ms', `${latencies.length} polls of /api/v2/status during the loop`);
   } finally {

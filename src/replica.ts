@@ -13,8 +13,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Principal } from '@icp-sdk/core/principal';
 import { generateRootKey, rootKeyFromSecretKey, rootKeyFromStored, signStateRoot, encodeCertificate, type RootKeyPair } from './crypto/certificate.ts';
-import { reconstruct, type HashTree, type Path } from './crypto/hash-tree.ts';
-import { buildHashTree, witness } from './crypto/labeled-tree.ts';
+import { reconstruct, toBytes, type HashTree, type Path } from './crypto/hash-tree.ts';
+import { buildHashTree, witness, withLabeledSubtree } from './crypto/labeled-tree.ts';
 import { nodeKeyFromSeed, type NodeKey } from './crypto/node-key.ts';
 import { ChainKeyPayloadBuilder } from './consensus/chain-key-payload.ts';
 import { createThresholdNetwork } from './consensus/idkg/replica-network.ts';
@@ -27,6 +27,7 @@ import { rejectOutcome, type MessageOutcome } from './execution/message-outcome.
 import type { IngressMessage } from './execution/ingress-message.ts';
 import { Scheduler } from './execution/scheduler.ts';
 import { StateTreeBuilder } from './execution/state-tree.ts';
+import { VetKdWorker } from './consensus/vetkd-worker.ts';
 import * as management from './management/management-canister.ts';
 import type { ManagementEnv } from './management/management-context.ts';
 import { RoutingTable } from './routing/routing-table.ts';
@@ -149,6 +150,11 @@ const THRESHOLD_SLICE_MS = 20;
 /** A read_state or sync-call answer re-certifies first when the certified time is older (ms). */
 const MAX_CERTIFICATE_AGE_MS = 1000;
 
+/** Whether a path label (string or UTF-8 bytes) is `name`. */
+function labelIs(label: Uint8Array | string, name: string): boolean {
+  return typeof label === 'string' ? label === name : Buffer.from(label).toString('latin1') === name;
+}
+
 /**
  * The root key pair of a state dir: the public key is derived from the secret once and stored
  * next to it (`root_key_public`), so later starts skip the G2 multiplication.
@@ -199,12 +205,15 @@ export class Replica {
   #thresholdWakeup: NodeJS.Timeout | null = null;
   readonly #clock: ReplicaClock;
   readonly #manualRounds: boolean;
+  readonly #vetKdWorker: VetKdWorker | undefined;
   readonly #poolMaxCount: number;
   readonly #poolMaxBytes: number;
   /** Request log sink, if enabled. */
   readonly requestLog: RequestLogSink | undefined;
   /** Ingress messages accepted and not yet logged with their outcome: request id hex → message. */
   readonly #unloggedIngress = new Map<string, IngressMessage>();
+  /** Request ids (hex) whose canister_inspect_message is running (it runs sliced). */
+  readonly #inInspection = new Set<string>();
 
   private constructor(store: StateStore, topology: SubnetConfig[], options: ReplicaOptions) {
     this.store = store;
@@ -278,7 +287,12 @@ export class Replica {
       }
       return s;
     };
-    this.chainKey = new ChainKeyPayloadBuilder(this.masterKeys, vetKdShares, this.threshold, BigInt(options.stalledRequestTimeoutMs ?? 10_000) * 1_000_000n);
+    // vetKD's pairing work runs on a worker thread while rounds go on (not with manual rounds,
+    // where a round must answer what it can by itself).
+    this.#vetKdWorker = this.#manualRounds ? undefined : new VetKdWorker(() => {
+      if (!this.#closed) this.scheduler.requestRound();
+    });
+    this.chainKey = new ChainKeyPayloadBuilder(this.masterKeys, vetKdShares, this.threshold, BigInt(options.stalledRequestTimeoutMs ?? 10_000) * 1_000_000n, this.#vetKdWorker);
     this.scheduler = new Scheduler(
       { executeRound: (m) => this.#executeRound(m), ingressStatus: (rid) => this.state.ingress(rid) },
       (e) => {
@@ -306,7 +320,7 @@ export class Replica {
       if (options.systemCanisters ?? true) ensureSystemCanisters({ state: r.state, routing: r.routing, execution: r.execution, nowNanos: t });
       if (!readOnly) {
         r.store.transaction(() => {
-          r.state.writeChanges(r.store, 0n);
+          r.state.writeChanges(r.store);
           r.execution.writeChanges();
         });
       }
@@ -342,7 +356,7 @@ export class Replica {
     // canister_inspect_message cannot run while the canister is in a sliced execution.
     if (this.execution.isBusy(msg.canisterId)) await this.execution.idle(msg.canisterId);
     try {
-      return this.#submitCall(msg);
+      return await this.#submitCall(msg);
     } catch (e) {
       if (this.requestLog && e instanceof IcError) {
         this.requestLog(
@@ -358,8 +372,11 @@ export class Replica {
     }
   }
 
-  #submitCall(msg: IngressMessage): 'accepted' | 'known' {
-    if (this.state.ingress(msg.requestId)) return 'known';
+  async #submitCall(msg: IngressMessage): Promise<'accepted' | 'known'> {
+    // Synchronous unless canister_inspect_message runs: the ingress pool's bound is checked just
+    // before (http/app.ts), so a call must enter the pool without yielding.
+    const key = Buffer.from(msg.requestId).toString('hex');
+    if (this.state.ingress(msg.requestId) || this.#inInspection.has(key)) return 'known';
     if (msg.canisterId.toUint8Array().length === 0) {
       management.acceptIngress(this.#env, msg.sender, msg.methodName, msg.arg);
       const unpaid = this.execution.chargeIngress(msg, false);
@@ -373,7 +390,16 @@ export class Replica {
       // The ingress fee must be payable before canister_inspect_message runs.
       const unpaid = this.execution.chargeIngress(msg, false);
       if (unpaid) throw unpaid;
-      this.execution.inspectMessage(msg.sender, c, msg.methodName, msg.arg, this.#queryTime());
+      // canister_inspect_message runs sliced: the same request submitted meanwhile is `known`.
+      const inspection = this.execution.inspectMessage(msg.sender, c, msg.methodName, msg.arg, this.#queryTime());
+      if (inspection) {
+        this.#inInspection.add(key);
+        try {
+          await inspection;
+        } finally {
+          this.#inInspection.delete(key);
+        }
+      }
     }
     this.state.putIngress({
       requestId: msg.requestId,
@@ -404,7 +430,7 @@ export class Replica {
     const outcome =
       canisterId.toUint8Array().length === 0
         ? this.#managementQuery(sender, methodName, arg)
-        : this.execution.query(sender, canisterId, methodName, arg, this.#queryTime());
+        : await this.execution.query(sender, canisterId, methodName, arg, this.#queryTime());
     if (this.requestLog && outcome.kind === 'rejected') {
       const { rejectCode, errorCode, rejectMessage: message } = outcome;
       this.requestLog(messageLine('query', canisterId, methodName, sender, { kind: 'rejected', rejectCode, errorCode, message }));
@@ -519,10 +545,13 @@ export class Replica {
       this.#ensureCertified();
     }
     const c = this.#certified!;
-    return encodeCertificate({ tree: witness(c.tree, [['time'], ...paths]), signature: c.signature });
+    // `/request_status` is certified as its root hash; reveal the asked-for entries first.
+    const requestIds = paths.filter((p) => p.length >= 2 && labelIs(p[0]!, 'request_status')).map((p) => toBytes(p[1]!));
+    const tree = requestIds.length === 0 ? c.tree : withLabeledSubtree(c.tree, 'request_status', this.#treeBuilder.requestStatusWitness(requestIds, (id) => this.state.ingressAsCertified(id)));
+    return encodeCertificate({ tree: witness(tree, [['time'], ...paths]), signature: c.signature });
   }
 
-  /** The latest certified hash tree (for read_state authorization lookups). */
+  /** The latest certified hash tree (its `/request_status` pruned to the root hash; see certificateFor). */
   get certifiedTree(): HashTree {
     this.#ensureCertified();
     return this.#certified!.tree;
@@ -561,7 +590,7 @@ export class Replica {
       this.store.transaction(() => {
         // Pre-signatures used by this round's answers are erased with them (never reused).
         this.threshold.commitTaken();
-        this.state.writeChanges(this.store, pruneBefore);
+        this.state.writeChanges(this.store);
         ex.writeChanges();
       }),
     );
@@ -705,6 +734,7 @@ export class Replica {
     if (this.#thresholdWakeup) clearTimeout(this.#thresholdWakeup);
     await this.execution.abortSlicedExecutions();
     await this.scheduler.stop();
+    await this.#vetKdWorker?.close();
     this.store.close();
   }
 }

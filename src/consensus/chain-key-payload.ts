@@ -23,6 +23,7 @@ import type { ChainKeyResponse, ChainKeyResult, SignWithThresholdContext } from 
 import { invalidKeyIdInSignatureRequest, signatureRequestExpired, thresholdSigningFailed } from '../types/ic-error.ts';
 import { publicPreSignature } from './idkg/pre-signature-record.ts';
 import type { ThresholdNetwork } from './idkg/threshold-network.ts';
+import type { VetKdWorker } from './vetkd-worker.ts';
 
 /** Derived public keys kept per builder (oldest dropped first). */
 const DERIVED_KEY_CACHE_ENTRIES = 10_000;
@@ -33,6 +34,9 @@ export class ChainKeyPayloadBuilder {
   readonly #vetKdShares: (key: MasterKey) => SecretShare[];
   readonly #network: ThresholdNetwork;
   readonly #stalledTimeoutNanos: bigint;
+  /** With a worker: vetKD requests by callback id, computing or answered (see {@link build}). */
+  readonly #vetKdWorker: VetKdWorker | undefined;
+  readonly #vetKdJobs = new Map<number, { done: false } | { done: true; result: ChainKeyResult }>();
   /** Derived keys by (key, caller, path or vetKD context): canisters use the same few again and again. */
   readonly #derived = new Map<string, { publicKey: Uint8Array; tweak: bigint }>();
 
@@ -42,8 +46,12 @@ export class ChainKeyPayloadBuilder {
    * @param network the n-node protocol suite holding the ECDSA / Schnorr keys and their pools
    * @param stalledTimeoutNanos how long a signature request waits for a pre-signature while its
    *   subnet is stalled (f + 1 nodes down) before it is rejected
+   * @param vetKdWorker computes vetKD answers off the main thread: a request is handed over when
+   *   first seen and answered in the first round after its result arrived (absent: computed
+   *   inline in the round that answers it, as with manual rounds)
    */
-  constructor(keys: ReadonlyMap<string, MasterKey>, vetKdShares: (key: MasterKey) => SecretShare[], network: ThresholdNetwork, stalledTimeoutNanos: bigint) {
+  constructor(keys: ReadonlyMap<string, MasterKey>, vetKdShares: (key: MasterKey) => SecretShare[], network: ThresholdNetwork, stalledTimeoutNanos: bigint, vetKdWorker?: VetKdWorker) {
+    this.#vetKdWorker = vetKdWorker;
     this.#keys = keys;
     this.#vetKdShares = vetKdShares;
     this.#network = network;
@@ -78,7 +86,8 @@ export class ChainKeyPayloadBuilder {
   #decision(c: SignWithThresholdContext, nowNanos: bigint, available: Map<string, number>): 'answer' | 'expire' | 'wait' {
     const d = c.origin.deadlineNanos;
     if (d !== 0n && d <= nowNanos) return 'expire';
-    if (c.args.kind === 'vetkd' || !this.#keys.has(c.keyId)) return 'answer';
+    if (!this.#keys.has(c.keyId)) return 'answer';
+    if (c.args.kind === 'vetkd') return this.#vetKdWorker ? this.#vetKdProgress(c) : 'answer';
     const left = available.get(c.keyId) ?? this.#network.preSignatureCount(c.keyId);
     if (left > 0) {
       available.set(c.keyId, left - 1);
@@ -108,14 +117,52 @@ export class ChainKeyPayloadBuilder {
         waiting.set(context.keyId, (waiting.get(context.keyId) ?? 0) + 1);
         continue;
       }
-      if (decision === 'expire') out.push({ context, result: { kind: 'reject', reject: signatureRequestExpired() } });
+      if (decision === 'expire') {
+        this.#vetKdJobs.delete(context.callbackId);
+        out.push({ context, result: { kind: 'reject', reject: signatureRequestExpired() } });
+      }
       else out.push({ context, result: this.#answer(context) });
     }
     for (const keyId of this.#keys.keys()) this.#network.noteDemand(keyId, waiting.get(keyId) ?? 0);
     return out;
   }
 
+  /** A vetKD request's state with the worker: handed over now if new; 'answer' once its result is in. */
+  #vetKdProgress(c: SignWithThresholdContext): 'answer' | 'wait' {
+    const job = this.#vetKdJobs.get(c.callbackId);
+    if (job) return job.done ? 'answer' : 'wait';
+    const key = this.#keys.get(c.keyId)!;
+    const id = c.callbackId;
+    this.#vetKdJobs.set(id, { done: false });
+    const settle = (result: ChainKeyResult) => {
+      if (this.#vetKdJobs.has(id)) this.#vetKdJobs.set(id, { done: true, result });
+    };
+    try {
+      const args = c.args as Extract<SignWithThresholdContext['args'], { kind: 'vetkd' }>;
+      const inputs = this.#vetKdInputs(c.keyId, key, c.origin.caller.toUint8Array(), args);
+      this.#vetKdWorker!.encryptedKey(inputs, this.#vetKdShares(key), key.transcript.threshold).then(
+        (bytes) => settle({ kind: 'signature', bytes }),
+        (e: Error) => settle({ kind: 'reject', reject: thresholdSigningFailed(c.method, e.message) }),
+      );
+    } catch (e) {
+      settle({ kind: 'reject', reject: thresholdSigningFailed(c.method, (e as Error).message) });
+    }
+    return 'wait';
+  }
+
+  #vetKdInputs(keyId: string, key: MasterKey, caller: Uint8Array, args: Extract<SignWithThresholdContext['args'], { kind: 'vetkd' }>) {
+    const d = this.#cachedDerivation(`${keyId}|vetkd|${Buffer.from(caller).toString('hex')}|${Buffer.from(args.context).toString('hex')}`, () =>
+      deriveVetKdPublicKey(key.publicKey, caller, args.context),
+    );
+    return { derivedPublicKey: d.publicKey, derivationTweak: d.tweak, input: args.input, transportPublicKey: args.transportPublicKey };
+  }
+
   #answer(ctx: SignWithThresholdContext): ChainKeyResult {
+    const job = this.#vetKdJobs.get(ctx.callbackId);
+    if (job?.done) {
+      this.#vetKdJobs.delete(ctx.callbackId);
+      return job.result;
+    }
     const key = this.#keys.get(ctx.keyId);
     // The key left the topology after the request was accepted (payload_builder: reject 4).
     if (!key) return { kind: 'reject', reject: invalidKeyIdInSignatureRequest(ctx.keyId) };
@@ -143,10 +190,7 @@ export class ChainKeyPayloadBuilder {
     const args = ctx.args;
     if (args.kind === 'vetkd') {
       const shares = this.#vetKdShares(key);
-      const d = this.#cachedDerivation(`${ctx.keyId}|vetkd|${Buffer.from(caller).toString('hex')}|${Buffer.from(args.context).toString('hex')}`, () =>
-        deriveVetKdPublicKey(key.publicKey, caller, args.context),
-      );
-      const inputs = { derivedPublicKey: d.publicKey, derivationTweak: d.tweak, input: args.input, transportPublicKey: args.transportPublicKey };
+      const inputs = this.#vetKdInputs(ctx.keyId, key, caller, args);
       const t = key.transcript.threshold;
       // Step 1: each node encrypts its share of the derived key; step 2: t shares combine
       // (on mcl-wasm once it is loaded: the same bytes, ~10× faster; noble until then).

@@ -10,6 +10,9 @@
  * forest is well-formed. Every node is created once and never mutated, so `reconstruct` caches
  * its hash.
  *
+ * The replica keeps `/request_status` in compact-forest.ts (the same trie in typed arrays); this
+ * object version is its reference in tests.
+ *
  * Assumes every label has the same length (request ids: 32 bytes); uniformly distributed labels
  * (hashes) give a depth of about log2(n) + 2.
  */

@@ -74,6 +74,24 @@ export function buildHashTree(tree: LabeledTree): HashTree {
   return result;
 }
 
+/**
+ * The tree with the subtree under one top-level label replaced (e.g. a pruned level by a witness
+ * of it with the same hash): the forks above it are rebuilt, everything else is shared.
+ * O(labels at the top level); meant for small levels such as the state tree's root.
+ * @returns the same tree if the label is not at the top level
+ */
+export function withLabeledSubtree(tree: HashTree, label: Uint8Array | string, subtree: HashTree): HashTree {
+  const l = toBytes(label);
+  const walk = (t: HashTree): HashTree => {
+    if (t[0] === NodeKind.Labeled) return compareBytes(t[1], l) === 0 ? labeled(t[1], subtree) : t;
+    if (t[0] !== NodeKind.Fork) return t;
+    const a = walk(t[1]);
+    const b = walk(t[2]);
+    return a === t[1] && b === t[2] ? t : fork(a, b);
+  };
+  return walk(tree);
+}
+
 /** A set of requested paths, as a trie; `whole` marks that a path ends here. */
 interface PathTrie {
   whole: boolean;

@@ -193,6 +193,8 @@ export class ExecutionCore {
       environmentVariables: c.settings.environment_variables,
       frozenReserveCycles: this.freezingThreshold(c),
       wasmMemoryLimit: c.settings.wasm_memory_limit,
+      logCapacityBytes: Number(c.settings.log_memory_limit),
+      logRemainingBytes: Math.max(0, Number(c.settings.log_memory_limit) - this.deps.state.logs.bytes(c.canisterId)),
       canisterCreationFee: this.costsOfSubnet(subnet).scale(FEES_AT_13_NODES.canisterCreation),
       callCost: (bytes) => this.costs(c).callCost(bytes, INSTRUCTION_LIMITS.message, this.modeOf(this.state(c))),
       thresholdFee: (method, keyId) => {
@@ -291,6 +293,20 @@ export class ExecutionCore {
     return costs;
   }
 
+  /**
+   * Per subnet, the hashes (hex) of the modules compiled since the last checkpoint (the replica's
+   * `expected_compiled_wasms`; in memory only, like the replica's, which drops it at checkpoints).
+   */
+  readonly #compiledWasms = new Map<string, Set<string>>();
+
+  /** The modules the canister's subnet compiled since its last checkpoint (module hash hex). */
+  compiledWasms(c: CanisterState): Set<string> {
+    const k = this.subnetOf(c).name;
+    let set = this.#compiledWasms.get(k);
+    if (!set) this.#compiledWasms.set(k, (set = new Set()));
+    return set;
+  }
+
   /** Whether the canister's subnet is a system (NNS) subnet: bigger limits, no byte or page charges. */
   onSystemSubnet(c: CanisterState): boolean {
     return isSystemSubnet(this.subnetOf(c));
@@ -334,6 +350,43 @@ export class ExecutionCore {
   /** The freezing threshold in cycles: the idle burn rate over `freezing_threshold` seconds. */
   freezingThreshold(c: CanisterState): bigint {
     return this.costs(c).freezingThreshold(this.idleCyclesBurnedPerDay(c), c.settings.freezing_threshold);
+  }
+
+  /**
+   * Runs non-replicated code (a query, canister_inspect_message) sliced (hypervisor.ts
+   * `runOnInstanceSliced`, every change rolled back) and resolves with its result. A long one
+   * yields to the event loop like an update does: from its first yield until it ends the canister
+   * is busy (no message or query starts on it), while HTTP, rounds and other canisters go on.
+   * Waits first if the canister is busy.
+   */
+  async runNonReplicated(c: CanisterState, es: ExecutionState, apiType: ApiType, extra: Partial<ExecutionContext>, body: (i: CanisterCode) => Promise<unknown>): Promise<ExecutionResult> {
+    const k = keyOf(c.canisterId);
+    for (let b = this.busy.get(k); b; b = this.busy.get(k)) await b;
+    const instance = es.instance;
+    if (!instance) throw new Error(`canister ${k} has no instance`); // callers check first
+    const ctx = this.#withQueues(this.context(c, apiType, extra), es);
+    let release: (() => void) | undefined;
+    try {
+      return await runOnInstanceSliced(
+        instance,
+        ctx,
+        body,
+        false,
+        es.globalTimerNanos,
+        {
+          onFirstYield: () => {
+            this.busy.set(k, new Promise<void>((resolve) => (release = resolve)));
+          },
+          aborted: () => this.closed,
+        },
+        { systemSubnet: this.onSystemSubnet(c) },
+      );
+    } finally {
+      if (release) {
+        this.busy.delete(k);
+        release();
+      }
+    }
   }
 
   /** Whether the canister is in a sliced execution that yielded. */

@@ -396,7 +396,7 @@ export class ExecutionEnvironment {
    * Runs a query call (non-replicated; every state change is discarded).
    * @returns the outcome; never throws for canister faults.
    */
-  query(sender: Principal, canisterId: Principal, method: string, arg: Uint8Array, timeNanos: bigint): MessageOutcome {
+  query(sender: Principal, canisterId: Principal, method: string, arg: Uint8Array, timeNanos: bigint): Promise<MessageOutcome> {
     return this.#queries.query(sender, canisterId, method, arg, timeNanos);
   }
 
@@ -404,8 +404,8 @@ export class ExecutionEnvironment {
    * Runs `canister_inspect_message` for an ingress message, if the canister exports it.
    * @throws IcError when the canister does not accept the message or traps (IC0406 / the trap).
    */
-  inspectMessage(sender: Principal, c: CanisterState, method: string, arg: Uint8Array, timeNanos: bigint): void {
-    this.#queries.inspectMessage(sender, c, method, arg, timeNanos);
+  inspectMessage(sender: Principal, c: CanisterState, method: string, arg: Uint8Array, timeNanos: bigint): Promise<void> | null {
+    return this.#queries.inspectMessage(sender, c, method, arg, timeNanos);
   }
 
   /** `ic0.certified_data_set` data of a canister (for the state tree), or an empty array. */

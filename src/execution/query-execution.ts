@@ -1,7 +1,9 @@
 /**
  * Non-replicated executions (interface spec §"Query call", §"Ingress message inspection"): a
  * query call runs on the live instance and every change is discarded; `canister_inspect_message`
- * runs before an ingress message is accepted. Neither opens a call context.
+ * runs before an ingress message is accepted. Neither opens a call context. Both run sliced
+ * (execution-core.ts `runNonReplicated`): a query looping to its 5 B limit, or an inspect_message
+ * to its 200 M, does not stop the replica meanwhile. Composite queries still run in one piece.
  */
 import type { Principal } from '@icp-sdk/core/principal';
 import type { CanisterState } from '../state/canister-state.ts';
@@ -26,7 +28,7 @@ export class QueryExecution {
    * @param timeNanos the time the query sees (the latest certified time)
    * @returns the outcome; never throws for canister faults.
    */
-  query(sender: Principal, canisterId: Principal, method: string, arg: Uint8Array, timeNanos: bigint): MessageOutcome {
+  async query(sender: Principal, canisterId: Principal, method: string, arg: Uint8Array, timeNanos: bigint): Promise<MessageOutcome> {
     const core = this.#core;
     const c = core.deps.state.canister(canisterId);
     if (!c) return rejected(canisterNotFound(canisterId));
@@ -46,16 +48,17 @@ export class QueryExecution {
       exportName = `canister_composite_query ${method}`;
       apiType = 'composite_query';
     } else return rejected(userErrorOf(canisterId, methodNotFound('query', method)));
-    const saved = core.time;
-    core.time = timeNanos;
     const cert = core.deps.dataCertificate(canisterId);
     if (apiType === 'composite_query') {
+      const saved = core.time;
+      core.time = timeNanos;
       const answer = new CompositeQuery(core).run(c, es, method, sender, arg, cert);
       core.time = saved;
       return answer.kind === 'reply' ? { kind: 'replied', reply: answer.data } : rejected(answer.error);
     }
-    const result = core.run(c, es, apiType, { caller: sender, arg, ...(cert ? { dataCertificate: cert } : {}) }, (i) => i.callExport(exportName), false);
-    core.time = saved;
+    // The query's time goes in its context (rounds may run while it is suspended).
+    const extra = { caller: sender, arg, timeNanos, ...(cert ? { dataCertificate: cert } : {}) };
+    const result = await core.runNonReplicated(c, es, apiType, extra, (i) => i.callExportSliced(exportName));
     if (!result.ok) return rejected(userErrorOf(canisterId, result.error));
     const r = result.changes.response;
     if (!r) return rejected(canisterDidNotReply(canisterId));
@@ -64,16 +67,21 @@ export class QueryExecution {
 
   /**
    * Runs `canister_inspect_message` for an ingress message, if the canister exports it.
+   * @returns null when it does not (nothing to wait for: the caller accepts the message at once),
+   *   else the running inspection.
    * @throws IcError when the canister does not accept the message or traps (IC0406 / the trap).
    */
-  inspectMessage(sender: Principal, c: CanisterState, method: string, arg: Uint8Array, timeNanos: bigint): void {
+  inspectMessage(sender: Principal, c: CanisterState, method: string, arg: Uint8Array, timeNanos: bigint): Promise<void> | null {
+    const es = this.#core.state(c);
+    if (!es.instance?.hasExport('canister_inspect_message')) return null;
+    return this.#inspect(sender, c, method, arg, timeNanos);
+  }
+
+  async #inspect(sender: Principal, c: CanisterState, method: string, arg: Uint8Array, timeNanos: bigint): Promise<void> {
     const core = this.#core;
     const es = core.state(c);
-    if (!es.instance?.hasExport('canister_inspect_message')) return;
-    const saved = core.time;
-    core.time = timeNanos;
-    const result = core.run(c, es, 'inspect_message', { caller: sender, arg, methodName: method }, (i) => i.callExport('canister_inspect_message'), false);
-    core.time = saved;
+    const extra = { caller: sender, arg, methodName: method, timeNanos };
+    const result = await core.runNonReplicated(c, es, 'inspect_message', extra, (i) => i.callExportSliced('canister_inspect_message'));
     if (!result.ok) throw userErrorOf(c.canisterId, result.error);
     if (!result.changes.messageAccepted) throw userErrorOf(c.canisterId, messageRejected());
   }

@@ -18,8 +18,8 @@ import { isTsCanisterModule, prepareTsModule } from './typescript/ts-module.ts';
 import { encodeWithSelfDescribedTag } from '@dfinity/cbor';
 import type { Principal } from '@icp-sdk/core/principal';
 import { encodeUleb128 } from '../crypto/leb128.ts';
-import { LabeledForest } from '../crypto/labeled-forest.ts';
-import { fork, labeled, leaf, type HashTree } from '../crypto/hash-tree.ts';
+import { CompactForest } from '../crypto/compact-forest.ts';
+import { empty, fork, labeled, leaf, pruned, reconstruct, type HashTree } from '../crypto/hash-tree.ts';
 import { HashTreeValue, type LabeledTree } from '../crypto/labeled-tree.ts';
 import type { CanisterIdRange } from '../routing/canister-id.ts';
 import type { Subnet } from '../routing/topology.ts';
@@ -46,7 +46,7 @@ export interface StateTreeInputs {
    * Ingress history entries changed (`put`) or removed (`removed`, request ids) since the previous
    * build; the first build gets every entry as `put`.
    */
-  ingressChanges: { put: readonly IngressRecord[]; removed: readonly Uint8Array[] };
+  ingressChanges: { put: Iterable<IngressRecord>; removed: readonly Uint8Array[] };
 }
 
 function encodeRanges(ranges: readonly CanisterIdRange[]): Uint8Array {
@@ -56,11 +56,14 @@ function encodeRanges(ranges: readonly CanisterIdRange[]): Uint8Array {
 
 /**
  * Builds the labeled state tree, reusing unchanged subtrees from the previous build (their hashes
- * are cached by map identity in `buildHashTree`). `/request_status` is kept incrementally as a
- * persistent forest (labeled-forest.ts): a build costs O(changes · log n), not O(history).
+ * are cached by map identity in `buildHashTree`). `/request_status` is kept incrementally in a
+ * compact forest (compact-forest.ts: a build costs O(changes · log n), not O(history), and a
+ * retained entry costs ~100 bytes in typed arrays, not JavaScript objects). In the built tree it
+ * is pruned to its root hash; {@link requestStatusWitness} reveals the entries a certificate
+ * needs, from the ingress records as they were when certified.
  */
 export class StateTreeBuilder {
-  #requestStatus = LabeledForest.EMPTY;
+  readonly #requestStatus = new CompactForest(32);
   // canister id text → [module hash hex + controllers, subtree]
   readonly #canisterCache = new Map<string, [string, LabeledTree]>();
   #metadataCache = new WeakMap<Uint8Array, Map<string, CanisterMetadata>>();
@@ -154,11 +157,29 @@ export class StateTreeBuilder {
   }
 
   #requestStatusTree(changes: StateTreeInputs['ingressChanges']): HashTreeValue {
-    let forest = this.#requestStatus;
-    for (const e of changes.put) forest = forest.with(e.requestId, requestStatusOf(e));
-    for (const id of changes.removed) forest = forest.without(id);
-    this.#requestStatus = forest;
-    return new HashTreeValue(forest.tree);
+    const forest = this.#requestStatus;
+    for (const e of changes.put) forest.set(e.requestId, reconstruct(requestStatusOf(e)));
+    for (const id of changes.removed) forest.delete(id);
+    return new HashTreeValue(forest.size === 0 ? empty() : pruned(forest.rootHash()));
+  }
+
+  /**
+   * `/request_status` of the last build as a hash tree revealing these request ids (their
+   * subtrees, or for an id not in the history its neighbours, proving absence); the rest pruned.
+   * Same root hash as the pruned subtree of the last build.
+   * @param requestIds 32-byte request ids (other lengths are not revealed)
+   * @param certifiedRecord the history entry of a request id as it was at the last build
+   * @throws Error if a revealed entry's record is missing (a host bug)
+   */
+  requestStatusWitness(requestIds: readonly Uint8Array[], certifiedRecord: (requestId: Uint8Array) => IngressRecord | undefined): HashTree {
+    return this.#requestStatus.witnessTree(
+      requestIds.filter((id) => id.length === 32),
+      (id) => {
+        const e = certifiedRecord(id);
+        if (!e) throw new Error(`request_status ${Buffer.from(id).toString('hex')}: no record as certified`);
+        return requestStatusOf(e);
+      },
+    );
   }
 }
 

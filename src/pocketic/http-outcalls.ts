@@ -52,7 +52,7 @@ export class PendingHttpOutcalls implements CanisterHttpRequests {
    * @throws PocketIcError `InvalidCanisterHttpRequestId(…)` for an unknown request, or
    *   `InvalidMockCanisterHttpResponses(…)` for a wrong number of additional responses.
    */
-  mock(body: unknown, replica: Replica): null {
+  async mock(body: unknown, replica: Replica): Promise<null> {
     const subnetId = principalField((body as { subnet_id?: unknown }).subnet_id, 'subnet_id');
     const id = uintField(body, 'request_id');
     const r = this.#pending.get(id);
@@ -64,11 +64,11 @@ export class PendingHttpOutcalls implements CanisterHttpRequests {
     const response = (body as { response?: MockResponse }).response;
     if (!response || typeof response !== 'object') throw new PocketIcError('Failed to parse request: field "response" is missing');
     this.#pending.delete(id);
-    replica.execution.deliverHttpResponse(r.origin, this.#answer(r, response, replica), r.refundCycles);
+    replica.execution.deliverHttpResponse(r.origin, await this.#answer(r, response, replica), r.refundCycles);
     return null;
   }
 
-  #answer(r: CanisterHttpRequest, response: MockResponse, replica: Replica): { kind: 'reply'; data: Uint8Array } | { kind: 'reject'; code: number; message: string } {
+  async #answer(r: CanisterHttpRequest, response: MockResponse, replica: Replica): Promise<{ kind: 'reply'; data: Uint8Array } | { kind: 'reject'; code: number; message: string }> {
     if ('CanisterHttpReject' in response) {
       const code = Number(uintField(response.CanisterHttpReject, 'reject_code'));
       if (code < 1 || code > 6) throw new PocketIcError(`InvalidRejectCode(${code})`);
@@ -87,8 +87,8 @@ export class PendingHttpOutcalls implements CanisterHttpRequests {
     if (!r.transform) return { kind: 'reply', data: new Uint8Array(IDL.encode([HttpRequestResult], [result])) };
     // The transform runs as a query from the management canister on the caller.
     const arg = new Uint8Array(IDL.encode([TransformArgs], [{ response: result, context: r.transform.context }]));
-    // (Synchronously, on the execution layer: PocketIC runs no rounds meanwhile, so no canister is busy.)
-    const out = replica.execution.query(Principal.managementCanister(), r.transform.canisterId, r.transform.method, arg, replica.lastRoundNanos);
+    // (On the execution layer: PocketIC runs no rounds meanwhile; a long transform runs sliced.)
+    const out = await replica.execution.query(Principal.managementCanister(), r.transform.canisterId, r.transform.method, arg, replica.lastRoundNanos);
     return out.kind === 'replied' ? { kind: 'reply', data: out.reply } : { kind: 'reject', code: out.rejectCode, message: out.rejectMessage };
   }
 }

@@ -10,13 +10,14 @@ import type { Subnet } from '../routing/topology.ts';
 import type { StateStore } from '../store/state-store.ts';
 import type { IngressRecord } from '../store/ingress-repository.ts';
 import type { CanisterState } from './canister-state.ts';
-import { ExpiryQueue } from './expiry-queue.ts';
 import { SubnetCallContextManager } from './subnet-call-context-manager.ts';
 import { CanisterLogs } from './canister-logs.ts';
 import { WasmChunkStore } from './wasm-chunk-store.ts';
 import { CanisterSnapshots } from './canister-snapshots.ts';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+/** Statuses after which an ingress entry no longer changes (until it is pruned). */
+const FINAL: ReadonlySet<IngressRecord['status']> = new Set(['replied', 'rejected', 'done']);
 
 /** Canisters, ingress history and allocation, with dirty tracking for the round's commit. */
 export class ReplicatedState {
@@ -29,27 +30,37 @@ export class ReplicatedState {
   /** Canister snapshots (set by {@link load}). */
   snapshots!: CanisterSnapshots;
   readonly #canisters = new Map<string, CanisterState>();
+  /**
+   * Ingress entries held in memory: those not final yet (received, processing) and any changed
+   * since the last commit or not yet taken by the certified tree. With a store, a final entry
+   * leaves memory once committed and taken ({@link ingress} then reads it from the store): a
+   * retained history costs SQLite rows, not JavaScript objects for every collection to walk.
+   */
   readonly #ingress = new Map<string, IngressRecord>();
+  /** Entries pruned since the last commit (still in the store until it deletes them). */
+  readonly #prunedIngress = new Set<string>();
+  #ingressCount = 0;
+  #store: StateStore | undefined;
+  /** Until the first take after load, every stored entry is a tree change (streamed from the store). */
+  #treeFromStore = false;
   readonly #nextCanister = new Map<string, Principal>();
   readonly #dirtyCanisters = new Set<string>();
   readonly #deletedCanisters = new Set<string>();
   readonly #dirtyIngress = new Set<string>();
-  /** Ingress keys by expiry, for pruning without a scan. */
-  readonly #ingressByExpiry = new ExpiryQueue();
   /** Ingress keys changed or removed since the certified state tree last took them. */
   #ingressTreeChanges = new Set<string>();
+  /** For those keys: the entry as the tree last took it (undefined: it was not there). */
+  #ingressAsTaken = new Map<string, IngressRecord | undefined>();
   readonly #dirtyAllocation = new Set<string>();
 
   /** Loads every canister and ingress entry from the store. */
   static load(store: StateStore): ReplicatedState {
     const s = new ReplicatedState();
     for (const c of store.canisters.loadAll()) s.#canisters.set(c.canisterId.toText(), c);
-    for (const e of store.ingress.loadAll()) {
-      const k = hex(e.requestId);
-      s.#ingress.set(k, e);
-      s.#ingressByExpiry.push(e.expiryNanos, k);
-      s.#ingressTreeChanges.add(k);
-    }
+    s.#store = store;
+    s.#ingressCount = store.ingress.count();
+    for (const e of store.ingress.unfinished()) s.#ingress.set(hex(e.requestId), e);
+    s.#treeFromStore = true;
     s.subnetCallContexts = SubnetCallContextManager.load(store);
     s.logs = new CanisterLogs(store.canisterLogs);
     s.chunks = new WasmChunkStore(store.wasmChunks);
@@ -124,41 +135,63 @@ export class ReplicatedState {
 
   /** The ingress history entry for a 32-byte request id, or undefined. */
   ingress(requestId: Uint8Array): IngressRecord | undefined {
-    return this.#ingress.get(hex(requestId));
+    return this.#current(hex(requestId), requestId);
   }
 
-  /** All ingress history entries. */
-  ingressEntries(): IterableIterator<IngressRecord> {
-    return this.#ingress.values();
+  #current(k: string, requestId: Uint8Array): IngressRecord | undefined {
+    return this.#ingress.get(k) ?? (this.#prunedIngress.has(k) ? undefined : this.#store?.ingress.get(requestId));
   }
 
   /** Number of ingress history entries. */
   get ingressSize(): number {
-    return this.#ingress.size;
+    return this.#ingressCount;
   }
 
   /** Records a new status for a request and marks it for the next commit. */
   putIngress(e: IngressRecord): void {
     const k = hex(e.requestId);
-    if (!this.#ingress.has(k)) this.#ingressByExpiry.push(e.expiryNanos, k);
+    const previous = this.#current(k, e.requestId);
+    if (previous === undefined) this.#ingressCount++;
+    this.#noteTreeChange(k, previous);
+    this.#prunedIngress.delete(k);
     this.#ingress.set(k, e);
     this.#dirtyIngress.add(k);
+  }
+
+  #noteTreeChange(k: string, previous: IngressRecord | undefined): void {
+    if (this.#ingressTreeChanges.has(k)) return;
     this.#ingressTreeChanges.add(k);
+    this.#ingressAsTaken.set(k, previous);
   }
 
   /**
-   * Drops entries whose expiry is before `beforeNanos` (spec: kept at least until expiry), in
-   * expiry order: O(k log n) for k dropped entries.
+   * The ingress history entry for a request id as the certified state tree last took it
+   * ({@link takeIngressTreeChanges}): what the latest certificate says about it.
+   */
+  ingressAsCertified(requestId: Uint8Array): IngressRecord | undefined {
+    if (this.#treeFromStore) return undefined;
+    const k = hex(requestId);
+    return this.#ingressTreeChanges.has(k) ? this.#ingressAsTaken.get(k) : this.#current(k, requestId);
+  }
+
+  /**
+   * Drops entries whose expiry is before `beforeNanos` (spec: kept at least until expiry): the
+   * store's by its expiry index, plus those only in memory. The store deletes them at the commit.
    * @returns how many were dropped.
    */
   pruneIngress(beforeNanos: bigint): number {
+    const expired = new Map<string, Uint8Array>();
+    for (const { requestId } of this.#store?.ingress.expiredBefore(beforeNanos) ?? []) expired.set(hex(requestId), requestId);
+    for (const [k, e] of this.#ingress) if (e.expiryNanos < beforeNanos) expired.set(k, e.requestId);
     let n = 0;
-    for (const [expiry, k] of this.#ingressByExpiry.popBefore(beforeNanos)) {
-      const e = this.#ingress.get(k);
-      if (e === undefined || e.expiryNanos !== expiry) continue;
+    for (const [k, requestId] of expired) {
+      const e = this.#current(k, requestId);
+      if (e === undefined) continue;
+      this.#noteTreeChange(k, e);
       this.#ingress.delete(k);
       this.#dirtyIngress.delete(k);
-      this.#ingressTreeChanges.add(k);
+      this.#prunedIngress.add(k);
+      this.#ingressCount--;
       n++;
     }
     return n;
@@ -166,28 +199,53 @@ export class ReplicatedState {
 
   /**
    * The ingress entries changed (`put`: current records) and removed (`removed`: 32-byte request
-   * ids) since the last call, for the certified state tree; the first call after load returns
-   * every entry. Clears the set.
+   * ids) since the last call, for the certified state tree; the first call after load also puts
+   * every stored entry (streamed from the store: consume `put` before touching the store again).
+   * Clears the set.
    */
-  takeIngressTreeChanges(): { put: IngressRecord[]; removed: Uint8Array[] } {
+  takeIngressTreeChanges(): { put: Iterable<IngressRecord>; removed: Uint8Array[] } {
+    const changes = this.#ingressTreeChanges;
+    const fromStore = this.#treeFromStore;
     const put: IngressRecord[] = [];
     const removed: Uint8Array[] = [];
-    for (const k of this.#ingressTreeChanges) {
+    for (const k of changes) {
       const e = this.#ingress.get(k);
       if (e) put.push(e);
       else removed.push(new Uint8Array(Buffer.from(k, 'hex')));
     }
     this.#ingressTreeChanges = new Set();
-    return { put, removed };
+    this.#ingressAsTaken.clear();
+    this.#treeFromStore = false;
+    this.#evictFinal(changes);
+    const store = this.#store;
+    if (!fromStore || !store) return { put, removed };
+    const pruned = new Set(this.#prunedIngress);
+    function* all(): Generator<IngressRecord> {
+      yield* put;
+      for (const e of store!.ingress.iterateAll()) {
+        const k = hex(e.requestId);
+        if (!changes.has(k) && !pruned.has(k)) yield e;
+      }
+    }
+    return { put: all(), removed };
+  }
+
+  /** Final, committed entries the tree has taken leave memory (with a store to read them from). */
+  #evictFinal(keys: Iterable<string>): void {
+    if (!this.#store) return;
+    for (const k of keys) {
+      const e = this.#ingress.get(k);
+      if (e && FINAL.has(e.status) && !this.#dirtyIngress.has(k) && !this.#ingressTreeChanges.has(k)) this.#ingress.delete(k);
+    }
   }
 
   // ---- commit ------------------------------------------------------------------------------
 
   /**
-   * Writes everything changed since the last commit. Call inside `store.transaction`.
-   * @param pruneBeforeNanos ingress entries with expiry before this are deleted from the store too.
+   * Writes everything changed since the last commit, and deletes the ingress entries pruned since
+   * ({@link pruneIngress}). Call inside `store.transaction`.
    */
-  writeChanges(store: StateStore, pruneBeforeNanos: bigint): void {
+  writeChanges(store: StateStore): void {
     this.subnetCallContexts.writeChanges(store);
     this.logs.writeChanges(store);
     this.chunks.writeChanges(store);
@@ -205,7 +263,7 @@ export class ReplicatedState {
       const next = this.#nextCanister.get(k);
       if (next) store.allocation.setNext(Principal.fromText(k).toUint8Array(), next.toUint8Array());
     }
-    store.ingress.pruneExpired(pruneBeforeNanos);
+    for (const k of this.#prunedIngress) store.ingress.delete(Buffer.from(k, 'hex'));
   }
 
   /** Forgets the dirty marks after a successful commit. */
@@ -216,7 +274,10 @@ export class ReplicatedState {
     this.snapshots.clearChanges();
     this.#dirtyCanisters.clear();
     this.#deletedCanisters.clear();
+    const committed = [...this.#dirtyIngress];
     this.#dirtyIngress.clear();
+    this.#evictFinal(committed);
+    this.#prunedIngress.clear();
     this.#dirtyAllocation.clear();
   }
 }

@@ -48,8 +48,12 @@ interface Row {
 /** Reads and writes the ingress history. Writes are meant to run inside a caller's transaction. */
 export class IngressRepository {
   readonly #upsert: Database.Statement;
-  readonly #prune: Database.Statement;
+  readonly #delete: Database.Statement;
   readonly #all: Database.Statement;
+  readonly #get: Database.Statement;
+  readonly #expired: Database.Statement;
+  readonly #count: Database.Statement;
+  readonly #unfinished: Database.Statement;
 
   constructor(db: Db) {
     this.#upsert = db.prepare(`
@@ -60,25 +64,43 @@ export class IngressRepository {
       ON CONFLICT (request_id) DO UPDATE SET status = excluded.status, reply = excluded.reply,
         reject_code = excluded.reject_code, reject_message = excluded.reject_message,
         error_code = excluded.error_code, updated_nanos = excluded.updated_nanos`);
-    this.#prune = db.prepare('DELETE FROM ingress_history WHERE expiry_nanos < ?');
+    this.#delete = db.prepare('DELETE FROM ingress_history WHERE request_id = ?');
     this.#all = db.prepare('SELECT * FROM ingress_history').safeIntegers(true);
+    this.#get = db.prepare('SELECT * FROM ingress_history WHERE request_id = ?').safeIntegers(true);
+    this.#count = db.prepare('SELECT count(*) FROM ingress_history').pluck();
+    this.#unfinished = db.prepare("SELECT * FROM ingress_history WHERE status IN ('received', 'processing')").safeIntegers(true);
+    this.#expired = db.prepare('SELECT request_id, expiry_nanos FROM ingress_history WHERE expiry_nanos < ?').safeIntegers(true);
   }
 
   /** Every entry still in the history. */
   loadAll(): IngressRecord[] {
-    return (this.#all.all() as Row[]).map((r) => ({
-      requestId: new Uint8Array(r.request_id),
-      sender: new Uint8Array(r.sender),
-      canisterId: new Uint8Array(r.canister_id),
-      methodName: r.method_name,
-      status: r.status,
-      ...(r.reply !== null && { reply: new Uint8Array(r.reply) }),
-      ...(r.reject_code !== null && { rejectCode: Number(r.reject_code) }),
-      ...(r.reject_message !== null && { rejectMessage: r.reject_message }),
-      ...(r.error_code !== null && { errorCode: r.error_code }),
-      expiryNanos: BigInt(r.expiry_nanos),
-      updatedNanos: BigInt(r.updated_nanos),
-    }));
+    return [...this.iterateAll()];
+  }
+
+  /** Every entry still in the history, one row at a time (for a large history: nothing kept). */
+  *iterateAll(): Generator<IngressRecord> {
+    for (const r of this.#all.iterate() as IterableIterator<Row>) yield recordOf(r);
+  }
+
+  /** Number of entries. */
+  count(): number {
+    return this.#count.get() as number;
+  }
+
+  /** The entries not yet replied, rejected or done. */
+  unfinished(): IngressRecord[] {
+    return (this.#unfinished.all() as Row[]).map(recordOf);
+  }
+
+  /** The entry of a 32-byte request id, or undefined. */
+  get(requestId: Uint8Array): IngressRecord | undefined {
+    const r = this.#get.get(Buffer.from(requestId)) as Row | undefined;
+    return r === undefined ? undefined : recordOf(r);
+  }
+
+  /** Request ids (and expiries) of the entries whose expiry is before `beforeNanos` (by index). */
+  expiredBefore(beforeNanos: bigint): { requestId: Uint8Array; expiryNanos: bigint }[] {
+    return (this.#expired.all(beforeNanos) as { request_id: Buffer; expiry_nanos: bigint }[]).map((r) => ({ requestId: new Uint8Array(r.request_id), expiryNanos: BigInt(r.expiry_nanos) }));
   }
 
   /** Inserts an entry or updates its status and result. */
@@ -98,8 +120,24 @@ export class IngressRepository {
     });
   }
 
-  /** Deletes entries whose expiry is before `beforeNanos`; returns how many. */
-  pruneExpired(beforeNanos: bigint): number {
-    return this.#prune.run(beforeNanos).changes;
+  /** Deletes the entry of a 32-byte request id (nothing if absent). */
+  delete(requestId: Uint8Array): void {
+    this.#delete.run(Buffer.from(requestId));
   }
+}
+
+function recordOf(r: Row): IngressRecord {
+  return {
+    requestId: new Uint8Array(r.request_id),
+    sender: new Uint8Array(r.sender),
+    canisterId: new Uint8Array(r.canister_id),
+    methodName: r.method_name,
+    status: r.status,
+    ...(r.reply !== null && { reply: new Uint8Array(r.reply) }),
+    ...(r.reject_code !== null && { rejectCode: Number(r.reject_code) }),
+    ...(r.reject_message !== null && { rejectMessage: r.reject_message }),
+    ...(r.error_code !== null && { errorCode: r.error_code }),
+    expiryNanos: BigInt(r.expiry_nanos),
+    updatedNanos: BigInt(r.updated_nanos),
+  };
 }

@@ -134,20 +134,26 @@ describe('cycles: exact balances on a 13-node subnet (WAT, and a Motoko canister
     await r?.cleanup();
   });
 
-  test('install: the ingress fee, 5 M and 6000 instructions per compiled instruction', async () => {
+  test('install: the ingress fee, 5 M and 6000 instructions per compiled instruction; a module the subnet compiled before, a hundredth', async () => {
     const raw = await compileWat(WAT);
     const count = BigInt(instrument(raw, parseModule(raw, readSectionHeaders(raw)), 'wasm32').instrumentedOperatorCount);
-    for (const id of [a, b]) {
+    // The first install compiles it in full; the subnet then has it compiled (the replica's
+    // expected_compiled_wasms, until its next checkpoint): installing it on b and upgrading a
+    // to it count 6000 × count / 100 (CompilationCostHandling::CountReducedAmount).
+    for (const [id, compile, what] of [
+      [a, 6_000n * count, 'install'],
+      [b, (6_000n * count) / 100n, 'install of a module the subnet compiled'],
+    ] as const) {
       const before = balance(id);
       const n = callBodies.length;
       await mgmt(id).install_code({ mode: { install: null }, canister_id: id, wasm_module: wasm, arg: new Uint8Array(), sender_canister_version: [] });
       // The canister pays the install_code ingress (its effective canister id) and the install.
-      assert.equal(before - balance(id), ingressFee(callBodies[n]!) + execution(6_000n * count));
+      assert.equal(before - balance(id), ingressFee(callBodies[n]!) + execution(compile), what);
     }
     const before = balance(a);
     const n = callBodies.length;
     await mgmt(a).install_code({ mode: { upgrade: [] }, canister_id: a, wasm_module: wasm, arg: new Uint8Array(), sender_canister_version: [] });
-    assert.equal(before - balance(a), ingressFee(callBodies[n]!) + execution(6_000n * count), 'upgrade');
+    assert.equal(before - balance(a), ingressFee(callBodies[n]!) + execution((6_000n * count) / 100n), 'upgrade');
   });
 
   test('an ingress update: ingress fee + 5 M + its instructions; a query is free', async () => {

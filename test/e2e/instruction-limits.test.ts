@@ -118,12 +118,36 @@ for (const wide of [false, true]) {
       if (!wide) console.log(`# ${during} status+call round trips during the loop, worst ${worstMs.toFixed(1)} ms`);
     });
 
-    test('an infinite loop in a query ends with IC0522 at 5 B instructions', async () => {
-      const q = await agent.query(id, { methodName: 'spin_query', arg: new Uint8Array() });
+    test('an infinite loop in a query ends with IC0522 at 5 B instructions; meanwhile /api/v2/status answers', async () => {
+      let spinning = true;
+      const spin = agent.query(id, { methodName: 'spin_query', arg: new Uint8Array() }).finally(() => (spinning = false));
+      const worst = await pollStatusWhile(() => spinning, !wide);
+      const q = await spin;
       assert.equal(q.status, 'rejected');
       const rej = q as unknown as { reject_code: number; reject_message: string; error_code: string };
       assert.deepEqual([rej.reject_code, rej.error_code, rej.reject_message], [5, 'IC0522', limitText(id, '5000000000')]);
+      if (!wide) {
+        assert.ok(worst.polls >= 3, `status answered while the query looped (${worst.polls} times)`);
+        console.log(`# ${worst.polls} status polls during the looping query, worst ${worst.ms.toFixed(1)} ms`);
+      }
     });
+
+    /** Polls /api/v2/status while `going()` (when `poll`); the number of answers and the slowest. */
+    async function pollStatusWhile(going: () => boolean, poll: boolean): Promise<{ polls: number; ms: number }> {
+      let polls = 0;
+      let ms = 0;
+      await new Promise((res) => setImmediate(res));
+      while (poll && going()) {
+        const t0 = performance.now();
+        const status = await fetch(`${r.url}/api/v2/status`);
+        assert.equal(status.status, 200);
+        await status.arrayBuffer();
+        if (!going()) break;
+        polls++;
+        ms = Math.max(ms, performance.now() - t0);
+      }
+      return { polls, ms };
+    }
 
     test('an infinite loop in canister_inspect_message ends with IC0522 at 200 M instructions', async () => {
       const res = await agent.call(id, { methodName: 'ok', arg: new Uint8Array([1]), effectiveCanisterId: id });

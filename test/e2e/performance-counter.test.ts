@@ -5,7 +5,7 @@
  * execution. A WAT canister reads both counters at the end of an update that calls itself, and
  * again in the reply callback; the expected values follow from the metering rules (each
  * `performance_counter` call costs 200, a block is charged at its start, 1000 per written 4 KiB
- * heap page after the execution).
+ * heap page after the execution). Also: what a debug_print costs, read the same way.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -29,6 +29,7 @@ const WAT = `
   (import "ic0" "call_perform" (func $perform (result i32)))
   (import "ic0" "msg_reply" (func $reply))
   (import "ic0" "msg_reply_data_append" (func $append (param i32 i32)))
+  (import "ic0" "debug_print" (func $print (param i32 i32)))
   (memory 1)
   (table 2 funcref)
   (elem (i32.const 0) $on_reply $on_reject)
@@ -40,6 +41,12 @@ const WAT = `
     (call $reply))
   (func $on_reject (param i32) (call $reply))
   (func (export "canister_update pong") (call $reply))
+  (func (export "canister_update print")
+    (i64.store (i32.const 0) (call $pc (i32.const 0)))
+    (call $print (i32.const 200) (i32.const 4))
+    (i64.store (i32.const 8) (call $pc (i32.const 0)))
+    (call $append (i32.const 0) (i32.const 16))
+    (call $reply))
   (func (export "canister_update start")
     (call $self_copy (i32.const 100) (i32.const 0) (call $self_size))
     (call $call_new (i32.const 100) (call $self_size) (i32.const 200) (i32.const 4) (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 0))
@@ -63,14 +70,20 @@ describe('ic0.performance_counter(1): the call context instruction counter', () 
     await r?.cleanup();
   });
 
-  async function start(): Promise<bigint[]> {
-    const res = await agent.call(id, { methodName: 'start', arg: new Uint8Array(), effectiveCanisterId: id });
+  async function start(method = 'start'): Promise<bigint[]> {
+    const res = await agent.call(id, { methodName: method, arg: new Uint8Array(), effectiveCanisterId: id });
     const rec = await r.replica.waitForCompletion(new Uint8Array(res.requestId), 30_000);
     assert.equal(rec?.status, 'replied');
     const reply = (rec as { reply: Uint8Array }).reply;
     const view = new DataView(reply.buffer, reply.byteOffset, reply.byteLength);
-    return [0, 8, 16, 24].map((o) => view.getBigUint64(o, true));
+    return [0, 8, 16, 24].filter((o) => o < reply.length).map((o) => view.getBigUint64(o, true));
   }
+
+  test('debug_print pays 100 + 2 × the bytes the log allocates + 50 × the bytes transmitted to it (linker.rs logging_charge_bytes)', async () => {
+    const [before, after] = (await start('print')) as [bigint, bigint];
+    // between the two reads: the print of 4 bytes (the log has room) and the second counter call
+    assert.equal(after - before, 100n + 2n * 4n + 50n * 4n + 200n);
+  });
 
   test('counter 1 adds the update execution to the callback; counter 0 restarts; a new call context starts from 0', async () => {
     for (let round = 0; round < 2; round++) {

@@ -33,5 +33,7 @@ test('contexts and costs of a few rows, as the spec and the replica have them', 
   assert.deepEqual(IC0_TABLE.get('stable64_write')!.cost, { base: 20, bytesArgs: [2] });
   assert.deepEqual(IC0_TABLE.get('performance_counter')!.cost, { base: 200 });
   assert.deepEqual(IC0_TABLE.get('is_controller')!.cost, { base: 1_000, bytesArgs: [1] });
-  assert.deepEqual(IC0_TABLE.get('debug_print')!.cost, { base: 100, bytesArgs: [1] });
+  // The log charge (linker.rs logging_charge_bytes): debug_print 2 × allocated + 50 × transmitted; trap + the length.
+  assert.deepEqual(IC0_TABLE.get('debug_print')!.cost, { base: 100, logged: { length: 1, withLength: false } });
+  assert.deepEqual(IC0_TABLE.get('trap')!.cost, { base: 500, logged: { length: 1, withLength: true } });
 });

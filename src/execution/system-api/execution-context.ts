@@ -51,6 +51,13 @@ export interface ExecutionContext {
    */
   wasmMemoryLimit?: bigint;
   /**
+   * The canister log's capacity (`log_memory_limit`) and what is free in it before this
+   * execution, bytes: `debug_print` and `trap` pay per byte logged by these (ic0-row.ts
+   * `Ic0Cost.logged`). Absent: 4096 and all of it.
+   */
+  logCapacityBytes?: number;
+  logRemainingBytes?: number;
+  /**
    * Calls this canister has made to `callee` and not yet had answered (open callbacks): with the
    * ones performed in this execution they fill the output queue to that callee (see
    * `OUTPUT_QUEUE_CAPACITY` in ic0-calls.ts). Absent: no calls outstanding.

@@ -162,11 +162,11 @@ export const CANISTER_ROWS: readonly Ic0Row[] = [
   ),
   row('cost_vetkd_derive_key', ['I', 'I', 'i32', 'I'], ['i32'], ALL_AND_START, { base: 500, bytesArgs: [1] }, costThreshold('vetkd_derive_key', ['vetkd:Bls12_381_G2'])),
 
-  // -- debugging (the replica adds a canister-log charge on top of these bytes) ---------------
-  row('debug_print', ['I', 'I'], [], ALL_AND_START, { base: 100, bytesArgs: [1] }, (s, ctx, src: I, size: I) =>
+  // -- debugging (bytes charged for what goes to the canister log: ic0-row.ts `logged`) --------
+  row('debug_print', ['I', 'I'], [], ALL_AND_START, { base: 100, logged: { length: 1, withLength: false } }, (s, ctx, src: I, size: I) =>
     s.host.debugPrint(ctx.canisterId, heapText(s, src, size), isReplicated(ctx.apiType)),
   ),
-  row('trap', ['I', 'I'], [], ALL_AND_START, { base: 500, bytesArgs: [1] }, (s, _ctx, src: I, size: I) => {
+  row('trap', ['I', 'I'], [], ALL_AND_START, { base: 500, logged: { length: 1, withLength: true } }, (s, _ctx, src: I, size: I) => {
     throw new CanisterTrap(calledTrap(heapText(s, src, size)));
   }),
 ];

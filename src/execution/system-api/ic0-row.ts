@@ -15,8 +15,8 @@ export type Ic0ValueType = 'I' | 'i32' | 'i64';
 /**
  * What a call costs in instructions, as the replica charges it before running the function
  * (rs/embedders `system_api_complexity.rs` `overhead` and `linker.rs` `charge_for_cpu[_and_mem]`;
- * values from ../shared/reference/cycles.md §4). Not charged yet: instruction metering (a later
- * issue) reads this data; nothing else does.
+ * values from ../shared/reference/cycles.md §4; the per-byte factors re-checked against
+ * linker.rs). system-api.ts charges it to the instruction meter before the function runs.
  */
 export interface Ic0Cost {
   /** Fixed overhead, instructions. */
@@ -32,6 +32,15 @@ export interface Ic0Cost {
    * `msg_reject`, `call_data_append`: `BYTE_TRANSMISSION_COST_FACTOR`); 1 when absent.
    */
   readonly byteFactor?: number;
+  /**
+   * A message of argument `length` bytes goes to the canister log (`debug_print`, `trap`): the
+   * bytes charged are 2 × the bytes the log allocates (min(length, capacity)) + 50 × the bytes
+   * transmitted (min(length, the log's free bytes)), plus `length` itself when `withLength`
+   * (dfinity/ic rs/embedders/src/wasmtime_embedder/linker.rs `logging_charge_bytes`: trap adds the
+   * length; debug_print adds it only where debug printing is on, i.e. system subnets, which
+   * charge no bytes). Replaces `bytesArgs`.
+   */
+  readonly logged?: { readonly length: number; readonly withLength: boolean };
 }
 
 /** An `ic0` function's implementation: the checked context, then the Wasm arguments. */

@@ -64,6 +64,8 @@ export class SystemApiState {
   readonly meter = new InstructionMeter();
   /** Whether byte counts are charged (false on system subnets: `get_num_instructions_from_bytes`). */
   chargeBytes = true;
+  /** Bytes this execution has put in the canister log so far (debug_print), for the log charge. */
+  loggedBytes = 0;
 
   constructor(wide: boolean, stable: StableMemory, host: SystemApiHost) {
     this.wide = wide;

@@ -16,6 +16,10 @@ import type { Ic0Row } from './ic0-row.ts';
 import { IC0_TABLE } from './ic0-table.ts';
 import { SystemApiState } from './system-api-state.ts';
 import type { InstructionMeter } from '../instruction-meter.ts';
+import { DEFAULT_LOG_MEMORY_LIMIT } from '../../state/canister-state.ts';
+
+/** The log capacity assumed when the context gives none, bytes. */
+const DEFAULT_LOG_CAPACITY = Number(DEFAULT_LOG_MEMORY_LIMIT);
 
 /** An `I` or i64 argument as an unsigned count. */
 const unsigned = (x: unknown): bigint => (typeof x === 'bigint' ? BigInt.asUintN(64, x) : typeof x === 'number' ? BigInt(x >>> 0) : 0n);
@@ -75,6 +79,7 @@ export class SystemApi {
     s.pending = null;
     s.reply = [];
     s.replySize = 0;
+    s.loggedBytes = 0;
   }
 
   /** Ends the execution; a call started with call_new but not performed is dropped (spec). */
@@ -105,7 +110,7 @@ export class SystemApi {
     const impl = r.impl;
     const contexts = r.contexts;
     const fn = `ic0_${r.name}`;
-    const { base, bytesArgs, byteFactor = 1 } = r.cost;
+    const { base, bytesArgs, byteFactor = 1, logged } = r.cost;
     const baseCost = BigInt(base);
     return (...args: never[]) => {
       const ctx = s.ctx;
@@ -117,6 +122,14 @@ export class SystemApi {
         let bytes = 0n;
         for (const i of bytesArgs) bytes += unsigned(args[i]);
         cost += bytes * BigInt(byteFactor);
+      }
+      if (logged) {
+        const length = unsigned(args[logged.length]);
+        const capacity = BigInt(ctx.logCapacityBytes ?? DEFAULT_LOG_CAPACITY);
+        const free = BigInt(Math.max(0, (ctx.logRemainingBytes ?? Number(capacity)) - s.loggedBytes));
+        const allocated = length < capacity ? length : capacity;
+        if (s.chargeBytes) cost += 2n * allocated + 50n * (length < free ? length : free) + (logged.withLength ? length : 0n);
+        s.loggedBytes += Number(allocated);
       }
       s.meter.charge(cost);
       return impl(s, ctx, ...args);

@@ -1,0 +1,83 @@
+/**
+ * vetKD encrypted keys off the main thread: a worker thread (vetkd-worker-thread.ts) computes
+ * them while the replica's thread executes canisters, so a `vetkd_derive_key` costs the main
+ * thread only the hand-over (its pairing and group work, ~10 ms on mcl-wasm, runs on the other
+ * core). The chain-key payload builder submits a request once and answers it in the first round
+ * after the result arrived; nothing is persisted here (a result lost in a crash is recomputed:
+ * the request is still in flight after the restart).
+ */
+import { Worker } from 'node:worker_threads';
+import type { SecretShare } from '../crypto/threshold/key-transcript.ts';
+import type { VetKdDerivationInputs } from '../crypto/threshold/vetkd-encrypted-key.ts';
+
+/** One request's work: the public inputs, every node's share, and t. */
+export interface VetKdJob {
+  id: number;
+  inputs: VetKdDerivationInputs;
+  shares: SecretShare[];
+  threshold: number;
+}
+
+/** A job's answer: E1 ‖ E2 ‖ E3 (192 bytes) or the error text. */
+export type VetKdResult = { id: number; ok: true; bytes: Uint8Array } | { id: number; ok: false; message: string };
+
+/** The host side: one worker thread, started on the first job, ended by {@link close}. */
+export class VetKdWorker {
+  #worker: Worker | null = null;
+  readonly #pending = new Map<number, (r: VetKdResult) => void>();
+  #next = 0;
+  #closed = false;
+  readonly #onResult: () => void;
+
+  /** @param onResult called after each result arrives (the replica asks for a round) */
+  constructor(onResult: () => void) {
+    this.#onResult = onResult;
+  }
+
+  /**
+   * Computes an encrypted key in the worker.
+   * @returns the 192 bytes
+   * @throws (rejects) Error with the worker's message if the computation failed, or if the
+   *   worker ended (closed, crashed)
+   */
+  encryptedKey(inputs: VetKdDerivationInputs, shares: readonly SecretShare[], threshold: number): Promise<Uint8Array> {
+    if (this.#closed) return Promise.reject(new Error('vetKD worker closed'));
+    const worker = this.#start();
+    const id = this.#next++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, (r) => (r.ok ? resolve(r.bytes) : reject(new Error(r.message))));
+      const job: VetKdJob = { id, inputs, shares: [...shares], threshold };
+      worker.postMessage(job);
+    });
+  }
+
+  #start(): Worker {
+    if (this.#worker) return this.#worker;
+    const w = new Worker(new URL('./vetkd-worker-thread.ts', import.meta.url));
+    w.unref();
+    w.on('message', (r: VetKdResult) => {
+      const done = this.#pending.get(r.id);
+      this.#pending.delete(r.id);
+      done?.(r);
+      this.#onResult();
+    });
+    const fail = (message: string) => {
+      if (this.#worker === w) this.#worker = null;
+      for (const [id, done] of this.#pending) done({ id, ok: false, message });
+      this.#pending.clear();
+      this.#onResult();
+    };
+    w.on('error', (e) => fail(`vetKD worker failed: ${e.message}`));
+    w.on('exit', (code) => fail(`vetKD worker exited (${code})`));
+    this.#worker = w;
+    return w;
+  }
+
+  /** Ends the worker; pending jobs reject. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const w = this.#worker;
+    this.#worker = null;
+    if (w) await w.terminate();
+  }
+}
