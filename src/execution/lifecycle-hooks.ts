@@ -78,7 +78,7 @@ export class LifecycleHooks implements CanisterExecution {
     const end = (error: IcError | undefined): void => {
       outcome = { error };
       if (!error) this.#installed(c, es, mode, outcomeValue!);
-      else core.touch(c); // the cycles the instructions used
+      else core.deps.state.markCanisterDirty(c.canisterId); // the cycles the instructions used
       if (release) {
         release();
         release = undefined;
@@ -122,6 +122,12 @@ export class LifecycleHooks implements CanisterExecution {
     };
     const resume = (input: { result: ExecutionResult } | { thrown: unknown }): void => {
       if (!release) return advance(input);
+      if (core.closed) {
+        // Shutting down: no more rounds; the install's effects are dropped with the process.
+        release();
+        release = undefined;
+        return;
+      }
       core.completions.push(() => advance(input));
       core.deps.requestRound();
     };
