@@ -9,6 +9,11 @@
  * Stable memory writes are discarded after each step. A TypeScript canister cannot be re-entered
  * within one graph.
  *
+ * Each step runs sliced (execution-core.ts `runNonReplicatedStep`): a long graph yields to the
+ * event loop. From its first yield until it ends, every canister it entered is busy (their
+ * instances hold the graph's live state), so nothing else runs on them meanwhile; a callee busy
+ * with another execution is answered with an error, as before.
+ *
  * Limits as the replica's query handler: callees on the caller's subnet only, call graph depth at
  * most {@link MAX_QUERY_CALL_DEPTH}. Attached cycles are ignored (nothing is kept anyway).
  */
@@ -17,10 +22,12 @@ import type { CanisterState } from '../state/canister-state.ts';
 import { canisterDidNotReply, canisterNotFound, canisterNotRunning, canisterRejected, ErrorCode, IcError } from '../types/ic-error.ts';
 import type { ResponsePayload } from './canister-message.ts';
 import type { ExecutionCore } from './execution-core.ts';
+import type { SliceHooks } from './hypervisor.ts';
 import type { CanisterCode, ExecutionState } from './execution-state.ts';
 import { CanisterTrap, functionNotFound, methodNotFound, userErrorOf, wasmModuleNotFound } from './hypervisor-error.ts';
 import { rejectPayloadOf } from './message-delivery.ts';
 import type { ApiType } from './system-api/api-type.ts';
+import type { ExecutionContext } from './system-api/execution-context.ts';
 import type { OutgoingCall } from './system-api/system-state-changes.ts';
 import { CanisterInstance, type LiveState } from './wasm/canister-instance.ts';
 
@@ -35,9 +42,29 @@ export class CompositeQuery {
   readonly #core: ExecutionCore;
   /** Instances with a frame in progress. */
   readonly #active = new Set<CanisterCode>();
+  /** The time the graph sees, nanoseconds since the epoch. */
+  #timeNanos = 0n;
+  /** Canisters entered (id text); once the graph has yielded, each one held busy (release by id). */
+  readonly #entered = new Map<string, Principal>();
+  readonly #held = new Map<string, () => void>();
+  #parked = false;
+  readonly #hooks: SliceHooks;
 
   constructor(core: ExecutionCore) {
     this.#core = core;
+    this.#hooks = {
+      onFirstYield: () => {
+        if (this.#parked) return;
+        this.#parked = true;
+        for (const id of this.#entered.values()) this.#hold(id);
+      },
+      aborted: () => core.closed,
+    };
+  }
+
+  #hold(id: Principal): void {
+    const k = id.toText();
+    if (!this.#held.has(k)) this.#held.set(k, this.#core.hold(id));
   }
 
   /**
@@ -45,12 +72,20 @@ export class CompositeQuery {
    * instance the graph touched.
    * @param dataCertificate the root's `ic0.data_certificate_copy` certificate, if any.
    */
-  run(c: CanisterState, es: ExecutionState, method: string, caller: Principal, arg: Uint8Array, dataCertificate?: Uint8Array): CompositeAnswer {
-    return this.#frame(c, es, 'composite_query', `canister_composite_query ${method}`, caller, arg, 0, dataCertificate);
+  async run(c: CanisterState, es: ExecutionState, method: string, caller: Principal, arg: Uint8Array, timeNanos: bigint, dataCertificate?: Uint8Array): Promise<CompositeAnswer> {
+    this.#timeNanos = timeNanos;
+    // The root's instance must be free (a long update on it may be suspended).
+    for (let b = this.#core.busy.get(c.canisterId.toText()); b; b = this.#core.busy.get(c.canisterId.toText())) await b;
+    try {
+      return await this.#frame(c, es, 'composite_query', `canister_composite_query ${method}`, caller, arg, 0, dataCertificate);
+    } finally {
+      for (const release of this.#held.values()) release();
+      this.#held.clear();
+    }
   }
 
   /** Runs a method as a frame of its own (see the module comment). */
-  #frame(
+  async #frame(
     c: CanisterState,
     es: ExecutionState,
     apiType: ApiType,
@@ -59,8 +94,10 @@ export class CompositeQuery {
     arg: Uint8Array,
     depth: number,
     dataCertificate?: Uint8Array,
-  ): CompositeAnswer {
+  ): Promise<CompositeAnswer> {
     const inst = es.instance!;
+    this.#entered.set(c.canisterId.toText(), c.canisterId);
+    if (this.#parked) this.#hold(c.canisterId);
     let outer: LiveState | undefined;
     if (this.#active.has(inst)) {
       if (!(inst instanceof CanisterInstance)) {
@@ -71,7 +108,7 @@ export class CompositeQuery {
     }
     this.#active.add(inst);
     try {
-      return this.#method(c, es, apiType, exportName, caller, arg, depth, dataCertificate);
+      return await this.#method(c, es, apiType, exportName, caller, arg, depth, dataCertificate);
     } finally {
       if (outer && inst instanceof CanisterInstance) inst.restoreLive(outer);
       else {
@@ -81,7 +118,7 @@ export class CompositeQuery {
     }
   }
 
-  #method(
+  async #method(
     c: CanisterState,
     es: ExecutionState,
     apiType: ApiType,
@@ -90,15 +127,17 @@ export class CompositeQuery {
     arg: Uint8Array,
     depth: number,
     dataCertificate?: Uint8Array,
-  ): CompositeAnswer {
+  ): Promise<CompositeAnswer> {
     const core = this.#core;
-    const first = core.run(c, es, apiType, { caller, arg, ...(dataCertificate ? { dataCertificate } : {}) }, (i) => i.callExport(exportName), 'pending');
+    const step = (type: ApiType, extra: Partial<ExecutionContext>, body: (i: CanisterCode) => Promise<unknown>) =>
+      core.runNonReplicatedStep(c, es, type, { ...extra, timeNanos: this.#timeNanos }, body, 'pending', this.#hooks);
+    const first = await step(apiType, { caller, arg, ...(dataCertificate ? { dataCertificate } : {}) }, (i) => i.callExportSliced(exportName));
     if (!first.ok) return { kind: 'error', error: userErrorOf(c.canisterId, first.error) };
     let response = first.changes.response;
     const outstanding = [...first.changes.calls];
     while (!response && outstanding.length > 0) {
       const call = outstanding.shift()!;
-      const payload = this.#call(c, call, depth + 1);
+      const payload = await this.#call(c, call, depth + 1);
       const isReply = payload.kind === 'reply';
       const extra = {
         caller,
@@ -106,17 +145,17 @@ export class CompositeQuery {
         rejectCode: payload.kind === 'reject' ? payload.code : 0,
         rejectMessage: payload.kind === 'reject' ? payload.message : '',
       };
-      const invoke = (fn: bigint, env: bigint) => (i: CanisterCode) => {
-        if (!i.callTable(fn, env)) throw new CanisterTrap(functionNotFound(fn));
+      const invoke = (fn: bigint, env: bigint) => async (i: CanisterCode) => {
+        if (!(await i.callTableSliced(fn, env))) throw new CanisterTrap(functionNotFound(fn));
       };
       const closure = isReply ? call.onReply : call.onReject;
-      const r = core.run(c, es, isReply ? 'reply_callback' : 'reject_callback', extra, invoke(closure.fn, closure.env), 'pending');
+      const r = await step(isReply ? 'reply_callback' : 'reject_callback', extra, invoke(closure.fn, closure.env));
       if (r.ok) {
         response = r.changes.response;
         outstanding.push(...r.changes.calls);
         continue;
       }
-      if (call.onCleanup) core.run(c, es, 'cleanup', extra, invoke(call.onCleanup.fn, call.onCleanup.env), 'pending');
+      if (call.onCleanup) await step('cleanup', extra, invoke(call.onCleanup.fn, call.onCleanup.env));
       return { kind: 'error', error: userErrorOf(c.canisterId, r.error) };
     }
     if (!response) return { kind: 'error', error: canisterDidNotReply(c.canisterId, depth > 0) };
@@ -124,7 +163,7 @@ export class CompositeQuery {
   }
 
   /** Runs a call from a composite query; its answer as the caller's callback sees it. */
-  #call(caller: CanisterState, call: OutgoingCall, depth: number): ResponsePayload {
+  async #call(caller: CanisterState, call: OutgoingCall, depth: number): Promise<ResponsePayload> {
     const core = this.#core;
     const fail = (e: IcError): ResponsePayload => rejectPayloadOf(e, true);
     if (depth > MAX_QUERY_CALL_DEPTH) {
@@ -145,11 +184,19 @@ export class CompositeQuery {
     const es = core.state(c);
     const inst = es.instance;
     if (!inst) return fail(userErrorOf(c.canisterId, wasmModuleNotFound()));
+    // A callee in another long execution (not one this graph holds): its instance is not free.
+    if (core.isBusy(c.canisterId) && !this.#held.has(c.canisterId.toText())) {
+      return fail(userErrorOf(c.canisterId, {
+        code: ErrorCode.CanisterWasmEngineError,
+        text: `chainkey-replica: canister ${c.canisterId.toText()} is in a long (sliced) execution; try again`,
+        help: '',
+      }));
+    }
     let answer: CompositeAnswer;
     if (inst.module.queryMethods.has(call.method)) {
-      answer = this.#frame(c, es, 'non_replicated_query', `canister_query ${call.method}`, caller.canisterId, call.arg, depth);
+      answer = await this.#frame(c, es, 'non_replicated_query', `canister_query ${call.method}`, caller.canisterId, call.arg, depth);
     } else if (inst.module.compositeQueryMethods.has(call.method)) {
-      answer = this.#frame(c, es, 'composite_query', `canister_composite_query ${call.method}`, caller.canisterId, call.arg, depth);
+      answer = await this.#frame(c, es, 'composite_query', `canister_composite_query ${call.method}`, caller.canisterId, call.arg, depth);
     } else {
       answer = { kind: 'error', error: userErrorOf(c.canisterId, methodNotFound('query', call.method)) };
     }

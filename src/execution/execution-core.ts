@@ -18,7 +18,7 @@ import type { ReplicatedState } from '../state/replicated-state.ts';
 import type { StateStore } from '../store/state-store.ts';
 import type { ExecutionState } from './execution-state.ts';
 import { loadExecutionState, newExecutionState, saveExecutionState } from './execution-state-store.ts';
-import { runOnInstance, runOnInstanceSliced, type ExecutionResult } from './hypervisor.ts';
+import { runOnInstance, runOnInstanceSliced, type ExecutionResult, type SliceHooks } from './hypervisor.ts';
 import type { CanisterCode } from './execution-state.ts';
 import type { ApiType } from './system-api/api-type.ts';
 import type { ExecutionContext, SystemApiHost } from './system-api/execution-context.ts';
@@ -293,6 +293,20 @@ export class ExecutionCore {
     return costs;
   }
 
+  /**
+   * Per subnet, the hashes (hex) of the modules compiled since the last checkpoint (the replica's
+   * `expected_compiled_wasms`; in memory only, like the replica's, which drops it at checkpoints).
+   */
+  readonly #compiledWasms = new Map<string, Set<string>>();
+
+  /** The modules the canister's subnet compiled since its last checkpoint (module hash hex). */
+  compiledWasms(c: CanisterState): Set<string> {
+    const k = this.subnetOf(c).name;
+    let set = this.#compiledWasms.get(k);
+    if (!set) this.#compiledWasms.set(k, (set = new Set()));
+    return set;
+  }
+
   /** Whether the canister's subnet is a system (NNS) subnet: bigger limits, no byte or page charges. */
   onSystemSubnet(c: CanisterState): boolean {
     return isSystemSubnet(this.subnetOf(c));
@@ -348,31 +362,51 @@ export class ExecutionCore {
   async runNonReplicated(c: CanisterState, es: ExecutionState, apiType: ApiType, extra: Partial<ExecutionContext>, body: (i: CanisterCode) => Promise<unknown>): Promise<ExecutionResult> {
     const k = keyOf(c.canisterId);
     for (let b = this.busy.get(k); b; b = this.busy.get(k)) await b;
-    const instance = es.instance;
-    if (!instance) throw new Error(`canister ${k} has no instance`); // callers check first
-    const ctx = this.#withQueues(this.context(c, apiType, extra), es);
     let release: (() => void) | undefined;
     try {
-      return await runOnInstanceSliced(
-        instance,
-        ctx,
-        body,
-        false,
-        es.globalTimerNanos,
-        {
-          onFirstYield: () => {
-            this.busy.set(k, new Promise<void>((resolve) => (release = resolve)));
-          },
-          aborted: () => this.closed,
+      return await this.runNonReplicatedStep(c, es, apiType, extra, body, false, {
+        onFirstYield: () => {
+          this.busy.set(k, new Promise<void>((resolve) => (release = resolve)));
         },
-        { systemSubnet: this.onSystemSubnet(c) },
-      );
+        aborted: () => this.closed,
+      });
     } finally {
       if (release) {
         this.busy.delete(k);
         release();
       }
     }
+  }
+
+  /**
+   * {@link runNonReplicated} for a caller that keeps the canister busy itself (a composite
+   * query's graph holds every canister it entered once it has yielded): no busy check; `hooks`
+   * hear of the first yield; `keep` as in {@link runOnInstance}.
+   */
+  runNonReplicatedStep(
+    c: CanisterState,
+    es: ExecutionState,
+    apiType: ApiType,
+    extra: Partial<ExecutionContext>,
+    body: (i: CanisterCode) => Promise<unknown>,
+    keep: false | 'pending',
+    hooks: SliceHooks,
+  ): Promise<ExecutionResult> {
+    const instance = es.instance;
+    if (!instance) throw new Error(`canister ${keyOf(c.canisterId)} has no instance`); // callers check first
+    const ctx = this.#withQueues(this.context(c, apiType, extra), es);
+    return runOnInstanceSliced(instance, ctx, body, keep, es.globalTimerNanos, hooks, { systemSubnet: this.onSystemSubnet(c) });
+  }
+
+  /** Marks a canister busy until the returned function is called (see {@link busy}). */
+  hold(canisterId: Principal): () => void {
+    const k = keyOf(canisterId);
+    let resolve!: () => void;
+    this.busy.set(k, new Promise<void>((r) => (resolve = r)));
+    return () => {
+      this.busy.delete(k);
+      resolve();
+    };
   }
 
   /** Whether the canister is in a sliced execution that yielded. */

@@ -53,6 +53,14 @@ export const MAX_MESSAGES_PER_ROUND = 1_000;
  */
 export const MAX_ROUND_MILLIS = 100;
 
+/** Largest `update_settings` argument whose ingress fee is charged after the settings are applied (`MAX_DELAYED_INGRESS_COST_PAYLOAD_SIZE`), bytes. */
+export const MAX_DELAYED_INGRESS_COST_PAYLOAD_BYTES = 366;
+
+/** A management ingress whose fee is charged after it runs (`is_delayed_ingress_induction_cost`): a small `update_settings`. */
+function isDelayedIngressCost(msg: IngressMessage): boolean {
+  return msg.methodName === 'update_settings' && msg.arg.length <= MAX_DELAYED_INGRESS_COST_PAYLOAD_BYTES;
+}
+
 /** Runs canister code for the replica. */
 export class ExecutionEnvironment {
   readonly #core: ExecutionCore;
@@ -156,8 +164,8 @@ export class ExecutionEnvironment {
   /**
    * A canister that cannot pay for its resources, as the replica's scheduler treats it: its code
    * and memories go (open calls rejected), its compute and memory allocations are reset, its
-   * remaining balance is burned (`burn_remaining_balance_for_uninstall`), and its snapshots and
-   * chunk store are deleted. Controllers, settings otherwise and status stay.
+   * remaining balance is burned (`burn_remaining_balance_for_uninstall`), and its snapshots,
+   * chunk store and log are deleted. Controllers, settings otherwise and status stay.
    */
   #uninstallOutOfCycles(c: CanisterState): void {
     c.cycles = 0n;
@@ -165,8 +173,9 @@ export class ExecutionEnvironment {
     c.settings.memory_allocation = 0n;
     if (c.module) this.lifecycle.uninstallCode(c);
     const state = this.#core.deps.state;
-    for (const s of state.snapshots.list(c.canisterId)) state.snapshots.delete(s.id);
+    state.snapshots.deleteAll(c.canisterId);
     state.chunks.clear(c.canisterId);
+    state.logs.clear(c.canisterId);
   }
 
   /** Ingress for canisters that were busy when it was inducted, executed in a later round. */
@@ -186,6 +195,7 @@ export class ExecutionEnvironment {
   chargeIngress(msg: IngressMessage, charge: boolean): IcError | undefined {
     const toManagement = msg.canisterId.toUint8Array().length === 0;
     if (toManagement && msg.methodName.startsWith('provisional_')) return undefined;
+    if (toManagement && isDelayedIngressCost(msg)) return undefined;
     const c = this.#core.deps.state.canister(toManagement ? msg.effectiveCanisterId : msg.canisterId);
     if (!c) return undefined;
     const bytes = BigInt(msg.envelopeBytes ?? Buffer.byteLength(msg.methodName) + msg.arg.length);
@@ -200,6 +210,21 @@ export class ExecutionEnvironment {
       this.#core.touch(c);
     }
     return undefined;
+  }
+
+  /**
+   * The ingress fee of a small `update_settings`, charged after the settings were applied (so a
+   * canister frozen by too high a freezing threshold can be unfrozen), for the argument and
+   * method name bytes, above the new freezing threshold; a canister that cannot pay is not
+   * charged (the replica ignores that error).
+   */
+  #chargeDelayedIngress(msg: IngressMessage): void {
+    const c = this.#core.deps.state.canister(msg.effectiveCanisterId);
+    if (!c) return;
+    const fee = this.#core.costs(c).ingressFee(BigInt(msg.arg.length + Buffer.byteLength(msg.methodName)));
+    if (fee === 0n || c.cycles < fee + this.#core.freezingThreshold(c)) return;
+    c.cycles -= fee;
+    this.#core.touch(c);
   }
 
   /** Whether the canister is in a sliced execution that yielded (it takes no other message). */
@@ -252,6 +277,7 @@ export class ExecutionEnvironment {
     const origin = { kind: 'ingress', requestId: msg.requestId, sender: msg.sender } as const;
     if (msg.canisterId.toUint8Array().length === 0) {
       this.#management.execute(origin, msg.sender, msg.methodName, msg.arg, 0n, msg.effectiveCanisterId);
+      if (isDelayedIngressCost(msg)) this.#chargeDelayedIngress(msg);
       return;
     }
     const c = this.#core.deps.state.canister(msg.canisterId);

@@ -155,7 +155,7 @@ export async function runOnInstanceSliced(
   instance: CanisterCode,
   ctx: ExecutionContext,
   body: (i: CanisterCode) => Promise<unknown>,
-  keep: boolean,
+  keep: boolean | 'pending',
   currentTimerNanos: bigint,
   hooks: SliceHooks,
   metering: Metering = {},

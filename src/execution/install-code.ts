@@ -42,6 +42,8 @@ export interface InstallerDeps {
   freezingThreshold(c: CanisterState): bigint;
   /** Whether the canister is on a system subnet (bigger limits, no byte or page charges). */
   systemSubnet(c: CanisterState): boolean;
+  /** Hashes (hex) of the modules the canister's subnet compiled since its last checkpoint (see {@link compilationInstructions}). */
+  compiledWasms(c: CanisterState): Set<string>;
 }
 
 /**
@@ -59,11 +61,27 @@ export function prepareModule(canisterId: Principal, wasm: Uint8Array, hash?: Ui
 }
 
 /**
- * Instructions charged for compiling a prepared module (`DEFAULT_COST_TO_COMPILE_WASM_INSTRUCTION`
- * = 6000 per instruction of the instrumented module); TypeScript modules compile for free.
+ * How much cheaper a module the subnet compiled since its last checkpoint is (the replica's
+ * `DESERIALIZATION_SPEED_UP_FACTOR`: `CompilationCostHandling::CountReducedAmount` charges the
+ * compilation cost / 100).
  */
-export function compilationInstructions(module: CanisterModule | TsCanisterModule): bigint {
-  return COST_TO_COMPILE_WASM_INSTRUCTION * BigInt('instrumentedOperatorCount' in module ? module.instrumentedOperatorCount : 0);
+export const DESERIALIZATION_SPEED_UP_FACTOR = 100n;
+
+/**
+ * Instructions charged for compiling a prepared module (`DEFAULT_COST_TO_COMPILE_WASM_INSTRUCTION`
+ * = 6000 per instruction of the instrumented module; TypeScript modules compile for free), and
+ * notes the module as compiled on the subnet. A module the subnet already compiled (the
+ * replica's `expected_compiled_wasms`: every module installed since the last checkpoint, kept in
+ * memory and so empty after a restart; this replica takes no other checkpoints, as PocketIC)
+ * costs a hundredth of that (rounded down).
+ * @param compiled the module hashes (hex) the canister's subnet compiled.
+ */
+export function compilationInstructions(module: CanisterModule | TsCanisterModule, compiled: Set<string>): bigint {
+  const full = COST_TO_COMPILE_WASM_INSTRUCTION * BigInt('instrumentedOperatorCount' in module ? module.instrumentedOperatorCount : 0);
+  const key = Buffer.from(module.hash).toString('hex');
+  const cached = compiled.has(key);
+  compiled.add(key);
+  return cached ? full / DESERIALIZATION_SPEED_UP_FACTOR : full;
 }
 
 /** A new instance of `module` over `stable`. @throws IcError IC0505 if instantiation fails. */
@@ -128,7 +146,7 @@ export class CodeInstaller {
       throw new IcError(ErrorCode.CanisterOutOfCycles, `Canister installation failed with \`${e.message}\`.`);
     }
     c.cycles -= prepay;
-    const compile = compilationInstructions(module);
+    const compile = compilationInstructions(module, this.#deps.compiledWasms(c));
     this.#budget = { limit, used: compile + assemblyInstructions, system };
     const changes: HookChanges[] = [];
     try {

@@ -48,6 +48,7 @@ export class LifecycleHooks implements CanisterExecution {
       context: (c, _es, apiType, extra) => core.context(c, apiType, extra),
       host: core.host,
       costs: (c) => core.costs(c),
+      compiledWasms: (c) => core.compiledWasms(c),
       freezingThreshold: (c) => core.freezingThreshold(c),
       systemSubnet: (c) => core.onSystemSubnet(c),
     });
@@ -122,7 +123,7 @@ export class LifecycleHooks implements CanisterExecution {
   }
 
   compilationInstructions(c: CanisterState, module: Uint8Array | null, moduleHash?: Uint8Array): bigint {
-    return module ? compilationInstructions(prepareModule(c.canisterId, module, moduleHash)) : 0n;
+    return module ? compilationInstructions(prepareModule(c.canisterId, module, moduleHash), this.#core.compiledWasms(c)) : 0n;
   }
 
   captureSnapshot(c: CanisterState): SnapshotContent {

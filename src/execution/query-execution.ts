@@ -3,7 +3,7 @@
  * query call runs on the live instance and every change is discarded; `canister_inspect_message`
  * runs before an ingress message is accepted. Neither opens a call context. Both run sliced
  * (execution-core.ts `runNonReplicated`): a query looping to its 5 B limit, or an inspect_message
- * to its 200 M, does not stop the replica meanwhile. Composite queries still run in one piece.
+ * to its 200 M, does not stop the replica meanwhile; so does every step of a composite query.
  */
 import type { Principal } from '@icp-sdk/core/principal';
 import type { CanisterState } from '../state/canister-state.ts';
@@ -50,10 +50,7 @@ export class QueryExecution {
     } else return rejected(userErrorOf(canisterId, methodNotFound('query', method)));
     const cert = core.deps.dataCertificate(canisterId);
     if (apiType === 'composite_query') {
-      const saved = core.time;
-      core.time = timeNanos;
-      const answer = new CompositeQuery(core).run(c, es, method, sender, arg, cert);
-      core.time = saved;
+      const answer = await new CompositeQuery(core).run(c, es, method, sender, arg, timeNanos, cert);
       return answer.kind === 'reply' ? { kind: 'replied', reply: answer.data } : rejected(answer.error);
     }
     // The query's time goes in its context (rounds may run while it is suspended).

@@ -22,7 +22,7 @@ const noble: Record<IdkgCurve, { BASE: NoblePoint; ZERO: NoblePoint; order: bigi
 };
 
 for (const curve of ['secp256k1', 'ed25519'] as const) {
-  test(`${curve}: mul, mulG, mulH and msm equal noble's multiplyUnsafe (edges, small and wide scalars, the identity)`, () => {
+  test(`${curve}: mul, mulG, mulH, pedersen and msm equal noble's multiplyUnsafe (edges, small and wide scalars, the identity)`, () => {
     const g = idkgGroup(curve);
     const { BASE, ZERO, order } = noble[curve];
     const ref = (p: GroupPoint, k: bigint): NoblePoint => {
@@ -40,6 +40,9 @@ for (const curve of ['secp256k1', 'ed25519'] as const) {
       same(g.mulH(k), ref(g.H, k), `mulH ${k}`);
     }
     for (const p of points) for (const k of scalars) same(g.mul(p, k), ref(p, k), `mul ${k}`);
+    for (const [a, b] of [[0n, 0n], [1n, 0n], [0n, 1n], [255n, rand(32)], [rand(32), 300n], [rand(32), rand(32)], [order - 1n, order - 1n]] as const) {
+      same(g.pedersen(a, b), ref(g.G, a).add(ref(g.H, b)), `pedersen ${a}, ${b}`);
+    }
     for (const k of scalars) same(g.mul(g.zero, k), ZERO, 'identity · k');
     // MSMs: short (noble Straus) and wide (libsecp256k1 for secp256k1) scalars, zeros and the identity skipped.
     for (const ks of [[rand(8), rand(8), rand(8)], [rand(32), 0n, rand(32)], [1n, order - 1n, rand(8)], [0n, 0n, 0n]]) {

@@ -20,6 +20,7 @@ import { Principal } from '@icp-sdk/core/principal';
 import { compileWat } from '../support/wat.ts';
 import { compileMotoko, compileMotokoFixture } from '../support/motoko.ts';
 import { managementIdlFactory, startTestReplica } from '../support/replica-fixture.ts';
+import { managementTypes } from '../../src/management/ic-did.ts';
 import { instrument } from '../../src/execution/wasm/instrumentation.ts';
 import { parseModule, readSectionHeaders } from '../../src/execution/wasm/wasm-binary.ts';
 
@@ -35,6 +36,11 @@ const RESPONSE_RESERVATION = 1_000n * 2n * 1024n * 1024n;
 /** ic0.cost_call(m, p): transmission + response-transmission + response-execution (40 B) reservations. */
 const costCall = (bytes: bigint): bigint => XNET_CALL + PER_BYTE * bytes + RESPONSE_RESERVATION + execution(40_000_000_000n);
 const GIB = 1n << 30n;
+/** canister_settings with nothing set (ic.did). */
+const NO_SETTINGS = {
+  controllers: [], compute_allocation: [], memory_allocation: [], freezing_threshold: [], reserved_cycles_limit: [], log_visibility: [], log_memory_limit: [],
+  snapshot_visibility: [], status_visibility: [], minimum_incoming_canister_call_cycles: [], wasm_memory_limit: [], wasm_memory_threshold: [], environment_variables: [],
+};
 const DAY = 86_400n;
 
 /**
@@ -134,20 +140,26 @@ describe('cycles: exact balances on a 13-node subnet (WAT, and a Motoko canister
     await r?.cleanup();
   });
 
-  test('install: the ingress fee, 5 M and 6000 instructions per compiled instruction', async () => {
+  test('install: the ingress fee, 5 M and 6000 instructions per compiled instruction; a module the subnet compiled before, a hundredth', async () => {
     const raw = await compileWat(WAT);
     const count = BigInt(instrument(raw, parseModule(raw, readSectionHeaders(raw)), 'wasm32').instrumentedOperatorCount);
-    for (const id of [a, b]) {
+    // The first install compiles it in full; the subnet then has it compiled (the replica's
+    // expected_compiled_wasms, until its next checkpoint): installing it on b and upgrading a
+    // to it count 6000 × count / 100 (CompilationCostHandling::CountReducedAmount).
+    for (const [id, compile, what] of [
+      [a, 6_000n * count, 'install'],
+      [b, (6_000n * count) / 100n, 'install of a module the subnet compiled'],
+    ] as const) {
       const before = balance(id);
       const n = callBodies.length;
       await mgmt(id).install_code({ mode: { install: null }, canister_id: id, wasm_module: wasm, arg: new Uint8Array(), sender_canister_version: [] });
       // The canister pays the install_code ingress (its effective canister id) and the install.
-      assert.equal(before - balance(id), ingressFee(callBodies[n]!) + execution(6_000n * count));
+      assert.equal(before - balance(id), ingressFee(callBodies[n]!) + execution(compile), what);
     }
     const before = balance(a);
     const n = callBodies.length;
     await mgmt(a).install_code({ mode: { upgrade: [] }, canister_id: a, wasm_module: wasm, arg: new Uint8Array(), sender_canister_version: [] });
-    assert.equal(before - balance(a), ingressFee(callBodies[n]!) + execution(6_000n * count), 'upgrade');
+    assert.equal(before - balance(a), ingressFee(callBodies[n]!) + execution((6_000n * count) / 100n), 'upgrade');
   });
 
   test('an ingress update: ingress fee + 5 M + its instructions; a query is free', async () => {
@@ -247,6 +259,16 @@ describe('cycles: exact balances on a 13-node subnet (WAT, and a Motoko canister
     assert.equal(balance(poor), before, 'nothing charged for a refused message');
   });
 
+  test('update_settings: the ingress fee is charged after the settings apply, for the argument and method name only', async () => {
+    const arg = IDL.encode([managementTypes.update_settings_args], [{ canister_id: b, settings: { ...NO_SETTINGS, freezing_threshold: [1_000n] }, sender_canister_version: [] }]);
+    assert.ok(arg.byteLength <= 366, 'a small update_settings');
+    const before = balance(b);
+    const res = await agent.call('aaaaa-aa', { methodName: 'update_settings', arg, effectiveCanisterId: b });
+    const record = (await r.replica.waitForCompletion(new Uint8Array(res.requestId), 30_000)) as { status: string };
+    assert.equal(record.status, 'replied');
+    assert.equal(before - balance(b), 1_200_000n + 2_000n * BigInt(arg.byteLength + 'update_settings'.length));
+  });
+
   test('dfinity/ic charge_for_dirty_heap: two stores on two 4 KiB pages cost 2 × 1000 on top of the block (wasm32; × 4 in wasm64)', async () => {
     for (const wide of [false, true]) {
       const a = wide ? 'i64.const' : 'i32.const';
@@ -285,8 +307,11 @@ describe('cycles: exact balances on a 13-node subnet (WAT, and a Motoko canister
   });
 
   test('an hour of storage on the replica clock: the idle burn rate for 3600 s', async () => {
+    // The wall clock plus a test-controlled offset; frozen for the measured hour, so that the two
+    // rounds are exactly 3,600 s apart (the wall clock moving between them added a cycle at times).
     let offset = 0n;
-    const s = await startTestReplica({ debugPrint: () => {}, clock: { nowNanos: () => BigInt(Date.now()) * 1_000_000n + offset } });
+    let frozen: bigint | undefined;
+    const s = await startTestReplica({ debugPrint: () => {}, clock: { nowNanos: () => (frozen ?? BigInt(Date.now()) * 1_000_000n) + offset } });
     try {
       const ag = await HttpAgent.create({ host: s.url, identity: Ed25519KeyIdentity.generate(), shouldFetchRootKey: true });
       const m = (ecid: Principal): any => Actor.createActor(managementIdlFactory, { agent: ag, canisterId: 'aaaaa-aa', effectiveCanisterId: ecid });
@@ -318,12 +343,26 @@ describe('cycles: exact balances on a 13-node subnet (WAT, and a Motoko canister
       });
       const q = await ag.query(id, { methodName: 'peek', arg: new Uint8Array() });
       assert.equal(q.status, 'rejected');
+      // A small update_settings is accepted from a frozen canister (its fee comes after the
+      // settings): setting the threshold back unfreezes it.
+      await m(id).update_settings({
+        canister_id: id,
+        settings: { controllers: [], compute_allocation: [], memory_allocation: [], freezing_threshold: [2_592_000n], reserved_cycles_limit: [], wasm_memory_limit: [] },
+        sender_canister_version: [],
+      });
+      assert.equal((await ag.query(id, { methodName: 'peek', arg: new Uint8Array() })).status, 'replied', 'unfrozen');
+      await m(id).update_settings({
+        canister_id: id,
+        settings: { controllers: [], compute_allocation: [], memory_allocation: [], freezing_threshold: [10n ** 15n], reserved_cycles_limit: [], wasm_memory_limit: [] },
+        sender_canister_version: [],
+      });
       const rej = q as unknown as { reject_code: number; reject_message: string; error_code: string };
       assert.deepEqual(
         [rej.reject_code, rej.error_code, rej.reject_message],
         [2, 'IC0207', `Canister ${id.toText()} is unable to process query calls because it's frozen. Please top up the canister with cycles and try again.`],
       );
       // One round 10 s later settles the charge so far; one hour after it, the next.
+      frozen = BigInt(Date.now()) * 1_000_000n;
       offset += 10_000_000_000n;
       await s.replica.runRound();
       const before = s.replica.state.canister(id)!.cycles;

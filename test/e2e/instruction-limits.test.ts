@@ -3,7 +3,8 @@
  * `ic0.performance_counter(0)` reads the metered count (the block is charged at its start, the
  * call itself costs 200), and an infinite loop in an update, in a query and in
  * canister_inspect_message ends with IC0522 and the replica's text naming the limit that applied
- * (40 B, 5 B, 200 M). The loops fill 64 KiB per iteration so that the limit (charged one
+ * (40 B, 5 B, 200 M); during the update's, the query's and the composite query's loops the status
+ * endpoint answers (each runs sliced). The loops fill 64 KiB per iteration so that the limit (charged one
  * instruction per byte) is reached in seconds; wasm32 and wasm64.
  */
 import { after, before, describe, test } from 'node:test';
@@ -42,6 +43,7 @@ function limitsWat(wide: boolean): string {
     (call $reply))
   (func (export "canister_update spin") (call $spin))
   (func (export "canister_query spin_query") (call $spin))
+  (func (export "canister_composite_query spin_composite") (call $spin))
   (func (export "canister_update ok") (call $append ${c(0)} ${c(0)}) (call $reply))
   (func (export "canister_inspect_message")
     (if (${wide ? 'i64.ne' : 'i32.ne'} (call $arg_size) ${c(0)}) (then (call $spin)))
@@ -148,6 +150,20 @@ for (const wide of [false, true]) {
       }
       return { polls, ms };
     }
+
+    test('an infinite loop in a composite query ends with IC0522 at 5 B instructions; meanwhile /api/v2/status answers', async () => {
+      let spinning = true;
+      const spin = agent.query(id, { methodName: 'spin_composite', arg: new Uint8Array() }).finally(() => (spinning = false));
+      const worst = await pollStatusWhile(() => spinning, !wide);
+      const q = await spin;
+      assert.equal(q.status, 'rejected');
+      const rej = q as unknown as { reject_code: number; reject_message: string; error_code: string };
+      assert.deepEqual([rej.reject_code, rej.error_code, rej.reject_message], [5, 'IC0522', limitText(id, '5000000000')]);
+      if (!wide) {
+        assert.ok(worst.polls >= 3, `status answered while the composite query looped (${worst.polls} times)`);
+        console.log(`# ${worst.polls} status polls during the looping composite query, worst ${worst.ms.toFixed(1)} ms`);
+      }
+    });
 
     test('an infinite loop in canister_inspect_message ends with IC0522 at 200 M instructions', async () => {
       const res = await agent.call(id, { methodName: 'ok', arg: new Uint8Array([1]), effectiveCanisterId: id });

@@ -131,7 +131,8 @@ export interface OverloadOptions {
 
 /**
  * Sends `calls` ingress calls at once (each on its own connection, `/api/v<version>/.../call`)
- * while probing `/api/v2/status` and a query every `probeEveryMs`, and classifies every outcome.
+ * while probing `/api/v2/status` and, separately, a query every `probeEveryMs` after the previous
+ * answer, and classifies every outcome.
  * The calls and the probes each run in their own worker thread, so neither the replica (when it
  * runs in this process) nor the other shares their event loop: latencies are the replica's.
  */
@@ -207,17 +208,25 @@ if (!isMainThread && (workerData as WorkerInput | null)?.role !== undefined) {
     parentPort!.once('message', () => {
       stop = true;
     });
-    for (let i = 1; !stop; i++) {
-      const [s, q] = await Promise.all([
-        request(w.url, 'GET', '/api/v2/status', undefined, w.timeoutMs),
-        request(w.url, 'POST', `/api/v2/canister/${w.canisterId}/query`, anonymousEnvelope('query', id, w.queryMethod, i), w.timeoutMs),
-      ]);
-      if (s.status === 200) result.statusMs.push(s.ms);
-      else result.statusFailures++;
-      result.queries++;
-      if (q.status === 200) result.queriesOk++;
-      await new Promise((r) => setTimeout(r, w.probeEveryMs ?? 50));
-    }
+    // Two loops, so a slow query does not space out the status probes (nor the reverse).
+    const pause = () => new Promise((r) => setTimeout(r, w.probeEveryMs ?? 50));
+    const statusLoop = async (): Promise<void> => {
+      while (!stop) {
+        const s = await request(w.url, 'GET', '/api/v2/status', undefined, w.timeoutMs);
+        if (s.status === 200) result.statusMs.push(s.ms);
+        else result.statusFailures++;
+        await pause();
+      }
+    };
+    const queryLoop = async (): Promise<void> => {
+      for (let i = 1; !stop; i++) {
+        const q = await request(w.url, 'POST', `/api/v2/canister/${w.canisterId}/query`, anonymousEnvelope('query', id, w.queryMethod, i), w.timeoutMs);
+        result.queries++;
+        if (q.status === 200) result.queriesOk++;
+        await pause();
+      }
+    };
+    await Promise.all([statusLoop(), queryLoop()]);
     parentPort!.postMessage(result);
   }
 }

@@ -52,6 +52,8 @@ export interface IdkgGroup {
   mulG(s: bigint): GroupPoint;
   /** s·H. */
   mulH(s: bigint): GroupPoint;
+  /** a·G + b·H (a Pedersen commitment to a with mask b), as an affine point where cheap. */
+  pedersen(a: bigint, b: bigint): GroupPoint;
   /** s·P. */
   mul(p: GroupPoint, s: bigint): GroupPoint;
   /**
@@ -102,7 +104,7 @@ function makeGroup(curve: IdkgCurve): IdkgGroup {
     const H = P.fromAffine(secp256k1_hasher.hashToCurve(enc.encode('h'), { DST: 'ic-crypto-tecdsa-secp256k1-generator-h' }).toAffine()) as unknown as GroupPoint;
     return build(curve, P as unknown as PointClass, P.BASE as unknown as GroupPoint, H, (p) =>
       (p as unknown as Pt).is0() ? new Uint8Array(33) : (p as unknown as Pt).toBytes(true),
-    (b) => (b.length === 33 && b.every((x) => x === 0) ? (P.ZERO as unknown as GroupPoint) : (P.fromBytes(b) as unknown as GroupPoint)), secp256k1Fast(P));
+    (b) => (b.length === 33 && b.every((x) => x === 0) ? (P.ZERO as unknown as GroupPoint) : (P.fromBytes(b) as unknown as GroupPoint)), secp256k1Fast(P, H));
   }
   const E = ed25519.Point;
   const H = E.fromAffine(ed25519_hasher.hashToCurve(enc.encode('h'), { DST: 'ic-crypto-tecdsa-ed25519-generator-h' }).toAffine()) as unknown as GroupPoint;
@@ -118,6 +120,8 @@ interface FastMul {
   mul(p: GroupPoint, k: bigint): GroupPoint;
   /** Σ kᵢ·Pᵢ, every Pᵢ non-identity and kᵢ in [1, order). */
   msm(points: readonly GroupPoint[], scalars: readonly bigint[]): GroupPoint;
+  /** a·G + b·H, a and b in [0, order). */
+  pedersen(a: bigint, b: bigint): GroupPoint;
 }
 
 /**
@@ -126,7 +130,7 @@ interface FastMul {
  * uncompressed SEC1 built from the affine coordinates (one shared inversion per batch, no
  * square roots); what comes back is on the curve by construction (libsecp256k1's output).
  */
-function secp256k1Fast(P: typeof secp256k1.Point): FastMul {
+function secp256k1Fast(P: typeof secp256k1.Point, H: GroupPoint): FastMul {
   type Pt = InstanceType<typeof P>;
   const toSec1 = (affine: { x: bigint; y: bigint }): Uint8Array => {
     const out = new Uint8Array(65);
@@ -137,7 +141,12 @@ function secp256k1Fast(P: typeof secp256k1.Point): FastMul {
   };
   const fromSec1 = (b: Uint8Array | null): GroupPoint =>
     (b === null ? P.ZERO : P.fromAffine({ x: bytesToNumberBE(b.subarray(1, 33)), y: bytesToNumberBE(b.subarray(33, 65)) })) as unknown as GroupPoint;
+  const hSec1 = toSec1((H as unknown as Pt).toAffine());
   return {
+    pedersen: (a, b) => {
+      // Both products and their sum in libsecp256k1: one affine point back, no noble addition.
+      return fromSec1(k1.add(k1.mulG(a, false), k1.mul(hSec1, b, false), false));
+    },
     mulG: (k) => fromSec1(k1.mulG(k, false)),
     mul: (p, k) => fromSec1(k1.mul(toSec1((p as unknown as Pt).toAffine()), k, false)),
     msm: (points, scalars) => {
@@ -198,8 +207,19 @@ function build(
     if (fast && ks.some((k) => k >= wide)) return fast.msm(ps, ks);
     return mulAddUnsafe(Point, ps as never, ks) as unknown as GroupPoint;
   };
-  const normalize = (points: readonly GroupPoint[]): GroupPoint[] => (points.length === 0 ? [] : (normalizeZ(Point, points as never) as unknown as GroupPoint[]));
-  return { curve, order, G, H, zero, mulG: (s) => mul(G, s), mulH: (s) => mul(H, s), mul, msm, normalize, encode, decode };
+  const one = (Point as unknown as { Fp: { ONE: bigint } }).Fp.ONE;
+  const normalize = (points: readonly GroupPoint[]): GroupPoint[] => {
+    // Points already affine (Z = 1, e.g. from libsecp256k1) need no inversion at all.
+    if (points.every((p) => (p as unknown as { Z: bigint }).Z === one)) return [...points];
+    return normalizeZ(Point, points as never) as unknown as GroupPoint[];
+  };
+  const pedersen = (a: bigint, b: bigint): GroupPoint => {
+    const ka = mod(a, order);
+    const kb = mod(b, order);
+    if (fast && ka >= wide && kb >= wide) return fast.pedersen(ka, kb);
+    return mul(G, ka).add(mul(H, kb));
+  };
+  return { curve, order, G, H, zero, mulG: (s) => mul(G, s), mulH: (s) => mul(H, s), pedersen, mul, msm, normalize, encode, decode };
 }
 
 const groups = new Map<IdkgCurve, IdkgGroup>();

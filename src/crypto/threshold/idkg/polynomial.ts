@@ -55,7 +55,7 @@ export function commitPolynomial(group: IdkgGroup, values: readonly bigint[], ma
   // Points are normalized (affine) once here: dealings are hashed and encoded many times.
   if (!masks) return { kind: 'simple', points: group.normalize(values.map((v) => group.mulG(v))) };
   if (masks.length !== values.length) throw new Error('commitPolynomial: value and mask polynomials differ in length');
-  return { kind: 'pedersen', points: group.normalize(values.map((v, k) => group.mulG(v).add(group.mulH(masks[k]!)))) };
+  return { kind: 'pedersen', points: group.normalize(values.map((v, k) => group.pedersen(v, masks[k]!))) };
 }
 
 /** The commitment evaluated at node `index` (x = index + 1): Σ C_k·x^k by Horner with small x. */
@@ -118,8 +118,7 @@ export function evaluateCommitmentCached(group: IdkgGroup, c: Commitment, index:
 
 /** The point an opening claims: value·G (+ mask·H). */
 export function openingPoint(group: IdkgGroup, o: Opening): GroupPoint {
-  const p = group.mulG(o.value);
-  return o.mask === undefined ? p : p.add(group.mulH(o.mask));
+  return o.mask === undefined ? group.mulG(o.value) : group.pedersen(o.value, o.mask);
 }
 
 /** Whether `o` opens commitment `c` at node `index` (and has the right shape for its kind). */
