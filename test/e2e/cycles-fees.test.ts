@@ -307,8 +307,11 @@ describe('cycles: exact balances on a 13-node subnet (WAT, and a Motoko canister
   });
 
   test('an hour of storage on the replica clock: the idle burn rate for 3600 s', async () => {
+    // The wall clock plus a test-controlled offset; frozen for the measured hour, so that the two
+    // rounds are exactly 3,600 s apart (the wall clock moving between them added a cycle at times).
     let offset = 0n;
-    const s = await startTestReplica({ debugPrint: () => {}, clock: { nowNanos: () => BigInt(Date.now()) * 1_000_000n + offset } });
+    let frozen: bigint | undefined;
+    const s = await startTestReplica({ debugPrint: () => {}, clock: { nowNanos: () => (frozen ?? BigInt(Date.now()) * 1_000_000n) + offset } });
     try {
       const ag = await HttpAgent.create({ host: s.url, identity: Ed25519KeyIdentity.generate(), shouldFetchRootKey: true });
       const m = (ecid: Principal): any => Actor.createActor(managementIdlFactory, { agent: ag, canisterId: 'aaaaa-aa', effectiveCanisterId: ecid });
@@ -359,6 +362,7 @@ describe('cycles: exact balances on a 13-node subnet (WAT, and a Motoko canister
         [2, 'IC0207', `Canister ${id.toText()} is unable to process query calls because it's frozen. Please top up the canister with cycles and try again.`],
       );
       // One round 10 s later settles the charge so far; one hour after it, the next.
+      frozen = BigInt(Date.now()) * 1_000_000n;
       offset += 10_000_000_000n;
       await s.replica.runRound();
       const before = s.replica.state.canister(id)!.cycles;

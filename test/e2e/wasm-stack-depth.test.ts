@@ -8,7 +8,8 @@
  * recursive call — 4 KiB that any compiler (Liftoff, TurboFan, Cranelift) must spill — fits at
  * most 1,280 times in 5 MiB, so 1,281 levels overflow on the replica too; 1,216 levels (95% of
  * that, leaving ~200 bytes per frame for return address and saved registers) must fit. Checked in
- * an update (a sliced execution, on a JSPI stack) and in a query (on the thread's own stack).
+ * an update and a query (sliced executions, on JSPI stacks) and in canister_init (on the thread's
+ * own stack).
  * And a Motoko canister recurses 2,000 and 10,000 levels through `await*` (Node's default stack
  * overflows at ~2,500), and a runaway recursion still ends in the replica's stack overflow trap.
  */
@@ -30,7 +31,8 @@ const loads = Array.from({ length: LIVE }, (_, i) => `(local.set $l${i} (i64.loa
 const sums = Array.from({ length: LIVE }, (_, i) => `local.get $l${i} i64.add`).join('\n');
 const FITS = Math.ceil(MAX_FRAMES * 0.95); // 1,216
 const OVER = MAX_FRAMES + 1; // 1,281
-const BIG_FRAMES_WAT = `
+/** The big-frame canister; with `initDepth`, its `canister_init` recurses that deep too. */
+const bigFramesWat = (initDepth?: number): string => `
 (module
   (import "ic0" "msg_reply" (func $reply))
   (import "ic0" "msg_reply_data_append" (func $append (param i32 i32)))
@@ -46,6 +48,7 @@ const BIG_FRAMES_WAT = `
     (drop (call $big (local.get $n)))
     (call $append (i32.const 8192) (i32.const 6))
     (call $reply))
+  ${initDepth === undefined ? '' : `(func (export "canister_init") (drop (call $big (i32.const ${initDepth}))))`}
   (func (export "canister_update fits") (call $run (i32.const ${FITS})))
   (func (export "canister_update over") (call $run (i32.const ${OVER})))
   (func (export "canister_query fits_query") (call $run (i32.const ${FITS})))
@@ -84,13 +87,14 @@ describe('Wasm stack depth: the replica\'s 5 MiB', () => {
     assert.ok(wasmStackFlagsInEffect(), `run as node ${WASM_STACK_NODE_FLAGS.join(' ')} --test …; execArgv: ${process.execArgv.join(' ')}`);
   });
 
-  test(`4 KiB frames: ${FITS} levels fit, ${OVER} overflow, in an update (JSPI stack) and a query (thread stack)`, async () => {
-    const id = await install(await compileWat(BIG_FRAMES_WAT));
+  test(`4 KiB frames: ${FITS} levels fit, ${OVER} overflow, in updates and queries (JSPI stacks) and canister_init (the thread's stack)`, async () => {
+    const id = await install(await compileWat(bigFramesWat(FITS)));
     const big = Actor.createActor(BIG_FRAMES_IDL, { agent, canisterId: id }) as any;
     await big.fits();
     await big.fits_query();
     assert.match(await rejectOf(big.over()), /Canister trapped: stack overflow/);
     assert.match(await rejectOf(big.over_query()), /Canister trapped: stack overflow/);
+    assert.match(await rejectOf(install(await compileWat(bigFramesWat(OVER)))), /Canister trapped: stack overflow/);
   });
 
   test('Motoko: 2,000 and 10,000 levels of await* recursion; a runaway recursion traps with stack overflow', async () => {

@@ -1,10 +1,10 @@
 /**
  * The Wasm stack canisters get: the replica configures wasmtime with a 5 MiB Wasm stack
  * (`MAX_WASM_STACK_SIZE`, rs/embedders); V8 runs Wasm on the JavaScript stack of the thread
- * (queries, `canister_init`) or, for sliced executions, on a JSPI stack of its own
- * (`WebAssembly.promising`), whose sizes are V8 flags fixed when the process starts — they must
- * be on the `node` command line (`v8.setFlagsFromString` later does not resize the main stack, and
- * Node refuses `--stack-size` in NODE_OPTIONS). Every command that runs canisters passes
+ * (`canister_init`, `post_upgrade`) or, for sliced executions (updates, queries, timers), on
+ * a JSPI stack of its own (`WebAssembly.promising`). Both sizes are V8 flags fixed when the
+ * process starts: they must be on the `node` command line (`v8.setFlagsFromString` later does not
+ * resize the main stack, and Node refuses `--stack-size` in NODE_OPTIONS). Every command that runs canisters passes
  * {@link WASM_STACK_NODE_FLAGS}: the npm scripts, `bin/chainkey-replica.mjs`'s shebang,
  * `bin/pocket-ic`, and the test and bench spawns (test/wasm-stack-flags.test.ts checks they agree).
  *
