@@ -298,11 +298,18 @@ export function installCode(
   return env.execution.installCode(c, arg.mode, arg.wasm_module, arg.arg, call.caller, call.nowNanos, assemblyInstructions);
 }
 
-/** `uninstall_code` (controllers only): removes the module, its memories and open call contexts. */
+/**
+ * `uninstall_code` (controllers only): removes the module, its memories and open call contexts,
+ * and empties the canister's chunk store and log (the interface spec's formal model: the state
+ * after `uninstall_code` has `chunk_store = ()` and `canister_logs[A.canister_id] = []`).
+ * Snapshots, cycles, controllers, settings and history stay.
+ */
 export function uninstallCode(env: ManagementEnv, call: ManagementCall, arg: UninstallCodeArgs): void {
   const c = canisterOrNotFound(env, arg.canister_id);
   requireController(c, call.caller);
   env.execution.uninstallCode(c, call.nowNanos);
+  env.state.chunks.clear(c.canisterId);
+  env.state.logs.clear(c.canisterId);
 }
 
 /** `raw_rand` (canisters only): 32 random bytes. */

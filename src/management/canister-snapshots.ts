@@ -11,10 +11,30 @@ import { MAX_SNAPSHOTS_PER_CANISTER, snapshotSize, type SnapshotContent, type Sn
 import type { CanisterState } from '../state/canister-state.ts';
 import { ErrorCode, IcError } from '../types/ic-error.ts';
 import { canisterOrNotFound, requireController, uninstallCode } from './canister-lifecycle.ts';
+import { canisterSnapshotNotEnoughCycles } from './errors.ts';
 import { visibleTo } from './visibility.ts';
 import type { ManagementCall, ManagementEnv } from './management-context.ts';
 
 type Opt<T> = [] | [T];
+
+/**
+ * Charges `c` for a snapshot operation as management-canister instructions: 1 cycle per
+ * instruction at 13 nodes, scaled, no base fee, the wasm32 rate whatever the module (dfinity/ic
+ * cycles_account_manager.rs `management_canister_cost` / `consume_cycles_for_management_canister_
+ * instructions`, the only instruction charge without a prepayment left in the newest manager),
+ * above the freezing threshold.
+ * @param instructions the operation's instructions (baseline + bytes, + compilation for a load)
+ * @throws IcError IC0207 `Canister snapshotting failed with: ...` (canister_manager/types.rs
+ *   `CanisterSnapshotNotEnoughCycles`) when the canister cannot pay; nothing is charged then
+ */
+export function chargeSnapshotOperation(env: ManagementEnv, c: CanisterState, instructions: bigint, caller: Principal): void {
+  try {
+    env.execution.chargeManagementInstructions(c, instructions, caller);
+  } catch (e) {
+    if (e instanceof IcError && e.code === ErrorCode.CanisterOutOfCycles) throw canisterSnapshotNotEnoughCycles(e);
+    throw e;
+  }
+}
 
 /**
  * Management-canister instructions charged to the canister for taking, loading or creating (by
@@ -68,7 +88,7 @@ export function takeCanisterSnapshot(
     );
   }
   const content = env.execution.captureSnapshot(c);
-  env.execution.chargeManagementInstructions(c, SNAPSHOT_BASELINE_INSTRUCTIONS + snapshotSize(content), call.caller);
+  chargeSnapshotOperation(env, c, SNAPSHOT_BASELINE_INSTRUCTIONS + snapshotSize(content), call.caller);
   const snapshot = storeSnapshot(env, c, call.nowNanos, content, replace);
   if (arg.uninstall_code[0]) uninstallCode(env, call, { canister_id: c.canisterId, sender_canister_version: [] });
   return record(snapshot);
@@ -104,7 +124,7 @@ export function loadCanisterSnapshot(env: ManagementEnv, call: ManagementCall, a
   const s = ownSnapshot(env, c, arg.snapshot_id);
   // The baseline, the snapshot's bytes and compiling its module (create_execution_state).
   const compile = env.execution.compilationInstructions(c, s.content.module, s.content.moduleHash ?? undefined);
-  env.execution.chargeManagementInstructions(c, SNAPSHOT_BASELINE_INSTRUCTIONS + s.totalSize + compile, call.caller);
+  chargeSnapshotOperation(env, c, SNAPSHOT_BASELINE_INSTRUCTIONS + s.totalSize + compile, call.caller);
   env.execution.restoreSnapshot(c, s.content);
   c.version += 1n;
   env.state.markCanisterDirty(c.canisterId);

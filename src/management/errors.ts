@@ -174,3 +174,15 @@ export function createCanisterNotEnoughCycles(required: bigint, sent: bigint): I
       help('Try sending more cycles with the request.', 'create-canister-not-enough-cycles'),
   );
 }
+
+/**
+ * IC0207: a snapshot operation the canister cannot pay for (`CanisterManagerError::
+ * CanisterSnapshotNotEnoughCycles` in canister_manager/types.rs, with its ErrorHelp).
+ * @param outOfCycles the IC0207 error of the failed charge (`CanisterOutOfCyclesError`'s text)
+ */
+export function canisterSnapshotNotEnoughCycles(outOfCycles: IcError): IcError {
+  return new IcError(
+    ErrorCode.CanisterOutOfCycles,
+    `Canister snapshotting failed with: \`${outOfCycles.message}\`${help('Try sending more cycles with the request.', 'canister-snapshot-not-enough-cycles')}`,
+  );
+}

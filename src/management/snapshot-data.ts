@@ -12,7 +12,7 @@ import { MAX_SNAPSHOTS_PER_CANISTER, snapshotSize, type SnapshotContent } from '
 import type { CanisterState } from '../state/canister-state.ts';
 import { ErrorCode, IcError } from '../types/ic-error.ts';
 import { canisterOrNotFound, requireController } from './canister-lifecycle.ts';
-import { ownSnapshot, SNAPSHOT_BASELINE_INSTRUCTIONS, SNAPSHOT_DATA_BASELINE_INSTRUCTIONS, storeSnapshot } from './canister-snapshots.ts';
+import { chargeSnapshotOperation, ownSnapshot, SNAPSHOT_BASELINE_INSTRUCTIONS, SNAPSHOT_DATA_BASELINE_INSTRUCTIONS, storeSnapshot } from './canister-snapshots.ts';
 import type { ManagementCall, ManagementEnv } from './management-context.ts';
 import type { ReadCanisterSnapshotMetadataResponse } from './shapes.ts';
 
@@ -138,7 +138,7 @@ export function readCanisterSnapshotData(
   const c = controlled(env, call, arg.canister_id);
   const x = ownSnapshot(env, c, arg.snapshot_id).content;
   const out = readRegion(x, arg.kind);
-  env.execution.chargeManagementInstructions(c, SNAPSHOT_DATA_BASELINE_INSTRUCTIONS + BigInt(out.chunk.length), call.caller);
+  chargeSnapshotOperation(env, c, SNAPSHOT_DATA_BASELINE_INSTRUCTIONS + BigInt(out.chunk.length), call.caller);
   return out;
 }
 
@@ -204,7 +204,7 @@ export function uploadCanisterSnapshotMetadata(
     source: 'uploaded',
   };
   // Creating it costs what taking one of that size does (`create_snapshot_from_metadata`).
-  env.execution.chargeManagementInstructions(c, SNAPSHOT_BASELINE_INSTRUCTIONS + snapshotSize(content), call.caller);
+  chargeSnapshotOperation(env, c, SNAPSHOT_BASELINE_INSTRUCTIONS + snapshotSize(content), call.caller);
   return { snapshot_id: storeSnapshot(env, c, call.nowNanos, content, replace).id };
 }
 
@@ -248,6 +248,6 @@ export function uploadCanisterSnapshotData(
     x.stablePageData = writeSparse(x.stablePageData, STABLE_PAGE, Number(k.stable_memory.offset), arg.chunk);
   }
   // The replica charges the bytes written (`write_snapshot_data`), no baseline.
-  env.execution.chargeManagementInstructions(c, size, call.caller);
+  chargeSnapshotOperation(env, c, size, call.caller);
   env.state.snapshots.put({ ...s, content: x, totalSize: snapshotSize(x) });
 }

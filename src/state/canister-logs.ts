@@ -70,7 +70,7 @@ export class CanisterLogs {
     return this.#buffer(id).bytes;
   }
 
-  /** Drops the canister's records (it was deleted). */
+  /** Drops the canister's records (it was deleted or uninstalled). */
   clear(id: Principal): void {
     this.#buffers.delete(id.toText());
     const raw = id.toUint8Array();

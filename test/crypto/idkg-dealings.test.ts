@@ -3,15 +3,16 @@
  * the threshold table of §1.1 (UTM collection threshold included), the secp256k1 generator H of
  * the IC, each of the five operations dealt by real dealers and publicly / privately verified,
  * each rejection reason (shape, proof, constant), interpolation of the product with too few
- * dealings giving a wrong key×λ (the §5.7 pitfall the threshold prevents), the complaint path
+ * dealings giving a wrong key×λ (the §5.7 pitfall the threshold prevents), the batched support
+ * check's beacon (colluding errors that cancel under known weights are caught), the complaint path
  * rebuilding a receiver's opening at x_j, the lazily combined product commitment (stored as its
  * dealings, restored to the same commitment), and the never-whole guard of the share holder.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mod } from '@noble/curves/abstract/modular.js';
-import { createDealing, verifyDealingPublicly, verifyOpening, verifyOpeningsBatched, type Dealing, type DealtShares } from '../../src/crypto/threshold/idkg/dealing.ts';
+import { invert, mod } from '@noble/curves/abstract/modular.js';
+import { batchWeights, createDealing, verifyDealingPublicly, verifyOpening, verifyOpeningsBatched, type Dealing, type DealtShares } from '../../src/crypto/threshold/idkg/dealing.ts';
 import { idkgGroup } from '../../src/crypto/threshold/idkg/group.ts';
 import { transcriptParams, type TranscriptOp } from '../../src/crypto/threshold/idkg/params.ts';
 import { openingMatches, type Opening } from '../../src/crypto/threshold/idkg/polynomial.ts';
@@ -132,8 +133,22 @@ test('public verification refuses wrong shape, bad proofs and a wrong reshared c
   assert.ok(verifyOpening(g, d.dealing, 1, d.openings[1]!));
   assert.ok(!verifyOpening(g, d.dealing, 1, { ...d.openings[1]!, value: d.openings[1]!.value + 1n }));
   const all = utm.dealt.map((x) => x.dealing);
-  assert.ok(verifyOpeningsBatched(g, all, 3, utm.dealt.map((x) => x.openings[3]!), new Map()));
-  assert.ok(!verifyOpeningsBatched(g, all, 3, utm.dealt.map((x, i) => (i === 2 ? { ...x.openings[3]!, mask: x.openings[3]!.mask! + 1n } : x.openings[3]!)), new Map()));
+  const beacon = random(32);
+  assert.ok(verifyOpeningsBatched(g, all, 3, utm.dealt.map((x) => x.openings[3]!), new Map(), beacon));
+  assert.ok(!verifyOpeningsBatched(g, all, 3, utm.dealt.map((x, i) => (i === 2 ? { ...x.openings[3]!, mask: x.openings[3]!.mask! + 1n } : x.openings[3]!)), new Map(), beacon));
+});
+
+test('batched support check: two colluding dealers whose errors cancel under a known beacon fail under the beacon drawn after they sent', () => {
+  const x = dealAll({ type: 'RandomUnmasked' }, 4, () => ({ kind: 'none' }));
+  const ds = x.dealt.slice(0, 2).map((d) => d.dealing);
+  const known = new Uint8Array(32).fill(1);
+  // Errors e0 = 1 and e1 = −ρ0/ρ1: ρ0·e0 + ρ1·e1 = 0 under the known beacon.
+  const [r0, r1] = batchWeights(g, ds, known);
+  const e1 = mod(-r0! * invert(r1!, g.order), g.order);
+  const bad = [{ value: mod(x.dealt[0]!.openings[3]!.value + 1n, g.order) }, { value: mod(x.dealt[1]!.openings[3]!.value + e1, g.order) }];
+  bad.forEach((o, i) => assert.ok(!verifyOpening(g, ds[i]!, 3, o), `opening ${i} is bad`));
+  assert.ok(verifyOpeningsBatched(g, ds, 3, bad, new Map(), known), 'with ρ known in advance the errors cancel');
+  assert.ok(!verifyOpeningsBatched(g, ds, 3, bad, new Map(), new Uint8Array(32).fill(2)), 'a later beacon catches them');
 });
 
 test('complaint path: a receiver rebuilds its opening of one dealing from t others at x_j (n = 13)', () => {

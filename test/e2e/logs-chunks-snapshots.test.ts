@@ -2,7 +2,8 @@
  * Issue 12: canister logs, the wasm chunk store and snapshots through `aaaaa-aa`, called by
  * @icp-sdk/core with an actor built from candid/ic.did: log_visibility and status_visibility
  * admit others, the filter and log_memory_limit bound what comes back, install_chunked_code
- * checks the module hash, and a snapshot survives a restart and loads afterwards.
+ * checks the module hash, a snapshot survives a restart and loads afterwards, and uninstall_code
+ * empties the chunk store and the log.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -133,5 +134,19 @@ describe('canister logs, chunk store, snapshots', () => {
     await owner.delete_canister_snapshot({ canister_id: id, snapshot_id: snap.id });
     assert.deepEqual(await owner.list_canister_snapshots({ canister_id: id }), []);
     await assert.rejects(owner.load_canister_snapshot({ canister_id: id, snapshot_id: snap.id, sender_canister_version: [] }), /Could not find the snapshot ID/);
+  });
+
+  test('uninstall_code empties the chunk store and the log (spec: chunk_store = (), canister_logs = []); snapshots stay', async () => {
+    await counter.inc();
+    await owner.upload_chunk({ canister_id: id, chunk: new Uint8Array([1, 2, 3]) });
+    const snap = await owner.take_canister_snapshot({ canister_id: id, replace_snapshot: [], uninstall_code: [], sender_canister_version: [] });
+    assert.notDeepEqual((await owner.fetch_canister_logs({ canister_id: id, filter: [] })).canister_log_records, []);
+    assert.equal((await owner.stored_chunks({ canister_id: id })).length, 1);
+    await owner.uninstall_code({ canister_id: id, sender_canister_version: [] });
+    assert.deepEqual((await owner.fetch_canister_logs({ canister_id: id, filter: [] })).canister_log_records, []);
+    assert.deepEqual(await owner.stored_chunks({ canister_id: id }), []);
+    assert.equal((await owner.canister_status({ canister_id: id })).memory_metrics.log_memory_store_size, 0n);
+    assert.equal((await owner.list_canister_snapshots({ canister_id: id })).length, 1);
+    await owner.delete_canister_snapshot({ canister_id: id, snapshot_id: snap.id });
   });
 });

@@ -9,6 +9,7 @@
  * - read_canister_snapshot_data: 5 M + one per byte read
  *   (`DEFAULT_CANISTERS_SNAPSHOT_DATA_BASELINE_INSTRUCTIONS`); upload_canister_snapshot_data: one
  *   per byte written;
+ * - a canister that cannot pay: IC0207 `Canister snapshotting failed with: ...`.
  * - install_chunked_code: the install's execution cost with 1 MiB per listed chunk of assembly
  *   (`WasmSource::instructions_to_assemble`) added to compilation's 6000 per instruction.
  * Expected values come from these formulas and the agent's envelope sizes (the ingress fee).
@@ -130,5 +131,28 @@ describe('management-canister instruction charges (13 nodes)', () => {
     const uploaded = (meta.result as { snapshot_id: Uint8Array }).snapshot_id;
     const up = await charged(() => ic.upload_canister_snapshot_data({ canister_id: id, snapshot_id: uploaded, kind: { wasm_module: { offset: 0n } }, chunk: wasm }));
     assert.equal(up.beyondIngress, BigInt(wasm.length), 'upload');
+  });
+
+  test('a canister that cannot pay for a snapshot: IC0207 with the replica text, only the ingress fee charged', async () => {
+    // 1 B cycles: enough for the ingress fee, short of 2 B + the snapshot's size (no storage fees
+    // here, so the freezing threshold is 0 and the shortfall is charge - balance after ingress).
+    const c = r.replica.state.canister(id)!;
+    c.cycles = 1_000_000_000n;
+    r.replica.state.markCanisterDirty(id);
+    const size = BigInt(wasm.length) + 65_536n + 8n;
+    const n = bodies.length;
+    await assert.rejects(ic.take_canister_snapshot({ canister_id: id, replace_snapshot: [], uninstall_code: [], sender_canister_version: [] }), (e: Error) => {
+      const shortfall = SNAPSHOT_BASELINE + size - (1_000_000_000n - ingressFee(bodies[n]!));
+      assert.match(e.message, /IC0207/);
+      assert.ok(
+        e.message.includes(
+          `Canister snapshotting failed with: \`Canister ${id.toText()} is out of cycles: please top up the canister with at least ${shortfall} additional cycles\`\n` +
+            'Try sending more cycles with the request. See documentation: https://internetcomputer.org/docs/current/references/execution-errors#canister-snapshot-not-enough-cycles',
+        ),
+        e.message,
+      );
+      return true;
+    });
+    assert.equal(balance(), 1_000_000_000n - ingressFee(bodies[n]!), 'only the ingress fee');
   });
 });

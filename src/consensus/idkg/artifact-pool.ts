@@ -51,8 +51,14 @@ export class ArtifactPool {
   /** Transcript id → dealer index → opener index → opening. */
   readonly openings = new Map<string, Map<number, Map<number, Opening>>>();
   readonly events: PoolEvent[] = [];
-  /** Shared public memo of the batched opening check: dealing set → Σρ_d·C_d. */
+  /** Shared public memo of the batched opening check: beacon and dealing set → Σρ_d·C_d. */
   readonly batchCache = new Map<string, Commitment>();
+  /**
+   * This round's random beacon for the batched opening check, drawn by the network after the
+   * round's dealings and openings were sent and before anyone supports (see
+   * verifyOpeningsBatched); public.
+   */
+  beacon: Uint8Array = new Uint8Array(32);
   round = 0;
 
   /** Logs an event (the last 2000 kept). */

@@ -273,7 +273,7 @@ export class IdkgNode {
         this.#accept(pool, pending[0]!.m, me);
         continue;
       }
-      if (pending.length > 1 && verifyOpeningsBatched(g, pending.map((p) => p.d), me, pending.map((p) => p.m.opening), pool.batchCache)) {
+      if (pending.length > 1 && verifyOpeningsBatched(g, pending.map((p) => p.d), me, pending.map((p) => p.m.opening), pool.batchCache, pool.beacon)) {
         for (const p of pending) this.#accept(pool, p.m, me);
         continue;
       }

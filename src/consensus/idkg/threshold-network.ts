@@ -326,6 +326,8 @@ export class ThresholdNetwork {
       n.answerComplaints(pool);
       n.deal(pool, this.channel);
     }
+    // The random beacon of the batched support check, drawn now that this round's openings are sent.
+    pool.beacon = this.#random('network/beacon', 32);
     for (const n of active) {
       n.receive(this.channel);
       n.support(pool);

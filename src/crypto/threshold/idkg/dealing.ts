@@ -163,15 +163,20 @@ export function dealingHash(group: IdkgGroup, d: Dealing): string {
  * The public-coin batched private verification (reference idkg.md §5.2): receiver `index`
  * checks all its openings of several dealings of one transcript at once,
  *   G·Σρ_d·s_d (+ H·Σρ_d·m_d) == W(x_index),  W_k = Σ_d ρ_d·C_{d,k},
- * with 64-bit ρ_d derived from a hash of all the dealings' commitments (fixed before anyone
- * knows ρ). A single bad opening always fails it; several cancel only with probability 2⁻⁶⁴ per
- * try. W depends only on public data, so it is computed once per dealing set (`cache`).
+ * with 64-bit ρ_d derived from a hash of a random beacon and all the dealings' commitments. The
+ * beacon is drawn by the network after the openings were sent (each round, between dealing and
+ * supporting), so no dealer knows ρ when it picks what to send: a single bad opening always
+ * fails the check, and colluding dealers' errors cancel only with probability 2⁻⁶⁴ per try
+ * (with ρ from the commitments alone, a dealer dealing last could compute ρ and send an error
+ * that cancels a partner's). W depends only on public data, so it is computed once per beacon
+ * and dealing set (`cache`) and shared by the receivers.
+ * @param beacon public randomness fixed after the openings were sent (any length; 32 bytes here)
  * @returns true if all openings match (on false the caller checks them one by one)
  */
-export function verifyOpeningsBatched(group: IdkgGroup, dealings: readonly Dealing[], index: number, openings: readonly Opening[], cache: Map<string, Commitment>): boolean {
-  const key = `${dealings[0]?.transcriptId}|${dealings.map((d) => d.dealerIndex).join(',')}`;
+export function verifyOpeningsBatched(group: IdkgGroup, dealings: readonly Dealing[], index: number, openings: readonly Opening[], cache: Map<string, Commitment>, beacon: Uint8Array): boolean {
+  const key = `${Buffer.from(beacon).toString('hex')}|${dealings[0]?.transcriptId}|${dealings.map((d) => d.dealerIndex).join(',')}`;
   let w = cache.get(key);
-  const rho = batchCoefficients(group, dealings, key);
+  const rho = batchCoefficients(group, dealings, key, beacon);
   if (!w) {
     const t = dealings[0]!.commitment.points.length;
     const points = Array.from({ length: t }, (_, k) => group.msm(dealings.map((d) => d.commitment.points[k]!), rho));
@@ -191,15 +196,23 @@ export function verifyOpeningsBatched(group: IdkgGroup, dealings: readonly Deali
 
 const rhoCache = new Map<string, { dealings: readonly Dealing[]; rho: bigint[] }>();
 
-function batchCoefficients(group: IdkgGroup, dealings: readonly Dealing[], key: string): bigint[] {
+function batchCoefficients(group: IdkgGroup, dealings: readonly Dealing[], key: string, beacon: Uint8Array): bigint[] {
   const hit = rhoCache.get(key);
   if (hit && hit.dealings.length === dealings.length && hit.dealings.every((d, i) => d === dealings[i])) return hit.rho;
-  const seed = sha256(concatBytes(...dealings.flatMap((d) => [new TextEncoder().encode(`${d.transcriptId}|${d.dealerIndex}`), ...commitmentBytes(group, d.commitment)])));
-  const r = dealings.map((d) => {
-    const h = sha256(concatBytes(seed, new TextEncoder().encode(`rho|${d.dealerIndex}`)));
-    return (BigInt(`0x${Buffer.from(h.subarray(0, 8)).toString('hex')}`) | 1n);
-  });
+  const r = batchWeights(group, dealings, beacon);
   if (rhoCache.size > 256) rhoCache.clear();
   rhoCache.set(key, { dealings: [...dealings], rho: r });
   return r;
+}
+
+/**
+ * The weights ρ_d of {@link verifyOpeningsBatched}: odd 64-bit integers from SHA-256 over the
+ * beacon, then each dealing's transcript id, dealer index and commitment.
+ */
+export function batchWeights(group: IdkgGroup, dealings: readonly Dealing[], beacon: Uint8Array): bigint[] {
+  const seed = sha256(concatBytes(beacon, ...dealings.flatMap((d) => [new TextEncoder().encode(`${d.transcriptId}|${d.dealerIndex}`), ...commitmentBytes(group, d.commitment)])));
+  return dealings.map((d) => {
+    const h = sha256(concatBytes(seed, new TextEncoder().encode(`rho|${d.dealerIndex}`)));
+    return BigInt(`0x${Buffer.from(h.subarray(0, 8)).toString('hex')}`) | 1n;
+  });
 }
