@@ -34,6 +34,10 @@ export interface CapacityParams {
   historyEntries: number;
   rssSignatures: number;
   walSignatures: number;
+  /** Only these methods' cells (figure names: `sign_with_ecdsa`, `vetkd_derive_key`, ...). */
+  methods?: readonly string[];
+  /** Skip the WAL, RSS and pre-filled-history phases. */
+  skipHistory?: boolean;
 }
 
 const FEE = 10_000_000_000n;
@@ -160,7 +164,7 @@ export async function replicaCapacity(P: CapacityParams, dir: string): Promise<v
     // window; vetKD is checked by its warm-up calls).
     const cells: [string, readonly number[]][] = P.quick
       ? [['trivial_update', [64]], ['sign_with_ecdsa', [1, 64]]]
-      : Object.keys(calls).map((m) => [m, P.concurrencies]);
+      : Object.keys(calls).filter((m) => !P.methods || P.methods.includes(m)).map((m) => [m, P.concurrencies]);
     for (const [method, concurrencies] of cells) {
       for (const c of concurrencies) {
         const pid = replica.child.pid!;
@@ -191,6 +195,7 @@ export async function replicaCapacity(P: CapacityParams, dir: string): Promise<v
       }
     }
     alias('replica_vetkd_derive_key_capacity_c64_per_s', 'vetkd_derive_key_capacity_c64_per_s');
+    if (P.skipHistory) return;
 
     // WAL growth per signature, then RSS once the process has made the target number of signatures.
     const ecdsa = calls['sign_with_ecdsa']!;

@@ -50,6 +50,19 @@ const P = quick
 const CAPACITY = quick
   ? { quick, cellSeconds: 1, concurrencies: [1, 64], historyEntries: 2_000, rssSignatures: 50, walSignatures: 30 }
   : { quick, cellSeconds: 5, concurrencies: [1, 16, 64, 256], historyEntries: 100_000, rssSignatures: 10_000, walSignatures: 1_000 };
+// `--methods sign_with_ecdsa,vetkd_derive_key` / `--concurrencies 1,64`: capacity cells of these
+// only, and `--no-history`: skip the WAL, RSS and 100k-history phases (targeted runs on a shared machine).
+const listArg = (flag: string): string[] | undefined => {
+  const i = process.argv.indexOf(flag);
+  return i > 0 ? process.argv[i + 1]!.split(',') : undefined;
+};
+const methodsArg = listArg('--methods');
+const concurrencyArg = listArg('--concurrencies')?.map(Number);
+Object.assign(CAPACITY, {
+  ...(methodsArg && { methods: methodsArg }),
+  ...(concurrencyArg && { concurrencies: concurrencyArg }),
+  ...(process.argv.includes('--no-history') && { skipHistory: true }),
+});
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'ckr-bench-'));

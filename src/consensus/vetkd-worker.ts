@@ -21,17 +21,53 @@ export interface VetKdJob {
 /** A job's answer: E1 ‖ E2 ‖ E3 (192 bytes) or the error text. */
 export type VetKdResult = { id: number; ok: true; bytes: Uint8Array } | { id: number; ok: false; message: string };
 
-/** The host side: one worker thread, started on the first job, ended by {@link close}. */
+/**
+ * While more jobs are out, results are announced together at most this often (ms): one round
+ * then answers a batch instead of one request each (the last result is announced at once).
+ */
+const ANNOUNCE_EVERY_MS = 4;
+/** A worker with nothing to do for this long ends (ms); the next job starts a new one. */
+const IDLE_MS = 10_000;
+
+/**
+ * The host side: one worker thread, started on the first job, ended when idle for
+ * {@link IDLE_MS} (its isolate and mcl heap are tens of MiB) or by {@link close}.
+ */
 export class VetKdWorker {
   #worker: Worker | null = null;
   readonly #pending = new Map<number, (r: VetKdResult) => void>();
   #next = 0;
   #closed = false;
   readonly #onResult: () => void;
+  #announce: NodeJS.Timeout | null = null;
+  #idle: NodeJS.Timeout | null = null;
 
-  /** @param onResult called after each result arrives (the replica asks for a round) */
+  /** @param onResult called after results arrive (the replica asks for a round) */
   constructor(onResult: () => void) {
     this.#onResult = onResult;
+  }
+
+  #announceResults(): void {
+    if (this.#pending.size === 0) {
+      if (this.#announce) clearTimeout(this.#announce);
+      this.#announce = null;
+      this.#onResult();
+      this.#idle = setTimeout(() => this.#stopIdle(), IDLE_MS);
+      this.#idle.unref();
+      return;
+    }
+    this.#announce ??= setTimeout(() => {
+      this.#announce = null;
+      this.#onResult();
+    }, ANNOUNCE_EVERY_MS);
+  }
+
+  #stopIdle(): void {
+    this.#idle = null;
+    const w = this.#worker;
+    if (!w || this.#pending.size > 0) return;
+    this.#worker = null;
+    void w.terminate();
   }
 
   /**
@@ -42,6 +78,8 @@ export class VetKdWorker {
    */
   encryptedKey(inputs: VetKdDerivationInputs, shares: readonly SecretShare[], threshold: number): Promise<Uint8Array> {
     if (this.#closed) return Promise.reject(new Error('vetKD worker closed'));
+    if (this.#idle) clearTimeout(this.#idle);
+    this.#idle = null;
     const worker = this.#start();
     const id = this.#next++;
     return new Promise((resolve, reject) => {
@@ -59,10 +97,11 @@ export class VetKdWorker {
       const done = this.#pending.get(r.id);
       this.#pending.delete(r.id);
       done?.(r);
-      this.#onResult();
+      this.#announceResults();
     });
     const fail = (message: string) => {
-      if (this.#worker === w) this.#worker = null;
+      if (this.#worker !== w) return; // ended on purpose (idle, closed) or already replaced
+      this.#worker = null;
       for (const [id, done] of this.#pending) done({ id, ok: false, message });
       this.#pending.clear();
       this.#onResult();
@@ -76,8 +115,11 @@ export class VetKdWorker {
   /** Ends the worker; pending jobs reject. */
   async close(): Promise<void> {
     this.#closed = true;
+    for (const t of [this.#announce, this.#idle]) if (t) clearTimeout(t);
     const w = this.#worker;
     this.#worker = null;
+    for (const [id, done] of this.#pending) done({ id, ok: false, message: 'vetKD worker closed' });
+    this.#pending.clear();
     if (w) await w.terminate();
   }
 }

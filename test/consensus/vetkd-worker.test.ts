@@ -33,9 +33,9 @@ test('vetKD worker: answers decrypt and verify (1 node, 2 of 3); errors and clos
     assert.deepEqual(check(await worker.encryptedKey(inputs, shares, 2)), one);
     await assert.rejects(worker.encryptedKey({ ...inputs, transportPublicKey: new Uint8Array(48) }, [share], 1), /invalid transport public key/);
     assert.equal(results, 3);
-    const pending = worker.encryptedKey(inputs, [share], 1);
+    const pending = assert.rejects(worker.encryptedKey(inputs, [share], 1), /closed/);
     await worker.close();
-    await assert.rejects(pending);
+    await pending;
     await assert.rejects(worker.encryptedKey(inputs, [share], 1), /closed/);
   } finally {
     await worker.close();
