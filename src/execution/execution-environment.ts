@@ -22,6 +22,7 @@
  */
 import { SECONDS_BETWEEN_ALLOCATION_CHARGES, SECONDS_PER_DAY } from '../cycles/subnet-costs.ts';
 import { Principal } from '@icp-sdk/core/principal';
+import { effectiveCanisterIdOf } from '../management/effective-canister-id.ts';
 import type { ManagementEnv } from '../management/management-context.ts';
 import type { CanisterState } from '../state/canister-state.ts';
 import type { ChainKeyResponse } from '../state/subnet-call-context-manager.ts';
@@ -101,7 +102,7 @@ export class ExecutionEnvironment {
 
   /** Whether messages are waiting in the canister queue for a canister that can take them. */
   get hasQueuedMessages(): boolean {
-    return this.#out.messages.some((m) => !this.#core.isBusy(m.kind === 'request' ? m.receiver : m.originator));
+    return this.#out.messages.some((m) => !this.#waitsForBusy(m));
   }
 
   /**
@@ -183,7 +184,7 @@ export class ExecutionEnvironment {
 
   /** Whether results of sliced executions or deferred ingress wait for a round. */
   get hasPendingWork(): boolean {
-    return this.#core.completions.length > 0 || this.#deferredIngress.some((m) => !this.#core.isBusy(m.canisterId));
+    return this.#core.completions.length > 0 || this.#deferredIngress.some((m) => !this.#core.isBusy(ingressTarget(m)));
   }
 
   /**
@@ -266,8 +267,7 @@ export class ExecutionEnvironment {
 
   /** Executes an inducted ingress message (its outcome goes to the ingress history). */
   async executeIngress(msg: IngressMessage): Promise<void> {
-    const target = msg.canisterId.toUint8Array().length === 0 ? msg.effectiveCanisterId : msg.canisterId;
-    if (this.#core.isBusy(target)) {
+    if (this.#core.isBusy(ingressTarget(msg))) {
       this.#deferredIngress.push(msg);
       return;
     }
@@ -276,7 +276,7 @@ export class ExecutionEnvironment {
     if (unpaid) return this.#out.ingressDone(msg.requestId, rejected(unpaid));
     const origin = { kind: 'ingress', requestId: msg.requestId, sender: msg.sender } as const;
     if (msg.canisterId.toUint8Array().length === 0) {
-      this.#management.execute(origin, msg.sender, msg.methodName, msg.arg, 0n, msg.effectiveCanisterId);
+      await this.#management.execute(origin, msg.sender, msg.methodName, msg.arg, 0n, msg.effectiveCanisterId);
       if (isDelayedIngressCost(msg)) this.#chargeDelayedIngress(msg);
       return;
     }
@@ -361,7 +361,7 @@ export class ExecutionEnvironment {
       // between them, a later round would find the queue partly drained: a load-dependent answer).
       if (k % 16 === 0 && performance.now() >= until && !isManagementRequest(this.#out.messages[0]!)) break;
       const m = this.#out.dequeue()!;
-      if (this.#core.isBusy(m.kind === 'request' ? m.receiver : m.originator)) {
+      if (this.#waitsForBusy(m)) {
         waiting.push(m);
         continue;
       }
@@ -373,6 +373,26 @@ export class ExecutionEnvironment {
     return k;
   }
 
+  /**
+   * Whether a queued message must wait for a busy canister (one in a sliced execution): a
+   * request to it, a response to it, or a call to the management canister whose effective
+   * canister it is (the replica's scheduler keeps subnet messages for a canister with a paused
+   * execution queued, `can_execute_subnet_msg`).
+   */
+  #waitsForBusy(m: CanisterMessage): boolean {
+    const core = this.#core;
+    if (core.busy.size === 0) return false;
+    if (m.kind === 'response') return core.isBusy(m.originator);
+    if (!isManagementRequest(m) && !core.deps.routing.subnetById(m.receiver)) return core.isBusy(m.receiver);
+    let target: Principal | 'any' | undefined;
+    try {
+      target = effectiveCanisterIdOf(m.method, m.arg);
+    } catch {
+      return false; // rejected when it runs
+    }
+    return target instanceof Principal && core.isBusy(target);
+  }
+
   /** A request to `aaaaa-aa` or to a canister (rejected here if that canister cannot take it). */
   async #deliverRequest(req: CanisterRequest): Promise<void> {
     const origin = { kind: 'canister', caller: req.sender, callbackId: req.senderCallbackId, deadlineNanos: req.deadlineNanos } as const;
@@ -380,7 +400,7 @@ export class ExecutionEnvironment {
     // create_canister does on mainnet).
     const subnet = req.receiver.toUint8Array().length === 0 ? undefined : this.#core.deps.routing.subnetById(req.receiver);
     if (req.receiver.toUint8Array().length === 0 || subnet) {
-      this.#management.execute(origin, req.sender, req.method, req.arg, req.payment, undefined, subnet);
+      await this.#management.execute(origin, req.sender, req.method, req.arg, req.payment, undefined, subnet);
       return;
     }
     const c = this.#core.deps.state.canister(req.receiver);
@@ -469,6 +489,11 @@ export class ExecutionEnvironment {
     this.#core.clearChanges();
     this.#out.clearChanges();
   }
+}
+
+/** The canister an ingress message is for: its receiver, or for `aaaaa-aa` its effective canister. */
+function ingressTarget(msg: IngressMessage): Principal {
+  return msg.canisterId.toUint8Array().length === 0 ? msg.effectiveCanisterId : msg.canisterId;
 }
 
 /** A request addressed to the management canister (`aaaaa-aa`, the empty principal). */

@@ -31,6 +31,8 @@ export type ExecutionResult =
 export interface Metering {
   /** The instruction limit (default: the limit of the context's API type). */
   limit?: bigint;
+  /** The limit IC0522's text names, if not `limit` (an install's hooks: the whole install's limit). */
+  limitToReport?: bigint;
   /** Instructions of earlier executions in the call context (`performance_counter(1)`). */
   callContextInstructions?: bigint;
   /** A system (NNS) subnet: bigger limits, no byte or page charges. */
@@ -58,7 +60,7 @@ function begin(instance: CanisterCode, ctx: ExecutionContext, currentTimerNanos:
   const system = metering.systemSubnet ?? false;
   api.chargeBytes = !system;
   const limit = metering.limit ?? instructionLimitFor(ctx.apiType, system);
-  api.meter.begin(limit, metering.callContextInstructions ?? 0n, onSlice, onSlice ? HOST_SLICE_INSTRUCTIONS : undefined);
+  api.meter.begin(limit, metering.callContextInstructions ?? 0n, onSlice, onSlice ? HOST_SLICE_INSTRUCTIONS : undefined, metering.limitToReport ?? limit);
   // TypeScript code is not metered: each execution counts a fixed estimate (plus its ic0 calls).
   if (!('counterExport' in instance.module)) api.meter.chargeAfterwards(TS_EXECUTION_INSTRUCTIONS);
   api.currentTimerNanos = currentTimerNanos;

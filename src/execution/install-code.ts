@@ -8,6 +8,8 @@
  *   enhanced orthogonal persistence) — the old main memory placed in it before its start function
  *   runs; then canister_post_upgrade(arg).
  * Any trap leaves the canister exactly as it was (old instance, memories and module).
+ * The install is a generator of its hooks ({@link CodeInstaller.steps}), so that the same steps run
+ * unsliced ({@link runInstallSteps}) or sliced across rounds (lifecycle-hooks.ts).
  */
 import { COST_TO_COMPILE_WASM_INSTRUCTION, type SubnetCosts } from '../cycles/subnet-costs.ts';
 import { INSTRUCTION_LIMITS, SYSTEM_SUBNET_INSTRUCTION_LIMITS } from './instruction-meter.ts';
@@ -18,7 +20,7 @@ import type { InstallMode } from '../management/management-context.ts';
 import type { CanisterState } from '../state/canister-state.ts';
 import type { ExecutionState } from './execution-state.ts';
 import { userErrorOf, wasmModuleNotFound } from './hypervisor-error.ts';
-import { runOnInstance } from './hypervisor.ts';
+import { runOnInstance, type ExecutionResult, type Metering } from './hypervisor.ts';
 import type { ApiType } from './system-api/api-type.ts';
 import { ic0Signatures } from './system-api/ic0-table.ts';
 import type { ExecutionContext, SystemApiHost } from './system-api/execution-context.ts';
@@ -115,34 +117,77 @@ interface HookChanges {
   newCode: boolean;
 }
 
+/** The running install_code's instruction budget: the limit and what compilation and hooks used. */
+interface InstallBudget {
+  limit: bigint;
+  used: bigint;
+  system: boolean;
+}
+
+/**
+ * One hook of an install for a driver to run ({@link CodeInstaller.steps}): on `inst` in `ctx`,
+ * the export `entry` (`canister_init`, `canister_pre_upgrade`, `canister_post_upgrade`) or, for
+ * null, the start function; with the install's remaining budget.
+ */
+export interface HookRun {
+  inst: CanisterCode;
+  ctx: ExecutionContext;
+  entry: string | null;
+  /** The global timer the hook sees (`ic0.global_timer_set` returns it), nanoseconds. */
+  timerNanos: bigint;
+  metering: Metering;
+}
+
+/** An install_code's hooks as steps: yields each hook to run, takes its result, returns what the install did. */
+export type InstallSteps = Generator<HookRun, { timerSetByNewCode: boolean }, ExecutionResult>;
+
+/** Runs an install's steps to the end with unsliced executions (for code known to be short). */
+export function runInstallSteps(steps: InstallSteps): { timerSetByNewCode: boolean } {
+  let next = steps.next();
+  while (!next.done) {
+    const { inst, ctx, entry, timerNanos, metering } = next.value;
+    let result: ExecutionResult;
+    try {
+      result = runOnInstance(inst, ctx, (i) => (entry === null ? i.runStart() : i.callExport(entry)), true, timerNanos, metering);
+    } catch (e) {
+      next = steps.throw(e);
+      continue;
+    }
+    next = steps.next(result);
+  }
+  return next.value;
+}
+
 /** Installs, reinstalls, upgrades and uninstalls canister code. */
 export class CodeInstaller {
   readonly #deps: InstallerDeps;
-  /** The running install_code's instruction budget: the limit and what compilation and hooks used. */
-  #budget = { limit: 0n, used: 0n, system: false };
 
   constructor(deps: InstallerDeps) {
     this.#deps = deps;
   }
 
   /**
-   * Runs install_code for `c` (permissions and the `install`-needs-empty check were done by the
-   * management canister). On success `c` and `es` hold the new module and state.
+   * install_code for `c` (permissions and the `install`-needs-empty check were done by the
+   * management canister), as steps: each hook (start, canister_init; or pre_upgrade, start,
+   * post_upgrade) is yielded for the caller to run, unsliced ({@link runInstallSteps}) or sliced
+   * across rounds (lifecycle-hooks.ts); the generator checks each result and, after the last,
+   * applies the install. On success `c` and `es` hold the new module and state.
    * @param assemblyInstructions instructions spent assembling the module from chunks
    *   (install_chunked_code: 1 MiB per listed chunk, `WasmSource::instructions_to_assemble`);
    *   they share the install's limit and are charged with it, as compilation is.
-   * @throws IcError for an invalid module, a trap in a hook, or bad upgrade options.
+   * @throws IcError (from the generator) for an invalid module, out of cycles, a trap in a hook
+   *   (IC0522 past the 300 B limit), or bad upgrade options; `c` and `es` are then as before,
+   *   except the cycles the instructions used.
    */
-  install(
+  *steps(
     c: CanisterState,
     es: ExecutionState,
     mode: InstallMode,
     wasm: Uint8Array,
     arg: Uint8Array,
     caller: Principal,
-    _nowNanos: bigint,
     assemblyInstructions = 0n,
-  ): { timerSetByNewCode: boolean } {
+  ): InstallSteps {
     const module = prepareModule(c.canisterId, wasm);
     // install_code prepays execution_cost(300 B) in the new module's mode above the freezing
     // threshold; compilation (6000 per instrumented instruction) and the hooks share the limit;
@@ -158,13 +203,13 @@ export class CodeInstaller {
     }
     c.cycles -= prepay;
     const compile = compilationInstructions(module, this.#deps.compiledWasms(c));
-    this.#budget = { limit, used: compile + assemblyInstructions, system };
+    const budget: InstallBudget = { limit, used: compile + assemblyInstructions, system };
     const changes: HookChanges[] = [];
     try {
-      if ('upgrade' in mode) this.#upgrade(c, es, module, mode.upgrade[0], arg, caller, changes);
-      else this.#install(c, es, module, arg, caller, changes);
+      if ('upgrade' in mode) yield* this.#upgrade(c, es, module, mode.upgrade[0], arg, caller, changes, budget);
+      else yield* this.#install(c, es, module, arg, caller, changes, budget);
     } finally {
-      c.cycles += costs.executionRefund(limit, this.#budget.used, module.memoryType);
+      c.cycles += costs.executionRefund(limit, budget.used, module.memoryType);
     }
     // Effects of the hooks: burned cycles, timer, certified data.
     let timerSetByNewCode = false;
@@ -184,40 +229,40 @@ export class CodeInstaller {
   }
 
   /**
-   * Runs one hook. It sees the balance left after the earlier hooks' burns, and the new code sees
+   * One hook. It sees the balance left after the earlier hooks' burns, and the new code sees
    * the timer as deactivated (0), as after an install or upgrade.
    */
-  #hook(
+  *#hook(
     c: CanisterState,
     es: ExecutionState,
     inst: CanisterCode,
     apiType: ApiType,
     extra: Partial<ExecutionContext>,
-    body: (i: CanisterCode) => void,
+    entry: string | null,
     earlier: HookChanges[],
     newCode: boolean,
-  ): HookChanges {
+    b: InstallBudget,
+  ): Generator<HookRun, HookChanges, ExecutionResult> {
     const burned = earlier.reduce((sum, h) => sum + h.changes.cyclesBurned, 0n);
     const ctx = this.#deps.context(c, es, apiType, { ...extra, balance: c.cycles - burned, changes: noChanges() });
-    const timer = newCode ? (earlier.find((h) => h.newCode && h.changes.globalTimerNanos !== undefined)?.changes.globalTimerNanos ?? 0n) : es.globalTimerNanos;
-    const b = this.#budget;
-    const r = runOnInstance(inst, ctx, body, true, timer, { limit: b.limit > b.used ? b.limit - b.used : 0n, systemSubnet: b.system });
+    const timerNanos = newCode ? (earlier.find((h) => h.newCode && h.changes.globalTimerNanos !== undefined)?.changes.globalTimerNanos ?? 0n) : es.globalTimerNanos;
+    const r = yield { inst, ctx, entry, timerNanos, metering: { limit: b.limit > b.used ? b.limit - b.used : 0n, limitToReport: b.limit, systemSubnet: b.system } };
     b.used += r.instructions;
     if (!r.ok) throw userErrorOf(c.canisterId, r.error);
     return { changes: r.changes, newCode };
   }
 
-  #startAndInit(c: CanisterState, es: ExecutionState, inst: CanisterCode, init: string, arg: Uint8Array, caller: Principal, out: HookChanges[]): void {
-    if (inst.module.hasStart) out.push(this.#hook(c, es, inst, 'start', {}, (i) => i.runStart(), out, true));
+  *#startAndInit(c: CanisterState, es: ExecutionState, inst: CanisterCode, init: string, arg: Uint8Array, caller: Principal, out: HookChanges[], b: InstallBudget): Generator<HookRun, void, ExecutionResult> {
+    if (inst.module.hasStart) out.push(yield* this.#hook(c, es, inst, 'start', {}, null, out, true, b));
     if (inst.module.systemMethods.has(init)) {
-      out.push(this.#hook(c, es, inst, 'init', { caller, arg }, (i) => i.callExport(init), out, true));
+      out.push(yield* this.#hook(c, es, inst, 'init', { caller, arg }, init, out, true, b));
     }
   }
 
-  #install(c: CanisterState, es: ExecutionState, module: CanisterModule | TsCanisterModule, arg: Uint8Array, caller: Principal, out: HookChanges[]): void {
+  *#install(c: CanisterState, es: ExecutionState, module: CanisterModule | TsCanisterModule, arg: Uint8Array, caller: Principal, out: HookChanges[], b: InstallBudget): Generator<HookRun, void, ExecutionResult> {
     const stable = new StableMemory();
     const inst = instantiate(c.canisterId, module, stable, this.#deps.host);
-    this.#startAndInit(c, es, inst, 'canister_init', arg, caller, out);
+    yield* this.#startAndInit(c, es, inst, 'canister_init', arg, caller, out, b);
     es.instance = inst;
     es.stable = stable;
     es.replaceStablePages = true;
@@ -225,7 +270,7 @@ export class CodeInstaller {
     es.globalTimerNanos = 0n;
   }
 
-  #upgrade(
+  *#upgrade(
     c: CanisterState,
     es: ExecutionState,
     module: CanisterModule | TsCanisterModule,
@@ -233,7 +278,8 @@ export class CodeInstaller {
     arg: Uint8Array,
     caller: Principal,
     out: HookChanges[],
-  ): void {
+    b: InstallBudget,
+  ): Generator<HookRun, void, ExecutionResult> {
     const old = es.instance;
     if (!old) throw userErrorOf(c.canisterId, wasmModuleNotFound());
     const persistence = options?.wasm_memory_persistence[0];
@@ -251,11 +297,11 @@ export class CodeInstaller {
     const timerBefore = es.globalTimerNanos;
     try {
       if (options?.skip_pre_upgrade[0] !== true && old.module.systemMethods.has('canister_pre_upgrade')) {
-        out.push(this.#hook(c, es, old, 'pre_upgrade', { caller }, (i) => i.callExport('canister_pre_upgrade'), out, false));
+        out.push(yield* this.#hook(c, es, old, 'pre_upgrade', { caller }, 'canister_pre_upgrade', out, false, b));
       }
       const inst = instantiate(c.canisterId, module, es.stable, this.#deps.host);
       if (keep) inst.load(old.committedMemory(), undefined, false);
-      this.#startAndInit(c, es, inst, 'canister_post_upgrade', arg, caller, out);
+      yield* this.#startAndInit(c, es, inst, 'canister_post_upgrade', arg, caller, out, b);
       es.instance = inst;
     } catch (e) {
       es.stable = oldStable;

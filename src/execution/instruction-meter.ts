@@ -97,6 +97,7 @@ export class InstructionMeter {
   /** Counter stand-in when there is no global. */
   #plain = 0n;
   #limit = 0n;
+  #limitToReport = 0n;
   /** Instructions of the slices before the current one. */
   #before = 0n;
   /** What the counter was set to at the start of the current slice. */
@@ -128,9 +129,13 @@ export class InstructionMeter {
    * @param onSlice called when a slice is used up; true = yield to the event loop (only in an
    *   execution started through `WebAssembly.promising`).
    * @param sliceSize instructions between two calls of `onSlice` (default: the replica's DTS slice).
+   * @param limitToReport the limit IC0522's text names (the replica's `limit_to_report`): an
+   *   install's hooks run with what compilation and earlier hooks left of the 300 B, and the
+   *   text still names 300 B.
    */
-  begin(limit: bigint, callContextInstructions = 0n, onSlice: (() => boolean) | null = null, sliceSize: bigint = INSTRUCTION_LIMITS.slice): void {
+  begin(limit: bigint, callContextInstructions = 0n, onSlice: (() => boolean) | null = null, sliceSize: bigint = INSTRUCTION_LIMITS.slice, limitToReport = limit): void {
     this.#limit = limit;
+    this.#limitToReport = limitToReport;
     this.#sliceSize = sliceSize;
     this.#before = 0n;
     this.#callContextBefore = callContextInstructions;
@@ -148,6 +153,11 @@ export class InstructionMeter {
   /** The message's limit. */
   get limit(): bigint {
     return this.#limit;
+  }
+
+  /** The limit IC0522's text names (see {@link begin}). */
+  get limitToReport(): bigint {
+    return this.#limitToReport;
   }
 
   /** Instructions executed in this message so far (`performance_counter(0)`). */
@@ -172,7 +182,7 @@ export class InstructionMeter {
       this.#before = this.#limit;
       this.#sliceStart = 0n;
       this.#set(0n);
-      throw new CanisterTrap(instructionLimitExceeded(this.#limit));
+      throw new CanisterTrap(instructionLimitExceeded(this.#limitToReport));
     }
     this.#refill();
     return this.#onSlice?.() ? 1 : 0;

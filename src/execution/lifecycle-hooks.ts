@@ -4,17 +4,19 @@
  * the canister's memory use and open call contexts, and what starting or deleting a canister
  * means for its execution state (pending stops cancelled; state forgotten).
  */
-import { canisterOutOfCycles } from '../types/ic-error.ts';
+import { canisterOutOfCycles, IcError } from '../types/ic-error.ts';
 import { FEES_AT_13_NODES } from '../cycles/fee-schedule.ts';
 import type { SubnetCosts } from '../cycles/subnet-costs.ts';
 import type { Subnet } from '../routing/topology.ts';
-import type { CanisterExecution, CanisterMemoryUsage, InstallMode } from '../management/management-context.ts';
+import type { CanisterExecution, CanisterMemoryUsage, InstallMode, SlicedExecution } from '../management/management-context.ts';
 import type { Principal } from '@icp-sdk/core/principal';
 import type { CanisterState } from '../state/canister-state.ts';
 import { canisterUninstalled } from '../types/ic-error.ts';
 import type { ExecutionCore } from './execution-core.ts';
 import type { ExecutionState } from './execution-state.ts';
-import { CodeInstaller, compilationInstructions, prepareModule } from './install-code.ts';
+import { CodeInstaller, compilationInstructions, prepareModule, runInstallSteps, type HookRun } from './install-code.ts';
+import { runOnInstanceSliced, type ExecutionResult, type SliceHooks } from './hypervisor.ts';
+import type { CanisterCode } from './execution-state.ts';
 import { captureSnapshot, restoreSnapshot } from './snapshot-content.ts';
 import type { SnapshotContent } from '../state/canister-snapshots.ts';
 import type { MessageDelivery } from './message-delivery.ts';
@@ -54,9 +56,103 @@ export class LifecycleHooks implements CanisterExecution {
     });
   }
 
-  installCode(c: CanisterState, mode: InstallMode, wasmModule: Uint8Array, arg: Uint8Array, caller: Principal, nowNanos: bigint, assemblyInstructions = 0n): void {
+  /**
+   * install_code with its hooks sliced (the replica's DTS for install_code): each hook runs on a
+   * JSPI stack and yields to the event loop like an update (hypervisor.ts `runOnInstanceSliced`).
+   * From the first yield until the install ends the canister is busy (no message, query or
+   * management call for it starts), and each later step of the install (the next hook, then
+   * applying or undoing the install) happens at the start of a round, so the replicated state
+   * changes only inside rounds; the answer is given there too.
+   */
+  installCode(c: CanisterState, mode: InstallMode, wasmModule: Uint8Array, arg: Uint8Array, caller: Principal, _nowNanos: bigint, assemblyInstructions = 0n): SlicedExecution {
+    const core = this.#core;
+    const es = core.state(c);
+    const steps = this.#installer.steps(c, es, mode, wasmModule, arg, caller, assemblyInstructions);
+    let release: (() => void) | undefined;
+    let onStarted!: () => void;
+    let failStarted!: (e: unknown) => void;
+    const started = new Promise<void>((resolve, reject) => ((onStarted = resolve), (failStarted = reject)));
+    let outcome: { error: IcError | undefined } | undefined;
+    let answer: ((error: IcError | undefined) => void) | undefined;
+    let outcomeValue: { timerSetByNewCode: boolean } | undefined;
+    const end = (error: IcError | undefined): void => {
+      outcome = { error };
+      if (!error) this.#installed(c, es, mode, outcomeValue!);
+      else core.deps.state.markCanisterDirty(c.canisterId); // the cycles the instructions used
+      if (release) {
+        release();
+        release = undefined;
+      }
+      answer?.(error);
+      onStarted();
+    };
+    const hooks: SliceHooks = {
+      onFirstYield: () => {
+        if (release) return;
+        release = core.hold(c.canisterId);
+        onStarted();
+      },
+      aborted: () => core.closed,
+    };
+    // One step of the generator; after a yield, steps wait for the start of the next round.
+    const advance = (input: { result: ExecutionResult } | { thrown: unknown } | undefined): void => {
+      let next: IteratorResult<HookRun, { timerSetByNewCode: boolean }>;
+      try {
+        next = input === undefined ? steps.next() : 'thrown' in input ? steps.throw(input.thrown) : steps.next(input.result);
+      } catch (e) {
+        if (e instanceof IcError) return end(e);
+        if (release) {
+          release();
+          release = undefined;
+          if (!core.closed) console.error(`chainkey-replica: install_code on ${c.canisterId.toText()} failed:`, e);
+          return;
+        }
+        return failStarted(e);
+      }
+      if (next.done) {
+        outcomeValue = next.value;
+        return end(undefined);
+      }
+      const { inst, ctx, entry, timerNanos, metering } = next.value;
+      const body = (i: CanisterCode): Promise<unknown> => (entry === null ? i.runStartSliced() : i.callExportSliced(entry));
+      runOnInstanceSliced(inst, ctx, body, true, timerNanos, hooks, metering).then(
+        (result) => resume({ result }),
+        (thrown: unknown) => resume({ thrown }),
+      );
+    };
+    const resume = (input: { result: ExecutionResult } | { thrown: unknown }): void => {
+      if (!release) return advance(input);
+      if (core.closed) {
+        // Shutting down: no more rounds; the install's effects are dropped with the process.
+        release();
+        release = undefined;
+        return;
+      }
+      core.completions.push(() => advance(input));
+      core.deps.requestRound();
+    };
+    advance(undefined);
+    return {
+      started,
+      onEnd: (f) => {
+        if (outcome) f(outcome.error);
+        else answer = f;
+      },
+    };
+  }
+
+  /**
+   * install_code with unsliced hooks, for code known to be short (the system canisters, installed
+   * when the replica opens).
+   * @throws IcError as {@link installCode} answers.
+   */
+  installCodeNow(c: CanisterState, mode: InstallMode, wasmModule: Uint8Array, arg: Uint8Array, caller: Principal): void {
     const es = this.#core.state(c);
-    const { timerSetByNewCode } = this.#installer.install(c, es, mode, wasmModule, arg, caller, nowNanos, assemblyInstructions);
+    this.#installed(c, es, mode, runInstallSteps(this.#installer.steps(c, es, mode, wasmModule, arg, caller)));
+  }
+
+  /** What a successful install_code does besides the module: open contexts, the timer. */
+  #installed(c: CanisterState, es: ExecutionState, mode: InstallMode, { timerSetByNewCode }: { timerSetByNewCode: boolean }): void {
     if ('reinstall' in mode || 'install' in mode) this.#rejectOpenContexts(c, es);
     // The global timer is deactivated by install, reinstall and upgrade (spec), unless the new
     // code's start function, canister_init or canister_post_upgrade set it.

@@ -37,8 +37,9 @@ export class ManagementCalls {
    * @param payment cycles attached by a calling canister (0 for ingress)
    * @param effectiveCanisterId the ingress message's effective canister id (ingress only)
    * @param destinationSubnet the subnet whose id the call was addressed to (instead of `aaaaa-aa`)
+   * @returns settles when the call is answered, or (a sliced install_code) once it first yielded.
    */
-  execute(
+  async execute(
     origin: CallOrigin,
     caller: Principal,
     method: string,
@@ -46,7 +47,7 @@ export class ManagementCalls {
     payment: bigint,
     effectiveCanisterId: Principal | undefined,
     destinationSubnet?: Subnet,
-  ): void {
+  ): Promise<void> {
     const state = this.#core.deps.state;
     const callerCanister = origin.kind === 'canister' ? state.canister(caller) : undefined;
     try {
@@ -64,6 +65,15 @@ export class ManagementCalls {
       });
       // Paid and queued as a chain-key request: the payload step answers it in a later round.
       if (r.answeredLater) return;
+      // install_code: its hooks run sliced; answered when they end (in this round or a later one).
+      if (r.running) {
+        r.running.onEnd((error) => {
+          if (error) this.#out.deliver(origin, Principal.managementCanister(), { kind: 'error', error }, payment);
+          else this.#out.deliver(origin, Principal.managementCanister(), { kind: 'reply', data: r.reply }, r.refund);
+        });
+        await r.running.started;
+        return;
+      }
       if (r.deferredUntilStopped) {
         this.#stops.defer(state.canister(r.deferredUntilStopped)!, origin, r.refund);
         return;

@@ -9,7 +9,7 @@ import type { Subnet } from '../routing/topology.ts';
 import { defaultCanisterSettings, newCanister, type CanisterSettings, type CanisterState } from '../state/canister-state.ts';
 import * as E from './errors.ts';
 import { visibleTo } from './visibility.ts';
-import type { ManagementCall, ManagementEnv } from './management-context.ts';
+import type { ManagementCall, ManagementEnv, SlicedExecution } from './management-context.ts';
 import type {
   CanisterIdRecord,
   CanisterSettings as SettingsArg,
@@ -284,17 +284,18 @@ export function deleteCanister(env: ManagementEnv, call: ManagementCall, arg: Ca
  * validates the module (gzip allowed), runs canister_init or the upgrade hooks, and on success
  * stores the module with its SHA-256 hash and bumps the canister version.
  * @param assemblyInstructions install_chunked_code's assembly work, charged with the install.
+ * @returns the running install (its hooks run sliced; the call is answered when it ends).
  */
 export function installCode(
   env: ManagementEnv,
   call: ManagementCall,
   arg: InstallCodeArgs,
   assemblyInstructions = 0n,
-): void {
+): SlicedExecution {
   const c = canisterOrNotFound(env, arg.canister_id);
   requireController(c, call.caller);
   if ('install' in arg.mode && c.module) throw E.canisterNonEmpty(c.canisterId);
-  env.execution.installCode(c, arg.mode, arg.wasm_module, arg.arg, call.caller, call.nowNanos, assemblyInstructions);
+  return env.execution.installCode(c, arg.mode, arg.wasm_module, arg.arg, call.caller, call.nowNanos, assemblyInstructions);
 }
 
 /**

@@ -11,7 +11,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { MAX_CHUNKS_PER_CANISTER } from '../state/wasm-chunk-store.ts';
 import { ErrorCode, IcError } from '../types/ic-error.ts';
 import { canisterOrNotFound, installCode, requireController } from './canister-lifecycle.ts';
-import type { InstallMode, ManagementCall, ManagementEnv } from './management-context.ts';
+import type { InstallMode, ManagementCall, ManagementEnv, SlicedExecution } from './management-context.ts';
 
 /** Instructions charged per `upload_chunk` (subnet_config.rs `DEFAULT_UPLOAD_CHUNK_INSTRUCTIONS`). */
 export const UPLOAD_CHUNK_INSTRUCTIONS = 200_000_000n;
@@ -73,7 +73,7 @@ export function installChunkedCode(
     arg: Uint8Array;
     sender_canister_version: [] | [bigint];
   },
-): void {
+): SlicedExecution {
   const target = canisterOrNotFound(env, arg.target_canister);
   const storeCanister = canisterOrNotFound(env, arg.store_canister[0] ?? arg.target_canister);
   requireController(target, call.caller);
@@ -102,5 +102,5 @@ export function installChunkedCode(
   // Assembling counts one instruction per byte of a full-size chunk per listed hash
   // (`WasmSource::instructions_to_assemble`), charged with the install's instructions.
   const assembly = BigInt(arg.chunk_hashes_list.length * MAX_CHUNK_BYTES);
-  installCode(env, call, { mode: arg.mode, canister_id: target.canisterId, wasm_module: wasm, arg: arg.arg, sender_canister_version: arg.sender_canister_version }, assembly);
+  return installCode(env, call, { mode: arg.mode, canister_id: target.canisterId, wasm_module: wasm, arg: arg.arg, sender_canister_version: arg.sender_canister_version }, assembly);
 }

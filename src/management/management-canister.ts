@@ -12,7 +12,7 @@ import { effectiveCanisterIdOf } from './effective-canister-id.ts';
 import * as E from './errors.ts';
 import { isManagementMethod, type ManagementMethodName } from './ic-did.ts';
 import type { ManagementCall, ManagementEnv, ManagementReply } from './management-context.ts';
-import { ANSWERED_LATER, methodEntry } from './method-registry.ts';
+import { ANSWERED_LATER, methodEntry, RunningExecution } from './method-registry.ts';
 import type { ManagementArgs } from './shapes.ts';
 
 export type { IngressPermission } from './method-registry.ts';
@@ -93,6 +93,9 @@ function executeMethod<M extends ManagementMethodName>(env: ManagementEnv, call:
   }
   const result = entry.handle(env, call, args);
   if (result === ANSWERED_LATER) return { reply: new Uint8Array(), refund: 0n, answeredLater: true };
+  if (result instanceof RunningExecution) {
+    return { reply: encodeManagementReply(method, result.result), refund: entry.keepsPayment ? 0n : call.payment, running: result.execution };
+  }
   const reply: ManagementReply = { reply: encodeManagementReply(method, result), refund: entry.keepsPayment ? 0n : call.payment };
   const stopping = entry.waitsUntilStopped?.(env, args);
   if (stopping) reply.deferredUntilStopped = stopping;

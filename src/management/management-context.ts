@@ -13,6 +13,7 @@ import type { ThresholdRequestOrigin } from '../state/subnet-call-context-manage
 import type { SnapshotContent } from '../state/canister-snapshots.ts';
 import type { CanisterInstallMode } from './shapes.ts';
 import type { SubnetCosts } from '../cycles/subnet-costs.ts';
+import type { IcError } from '../types/ic-error.ts';
 
 /** Decoded `canister_install_mode` (candid/ic.did). */
 export type InstallMode = CanisterInstallMode;
@@ -27,6 +28,20 @@ export interface CanisterMemoryUsage {
 }
 
 /**
+ * A management-canister method whose canister code runs sliced (install_code's hooks): it may
+ * end in a later round. The call is answered when it ends.
+ */
+export interface SlicedExecution {
+  /** Settles when the execution yields for the first time or ends, whichever comes first. */
+  readonly started: Promise<void>;
+  /**
+   * Registers what happens when it ends, called inside a round (at once if it already ended):
+   * with undefined on success, else the IcError to reject the call with.
+   */
+  onEnd(answer: (error: IcError | undefined) => void): void;
+}
+
+/**
  * What the management canister asks of the execution layer (which runs canister code): the
  * management canister decides who may do what; execution installs modules and runs their init
  * and upgrade hooks, and knows each canister's call contexts and memory.
@@ -36,10 +51,13 @@ export interface CanisterExecution {
    * Installs, reinstalls or upgrades `wasmModule` on `canister` and runs canister_init or the
    * upgrade hooks with `arg`; on success updates the canister's module, hash and version.
    * `assemblyInstructions` (install_chunked_code: 1 MiB per listed chunk) count toward the
-   * install's instructions, as compilation does.
-   * @throws IcError with the replica's text (invalid Wasm, a trap in a hook, upgrade options).
+   * install's instructions, as compilation does. The hooks run sliced (the replica's
+   * deterministic time slicing of install_code): a long install continues over later rounds
+   * while the canister is busy, and its outcome comes through the returned execution.
+   * @returns the running install; its outcome is an IcError with the replica's text (invalid
+   *   Wasm, out of cycles, a trap or IC0522 in a hook, upgrade options) or success.
    */
-  installCode(canister: CanisterState, mode: InstallMode, wasmModule: Uint8Array, arg: Uint8Array, caller: Principal, nowNanos: bigint, assemblyInstructions?: bigint): void;
+  installCode(canister: CanisterState, mode: InstallMode, wasmModule: Uint8Array, arg: Uint8Array, caller: Principal, nowNanos: bigint, assemblyInstructions?: bigint): SlicedExecution;
   /** Removes the module and its memories; open call contexts are rejected. */
   uninstallCode(canister: CanisterState, nowNanos: bigint): void;
   /** Memory use for canister_status. */
@@ -160,4 +178,9 @@ export interface ManagementReply {
    * chain-key payload step (`reply` is empty, `refund` 0; the context holds the refund).
    */
   answeredLater?: boolean;
+  /**
+   * Set by install_code and install_chunked_code: their hooks run sliced, and the call gets
+   * `reply` and `refund` when the execution ends well, its error (all cycles refunded) otherwise.
+   */
+  running?: SlicedExecution;
 }

@@ -16,7 +16,7 @@ import * as D from './snapshot-data.ts';
 import * as E from './errors.ts';
 import * as H from './http-request.ts';
 import type { ManagementMethodName } from './ic-did.ts';
-import type { ManagementCall, ManagementEnv } from './management-context.ts';
+import type { ManagementCall, ManagementEnv, SlicedExecution } from './management-context.ts';
 import type { ManagementArgs, ManagementResult } from './shapes.ts';
 
 /**
@@ -31,11 +31,22 @@ export type IngressPermission = 'not_allowed' | 'canister_only' | 'controllers' 
 /** A handler's answer for requests answered in a later round (chain-key signing). */
 export const ANSWERED_LATER = Symbol('answered later');
 
+/** A handler's answer when canister code runs sliced for it (install_code): the result comes at its end. */
+export class RunningExecution<R> {
+  readonly execution: SlicedExecution;
+  /** The method's result once the execution ended well. */
+  readonly result: R;
+  constructor(execution: SlicedExecution, result: R) {
+    this.execution = execution;
+    this.result = result;
+  }
+}
+
 /** One method's entry. */
 export interface MethodEntry<M extends ManagementMethodName> {
   ingress: IngressPermission;
   /** Handles a decoded call; absent for methods this replica does not serve yet. */
-  handle?: (env: ManagementEnv, call: ManagementCall, args: ManagementArgs<M>) => ManagementResult<M> | typeof ANSWERED_LATER;
+  handle?: (env: ManagementEnv, call: ManagementCall, args: ManagementArgs<M>) => ManagementResult<M> | typeof ANSWERED_LATER | RunningExecution<ManagementResult<M>>;
   /** The attached cycles are kept by the method (creation fee, deposit) instead of refunded. */
   keepsPayment?: true;
   /** Routed by key id: an argument that does not decode is a routing failure (reject code 3). */
@@ -69,8 +80,8 @@ const registry: { [M in ManagementMethodName]: MethodEntry<M> } = {
       }
     },
   },
-  install_code: { ingress: 'controllers', handle: (env, call, [a]) => (L.installCode(env, call, a), []) },
-  install_chunked_code: { ingress: 'controllers', handle: (env, call, [a]) => (C.installChunkedCode(env, call, a), []) },
+  install_code: { ingress: 'controllers', handle: (env, call, [a]) => new RunningExecution(L.installCode(env, call, a), []) },
+  install_chunked_code: { ingress: 'controllers', handle: (env, call, [a]) => new RunningExecution(C.installChunkedCode(env, call, a), []) },
   uninstall_code: { ingress: 'controllers', handle: (env, call, [a]) => (L.uninstallCode(env, call, a), []) },
   start_canister: { ingress: 'controllers', handle: (env, call, [a]) => (L.startCanister(env, call, a), []) },
   stop_canister: {

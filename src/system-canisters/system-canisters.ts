@@ -144,7 +144,7 @@ export function ensureSystemCanisters(deps: SystemCanisterDeps): void {
     });
     state.putCanister(c);
     const module = encodeTsCanisterModule(moduleSource(file, { ...base, candid }));
-    execution.lifecycle.installCode(c, { install: null }, module, encodeInit(candid, init), Principal.fromText(ids.root), nowNanos);
+    execution.lifecycle.installCodeNow(c, { install: null }, module, encodeInit(candid, init), Principal.fromText(ids.root));
   };
   install('ryjl3-tyaaa-aaaaa-aaaba-cai', 'icp-ledger.ts', 'ledger.did', true, [
     {

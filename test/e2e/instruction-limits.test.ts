@@ -5,7 +5,8 @@
  * canister_inspect_message ends with IC0522 and the replica's text naming the limit that applied
  * (40 B, 5 B, 200 M); during the update's, the query's and the composite query's loops the status
  * endpoint answers (each runs sliced). The loops fill 64 KiB per iteration so that the limit (charged one
- * instruction per byte) is reached in seconds; wasm32 and wasm64.
+ * instruction per byte) is reached in seconds; wasm32 and wasm64. A loop in canister_init (wasm32) ends
+ * the install_code with IC0522 naming 300 B, undone and charged, while status and another canister answer.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -172,3 +173,77 @@ for (const wide of [false, true]) {
     });
   });
 }
+
+/** A canister whose canister_init loops (16 KiB fills: the 300 B limit in seconds) when given an argument. */
+const INIT_LOOP_WAT = `
+(module
+  (import "ic0" "msg_arg_data_size" (func $arg_size (result i32)))
+  (import "ic0" "msg_reply" (func $reply))
+  (memory 1)
+  (func (export "canister_init")
+    (if (i32.ne (call $arg_size) (i32.const 0))
+      (then (loop $l (memory.fill (i32.const 0) (i32.const 1) (i32.const 16384)) (br $l)))))
+  (func (export "canister_update ok") (call $reply)))`;
+
+describe('a loop in canister_init (install_code runs sliced)', () => {
+  test('ends with IC0522 at 300 B, the install undone and 300 B charged; meanwhile /api/v2/status and another canister answer', async () => {
+    // No storage fees: the balance delta is the install's alone.
+    const r = await startTestReplica({ debugPrint: () => {}, storageFees: { gibStoragePerSecond: 0n, basePerSecond: 0n } });
+    try {
+      const bodies: number[] = [];
+      const recordingFetch: typeof fetch = async (input, init) => {
+        const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+        if (/\/canister\/[^/]+\/call$/.test(url) && init?.body) bodies.push((init.body as ArrayBuffer | Uint8Array).byteLength);
+        return fetch(input, init);
+      };
+      const agent = await HttpAgent.create({ host: r.url, identity: Ed25519KeyIdentity.generate(), shouldFetchRootKey: true, fetch: recordingFetch });
+      const app = Principal.fromText('bnz7o-iuaaa-aaaaa-qaaaa-cai');
+      const mgmt = Actor.createActor(managementIdlFactory, { agent, canisterId: 'aaaaa-aa', effectiveCanisterId: app }) as any;
+      const create = async () => (await mgmt.provisional_create_canister_with_cycles({ amount: [10n ** 15n], settings: [], specified_id: [], sender_canister_version: [] })).canister_id as Principal;
+      const [looper, other] = [await create(), await create()];
+      const wasm = await compileWat(INIT_LOOP_WAT, { bulk_memory: true });
+      const install = IDL.Func(
+        [IDL.Record({ mode: IDL.Variant({ install: IDL.Null }), canister_id: IDL.Principal, wasm_module: IDL.Vec(IDL.Nat8), arg: IDL.Vec(IDL.Nat8), sender_canister_version: IDL.Opt(IDL.Nat64) })],
+        [],
+      );
+      const installArg = (id: Principal, arg: number[]) =>
+        IDL.encode(install.argTypes, [{ mode: { install: null }, canister_id: id, wasm_module: wasm, arg: new Uint8Array(arg), sender_canister_version: [] }]);
+      const installOn = async (id: Principal, arg: number[]) => {
+        const res = await agent.call(Principal.managementCanister(), { methodName: 'install_code', arg: installArg(id, arg), effectiveCanisterId: id });
+        return new Uint8Array(res.requestId);
+      };
+      assert.equal((await r.replica.waitForCompletion(await installOn(other, []), 30_000))?.status, 'replied');
+
+      const before = r.replica.state.canister(looper)!.cycles;
+      const n = bodies.length;
+      let spinning = true;
+      const looping = installOn(looper, [1]).then((id) => r.replica.waitForCompletion(id, 180_000)).finally(() => (spinning = false));
+      let during = 0;
+      let worstMs = 0;
+      while (spinning) {
+        const t0 = performance.now();
+        const status = await fetch(`${r.url}/api/v2/status`);
+        assert.equal(status.status, 200);
+        await status.arrayBuffer();
+        const res = await agent.call(other, { methodName: 'ok', arg: new Uint8Array(), effectiveCanisterId: other });
+        const ms = performance.now() - t0;
+        if (!spinning) break;
+        assert.equal((await r.replica.waitForCompletion(new Uint8Array(res.requestId), 60_000))?.status, 'replied');
+        during++;
+        worstMs = Math.max(worstMs, ms);
+      }
+      const s = (await looping) as { status: string; rejectCode: number; errorCode: string; rejectMessage: string };
+      assert.deepEqual([s.status, s.rejectCode, s.errorCode, s.rejectMessage], ['rejected', 5, 'IC0522', limitText(looper, '300000000000')]);
+      assert.ok(during > 0, 'status and the other canister answered while canister_init looped');
+      // Undone: still empty; charged: the install_code ingress and execution_cost(300 B) (nothing refunded).
+      assert.equal(r.replica.state.canister(looper)!.module, null);
+      const ingress = 1_200_000n + 2_000n * BigInt(bodies[n]!);
+      assert.equal(before - r.replica.state.canister(looper)!.cycles, ingress + 5_000_000n + 300_000_000_000n);
+      // The canister takes messages again: an install without the loop succeeds.
+      assert.equal((await r.replica.waitForCompletion(await installOn(looper, []), 30_000))?.status, 'replied');
+      console.log(`# ${during} status+call round trips during the looping canister_init, worst ${worstMs.toFixed(1)} ms`);
+    } finally {
+      await r.cleanup();
+    }
+  });
+});

@@ -285,7 +285,7 @@ export class TsCanisterInstance {
   #limitExceeded(): CanisterTrap {
     const meter = this.api.meter;
     if (meter.limit > meter.executed) meter.chargeAfterwards(meter.limit - meter.executed);
-    return new CanisterTrap(instructionLimitExceeded(meter.limit));
+    return new CanisterTrap(instructionLimitExceeded(meter.limitToReport));
   }
 
   /** Ends an execution: a trap (recorded or thrown by the handler) or the state saved. */
@@ -312,6 +312,11 @@ export class TsCanisterInstance {
 
   /** No start function in TypeScript canisters. */
   runStart(): void {}
+
+  /** No start function in TypeScript canisters. */
+  runStartSliced(): Promise<void> {
+    return Promise.resolve();
+  }
 
   /** {@link callExport} as a promise (TypeScript handlers are not sliced; they have a time limit). */
   callExportSliced(name: string): Promise<void> {

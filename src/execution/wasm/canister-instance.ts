@@ -216,6 +216,12 @@ export class CanisterInstance {
     return WebAssembly.promising(f as () => void)();
   }
 
+  /** {@link runStart} on its own stack (see {@link callExportSliced}). */
+  runStartSliced(): Promise<void> {
+    const name = this.module.exportNames.start;
+    return name ? this.callExportSliced(name) : Promise.resolve();
+  }
+
   /** {@link callTable} on its own stack (see {@link callExportSliced}); resolves false if there is no such entry. */
   callTableSliced(fn: bigint, env: bigint): Promise<boolean> {
     const f = this.#tableEntry(fn);
