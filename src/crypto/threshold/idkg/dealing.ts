@@ -160,7 +160,9 @@ export function verifyOpening(group: IdkgGroup, dealing: Dealing, index: number,
 /** A dealing's hash (hex): what supports sign and what the pool keys dealings by. */
 export function dealingHash(group: IdkgGroup, d: Dealing): string {
   const head = new TextEncoder().encode(`${d.transcriptId}|${d.dealerIndex}|${d.proof ? JSON.stringify(d.proof, (_, v) => (typeof v === 'bigint' ? v.toString(16) : v)) : ''}`);
-  return Buffer.from(sha256(concatBytes(head, ...commitmentBytes(group, d.commitment)))).toString('hex');
+  // `--mega`: the ciphertext is part of what supports sign.
+  const mega = d.mega ? [d.mega.ephemeral, d.mega.popPublicKey, new TextEncoder().encode(d.mega.ciphertexts.map((c) => `${c.value.toString(16)}.${c.mask?.toString(16) ?? ''}`).join(','))] : [];
+  return Buffer.from(sha256(concatBytes(head, ...commitmentBytes(group, d.commitment), ...mega))).toString('hex');
 }
 
 /**
