@@ -86,6 +86,8 @@ export interface ReplicaOptions {
   preSignaturesPerKey?: number;
   /** `--reshare-interval`: periodic resharing of every key, milliseconds; 0 (default): never. */
   reshareIntervalMs?: number;
+  /** `--mega`: shares MEGa-encrypted in the dealings, DLEQ complaints (a test mode, ≤ 13 nodes per subnet). */
+  mega?: boolean;
   /**
    * How long a signature request waits for a pre-signature while its subnet is stalled (f + 1
    * nodes down) before it is rejected with `Signature request expired` (ms). Default 10 000.
