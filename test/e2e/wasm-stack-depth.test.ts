@@ -8,8 +8,8 @@
  * recursive call — 4 KiB that any compiler (Liftoff, TurboFan, Cranelift) must spill — fits at
  * most 1,280 times in 5 MiB, so 1,281 levels overflow on the replica too; 1,216 levels (95% of
  * that, leaving ~200 bytes per frame for return address and saved registers) must fit. Checked in
- * an update and a query (sliced executions, on JSPI stacks) and in canister_init (on the thread's
- * own stack).
+ * an update, a query and canister_init (all sliced executions, on JSPI stacks; canister_init ran on
+ * the thread's own stack before install_code was sliced).
  * And a Motoko canister recurses 2,000 and 10,000 levels through `await*` (Node's default stack
  * overflows at ~2,500), and a runaway recursion still ends in the replica's stack overflow trap.
  */
@@ -87,7 +87,7 @@ describe('Wasm stack depth: the replica\'s 5 MiB', () => {
     assert.ok(wasmStackFlagsInEffect(), `run as node ${WASM_STACK_NODE_FLAGS.join(' ')} --test …; execArgv: ${process.execArgv.join(' ')}`);
   });
 
-  test(`4 KiB frames: ${FITS} levels fit, ${OVER} overflow, in updates and queries (JSPI stacks) and canister_init (the thread's stack)`, async () => {
+  test(`4 KiB frames: ${FITS} levels fit, ${OVER} overflow, in updates, queries and canister_init (JSPI stacks)`, async () => {
     const id = await install(await compileWat(bigFramesWat(FITS)));
     const big = Actor.createActor(BIG_FRAMES_IDL, { agent, canisterId: id }) as any;
     await big.fits();

@@ -1,7 +1,8 @@
 /**
  * The Wasm stack canisters get: the replica configures wasmtime with a 5 MiB Wasm stack
  * (`MAX_WASM_STACK_SIZE`, rs/embedders); V8 runs Wasm on the JavaScript stack of the thread
- * (`canister_init`, `post_upgrade`) or, for sliced executions (updates, queries, timers), on
+ * (`call_on_cleanup`, the system canisters' install) or, for sliced executions (updates, queries,
+ * timers, install and upgrade hooks), on
  * a JSPI stack of its own (`WebAssembly.promising`). Both sizes are V8 flags fixed when the
  * process starts: they must be on the `node` command line (`v8.setFlagsFromString` later does not
  * resize the main stack, and Node refuses `--stack-size` in NODE_OPTIONS). Every command that runs canisters passes
