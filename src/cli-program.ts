@@ -65,6 +65,7 @@ interface ThresholdCliOptions {
   faulty?: FaultSpec;
   preSignatures?: number;
   reshareInterval?: number;
+  mega?: boolean;
 }
 
 function thresholdOptions(o: ThresholdCliOptions) {
@@ -73,6 +74,7 @@ function thresholdOptions(o: ThresholdCliOptions) {
     ...(o.faulty && { faulty: o.faulty }),
     ...(o.preSignatures !== undefined && { preSignaturesPerKey: o.preSignatures }),
     ...(o.reshareInterval !== undefined && { reshareIntervalMs: o.reshareInterval * 1000 }),
+    ...(o.mega && { mega: true }),
   };
 }
 
@@ -95,6 +97,7 @@ program
   .option('--faulty <spec>', 'faulty nodes per key-holding subnet: K[:crashed|slow|byzantine] (default kind crashed)', parseFaulty)
   .option('--pre-signatures <n>', 'pre-signatures kept ready per ECDSA / Schnorr key (default 20)', parseNodes)
   .option('--reshare-interval <seconds>', 'reshare every key this often (default 0: never)', parseNonNegative)
+  .option('--mega', 'test mode: shares MEGa-encrypted in the dealings, complaints with DLEQ proofs (at most 13 nodes per subnet)')
   .action(async (opts: { host: string; port: number; stateDir: string; topology?: string; seed?: Uint8Array; requestLog: boolean; costSchedule?: 'normal' | 'free'; storageFee?: bigint; baseFee?: bigint } & ThresholdCliOptions) => {
     const running = await startReplica({
       host: opts.host,

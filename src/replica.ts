@@ -41,7 +41,7 @@ import { ensureSystemCanisters } from './system-canisters/system-canisters.ts';
 import { messageLine, type RequestLogSink } from './http/request-log.ts';
 import type { IngressRecord } from './store/ingress-repository.ts';
 import { canisterNotFound, canisterNotRunning, errorCodeText, IcError, requestedCanisterHasNoWasmModule } from './types/ic-error.ts';
-import { nowNanos } from './types/units.ts';
+import { nanos, nowNanos, type Nanos } from './types/units.ts';
 import type { CanisterHttpRequests } from './management/management-context.ts';
 import { dashboardState, RecentChainKeyRequests } from './dashboard.ts';
 import type { DashboardState } from './http/dashboard-state.ts';
@@ -86,6 +86,8 @@ export interface ReplicaOptions {
   preSignaturesPerKey?: number;
   /** `--reshare-interval`: periodic resharing of every key, milliseconds; 0 (default): never. */
   reshareIntervalMs?: number;
+  /** `--mega`: shares MEGa-encrypted in the dealings, DLEQ complaints (a test mode, ≤ 13 nodes per subnet). */
+  mega?: boolean;
   /**
    * How long a signature request waits for a pre-signature while its subnet is stalled (f + 1
    * nodes down) before it is rejected with `Signature request expired` (ms). Default 10 000.
@@ -476,6 +478,17 @@ export class Replica {
    */
   runRound(): Promise<void> {
     return this.scheduler.runEmptyRound();
+  }
+
+  /**
+   * The replica's time now, nanoseconds since the epoch: its clock's reading (the wall clock, or
+   * the virtual clock a test or PocketIC's set_time/advance_time controls). The HTTP layer checks
+   * `ingress_expiry` (and delegation expiry) against it, as PocketIC's ingress validator does with
+   * its subnet's time source (dfinity/ic rs/pocket_ic_server `IngressValidatorBuilder::
+   * with_time_source`), so an agent that synced its clock to the certified `/time` is accepted.
+   */
+  timeNanos(): Nanos {
+    return nanos(this.#clock.nowNanos());
   }
 
   /** Time of the latest round (nanoseconds since the epoch; 0 before the first). */

@@ -43,7 +43,7 @@ export interface StartOptions {
   /** Where the replica's time comes from (default: the wall clock); tests move time with it. */
   clock?: ReplicaOptions['clock'];
   /** Threshold protocol: `--nodes`, `--faulty`, pool size, `--reshare-interval`, stall timeout (see ReplicaOptions). */
-  threshold?: Pick<ReplicaOptions, 'nodes' | 'faulty' | 'preSignaturesPerKey' | 'reshareIntervalMs' | 'stalledRequestTimeoutMs'>;
+  threshold?: Pick<ReplicaOptions, 'nodes' | 'faulty' | 'preSignaturesPerKey' | 'reshareIntervalMs' | 'stalledRequestTimeoutMs' | 'mega'>;
 }
 
 /**

@@ -7,7 +7,9 @@
  * - call-execution.ts: call contexts, callbacks, applying an execution's changes;
  * - management-calls.ts: calls to `aaaaa-aa`, chain-key answers; stop-requests.ts: stop deferral;
  * - lifecycle-hooks.ts: install/uninstall/start/delete for the management canister;
- * - query-execution.ts: queries and inspect_message.
+ * - query-execution.ts: queries and inspect_message;
+ * - resource-charges.ts: storage, base fee and compute allocation on the round's clock;
+ * - ingress-fees.ts: the ingress induction fee (checked at submission, charged at induction).
  *
  * A round executes the inducted ingress messages, fires due global timers, times out
  * best-effort calls, and then drains the canister message queue (requests and responses, in
@@ -16,26 +18,27 @@
  * routing table like local ones.
  *
  * Cycles: attached cycles leave the caller's balance when the call is made, the callee accepts
- * what it wants, the rest is refunded with the response. Fees (cycles/subnet-costs.ts): ingress at
- * induction, execution prepaid and refunded (call-execution.ts), call fees and reservations, and
- * storage on the round's clock (here).
+ * what it wants, the rest is refunded with the response. Fees (cycles/subnet-costs.ts): ingress
+ * at induction (ingress-fees.ts), execution prepaid and refunded (call-execution.ts), call fees
+ * and reservations, and storage on the round's clock (resource-charges.ts).
  */
-import { SECONDS_BETWEEN_ALLOCATION_CHARGES, SECONDS_PER_DAY } from '../cycles/subnet-costs.ts';
 import { Principal } from '@icp-sdk/core/principal';
 import { effectiveCanisterIdOf } from '../management/effective-canister-id.ts';
 import type { ManagementEnv } from '../management/management-context.ts';
 import type { CanisterState } from '../state/canister-state.ts';
 import type { ChainKeyResponse } from '../state/subnet-call-context-manager.ts';
-import { callDeadlineExpired, canisterNotFound, canisterNotRunning, canisterOutOfCycles, type IcError, type RejectCode } from '../types/ic-error.ts';
+import { callDeadlineExpired, canisterNotFound, canisterNotRunning, type IcError, type RejectCode } from '../types/ic-error.ts';
 import { CallExecution } from './call-execution.ts';
 import type { CanisterMessage, CanisterRequest } from './canister-message.ts';
 import { ExecutionCore, type ExecutionDeps } from './execution-core.ts';
 import type { IngressMessage } from './ingress-message.ts';
+import { chargeDelayedIngressFee, chargeIngressFee, isDelayedIngressCost } from './ingress-fees.ts';
 import { LifecycleHooks } from './lifecycle-hooks.ts';
 import { ManagementCalls } from './management-calls.ts';
 import { MessageDelivery, rejected, rejectPayloadOf } from './message-delivery.ts';
 import type { MessageOutcome } from './message-outcome.ts';
 import { QueryExecution } from './query-execution.ts';
+import { chargeForResources } from './resource-charges.ts';
 import { StopRequests } from './stop-requests.ts';
 import { STABLE_PAGE_BYTES } from './wasm/stable-memory.ts';
 
@@ -53,14 +56,6 @@ export const MAX_MESSAGES_PER_ROUND = 1_000;
  * keep the event loop (and so the HTTP interface) from answering for long.
  */
 export const MAX_ROUND_MILLIS = 100;
-
-/** Largest `update_settings` argument whose ingress fee is charged after the settings are applied (`MAX_DELAYED_INGRESS_COST_PAYLOAD_SIZE`), bytes. */
-export const MAX_DELAYED_INGRESS_COST_PAYLOAD_BYTES = 366;
-
-/** A management ingress whose fee is charged after it runs (`is_delayed_ingress_induction_cost`): a small `update_settings`. */
-function isDelayedIngressCost(msg: IngressMessage): boolean {
-  return msg.methodName === 'update_settings' && msg.arg.length <= MAX_DELAYED_INGRESS_COST_PAYLOAD_BYTES;
-}
 
 /** Runs canister code for the replica. */
 export class ExecutionEnvironment {
@@ -111,7 +106,7 @@ export class ExecutionEnvironment {
    * and the canister message queue.
    */
   async executeRound(messages: readonly IngressMessage[]): Promise<number> {
-    this.#chargeForResources();
+    chargeForResources(this.#core, this.lifecycle);
     const done = this.#core.completions;
     this.#core.completions = [];
     for (const apply of done) apply();
@@ -125,60 +120,6 @@ export class ExecutionEnvironment {
     return ingressMs;
   }
 
-  /**
-   * Storage, the base fee and compute allocation, on the replica's clock: at most every 10 s of
-   * round time, each canister pays its idle burn rate for the time since its last charge
-   * (`charge_canister_for_resource_allocation_and_usage`), regardless of the freezing threshold.
-   * A canister that cannot pay is uninstalled as on the replica (below). A canister's charge
-   * period starts at its creation; the time it was paid up to is kept with the canister
-   * (`time_of_last_allocation_charge`), so time the replica was down is charged at the first
-   * round after a restart, as a replica with persisted state would. (Canisters of state dirs
-   * from before that was kept start their period at the first round that sees them.)
-   */
-  #chargeForResources(): void {
-    const now = this.#core.time;
-    const every = SECONDS_BETWEEN_ALLOCATION_CHARGES * 1_000_000_000n;
-    const state = this.#core.deps.state;
-    for (const c of state.canisters()) {
-      const last = c.resourcesChargedAtNanos;
-      if (last === undefined) {
-        c.resourcesChargedAtNanos = now;
-        state.markCanisterDirty(c.canisterId);
-        continue;
-      }
-      if (now - last < every || this.#core.isBusy(c.canisterId)) continue;
-      c.resourcesChargedAtNanos = now;
-      state.markCanisterDirty(c.canisterId);
-      const costs = this.#core.costs(c);
-      if (!costs.charging) continue;
-      const charge = (this.#core.idleCyclesBurnedPerDay(c) * (now - last)) / (SECONDS_PER_DAY * 1_000_000_000n);
-      if (charge === 0n) continue;
-      this.#core.touch(c);
-      if (charge <= c.cycles) {
-        c.cycles -= charge;
-        continue;
-      }
-      this.#uninstallOutOfCycles(c);
-    }
-  }
-
-  /**
-   * A canister that cannot pay for its resources, as the replica's scheduler treats it: its code
-   * and memories go (open calls rejected), its compute and memory allocations are reset, its
-   * remaining balance is burned (`burn_remaining_balance_for_uninstall`), and its snapshots,
-   * chunk store and log are deleted. Controllers, settings otherwise and status stay.
-   */
-  #uninstallOutOfCycles(c: CanisterState): void {
-    c.cycles = 0n;
-    c.settings.compute_allocation = 0n;
-    c.settings.memory_allocation = 0n;
-    if (c.module) this.lifecycle.uninstallCode(c);
-    const state = this.#core.deps.state;
-    state.snapshots.deleteAll(c.canisterId);
-    state.chunks.clear(c.canisterId);
-    state.logs.clear(c.canisterId);
-  }
-
   /** Ingress for canisters that were busy when it was inducted, executed in a later round. */
   #deferredIngress: IngressMessage[] = [];
 
@@ -188,44 +129,12 @@ export class ExecutionEnvironment {
   }
 
   /**
-   * The ingress fee of `msg` (`ingress_induction_cost`): paid by the receiving canister, or for
-   * the management canister by the effective canister (`provisional_*` calls are free).
+   * The ingress fee of `msg` (ingress-fees.ts `chargeIngressFee`).
    * @param charge false: only check that it could be paid (`should_accept_ingress_message`).
    * @returns the IC0207 error if the payer cannot pay above its freezing threshold, else undefined.
    */
   chargeIngress(msg: IngressMessage, charge: boolean): IcError | undefined {
-    const toManagement = msg.canisterId.toUint8Array().length === 0;
-    if (toManagement && msg.methodName.startsWith('provisional_')) return undefined;
-    if (toManagement && isDelayedIngressCost(msg)) return undefined;
-    const c = this.#core.deps.state.canister(toManagement ? msg.effectiveCanisterId : msg.canisterId);
-    if (!c) return undefined;
-    const bytes = BigInt(msg.envelopeBytes ?? Buffer.byteLength(msg.methodName) + msg.arg.length);
-    const fee = this.#core.costs(c).ingressFee(bytes);
-    if (fee === 0n) return undefined;
-    const threshold = this.#core.freezingThreshold(c);
-    if (c.cycles < fee + threshold) {
-      return canisterOutOfCycles(c.canisterId, c.cycles, fee, threshold, c.controllers.some((p) => p.compareTo(msg.sender) === 'eq'));
-    }
-    if (charge) {
-      c.cycles -= fee;
-      this.#core.touch(c);
-    }
-    return undefined;
-  }
-
-  /**
-   * The ingress fee of a small `update_settings`, charged after the settings were applied (so a
-   * canister frozen by too high a freezing threshold can be unfrozen), for the argument and
-   * method name bytes, above the new freezing threshold; a canister that cannot pay is not
-   * charged (the replica ignores that error).
-   */
-  #chargeDelayedIngress(msg: IngressMessage): void {
-    const c = this.#core.deps.state.canister(msg.effectiveCanisterId);
-    if (!c) return;
-    const fee = this.#core.costs(c).ingressFee(BigInt(msg.arg.length + Buffer.byteLength(msg.methodName)));
-    if (fee === 0n || c.cycles < fee + this.#core.freezingThreshold(c)) return;
-    c.cycles -= fee;
-    this.#core.touch(c);
+    return chargeIngressFee(this.#core, msg, charge);
   }
 
   /** Whether the canister is in a sliced execution that yielded (it takes no other message). */
@@ -277,7 +186,7 @@ export class ExecutionEnvironment {
     const origin = { kind: 'ingress', requestId: msg.requestId, sender: msg.sender } as const;
     if (msg.canisterId.toUint8Array().length === 0) {
       await this.#management.execute(origin, msg.sender, msg.methodName, msg.arg, 0n, msg.effectiveCanisterId);
-      if (isDelayedIngressCost(msg)) this.#chargeDelayedIngress(msg);
+      if (isDelayedIngressCost(msg)) chargeDelayedIngressFee(this.#core, msg);
       return;
     }
     const c = this.#core.deps.state.canister(msg.canisterId);

@@ -70,21 +70,32 @@ export function prepareModule(canisterId: Principal, wasm: Uint8Array, hash?: Ui
 export const DESERIALIZATION_SPEED_UP_FACTOR = 100n;
 
 /**
- * Instructions charged for compiling a prepared module (`DEFAULT_COST_TO_COMPILE_WASM_INSTRUCTION`
- * = 6000 per instruction of the instrumented module; TypeScript modules compile for free), and
- * notes the module as compiled on the subnet. A module the subnet already compiled (the
- * replica's `expected_compiled_wasms`: every module installed since the last checkpoint, kept in
- * memory and so empty after a restart; this replica takes no other checkpoints, as PocketIC)
- * costs a hundredth of that (rounded down).
+ * Instructions charged for compiling a prepared module: `DEFAULT_COST_TO_COMPILE_WASM_INSTRUCTION`
+ * = 6000 per instruction of the instrumented module (dfinity/ic embedders: the serialized module's
+ * `compilation_cost` comes from the instrumentation output; the per-byte figure, 6000 × the
+ * decompressed module's size, is only the hypervisor's charge for a module whose size cannot be
+ * decoded); TypeScript modules compile for free. A module the subnet already compiled (the
+ * replica's `expected_compiled_wasms`, see {@link noteCompiled}) costs a hundredth of that
+ * (rounded down).
  * @param compiled the module hashes (hex) the canister's subnet compiled.
  */
 export function compilationInstructions(module: CanisterModule | TsCanisterModule, compiled: Set<string>): bigint {
   const full = COST_TO_COMPILE_WASM_INSTRUCTION * BigInt('instrumentedOperatorCount' in module ? module.instrumentedOperatorCount : 0);
-  const key = Buffer.from(module.hash).toString('hex');
-  const cached = compiled.has(key);
-  compiled.add(key);
-  return cached ? full / DESERIALIZATION_SPEED_UP_FACTOR : full;
+  return compiled.has(moduleKey(module)) ? full / DESERIALIZATION_SPEED_UP_FACTOR : full;
 }
+
+/**
+ * Notes `module` as compiled on the subnet. As in the replica, only a successful install_code
+ * (install, reinstall or upgrade) records its module (execution_environment.rs inserts the
+ * `new_wasm_hash` of a finished install into `expected_compiled_wasms`); a failed install or a
+ * snapshot load does not. The set lives in memory and so is empty after a restart (the replica
+ * clears it at each checkpoint; this replica takes no other checkpoints, as PocketIC).
+ */
+export function noteCompiled(module: CanisterModule | TsCanisterModule, compiled: Set<string>): void {
+  compiled.add(moduleKey(module));
+}
+
+const moduleKey = (module: CanisterModule | TsCanisterModule): string => Buffer.from(module.hash).toString('hex');
 
 /** A new instance of `module` over `stable`. @throws IcError IC0505 if instantiation fails. */
 export function instantiate(canisterId: Principal, module: CanisterModule | TsCanisterModule, stable: StableMemory, host: SystemApiHost): CanisterCode {
@@ -213,6 +224,7 @@ export class CodeInstaller {
     c.module = new Uint8Array(wasm);
     c.moduleHash = module.hash;
     c.version += 1n;
+    noteCompiled(module, this.#deps.compiledWasms(c));
     return { timerSetByNewCode };
   }
 

@@ -39,7 +39,7 @@ export async function handleCall(replica: ReplicaApi, req: Request, res: Respons
       `Specified CanisterId ${canisterId.toText()} does not match effective canister id in URL ${ecid.toText()}`,
     );
   }
-  const env = replica.profile.time('http_envelope_auth', () => authenticate(decoded, ecid, replica.rootKey.publicKey, version));
+  const env = replica.profile.time('http_envelope_auth', () => authenticate(decoded, ecid, replica.rootKey.publicKey, version, replica.timeNanos()));
   const requestId = env.requestId;
   if (body.length > MAX_INGRESS_BYTES_PER_MESSAGE) {
     throw new HttpError(

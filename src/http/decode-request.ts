@@ -7,7 +7,7 @@
 import { decode } from '@dfinity/cbor';
 import { Principal } from '@icp-sdk/core/principal';
 import { requestIdOf } from '../crypto/request-id.ts';
-import { nowNanos } from '../types/units.ts';
+import type { Nanos } from '../types/units.ts';
 import { HttpError } from './http-error.ts';
 import { MalformedEnvelopeError, parseRequestEnvelope, type Envelope, type RequestType } from './request-envelope.ts';
 import { RequestValidationError, validateRequest } from './request-validator.ts';
@@ -98,13 +98,15 @@ export function decodeEnvelope(body: Uint8Array, requestType: RequestType): Deco
 /**
  * Authenticates a decoded request (the replica's validator).
  * @param rootPublicKey 96-byte root key (for canister signatures in delegation chains).
+ * @param nowNanos the replica's time (nanoseconds since the epoch) that `ingress_expiry` and
+ *   delegation expiry are checked against: its clock, virtual under a test clock.
  * @throws HttpError with the validator's status (400) and text.
  */
-export function authenticate(d: DecodedEnvelope, effectiveCanisterId: Principal, rootPublicKey: Uint8Array, apiVersion: number): DecodedRequest {
+export function authenticate(d: DecodedEnvelope, effectiveCanisterId: Principal, rootPublicKey: Uint8Array, apiVersion: number, nowNanos: Nanos): DecodedRequest {
   try {
     const v = validateRequest(d.envelope, {
       requestId: d.requestId,
-      nowNanos: nowNanos(),
+      nowNanos,
       requestType: d.requestType,
       effectiveCanisterId,
       rootPublicKey,
@@ -121,6 +123,6 @@ export function authenticate(d: DecodedEnvelope, effectiveCanisterId: Principal,
 }
 
 /** Decodes and authenticates in one step (read_state, where no check sits between the two). */
-export function decodeRequest(body: Uint8Array, requestType: RequestType, ecid: Principal, rootPublicKey: Uint8Array, apiVersion: number): DecodedRequest {
-  return authenticate(decodeEnvelope(body, requestType), ecid, rootPublicKey, apiVersion);
+export function decodeRequest(body: Uint8Array, requestType: RequestType, ecid: Principal, rootPublicKey: Uint8Array, apiVersion: number, nowNanos: Nanos): DecodedRequest {
+  return authenticate(decodeEnvelope(body, requestType), ecid, rootPublicKey, apiVersion, nowNanos);
 }

@@ -137,7 +137,7 @@ async function update(replica: ReplicaApi, canisterId: Principal, arg: Uint8Arra
     canisterId,
     methodName: 'http_request_update',
     arg,
-    expiryNanos: BigInt(Date.now() + 4 * 60_000) * 1_000_000n,
+    expiryNanos: replica.timeNanos() + 4n * 60_000_000_000n,
     effectiveCanisterId: canisterId,
   });
   const r = await replica.waitForCompletion(requestId, UPDATE_TIMEOUT_MS);

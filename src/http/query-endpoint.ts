@@ -7,7 +7,6 @@ import type { EndpointRequest as Request, EndpointResponse as Response } from '.
 import { Principal } from '@icp-sdk/core/principal';
 import { signQueryResponse } from '../crypto/node-key.ts';
 import type { ReplicaApi } from './replica-api.ts';
-import { nowNanos } from '../types/units.ts';
 import { authenticate, decodeEnvelope } from './decode-request.ts';
 import { HttpError } from './http-error.ts';
 import { sendCbor } from './responses.ts';
@@ -29,10 +28,11 @@ export async function handleQuery(replica: ReplicaApi, req: Request, res: Respon
       `Specified CanisterId ${canisterId.toText()} does not match effective canister id in URL ${ecid.toText()}`,
     );
   }
-  const env = authenticate(decoded, ecid, replica.rootKey.publicKey, 3);
+  const env = authenticate(decoded, ecid, replica.rootKey.publicKey, 3, replica.timeNanos());
   const requestId = env.requestId;
   const outcome = await replica.query(env.sender, canisterId, env.methodName!, env.arg!);
-  const timestamp = nowNanos();
+  // Stamped with the replica's time, which agents compare with their clock synced to `/time`.
+  const timestamp = replica.timeNanos();
   const response =
     outcome.kind === 'replied'
       ? { status: 'replied' as const, reply: { arg: outcome.reply } }

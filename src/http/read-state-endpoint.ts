@@ -140,7 +140,7 @@ export async function handleReadState(
   apiVersion: 2 | 3,
 ): Promise<void> {
   const ecid = principalFromUrl(String(req.params['ecid']));
-  const decoded = decodeRequest(req.body, 'read_state', ecid, replica.rootKey.publicKey, apiVersion);
+  const decoded = decodeRequest(req.body, 'read_state', ecid, replica.rootKey.publicKey, apiVersion, replica.timeNanos());
   authorizePaths(replica, decoded, target, ecid);
   const certificate = await replica.certificateFor(decoded.paths!.map((p) => [...p]));
   sendCbor(res, 200, { certificate });

@@ -12,6 +12,7 @@ import type { MessageOutcome } from '../execution/message-outcome.ts';
 import type { CanisterMetadata } from '../execution/wasm/custom-sections.ts';
 import type { ReplicatedState } from '../state/replicated-state.ts';
 import type { IngressRecord } from '../store/ingress-repository.ts';
+import type { Nanos } from '../types/units.ts';
 import type { DashboardState } from './dashboard-state.ts';
 
 /** The replica as the HTTP endpoints use it. */
@@ -22,6 +23,11 @@ export interface ReplicaApi {
   readonly nodeKey: NodeKey;
   /** `chainkey-replica <version>` (`/api/v2/status` `impl_version`). */
   readonly implVersion: string;
+  /**
+   * The replica's time now (nanoseconds since the epoch; virtual under a test clock): what
+   * `ingress_expiry` is checked against and query responses are stamped with.
+   */
+  timeNanos(): Nanos;
   /** Height of the latest certified state. */
   readonly certifiedHeight: number;
   /** Height of the latest certification, without certifying anything (status probes stay cheap). */

@@ -41,6 +41,7 @@ describe('management-canister instruction charges (13 nodes)', () => {
   let r: Awaited<ReturnType<typeof startTestReplica>>;
   let ic: any;
   let id: Principal;
+  let agent: HttpAgent;
   let wasm: Uint8Array;
   const bodies: number[] = [];
   const balance = (): bigint => r.replica.state.canister(id)!.cycles;
@@ -63,7 +64,7 @@ describe('management-canister instruction charges (13 nodes)', () => {
       if (/\/canister\/[^/]+\/call$/.test(url) && init?.body) bodies.push((init.body as ArrayBuffer | Uint8Array).byteLength);
       return fetch(input, init);
     };
-    const agent = await HttpAgent.create({ host: r.url, identity: Ed25519KeyIdentity.generate(), shouldFetchRootKey: true, fetch: recordingFetch });
+    agent = await HttpAgent.create({ host: r.url, identity: Ed25519KeyIdentity.generate(), shouldFetchRootKey: true, fetch: recordingFetch });
     const app = Principal.fromText('bnz7o-iuaaa-aaaaa-qaaaa-cai');
     const create = Actor.createActor(idlFactoryFromCandid(icDid), { agent, canisterId: 'aaaaa-aa', effectiveCanisterId: app }) as any;
     ({ canister_id: id } = await create.provisional_create_canister_with_cycles({ amount: [10n ** 14n], settings: [], specified_id: [], sender_canister_version: [] }));
@@ -131,6 +132,27 @@ describe('management-canister instruction charges (13 nodes)', () => {
     const uploaded = (meta.result as { snapshot_id: Uint8Array }).snapshot_id;
     const up = await charged(() => ic.upload_canister_snapshot_data({ canister_id: id, snapshot_id: uploaded, kind: { wasm_module: { offset: 0n } }, chunk: wasm }));
     assert.equal(up.beyondIngress, BigInt(wasm.length), 'upload');
+  });
+
+  test('only a successful install records its module as compiled (expected_compiled_wasms): a failed one leaves the next at full price', async () => {
+    // canister_init traps when given an argument: the first install fails after compiling.
+    const m = await compileWat(`(module (import "ic0" "msg_arg_data_size" (func $size (result i32)))
+      (func (export "canister_init") (if (call $size) (then unreachable))) (func (export "canister_update x")))`);
+    const count = BigInt(instrument(m, parseModule(m, readSectionHeaders(m)), 'wasm32').instrumentedOperatorCount);
+    const { canister_id: c } = await ic.provisional_create_canister_with_cycles({ amount: [10n ** 14n], settings: [], specified_id: [], sender_canister_version: [] });
+    const on = Actor.createActor(idlFactoryFromCandid(icDid), { agent, canisterId: 'aaaaa-aa', effectiveCanisterId: c }) as any;
+    const install = (mode: object, arg: Uint8Array) => on.install_code({ mode, canister_id: c, wasm_module: m, arg, sender_canister_version: [] });
+    await assert.rejects(install({ install: null }, new Uint8Array([1])), /trapped/);
+    const cost = async (f: () => Promise<unknown>): Promise<bigint> => {
+      const before = r.replica.state.canister(c)!.cycles;
+      const n = bodies.length;
+      await f();
+      return before - r.replica.state.canister(c)!.cycles - ingressFee(bodies[n]!);
+    };
+    const second = await cost(() => install({ install: null }, new Uint8Array()));
+    const third = await cost(() => install({ reinstall: null }, new Uint8Array()));
+    // Same hooks, same instructions: they differ by the compilation discount alone.
+    assert.equal(second - third, 6_000n * count - (6_000n * count) / 100n);
   });
 
   test('a canister that cannot pay for a snapshot: IC0207 with the replica text, only the ingress fee charged', async () => {

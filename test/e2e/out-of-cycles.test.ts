@@ -157,9 +157,10 @@ describe('out of cycles (13 nodes, manual clock, storage = a 10 M/s base fee)', 
     assert.deepEqual([other.cycles, other.module, other.settings.compute_allocation], [0n, null, 0n], 'the computing one too, its allocation reset');
 
     // canister_status (a query: free) shows an empty, running canister with nothing allocated.
-    // (A new agent: one that saw the replica's clock a day ahead would date its requests by it,
-    // while the HTTP layer checks expiry against the wall clock.)
+    // (The clock jumped a day: as with PocketIC's advance_time, an agent syncs its time to the
+    // certified /time before dating requests, since ingress_expiry is checked on the replica's clock.)
     const fresh = await HttpAgent.create({ host: r.url, identity: agent.config.identity as never, shouldFetchRootKey: true });
+    await fresh.syncTime({ canisterId: id });
     const status = await (Actor.createActor(statusQuery, { agent: fresh, canisterId: 'aaaaa-aa', effectiveCanisterId: id }) as any).canister_status({ canister_id: id });
     assert.deepEqual(
       {

@@ -51,6 +51,8 @@ export class ArtifactPool {
   /** Transcript id → dealer index → opener index → opening. */
   readonly openings = new Map<string, Map<number, Map<number, Opening>>>();
   readonly events: PoolEvent[] = [];
+  /** `--mega`: every dealing must carry its MEGa ciphertext (set by the network). */
+  requireMega = false;
   /** Shared public memo of the batched opening check: beacon and dealing set → Σρ_d·C_d. */
   readonly batchCache = new Map<string, Commitment>();
   /**
@@ -96,7 +98,7 @@ export class ArtifactPool {
   verdict(dealing: Dealing): DealingRejection | null {
     if (this.#verdicts.has(dealing)) return this.#verdicts.get(dealing)!;
     const tic = this.inCreation.get(dealing.transcriptId);
-    const v = tic ? verifyDealingPublicly(tic.params, dealing, tic.inputs) : 'shape';
+    const v = !tic || (this.requireMega && !dealing.mega) ? 'shape' : verifyDealingPublicly(tic.params, dealing, tic.inputs);
     this.#verdicts.set(dealing, v);
     if (v) this.log({ transcriptId: dealing.transcriptId, kind: 'dealing-rejected', node: tic?.params.dealers[dealing.dealerIndex] ?? '?', detail: v });
     return v;

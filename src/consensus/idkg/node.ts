@@ -15,7 +15,8 @@ import { ShareHolder } from '../../crypto/threshold/idkg/share-guard.ts';
 import { combineOpenings, reconstructOpening, type Transcript } from '../../crypto/threshold/idkg/transcript.ts';
 import type { ArtifactPool } from './artifact-pool.ts';
 import { FaultBehaviour, SLOW_PERIOD } from './faults.ts';
-import type { PrivateChannel, ShareMessage } from './private-channel.ts';
+import type { MegaKeyPair } from '../../crypto/threshold/idkg/mega.ts';
+import type { ShareChannel, ShareMessage } from './private-channel.ts';
 
 /** Where a node keeps its shares across restarts: one row per (transcript, receiver index). */
 export interface NodeShareStore {
@@ -43,8 +44,12 @@ export class IdkgNode {
   readonly #verified = new WeakSet<ShareMessage>();
   readonly #random: RandomSource;
   readonly #store: NodeShareStore;
+  /** `--mega`: its MEGa key pair (the secret key never leaves the node). */
+  readonly #megaKey: MegaKeyPair | undefined;
 
-  constructor(id: string, index: number, behaviours: ReadonlySet<FaultBehaviour>, random: RandomSource, store: NodeShareStore) {
+  /** @param megaKey `--mega`: the node's MEGa key pair */
+  constructor(id: string, index: number, behaviours: ReadonlySet<FaultBehaviour>, random: RandomSource, store: NodeShareStore, megaKey?: MegaKeyPair) {
+    this.#megaKey = megaKey;
     this.id = id;
     this.index = index;
     this.behaviours = behaviours;
@@ -115,8 +120,8 @@ export class IdkgNode {
   // ---- one round ---------------------------------------------------------------------------
 
   /** Takes its private mail. */
-  receive(channel: PrivateChannel): void {
-    for (const m of channel.drain(this.id)) {
+  receive(channel: ShareChannel): void {
+    for (const m of channel.drain(this.id, this.#megaKey)) {
       let box = this.#inbox.get(m.transcriptId);
       if (!box) {
         box = new Map();
@@ -131,7 +136,7 @@ export class IdkgNode {
    * included dealings; for a bad one it complains once and, when t valid openings of that
    * dealing are in the pool, rebuilds its own at x_j.
    */
-  load(pool: ArtifactPool, channel: PrivateChannel): void {
+  load(pool: ArtifactPool, channel: ShareChannel): void {
     for (const t of pool.transcripts.values()) {
       const me = t.receivers.indexOf(this.id);
       if (me < 0 || this.#holder.get(t.transcriptId, me)) continue;
@@ -158,14 +163,16 @@ export class IdkgNode {
     }
   }
 
-  #complain(pool: ArtifactPool, channel: PrivateChannel, m: ShareMessage): void {
+  #complain(pool: ArtifactPool, channel: ShareChannel, received: ShareMessage): void {
+    const m = channel.complaint(received, this.#megaKey, this.#random);
     const key = `${m.transcriptId}/${m.dealerIndex}`;
     if (this.#complained.has(key)) return;
     this.#complained.add(key);
     const t = pool.transcripts.get(m.transcriptId);
     const d = t?.dealings.find((x) => x.dealerIndex === m.dealerIndex);
     if (!t || !d) return;
-    // Anyone checks a complaint: the channel delivered this message from the dealer; the opening must be bad.
+    // Anyone checks a complaint: the dealer sent this message (the channel's record, or MEGa's
+    // DLEQ evidence decrypting the dealing's public ciphertext to it); the opening must be bad.
     if (!channel.wasDelivered(m) || verifyOpening(idkgGroup(t.curve), d, m.receiverIndex, m.opening)) {
       pool.log({ transcriptId: m.transcriptId, kind: 'complaint-rejected', node: this.id, detail: `about dealer ${m.dealerIndex}` });
       return;
@@ -194,7 +201,7 @@ export class IdkgNode {
   }
 
   /** Deals for every transcript whose block maker asked it to (§5.4 step 2). */
-  deal(pool: ArtifactPool, channel: PrivateChannel): void {
+  deal(pool: ArtifactPool, channel: ShareChannel): void {
     for (const [tid, tic] of pool.inCreation) {
       if (this.#dealt.has(tid)) continue;
       const dealerIndex = tic.params.dealers.indexOf(this.id);
@@ -210,17 +217,19 @@ export class IdkgNode {
         c.points[0] = c.points[0]!.add(g.G);
         if (dealt.dealing.proof?.type === 'EqualOpenings') dealt.dealing.proof.response = mod(dealt.dealing.proof.response + 1n, g.order);
       }
-      pool.addDealing(dealt.dealing, this.id);
       const n = tic.params.receivers.length;
       const f = Math.floor((n - 1) / 3);
       // Bad shares to the next f receivers after the dealer (they complain and rebuild), or to
       // f + 1 of them (the dealing cannot gather 2f + 1 supports and is never included).
       const victims = this.behaviours.has(FaultBehaviour.badShares) ? f : this.behaviours.has(FaultBehaviour.badSharesBeyondF) ? f + 1 : 0;
-      tic.params.receivers.forEach((to, i) => {
+      const messages = tic.params.receivers.map((to, i): ShareMessage => {
         let opening = dealt.openings[i]!;
         if ((i - dealerIndex - 1 + n) % n < victims) opening = { ...opening, value: mod(opening.value + 1n, g.order) };
-        channel.send({ transcriptId: tid, dealerIndex, receiverIndex: i, from: this.id, to, opening });
+        return { transcriptId: tid, dealerIndex, receiverIndex: i, from: this.id, to, opening };
       });
+      const ciphertext = channel.sendDealing(tic.params, messages, this.#random);
+      if (ciphertext) dealt.dealing.mega = ciphertext;
+      pool.addDealing(dealt.dealing, this.id);
       if (this.behaviours.has(FaultBehaviour.equivocating)) {
         // A second, different dealing for the same transcript: the pool drops it.
         pool.addDealing(createDealing(tic.params, dealerIndex, secret, tic.inputs, this.#random).dealing, this.id);

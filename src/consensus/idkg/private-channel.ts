@@ -9,7 +9,9 @@
  * accountability it buys. (It replaces an HMAC stamp per message: the same guarantee inside one
  * process — both rest on a private field — without a MAC per share.)
  */
-import type { Opening } from '../../crypto/threshold/idkg/polynomial.ts';
+import type { IdkgCurve } from '../../crypto/threshold/idkg/group.ts';
+import type { MegaCiphertext, MegaComplaint, MegaKeyPair } from '../../crypto/threshold/idkg/mega.ts';
+import type { Opening, RandomSource } from '../../crypto/threshold/idkg/polynomial.ts';
 
 /** An opening sent privately by a dealer to one receiver. */
 export interface ShareMessage {
@@ -20,10 +22,38 @@ export interface ShareMessage {
   from: string;
   to: string;
   opening: Opening;
+  /** `--mega`: a complaint's evidence (shared secret and DLEQ proof, idkg.md §2.7). */
+  evidence?: MegaComplaint;
+}
+
+/** What a dealer's messages are bound to (the transcript's associated data and curve). */
+export interface DealingContext {
+  ad: Uint8Array;
+  curve: IdkgCurve;
+}
+
+/**
+ * How dealers' openings reach receivers: the authenticated in-process channel (default, this
+ * file) or MEGa encryption (`--mega`, mega-channel.ts).
+ */
+export interface ShareChannel {
+  /**
+   * Sends one dealing's openings (one message per receiver).
+   * @returns the MEGa ciphertext the dealing must carry (public), or undefined for the plain channel
+   */
+  sendDealing(ctx: DealingContext, messages: readonly ShareMessage[], random: RandomSource): MegaCiphertext | undefined;
+  /** Takes everything waiting for a node (with MEGa: decrypted with the node's own key). */
+  drain(nodeId: string, key?: MegaKeyPair): ShareMessage[];
+  /** The message a complaint reveals (with MEGa: with the complainer's evidence attached). */
+  complaint(m: ShareMessage, key: MegaKeyPair | undefined, random: RandomSource): ShareMessage;
+  /** Whether a revealed message really is what the dealer sent its receiver. */
+  wasDelivered(m: ShareMessage): boolean;
+  /** Forgets finished transcripts. */
+  purge(transcriptIds: ReadonlySet<string>): void;
 }
 
 /** Per-node private inboxes. */
-export class PrivateChannel {
+export class PrivateChannel implements ShareChannel {
   readonly #inboxes = new Map<string, ShareMessage[]>();
   /** Transcript id → `dealer|receiver|from|to` → a copy of the opening delivered. */
   readonly #delivered = new Map<string, Map<string, Opening>>();
@@ -43,6 +73,17 @@ export class PrivateChannel {
     const copy: Opening = m.opening.mask === undefined ? { value: m.opening.value } : { value: m.opening.value, mask: m.opening.mask };
     record.set(`${m.dealerIndex}|${m.receiverIndex}|${m.from}|${m.to}`, copy);
     box.push({ ...m });
+  }
+
+  /** Sends each message; no ciphertext. */
+  sendDealing(_ctx: DealingContext, messages: readonly ShareMessage[]): undefined {
+    for (const m of messages) this.send(m);
+    return undefined;
+  }
+
+  /** The revealed message itself (the record is the evidence). */
+  complaint(m: ShareMessage): ShareMessage {
+    return m;
   }
 
   /** Takes everything waiting for a node (a crashed node never takes its mail). */

@@ -28,6 +28,8 @@ export interface ThresholdOptions {
   faulty?: FaultSpec;
   preSignaturesPerKey?: number;
   reshareIntervalMs?: number;
+  /** `--mega` (see {@link ThresholdNetworkOptions.mega}). */
+  mega?: boolean;
 }
 
 /** Whether the n-node protocol holds a key (ECDSA, BIP340, Ed25519; not vetKD). */
@@ -88,6 +90,7 @@ export function createThresholdNetwork(
     ...(options.preSignaturesPerKey !== undefined ? { preSignaturesPerKey: options.preSignaturesPerKey } : {}),
     ...(options.reshareIntervalMs ? { reshareIntervalNanos: BigInt(options.reshareIntervalMs) * 1_000_000n } : {}),
     onKeyTranscript,
+    ...(options.mega ? { mega: true } : {}),
   });
   const generated = new Set<string>();
   return {

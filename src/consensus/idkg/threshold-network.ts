@@ -32,7 +32,9 @@ import { IdkgNode, type NodeShareStore } from './node.ts';
 import { PreSignaturePools } from './pre-signature-pools.ts';
 import type { PreSignatureEntry } from './pre-signature-record.ts';
 import { signingTranscripts } from './pre-signature-record.ts';
-import { PrivateChannel } from './private-channel.ts';
+import { megaKeyGen } from '../../crypto/threshold/idkg/mega.ts';
+import { MegaChannel } from './mega-channel.ts';
+import { PrivateChannel, type ShareChannel } from './private-channel.ts';
 import { signEcdsa, signSchnorr } from './signing.ts';
 import { TranscriptScheduler } from './transcript-scheduler.ts';
 
@@ -54,6 +56,12 @@ export interface ThresholdNetworkOptions {
    * replica calls it inside the round transaction that commits the responses).
    */
   deferErasures?: boolean;
+  /**
+   * `--mega`: shares travel MEGa-encrypted inside the dealings, complaints carry DLEQ evidence
+   * (idkg.md §2.2, §2.7) instead of the in-process channel's delivery record. A test mode: at
+   * most {@link MEGA_MAX_NODES} nodes per subnet.
+   */
+  mega?: boolean;
   /** Called when a key gets a new key transcript (a reshare finished). */
   onKeyTranscript?: (keyId: string, transcript: KeyTranscript) => void;
 }
@@ -74,10 +82,13 @@ export interface IdkgKeyStatus {
 
 const enc = new TextEncoder();
 
+/** Largest subnet `--mega` runs (it costs several scalar multiplications per share). */
+export const MEGA_MAX_NODES = 13;
+
 /** Runs the protocol suite for every key-holding subnet. */
 export class ThresholdNetwork {
   readonly pool = new ArtifactPool();
-  readonly channel = new PrivateChannel();
+  readonly channel: ShareChannel;
   readonly subnets = new Map<string, IdkgSubnet>();
   readonly #nodes = new Map<string, IdkgNode>();
   readonly #keys = new Map<string, KeyState>();
@@ -91,6 +102,9 @@ export class ThresholdNetwork {
 
   constructor(opts: ThresholdNetworkOptions) {
     this.#opts = opts;
+    const mega = opts.mega ? new MegaChannel() : undefined;
+    this.channel = mega ?? new PrivateChannel();
+    this.pool.requireMega = mega !== undefined;
     const node = (id: string) => this.#nodes.get(id);
     this.#scheduler = new TranscriptScheduler(this.pool, node);
     this.#pools = new PreSignaturePools(this.#scheduler, node, opts.store, {
@@ -109,11 +123,15 @@ export class ThresholdNetwork {
       delete: (t, r) => void memory.delete(`${t}|${r}`),
     };
     for (const s of opts.subnets) {
+      if (mega && s.nodes > MEGA_MAX_NODES) throw new Error(`--mega runs at most ${MEGA_MAX_NODES} nodes per subnet (subnet ${s.name} has ${s.nodes})`);
       const faults = assignFaults(s.nodes, s.faults, s.faultOrder);
       for (const [i, b] of Object.entries(s.nodeFaults ?? {})) faults.set(Number(i), new Set([...(faults.get(Number(i)) ?? []), ...b]));
       const nodes = Array.from({ length: s.nodes }, (_, i) => {
         const id = `${s.name}/${i}`;
-        const n = new IdkgNode(id, i, faults.get(i) ?? new Set(), (k) => this.#random(id, k), shares);
+        const random = (k: number) => this.#random(id, k);
+        const key = mega ? megaKeyGen(random) : undefined;
+        if (mega && key) mega.register(id, key.publicKey);
+        const n = new IdkgNode(id, i, faults.get(i) ?? new Set(), random, shares, key);
         this.#nodes.set(id, n);
         return n;
       });

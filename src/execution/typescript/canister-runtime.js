@@ -102,6 +102,8 @@
   let state;
   let stateLoaded = false;
   let committedJson = '';
+  // The state's wire text as `end` saved it: what `committed` keeps (no second serialization).
+  let endedJson = null;
   let trapMessage = null;
   let nextCall = 0;
   const pendingCalls = new Map();
@@ -235,13 +237,16 @@
       if (stateLoaded) {
         const json = toWire(state);
         if (json !== committedJson) host('stateSave', json);
+        endedJson = json;
       }
       return '';
     },
     committed() {
-      if (stateLoaded) committedJson = toWire(state);
+      if (stateLoaded) committedJson = endedJson ?? toWire(state);
+      endedJson = null;
     },
     rolledBack() {
+      endedJson = null;
       if (stateLoaded) state = committedJson === '' ? (typeof definition.state === 'function' ? definition.state() : {}) : fromWire(committedJson);
     },
     dropContinuations() {

@@ -32,6 +32,7 @@ import {
   type Opening,
   type RandomSource,
 } from './polynomial.ts';
+import { megaVerifyPop, type MegaCiphertext } from './mega.ts';
 import { proveEqualOpenings, proveProduct, verifyEqualOpenings, verifyProduct, type DealingProof } from './zk-proofs.ts';
 
 /** A dealing as it sits in the public pool. */
@@ -41,6 +42,8 @@ export interface Dealing {
   dealerIndex: number;
   commitment: Commitment;
   proof?: DealingProof;
+  /** `--mega`: the openings encrypted to the receivers (idkg.md §2.2), checked publicly by its PoP. */
+  mega?: MegaCiphertext;
 }
 
 /** A dealing plus the opening for every receiver (index i → opening at x = i + 1). */
@@ -133,6 +136,7 @@ export function verifyDealingPublicly(params: TranscriptParams, dealing: Dealing
   ) {
     return 'shape';
   }
+  if (dealing.mega && !megaVerifyPop(params.ad, dealing.dealerIndex, params.receivers.length, dealing.mega)) return 'proof';
   const c0 = dealing.commitment.points[0]!;
   if (op.type === 'ReshareOfUnmasked') {
     if (!inputs.input) throw new Error(`${params.transcriptId}: input commitment missing`);
@@ -156,7 +160,9 @@ export function verifyOpening(group: IdkgGroup, dealing: Dealing, index: number,
 /** A dealing's hash (hex): what supports sign and what the pool keys dealings by. */
 export function dealingHash(group: IdkgGroup, d: Dealing): string {
   const head = new TextEncoder().encode(`${d.transcriptId}|${d.dealerIndex}|${d.proof ? JSON.stringify(d.proof, (_, v) => (typeof v === 'bigint' ? v.toString(16) : v)) : ''}`);
-  return Buffer.from(sha256(concatBytes(head, ...commitmentBytes(group, d.commitment)))).toString('hex');
+  // `--mega`: the ciphertext is part of what supports sign.
+  const mega = d.mega ? [d.mega.ephemeral, d.mega.popPublicKey, new TextEncoder().encode(d.mega.ciphertexts.map((c) => `${c.value.toString(16)}.${c.mask?.toString(16) ?? ''}`).join(','))] : [];
+  return Buffer.from(sha256(concatBytes(head, ...commitmentBytes(group, d.commitment), ...mega))).toString('hex');
 }
 
 /**

@@ -83,3 +83,34 @@ export function verifyProduct(g: IdkgGroup, ad: Uint8Array, points: { a: GroupPo
   const R2 = g.mul(points.b, p.z1).add(g.mulH(p.z2)).subtract(g.mul(points.c, p.challenge));
   return hashToScalar(g, 'product', ad, ...enc(g, points.a, points.b, points.c, R1, R2)) === p.challenge;
 }
+
+/** ProofOfDLogEquivalence: (challenge, response) for log_G A = log_B C. */
+export interface DLogEquivalenceProof {
+  challenge: bigint;
+  response: bigint;
+}
+
+/**
+ * Proves that A = x·G and C = x·B share one x (reference idkg.md §2.3; MEGa's proof of
+ * possession and complaints, §2.2, §2.7): k ← $, R1 = k·G, R2 = k·B, c = RO(ad, A, B, C, R1, R2),
+ * z = k + c·x; the verifier recomputes R1 = z·G − c·A and R2 = z·B − c·C.
+ * @param x the shared discrete log
+ */
+export function proveDLogEquivalence(
+  g: IdkgGroup,
+  ad: Uint8Array,
+  points: { a: GroupPoint; b: GroupPoint; c: GroupPoint },
+  x: bigint,
+  random: RandomSource,
+): DLogEquivalenceProof {
+  const k = scalarFrom64(g, random(64));
+  const challenge = hashToScalar(g, 'dlog-equivalence', ad, ...enc(g, points.a, points.b, points.c, g.mulG(k), g.mul(points.b, k)));
+  return { challenge, response: mod(k + challenge * x, g.order) };
+}
+
+/** Checks a ProofOfDLogEquivalence for (A = x·G, B, C = x·B). */
+export function verifyDLogEquivalence(g: IdkgGroup, ad: Uint8Array, points: { a: GroupPoint; b: GroupPoint; c: GroupPoint }, p: DLogEquivalenceProof): boolean {
+  const R1 = g.mulG(p.response).subtract(g.mul(points.a, p.challenge));
+  const R2 = g.mul(points.b, p.response).subtract(g.mul(points.c, p.challenge));
+  return hashToScalar(g, 'dlog-equivalence', ad, ...enc(g, points.a, points.b, points.c, R1, R2)) === p.challenge;
+}
