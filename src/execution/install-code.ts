@@ -85,6 +85,16 @@ export function compilationInstructions(module: CanisterModule | TsCanisterModul
 }
 
 /**
+ * The size the replica takes for a module's compilation charge when it does not compile
+ * (`decoded_wasm_size`): a gzipped module's decompressed size as its gzip footer states it, else
+ * the module's length. Bytes.
+ */
+function decodedWasmSize(wasm: Uint8Array): number {
+  if (wasm.length >= 18 && wasm[0] === 0x1f && wasm[1] === 0x8b) return Buffer.from(wasm.subarray(wasm.length - 4)).readUInt32LE(0);
+  return wasm.length;
+}
+
+/**
  * Notes `module` as compiled on the subnet. As in the replica, only a successful install_code
  * (install, reinstall or upgrade) records its module (execution_environment.rs inserts the
  * `new_wasm_hash` of a finished install into `expected_compiled_wasms`); a failed install or a
@@ -188,7 +198,7 @@ export class CodeInstaller {
     caller: Principal,
     assemblyInstructions = 0n,
   ): InstallSteps {
-    const module = prepareModule(c.canisterId, wasm);
+    const module = this.#prepareOrCharge(c, wasm);
     // install_code prepays execution_cost(300 B) in the new module's mode above the freezing
     // threshold; compilation (6000 per instrumented instruction) and the hooks share the limit;
     // the unused part is refunded, also when a hook fails (canister_manager.rs).
@@ -226,6 +236,35 @@ export class CodeInstaller {
     c.version += 1n;
     noteCompiled(module, this.#deps.compiledWasms(c));
     return { timerSetByNewCode };
+  }
+
+  /**
+   * The prepared module. A Wasm module that does not validate still costs what the replica's
+   * hypervisor charges for it (execution_environment hypervisor.rs `create_execution_state`, its
+   * error path): the install prepays its limit at the wasm32 rate (an invalid module's execution
+   * mode), compiling counts 6000 instructions per byte of the module — of the decompressed
+   * module, by its gzip footer, if larger — never reduced for a known module, and the rest is
+   * refunded: 5 M + 6000 × bytes at 13 nodes.
+   * @throws IcError IC0505 for an invalid module (after charging), IC0207 when the canister cannot
+   *   prepay the install
+   */
+  #prepareOrCharge(c: CanisterState, wasm: Uint8Array): CanisterModule | TsCanisterModule {
+    try {
+      return prepareModule(c.canisterId, wasm);
+    } catch (e) {
+      if (!(e instanceof IcError && e.code === ErrorCode.CanisterInvalidWasm) || isTsCanisterModule(wasm)) throw e;
+      const costs = this.#deps.costs(c);
+      const limit = this.#deps.systemSubnet(c) ? SYSTEM_SUBNET_INSTRUCTION_LIMITS.install : INSTRUCTION_LIMITS.install;
+      const prepay = costs.executionCost(limit, 'wasm32');
+      const threshold = prepay === 0n ? 0n : this.#deps.freezingThreshold(c);
+      if (prepay > 0n && c.cycles < prepay + threshold) {
+        const oc = canisterOutOfCycles(c.canisterId, c.cycles, prepay, threshold, true);
+        throw new IcError(ErrorCode.CanisterOutOfCycles, `Canister installation failed with \`${oc.message}\`.`);
+      }
+      const compile = COST_TO_COMPILE_WASM_INSTRUCTION * BigInt(Math.max(decodedWasmSize(wasm), wasm.length));
+      c.cycles -= prepay - costs.executionRefund(limit, compile < limit ? compile : limit, 'wasm32');
+      throw e;
+    }
   }
 
   /**

@@ -420,9 +420,16 @@ persistent actor {
       }
       assert.ok(recovered[0]! > 0n);
       // The same work each time after the first (which runs Motoko's first-use paths): the runs
-      // differ at most by heap pages written (1000 instructions each; which pages a run touches
-      // depends on where Motoko's allocator is).
-      assert.equal((recovered[2]! - recovered[1]!) % 1_000n, 0n, `${method}: the same instructions but for whole pages (${recovered.join(', ')})`);
+      // differ at most by heap pages written (4,000 instructions each on a wasm64 heap; which pages
+      // a run touches depends on where Motoko's allocator is). raw_rand's reply is 32 random
+      // bytes, and its count also moved by a few dozen instructions with them under load
+      // (77970, 82011, 77970: one page + 41), so there the rest may be small but not 0.
+      const diff = recovered[2]! - recovered[1]!;
+      const page = 4_000n;
+      const mod = ((diff % page) + page) % page;
+      const rest = mod > page / 2n ? mod - page : mod; // diff minus the nearest whole number of pages
+      if (calleeMethod === 'raw_rand') assert.ok(rest > -256n && rest < 256n, `${method}: whole pages and a small rest (${recovered.join(', ')})`);
+      else assert.equal(rest, 0n, `${method}: the same instructions but for whole pages (${recovered.join(', ')})`);
     }
   });
 

@@ -155,6 +155,16 @@ describe('management-canister instruction charges (13 nodes)', () => {
     assert.equal(second - third, 6_000n * count - (6_000n * count) / 100n);
   });
 
+  test('an invalid module: IC0505, and the install costs 5 M + 6000 per byte of the module (the hypervisor charge for a module that does not compile)', async () => {
+    const { canister_id: c } = await ic.provisional_create_canister_with_cycles({ amount: [10n ** 14n], settings: [], specified_id: [], sender_canister_version: [] });
+    const on = Actor.createActor(idlFactoryFromCandid(icDid), { agent, canisterId: 'aaaaa-aa', effectiveCanisterId: c }) as any;
+    const bad = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0xff, 0xff]); // a type section running off the end
+    const before = r.replica.state.canister(c)!.cycles;
+    const n = bodies.length;
+    await assert.rejects(on.install_code({ mode: { install: null }, canister_id: c, wasm_module: bad, arg: new Uint8Array(), sender_canister_version: [] }), /IC0505/);
+    assert.equal(before - r.replica.state.canister(c)!.cycles - ingressFee(bodies[n]!), 5_000_000n + 6_000n * BigInt(bad.length));
+  });
+
   test('a canister that cannot pay for a snapshot: IC0207 with the replica text, only the ingress fee charged', async () => {
     // 1 B cycles: enough for the ingress fee, short of 2 B + the snapshot's size (no storage fees
     // here, so the freezing threshold is 0 and the shortfall is charge - balance after ingress).
