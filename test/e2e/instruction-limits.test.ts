@@ -190,10 +190,11 @@ describe('a loop in canister_init (install_code runs sliced)', () => {
     // No storage fees: the balance delta is the install's alone.
     const r = await startTestReplica({ debugPrint: () => {}, storageFees: { gibStoragePerSecond: 0n, basePerSecond: 0n } });
     try {
-      const bodies: number[] = [];
+      /** Call requests sent: the effective canister in the URL and the envelope's size. */
+      const bodies: { url: string; bytes: number }[] = [];
       const recordingFetch: typeof fetch = async (input, init) => {
         const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-        if (/\/canister\/[^/]+\/call$/.test(url) && init?.body) bodies.push((init.body as ArrayBuffer | Uint8Array).byteLength);
+        if (/\/canister\/[^/]+\/call$/.test(url) && init?.body) bodies.push({ url, bytes: (init.body as ArrayBuffer | Uint8Array).byteLength });
         return fetch(input, init);
       };
       const agent = await HttpAgent.create({ host: r.url, identity: Ed25519KeyIdentity.generate(), shouldFetchRootKey: true, fetch: recordingFetch });
@@ -217,7 +218,18 @@ describe('a loop in canister_init (install_code runs sliced)', () => {
       const before = r.replica.state.canister(looper)!.cycles;
       const n = bodies.length;
       let spinning = true;
-      const looping = installOn(looper, [1]).then((id) => r.replica.waitForCompletion(id, 180_000)).finally(() => (spinning = false));
+      let installId: Uint8Array | undefined;
+      const looping = installOn(looper, [1])
+        .then((id) => r.replica.waitForCompletion((installId = id), 180_000))
+        .finally(() => (spinning = false));
+      // A management call about the busy canister waits for the install to end (as the replica's scheduler keeps it queued).
+      const statusCall = (async () => {
+        while (!installId) await new Promise((res) => setTimeout(res, 5));
+        const arg = IDL.encode([IDL.Record({ canister_id: IDL.Principal })], [{ canister_id: looper }]);
+        const res = await agent.call(Principal.managementCanister(), { methodName: 'canister_status', arg, effectiveCanisterId: looper });
+        const done = await r.replica.waitForCompletion(new Uint8Array(res.requestId), 180_000);
+        return [done?.status, r.replica.state.ingress(installId)?.status];
+      })();
       let during = 0;
       let worstMs = 0;
       while (spinning) {
@@ -235,9 +247,13 @@ describe('a loop in canister_init (install_code runs sliced)', () => {
       const s = (await looping) as { status: string; rejectCode: number; errorCode: string; rejectMessage: string };
       assert.deepEqual([s.status, s.rejectCode, s.errorCode, s.rejectMessage], ['rejected', 5, 'IC0522', limitText(looper, '300000000000')]);
       assert.ok(during > 0, 'status and the other canister answered while canister_init looped');
-      // Undone: still empty; charged: the install_code ingress and execution_cost(300 B) (nothing refunded).
+      assert.deepEqual(await statusCall, ['replied', 'rejected'], 'canister_status was answered only once the install had ended');
+      // Undone: still empty; charged: the install_code and canister_status ingress (the canister is their
+      // effective canister) and execution_cost(300 B) (nothing refunded).
       assert.equal(r.replica.state.canister(looper)!.module, null);
-      const ingress = 1_200_000n + 2_000n * BigInt(bodies[n]!);
+      const paid = bodies.slice(n).filter((b) => b.url.includes(`/canister/${looper.toText()}/`));
+      assert.equal(paid.length, 2);
+      const ingress = paid.reduce((sum, b) => sum + 1_200_000n + 2_000n * BigInt(b.bytes), 0n);
       assert.equal(before - r.replica.state.canister(looper)!.cycles, ingress + 5_000_000n + 300_000_000_000n);
       // The canister takes messages again: an install without the loop succeeds.
       assert.equal((await r.replica.waitForCompletion(await installOn(looper, []), 30_000))?.status, 'replied');
