@@ -18,15 +18,22 @@
  * TypeScript support or modules (a thread that imports .ts files took 60–140 ms more to start).
  *
  * Messages: from main first the {@link FrontDoorData}, then `status` (a new status body),
- * `w`/`e`/`d` (write, end, destroy a forwarded connection) and `close`; to main `listening` or
- * `error`, `open`/`data`/`end`/`gone` per forwarded connection, `shed` (a refusal, for the
- * request log) and `closed`.
+ * `w`/`e`/`d`/`t` (write, end, destroy, idle timeout of a forwarded connection) and `close`; to
+ * main `listening` or `error`, `open`/`data`/`end`/`idle`/`gone` per forwarded connection,
+ * `shed` (a refusal, for the request log) and `closed`.
  */
 import type * as Net from 'node:net';
 import type * as WorkerThreads from 'node:worker_threads';
 
 /** Int32 index in {@link FrontDoorData.limits} of each endpoint's at-limit flag (1 = at its limit). */
 export const LIMIT_FLAG = { call: 0, query: 1, read_state: 2 } as const;
+
+/** What the main thread posts to the thread about a forwarded connection. */
+export type ToDoor =
+  | { t: 'w'; c: number; b: Uint8Array }
+  | { t: 'e' | 'd'; c: number }
+  /** Idle timeout `ms` (0: none), set when the main thread had seen `seen` bytes of the client's. */
+  | { t: 't'; c: number; ms: number; seen: number };
 
 /** What the main thread sends the thread to make it listen. */
 export interface FrontDoorData {
@@ -71,12 +78,24 @@ export function frontDoorThread(net: typeof Net, threads: typeof WorkerThreads):
     };
     setStatusBody(data.statusBody);
 
-    const forwarded = new Map<number, Net.Socket>();
+    /** A forwarded connection: its socket, the client's bytes posted so far, whether its idle timer is armed. */
+    interface Forwarded {
+      socket: Net.Socket;
+      posted: number;
+      idle: boolean;
+    }
+    const forwarded = new Map<number, Forwarded>();
     const sockets = new Set<Net.Socket>();
     let nextId = 1;
 
     /** Posts bytes read from a client: a fitted copy, transferred (a read buffer's slab would be cloned whole). */
-    const postData = (c: number, b: Buffer): void => {
+    const postData = (f: Forwarded, c: number, b: Buffer): void => {
+      // The client's next bytes end an idle wait: the main thread sets the timer again after its answer.
+      if (f.idle) {
+        f.idle = false;
+        f.socket.setTimeout(0);
+      }
+      f.posted += b.byteLength;
       const copy = new Uint8Array(b.byteLength);
       copy.set(b);
       port.postMessage({ t: 'data', c, b: copy }, [copy.buffer]);
@@ -85,11 +104,20 @@ export function frontDoorThread(net: typeof Net, threads: typeof WorkerThreads):
     /** Hands the connection to the main thread, with the bytes read so far. */
     const forward = (socket: Net.Socket, pending: Buffer): void => {
       const c = nextId++;
-      forwarded.set(c, socket);
+      const f: Forwarded = { socket, posted: 0, idle: false };
+      forwarded.set(c, f);
       socket.setTimeout(0);
+      socket.removeAllListeners('timeout');
+      // The idle timeout the main thread's server asked for: closed here, where the client's bytes
+      // are seen as they come (the main thread may run seconds late; see ForwardedSocket).
+      socket.on('timeout', () => {
+        if (!f.idle) return;
+        port.postMessage({ t: 'idle', c });
+        socket.destroy();
+      });
       port.postMessage({ t: 'open', c });
-      if (pending.length > 0) postData(c, pending);
-      socket.on('data', (b: Buffer) => postData(c, b));
+      if (pending.length > 0) postData(f, c, pending);
+      socket.on('data', (b: Buffer) => postData(f, c, b));
       socket.on('end', () => port.postMessage({ t: 'end', c }));
       socket.on('close', () => {
         if (forwarded.delete(c)) port.postMessage({ t: 'gone', c });
@@ -155,20 +183,25 @@ export function frontDoorThread(net: typeof Net, threads: typeof WorkerThreads):
       socket.on('data', onData);
     });
 
-    port.on('message', (m: { t: 'w' | 'e' | 'd'; c: number; b?: Uint8Array } | { t: 'status'; body: Uint8Array } | { t: 'close' }) => {
+    port.on('message', (m: ToDoor | { t: 'status'; body: Uint8Array } | { t: 'close' }) => {
       if (m.t === 'status') return setStatusBody(m.body);
       if (m.t === 'close') {
         server.close(() => port.postMessage({ t: 'closed' }));
         for (const s of sockets) s.destroy();
         return;
       }
-      const s = forwarded.get(m.c);
-      if (!s) return;
-      if (m.t === 'w') s.write(m.b!);
-      else if (m.t === 'e') s.end();
-      else {
+      const f = forwarded.get(m.c);
+      if (!f) return;
+      if (m.t === 'w') f.socket.write(m.b);
+      else if (m.t === 'e') f.socket.end();
+      else if (m.t === 't') {
+        // Armed only if the main thread had seen every byte posted: else the client's next request
+        // is already on its way to it, and the connection is not idle.
+        f.idle = m.ms > 0 && m.seen === f.posted;
+        f.socket.setTimeout(f.idle ? m.ms : 0);
+      } else {
         forwarded.delete(m.c);
-        s.destroy();
+        f.socket.destroy();
       }
     });
 

@@ -13,7 +13,7 @@
 import { Duplex } from 'node:stream';
 import type { Server } from 'node:http';
 import { Worker } from 'node:worker_threads';
-import { frontDoorThread, LIMIT_FLAG, type FrontDoorData } from './front-door-worker.ts';
+import { frontDoorThread, LIMIT_FLAG, type FrontDoorData, type ToDoor } from './front-door-worker.ts';
 import { CONCURRENCY_OVERLOADED, LIMITED_ENDPOINT, overloadedResponseBytes, type EndpointKind } from './load-shedding.ts';
 import { httpLine } from './request-log.ts';
 
@@ -47,7 +47,7 @@ export interface FrontDoor {
 type FromDoor =
   | { t: 'listening'; port: number }
   | { t: 'error'; code?: string; message: string; syscall?: string; errno?: number }
-  | { t: 'open' | 'end' | 'gone'; c: number }
+  | { t: 'open' | 'end' | 'gone' | 'idle'; c: number }
   | { t: 'data'; c: number; b: Uint8Array }
   | { t: 'shed'; method: string; path: string }
   | { t: 'closed' };
@@ -65,18 +65,26 @@ export function exactCopy(b: Uint8Array): Uint8Array {
 
 /**
  * A connection accepted by the front door, as the main thread's HTTP server sees it: what the
- * client sends is pushed in, what the server writes is posted to the door's thread. Idle timeouts
- * (`setTimeout`, used for keep-alive) count from the last byte either way.
+ * client sends is pushed in, what the server writes is posted to the door's thread.
+ *
+ * The idle timeout (`setTimeout`, which `node:http` sets between the requests of a kept-alive
+ * connection) is kept by the door's thread, not by a timer here: the door sees the client's bytes
+ * as they come, while this thread may run seconds late (a busy round on a loaded machine). A timer
+ * here fired before the message carrying the client's next request was read, and the connection
+ * was closed under a request already sent ("socket hang up"). The door arms the timeout only if it
+ * has forwarded no bytes beyond those this side had seen when setting it, disarms it on the
+ * client's next byte, and when it fires closes the connection itself (as `node:http` does on a
+ * keep-alive timeout) and tells this side, which then emits `timeout`.
  */
 export class ForwardedSocket extends Duplex {
   readonly remoteAddress = '127.0.0.1';
-  readonly #post: (m: { t: 'w' | 'e' | 'd'; c: number; b?: Uint8Array }) => void;
+  readonly #post: (m: ToDoor) => void;
   readonly #id: number;
   #gone = false;
-  #idleMs = 0;
-  #idle: NodeJS.Timeout | undefined;
+  /** Bytes received from the client so far. */
+  #seen = 0;
 
-  constructor(id: number, post: (m: { t: 'w' | 'e' | 'd'; c: number; b?: Uint8Array }) => void) {
+  constructor(id: number, post: (m: ToDoor) => void) {
     super({ allowHalfOpen: true });
     this.#id = id;
     this.#post = post;
@@ -84,8 +92,13 @@ export class ForwardedSocket extends Duplex {
 
   /** Bytes from the client. */
   received(b: Uint8Array): void {
-    this.#touch();
+    this.#seen += b.byteLength;
     this.push(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  }
+
+  /** The door closed the connection after its idle timeout: emits `timeout` (then {@link gone} follows). */
+  timedOut(): void {
+    if (!this.#gone) this.emit('timeout');
   }
 
   /** The client closed the connection (or it failed): no more reads or writes. */
@@ -97,13 +110,11 @@ export class ForwardedSocket extends Duplex {
   override _read(): void {}
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.#touch();
     if (!this.#gone) this.#post({ t: 'w', c: this.#id, b: exactCopy(chunk) });
     callback();
   }
 
   override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
-    this.#touch();
     if (!this.#gone) this.#post({ t: 'w', c: this.#id, b: exactCopy(Buffer.concat(chunks.map((c) => c.chunk))) });
     callback();
   }
@@ -114,7 +125,6 @@ export class ForwardedSocket extends Duplex {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    clearTimeout(this.#idle);
     if (!this.#gone) {
       this.#gone = true;
       this.#post({ t: 'd', c: this.#id });
@@ -122,11 +132,13 @@ export class ForwardedSocket extends Duplex {
     callback(error);
   }
 
-  /** As `net.Socket#setTimeout`: emits `timeout` after `ms` without traffic (0 turns it off). */
+  /**
+   * As `net.Socket#setTimeout`: `timeout` after `ms` without traffic (0 turns it off), except that
+   * the door's thread keeps the timer and closes the connection when it fires (see the class comment).
+   */
   setTimeout(ms: number, listener?: () => void): this {
-    this.#idleMs = ms;
     if (listener) this.once('timeout', listener);
-    this.#touch();
+    if (!this.#gone) this.#post({ t: 't', c: this.#id, ms, seen: this.#seen });
     return this;
   }
 
@@ -136,15 +148,6 @@ export class ForwardedSocket extends Duplex {
 
   setKeepAlive(): this {
     return this;
-  }
-
-  #touch(): void {
-    clearTimeout(this.#idle);
-    this.#idle = undefined;
-    if (this.#idleMs > 0 && !this.#gone) {
-      this.#idle = setTimeout(() => this.emit('timeout'), this.#idleMs);
-      this.#idle.unref();
-    }
   }
 }
 
@@ -198,7 +201,7 @@ async function listen(worker: Worker, options: FrontDoorOptions): Promise<FrontD
     log: options.requestLog !== undefined,
   };
   const sockets = new Map<number, ForwardedSocket>();
-  const post = (m: { t: 'w' | 'e' | 'd'; c: number; b?: Uint8Array }): void => worker.postMessage(m, m.b ? [m.b.buffer as ArrayBuffer] : []);
+  const post = (m: ToDoor): void => worker.postMessage(m, m.t === 'w' ? [m.b.buffer as ArrayBuffer] : []);
   let closed: (() => void) | undefined;
   const port = await new Promise<number>((resolve, reject) => {
     worker.once('error', reject);
@@ -216,6 +219,9 @@ async function listen(worker: Worker, options: FrontDoorOptions): Promise<FrontD
           break;
         case 'end':
           sockets.get(m.c)?.push(null);
+          break;
+        case 'idle':
+          sockets.get(m.c)?.timedOut();
           break;
         case 'gone':
           sockets.get(m.c)?.gone();
