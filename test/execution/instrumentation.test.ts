@@ -135,17 +135,3 @@ describe('metering (dfinity/ic instrumentation.rs expectations)', () => {
     assert.equal((inst.exports.g1 as WebAssembly.Global).value, 5n + 33n);
   });
 });
-
-describe('compilation hints (V8 tiers; nothing counted changes)', () => {
-  it('marks exactly the functions with a loop for TurboFan, one byte per defined function (the two added ones unmarked)', async () => {
-    const raw = await compileWat(`(module
-      (func (export "canister_update flat") (drop (i32.const 1)))
-      (func (export "canister_update spin") (loop $l (br $l)))
-      (func (export "canister_update nested") (block (loop $l (br_if $l (i32.const 0))))))`);
-    const { bytes } = instrument(raw, parseModule(raw, readSectionHeaders(raw)), 'wasm32');
-    const hints = WebAssembly.Module.customSections(new WebAssembly.Module(bytes), 'compilationHints');
-    assert.equal(hints.length, 1);
-    // count 5 (3 + ooi + decr); flat: default; spin and nested: baseline and top tier optimized (0x28).
-    assert.deepEqual([...new Uint8Array(hints[0]!)], [5, 0x00, 0x28, 0x28, 0x00, 0x00]);
-  });
-});
