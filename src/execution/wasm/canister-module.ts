@@ -24,7 +24,6 @@
  * size are not checked.
  */
 import { createHash } from 'node:crypto';
-import { setFlagsFromString } from 'node:v8';
 import { gunzipSync } from 'node:zlib';
 import { isGzipped, WasmDecodeError } from './custom-sections.ts';
 import { instrument, INSTRUCTIONS_COUNTER_EXPORT } from './instrumentation.ts';
@@ -51,11 +50,6 @@ import {
   type Section,
   type WasmMemoryType,
 } from './wasm-binary.ts';
-
-// V8 reads the instrumented modules' `compilationHints` section (instrumentation.ts: functions with
-// a loop start in TurboFan) only with this flag; it is read when a module is compiled, so setting
-// it here, before any canister module is compiled, is enough (no `node` command-line flag needed).
-setFlagsFromString('--experimental-wasm-compilation-hints');
 
 // What other modules import from here; the parts live in wasm-binary.ts (reading),
 // module-rewrite.ts (the export rewrite) and module-validation.ts (the replica's checks).

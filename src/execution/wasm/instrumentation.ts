@@ -153,8 +153,6 @@ interface BodyContext {
   table64: (t: number) => boolean;
   /** Written-page tracking (written-pages.ts); null for a module without memory. */
   marks: MarkLayout | null;
-  /** Per body, in order: whether it has a `loop` (set by {@link meterBody}). */
-  loops: boolean[];
 }
 
 /**
@@ -174,7 +172,6 @@ function meterBody(wasm: Uint8Array, start: number, end: number, params: number,
   const declEnd = r.pos;
   const ops: Operator[] = [];
   while (r.pos < end) ops.push(readOperator(r, cx.memoryType));
-  cx.loops.push(ops.some((op) => op.kind === 'loop'));
   // Locals: the original groups, then (new indices after all others) the counter's cached copy
   // and the written-page tracking's temporaries.
   const cl = locals;
@@ -278,7 +275,7 @@ export function instrument(wasm: Uint8Array, m: ParsedModule, memoryType: WasmMe
   const heap = m.memories[0];
   const marks: MarkLayout | null = heap ? { markMem: m.memories.length, markFn: decrFn + 1, syncFn: decrFn + 2, wide: memoryType === 'wasm64' } : null;
   const tMark = tOoi + 3; // (i64, i64) -> ()
-  const cx: BodyContext = { memoryType, counter, ooiFn, decrFn, table64: (t) => m.tables[t]?.is64 ?? false, marks, loops: [] };
+  const cx: BodyContext = { memoryType, counter, ooiFn, decrFn, table64: (t) => m.tables[t]?.is64 ?? false, marks };
   let operatorCount = 0;
 
   const payloads = new Map<number, Uint8Array>();
@@ -436,10 +433,8 @@ export function instrument(wasm: Uint8Array, m: ParsedModule, memoryType: WasmMe
     payloads.set(10, o.take());
   }
 
-  // Assemble: replaced sections in place, new ones where the section order wants them; the
-  // compilation hints just before the code section.
+  // Assemble: replaced sections in place, new ones where the section order wants them.
   const parts: Uint8Array[] = [wasm.subarray(0, 8)];
-  const hints = compilationHints(cx.loops, marks ? 4 : 2);
   const pending = new Set([...payloads.keys()].filter((id) => !sectionOf(id)));
   const flushBefore = (rank: number): void => {
     for (const id of [...pending].sort((a, b) => SECTION_RANK[a]! - SECTION_RANK[b]!)) {
@@ -456,7 +451,6 @@ export function instrument(wasm: Uint8Array, m: ParsedModule, memoryType: WasmMe
       continue;
     }
     flushBefore(SECTION_RANK[s.id]!);
-    if (s.id === 10) parts.push(hints);
     const p = payloads.get(s.id);
     parts.push(p ? sectionBytes(s.id, p) : wasm.subarray(s.headerStart, s.end));
   }
@@ -469,27 +463,4 @@ export function instrument(wasm: Uint8Array, m: ParsedModule, memoryType: WasmMe
     at += p.length;
   }
   return { bytes, instrumentedOperatorCount: operatorCount, writtenPagesExport: marks ? WRITTEN_PAGES_EXPORT : null };
-}
-
-/** Name of V8's compilation hints custom section (read with `--experimental-wasm-compilation-hints`). */
-export const COMPILATION_HINTS_SECTION = 'compilationHints';
-
-/**
- * V8's `compilationHints` custom section (v8 module-decoder `DecodeCompilationHintsSection`: a
- * count equal to the defined functions, then one byte per function: bits 0–1 strategy, 2–3
- * baseline tier, 4–5 top tier; tier 2 = optimized). A function with a `loop` gets TurboFan for
- * its first call: V8 has no on-stack replacement for Wasm, so a long first call (a runaway loop)
- * would otherwise stay in the baseline tier (Liftoff) to its end, 2–5× slower; the others keep
- * V8's defaults (Liftoff, then tier-up when hot). Ignored by V8 without the flag
- * (canister-module.ts sets it); it changes nothing that is counted.
- * @param loops per defined function, whether it has a loop.
- * @param added functions appended by this pass (no hint).
- */
-function compilationHints(loops: readonly boolean[], added: number): Uint8Array {
-  const o = new Out();
-  o.name(COMPILATION_HINTS_SECTION);
-  o.u32(loops.length + added);
-  for (const loop of loops) o.byte(loop ? 0x28 : 0x00);
-  for (let i = 0; i < added; i++) o.byte(0x00);
-  return sectionBytes(0, o.take());
 }
