@@ -85,7 +85,10 @@ export class LightDriver {
   constructor(url: string, rootPublicKey: Uint8Array) {
     this.#url = new URL(url);
     this.#rootPublicKey = rootPublicKey;
-    this.#agent = new Agent({ keepAlive: true, maxSockets: 1024 });
+    // An idle-socket timeout below the replica's `keep-alive: timeout=5` hint, as undici (fetch)
+    // keeps one: an http.Agent without `timeout` ignores the hint and may reuse a socket the
+    // server is closing at that moment ("socket hang up" on a starved machine).
+    this.#agent = new Agent({ keepAlive: true, maxSockets: 1024, timeout: 4_000 });
   }
 
   /** Sends one envelope and checks the answer; resolves with nothing, rejects with the reason. */
