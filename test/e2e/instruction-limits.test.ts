@@ -25,6 +25,33 @@ const HELP =
 const limitText = (id: Principal, limit: string): string =>
   `Error from Canister ${id.toText()}: Canister exceeded the limit of ${limit} instructions for single message execution..\n${HELP}`;
 
+/**
+ * While `running()`, polls /api/v2/status and makes an update call to `other`'s `ok`, each round
+ * trip checked; returns how many round trips completed and the worst one (ms), for the notes.
+ */
+async function statusAndCallsWhile(
+  running: () => boolean,
+  r: Awaited<ReturnType<typeof startTestReplica>>,
+  agent: HttpAgent,
+  other: Principal,
+): Promise<{ during: number; worstMs: number }> {
+  let during = 0;
+  let worstMs = 0;
+  while (running()) {
+    const t0 = performance.now();
+    const status = await fetch(`${r.url}/api/v2/status`);
+    assert.equal(status.status, 200);
+    await status.arrayBuffer();
+    const res = await agent.call(other, { methodName: 'ok', arg: new Uint8Array(), effectiveCanisterId: other });
+    const ms = performance.now() - t0;
+    if (!running()) break;
+    assert.equal((await r.replica.waitForCompletion(new Uint8Array(res.requestId), 60_000))?.status, 'replied');
+    during++;
+    worstMs = Math.max(worstMs, ms);
+  }
+  return { during, worstMs };
+}
+
 function limitsWat(wide: boolean): string {
   const I = wide ? 'i64' : 'i32';
   const c = (n: number) => `(${I}.const ${n})`;
@@ -98,21 +125,8 @@ for (const wide of [false, true]) {
         const res = await agent.call(id, { methodName: 'spin', arg: new Uint8Array(), effectiveCanisterId: id });
         return r.replica.waitForCompletion(new Uint8Array(res.requestId), 120_000);
       })().finally(() => (spinning = false));
-      let during = 0;
-      let worstMs = 0;
       // (wasm32 only: the traffic slows the loop down, and one width shows the slicing.)
-      while (spinning && !wide) {
-        const t0 = performance.now();
-        const status = await fetch(`${r.url}/api/v2/status`);
-        assert.equal(status.status, 200);
-        await status.arrayBuffer();
-        const res = await agent.call(other, { methodName: 'ok', arg: new Uint8Array(), effectiveCanisterId: other });
-        const ms = performance.now() - t0;
-        if (!spinning) break;
-        assert.equal((await r.replica.waitForCompletion(new Uint8Array(res.requestId), 60_000))?.status, 'replied');
-        during++;
-        worstMs = Math.max(worstMs, ms);
-      }
+      const { during, worstMs } = await statusAndCallsWhile(() => spinning && !wide, r, agent, other);
       const s = (await spin) as { status: string; rejectCode: number; errorCode: string; rejectMessage: string };
       assert.deepEqual([s.status, s.rejectCode, s.errorCode, s.rejectMessage], ['rejected', 5, 'IC0522', limitText(id, '40000000000')]);
       if (!wide) assert.ok(during > 0, 'status and the other canister answered while the loop ran');
@@ -230,20 +244,7 @@ describe('a loop in canister_init (install_code runs sliced)', () => {
         const done = await r.replica.waitForCompletion(new Uint8Array(res.requestId), 180_000);
         return [done?.status, r.replica.state.ingress(installId)?.status];
       })();
-      let during = 0;
-      let worstMs = 0;
-      while (spinning) {
-        const t0 = performance.now();
-        const status = await fetch(`${r.url}/api/v2/status`);
-        assert.equal(status.status, 200);
-        await status.arrayBuffer();
-        const res = await agent.call(other, { methodName: 'ok', arg: new Uint8Array(), effectiveCanisterId: other });
-        const ms = performance.now() - t0;
-        if (!spinning) break;
-        assert.equal((await r.replica.waitForCompletion(new Uint8Array(res.requestId), 60_000))?.status, 'replied');
-        during++;
-        worstMs = Math.max(worstMs, ms);
-      }
+      const { during, worstMs } = await statusAndCallsWhile(() => spinning, r, agent, other);
       const s = (await looping) as { status: string; rejectCode: number; errorCode: string; rejectMessage: string };
       assert.deepEqual([s.status, s.rejectCode, s.errorCode, s.rejectMessage], ['rejected', 5, 'IC0522', limitText(looper, '300000000000')]);
       assert.ok(during > 0, 'status and the other canister answered while canister_init looped');

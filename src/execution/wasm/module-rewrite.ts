@@ -7,6 +7,7 @@
  * byte. Assumes a module V8 has validated and wasm-binary.ts's `parseModule` has read.
  */
 import { SECTION_RANK, type ParsedModule } from './wasm-binary.ts';
+import { Out, sectionBytes } from './wasm-writer.ts';
 
 /** Names of the exports the rewrite added (normally `__memory`, `__table`, `__start`). */
 export interface InjectedExportNames {
@@ -15,34 +16,6 @@ export interface InjectedExportNames {
   table: string | null;
   /** null if the module has no start function. */
   start: string | null;
-}
-
-// ---- binary writing ----------------------------------------------------------------------------
-
-function leb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) byte |= 0x80;
-    out.push(byte);
-  } while (n > 0);
-  return out;
-}
-
-const utf8 = new TextEncoder();
-
-function exportEntry(name: string, kind: number, index: number): number[] {
-  const bytes = utf8.encode(name);
-  return [...leb(bytes.length), ...bytes, kind, ...leb(index)];
-}
-
-function section(id: number, payload: Uint8Array): Uint8Array {
-  const head = [id, ...leb(payload.length)];
-  const out = new Uint8Array(head.length + payload.length);
-  out.set(head);
-  out.set(payload, head.length);
-  return out;
 }
 
 /** The prefix for injected exports: `__`, lengthened until it clashes with no module export. */
@@ -68,10 +41,12 @@ interface Rewrite {
  */
 export function rewrite(wasm: Uint8Array, m: ParsedModule, hostGlobals = 0): Rewrite {
   const prefix = injectedPrefix(m.exports.map((e) => e.name));
-  const extra: number[] = [];
+  const extra = new Out();
   let added = 0;
   const add = (name: string, kind: number, index: number): void => {
-    extra.push(...exportEntry(name, kind, index));
+    extra.name(name);
+    extra.byte(kind);
+    extra.u32(index);
     added++;
   };
   const exportNames: InjectedExportNames = { memory: `${prefix}memory`, table: null, start: null };
@@ -93,10 +68,13 @@ export function rewrite(wasm: Uint8Array, m: ParsedModule, hostGlobals = 0): Rew
   }
 
   const old = m.exportEntries ? wasm.subarray(m.exportEntries.start, m.exportEntries.end) : new Uint8Array(0);
-  const exportPayload = new Uint8Array([...leb(m.exports.length + added), ...old, ...extra]);
-  const exportSection = section(7, exportPayload);
+  const payload = new Out();
+  payload.u32(m.exports.length + added);
+  payload.bytes(old);
+  payload.bytes(extra.take());
+  const exportSection = sectionBytes(7, payload.take());
   // An empty 32-bit memory for a module without one: (memory 0).
-  let pendingMemory: Uint8Array | null = m.memories.length === 0 ? section(5, new Uint8Array([1, 0x00, 0])) : null;
+  let pendingMemory: Uint8Array | null = m.memories.length === 0 ? sectionBytes(5, new Uint8Array([1, 0x00, 0])) : null;
   let pendingExport: Uint8Array | null = m.exportEntries ? null : exportSection;
 
   const parts: Uint8Array[] = [wasm.subarray(0, 8)];

@@ -1,6 +1,6 @@
 /**
- * A growable byte buffer with the Wasm binary encodings the instrumentation pass writes
- * (LEB128 integers, names, sections). Pure; no validation.
+ * A growable byte buffer with the Wasm binary encodings (LEB128 integers, names, sections) that
+ * the instrumentation pass and the module rewrite write. Pure; no validation.
  */
 
 /** Appends bytes; {@link take} returns them. */
