@@ -135,19 +135,21 @@ for (const wide of [false, true]) {
       if (!wide) console.log(`# ${during} status+call round trips during the loop, worst ${worstMs.toFixed(1)} ms`);
     });
 
-    test('an infinite loop in a query ends with IC0522 at 5 B instructions; meanwhile /api/v2/status answers', async () => {
-      let spinning = true;
-      const spin = agent.query(id, { methodName: 'spin_query', arg: new Uint8Array() }).finally(() => (spinning = false));
-      const worst = await pollStatusWhile(() => spinning, !wide);
-      const q = await spin;
-      assert.equal(q.status, 'rejected');
-      const rej = q as unknown as { reject_code: number; reject_message: string; error_code: string };
-      assert.deepEqual([rej.reject_code, rej.error_code, rej.reject_message], [5, 'IC0522', limitText(id, '5000000000')]);
-      if (!wide) {
-        assert.ok(worst.polls >= 3, `status answered while the query looped (${worst.polls} times)`);
-        console.log(`# ${worst.polls} status polls during the looping query, worst ${worst.ms.toFixed(1)} ms`);
-      }
-    });
+    for (const [method, kind] of [['spin_query', 'query'], ['spin_composite', 'composite query']] as const) {
+      test(`an infinite loop in a ${kind} ends with IC0522 at 5 B instructions; meanwhile /api/v2/status answers`, async () => {
+        let spinning = true;
+        const spin = agent.query(id, { methodName: method, arg: new Uint8Array() }).finally(() => (spinning = false));
+        const worst = await pollStatusWhile(() => spinning, !wide);
+        const q = await spin;
+        assert.equal(q.status, 'rejected');
+        const rej = q as unknown as { reject_code: number; reject_message: string; error_code: string };
+        assert.deepEqual([rej.reject_code, rej.error_code, rej.reject_message], [5, 'IC0522', limitText(id, '5000000000')]);
+        if (!wide) {
+          assert.ok(worst.polls >= 3, `status answered while the ${kind} looped (${worst.polls} times)`);
+          console.log(`# ${worst.polls} status polls during the looping ${kind}, worst ${worst.ms.toFixed(1)} ms`);
+        }
+      });
+    }
 
     /** Polls /api/v2/status while `going()` (when `poll`); the number of answers and the slowest. */
     async function pollStatusWhile(going: () => boolean, poll: boolean): Promise<{ polls: number; ms: number }> {
@@ -165,20 +167,6 @@ for (const wide of [false, true]) {
       }
       return { polls, ms };
     }
-
-    test('an infinite loop in a composite query ends with IC0522 at 5 B instructions; meanwhile /api/v2/status answers', async () => {
-      let spinning = true;
-      const spin = agent.query(id, { methodName: 'spin_composite', arg: new Uint8Array() }).finally(() => (spinning = false));
-      const worst = await pollStatusWhile(() => spinning, !wide);
-      const q = await spin;
-      assert.equal(q.status, 'rejected');
-      const rej = q as unknown as { reject_code: number; reject_message: string; error_code: string };
-      assert.deepEqual([rej.reject_code, rej.error_code, rej.reject_message], [5, 'IC0522', limitText(id, '5000000000')]);
-      if (!wide) {
-        assert.ok(worst.polls >= 3, `status answered while the composite query looped (${worst.polls} times)`);
-        console.log(`# ${worst.polls} status polls during the looping composite query, worst ${worst.ms.toFixed(1)} ms`);
-      }
-    });
 
     test('an infinite loop in canister_inspect_message ends with IC0522 at 200 M instructions', async () => {
       const res = await agent.call(id, { methodName: 'ok', arg: new Uint8Array([1]), effectiveCanisterId: id });
