@@ -4,7 +4,7 @@
  * the round scheduler and the latest certified state. The HTTP layer and the CLI talk to this.
  *
  * Size (~700 lines): the wiring grew with manual rounds (PocketIC), the threshold network and the
- * ingress pool bound; certification (#certify, certificateFor, certifiedTree, data certificates)
+ * ingress pool bound; certification (#certify, certificateFor, data certificates)
  * is the piece to move into a file of its own next.
  */
 import { DEFAULT_STORAGE_FEES, type CostSchedule, type StorageFees } from './cycles/subnet-costs.ts';
@@ -41,6 +41,7 @@ import { ensureSystemCanisters } from './system-canisters/system-canisters.ts';
 import { messageLine, type RequestLogSink } from './http/request-log.ts';
 import type { IngressRecord } from './store/ingress-repository.ts';
 import { canisterNotFound, canisterNotRunning, errorCodeText, IcError, requestedCanisterHasNoWasmModule } from './types/ic-error.ts';
+import { IngressPoolFull } from './types/ingress-pool-full.ts';
 import { nanos, nowNanos, type Nanos } from './types/units.ts';
 import type { CanisterHttpRequests } from './management/management-context.ts';
 import { dashboardState, RecentChainKeyRequests } from './dashboard.ts';
@@ -352,7 +353,8 @@ export class Replica {
   /**
    * Accepts a validated call for the next round (spec §"Request: Call"), after the ingress filter.
    * @returns `known` if the request id is already in the ingress history (a resubmission).
-   * @throws IcError when the ingress filter refuses the message (a non-replicated rejection).
+   * @throws IcError when the ingress filter refuses the message (a non-replicated rejection);
+   *   IngressPoolFull when the pool reached its bound while the call waited to enter it.
    */
   async submitCall(msg: IngressMessage): Promise<'accepted' | 'known'> {
     // canister_inspect_message cannot run while the canister is in a sliced execution.
@@ -375,8 +377,9 @@ export class Replica {
   }
 
   async #submitCall(msg: IngressMessage): Promise<'accepted' | 'known'> {
-    // Synchronous unless canister_inspect_message runs: the ingress pool's bound is checked just
-    // before (http/app.ts), so a call must enter the pool without yielding.
+    // HTTP checks the ingress pool's bound before a call is parsed (http/app.ts); it is checked
+    // again where the call enters the pool, since waiting for a busy canister or for
+    // canister_inspect_message lets other calls in meanwhile.
     const key = Buffer.from(msg.requestId).toString('hex');
     if (this.state.ingress(msg.requestId) || this.#inInspection.has(key)) return 'known';
     if (msg.canisterId.toUint8Array().length === 0) {
@@ -403,6 +406,7 @@ export class Replica {
         }
       }
     }
+    if (this.ingressPoolIsFull()) throw new IngressPoolFull();
     this.state.putIngress({
       requestId: msg.requestId,
       sender: msg.sender.toUint8Array(),
@@ -562,12 +566,6 @@ export class Replica {
     const requestIds = paths.filter((p) => p.length >= 2 && labelIs(p[0]!, 'request_status')).map((p) => toBytes(p[1]!));
     const tree = requestIds.length === 0 ? c.tree : withLabeledSubtree(c.tree, 'request_status', this.#treeBuilder.requestStatusWitness(requestIds, (id) => this.state.ingressAsCertified(id)));
     return encodeCertificate({ tree: witness(tree, [['time'], ...paths]), signature: c.signature });
-  }
-
-  /** The latest certified hash tree (its `/request_status` pruned to the root hash; see certificateFor). */
-  get certifiedTree(): HashTree {
-    this.#ensureCertified();
-    return this.#certified!.tree;
   }
 
   #queryTime(): bigint {

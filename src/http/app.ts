@@ -28,6 +28,7 @@ import { createGatewayApp } from './gateway-app.ts';
 import { httpLine } from './request-log.ts';
 import { CONCURRENCY_OVERLOADED, DEFAULT_CONCURRENCY_LIMITS, endpointKind, INGRESS_POOL_OVERLOADED, LoadShedder, refuseIngressPoolFull, type ConcurrencyLimits, type EndpointKind } from './load-shedding.ts';
 import { TimeSlicer } from './time-slicer.ts';
+import { IngressPoolFull } from '../types/ingress-pool-full.ts';
 
 /** Largest request body: 5 MiB (replica `max_request_size_bytes`). */
 export const MAX_REQUEST_BODY_BYTES = 5 * 1024 * 1024;
@@ -57,9 +58,16 @@ function cborHandler(replica: ReplicaApi, calls: TimeSlicer, path: string, versi
         return (req, res) =>
           calls
             .run(() => {
-              if (!replica.ingressPoolIsFull()) return handleCall(replica, req, res, version);
-              refuseIngressPoolFull(res);
-              replica.requestLog?.(httpLine(503, 'POST', path, INGRESS_POOL_OVERLOADED));
+              const refuse = (): void => {
+                refuseIngressPoolFull(res);
+                replica.requestLog?.(httpLine(503, 'POST', path, INGRESS_POOL_OVERLOADED));
+              };
+              if (replica.ingressPoolIsFull()) return refuse();
+              // The pool can also fill while the call waits to enter it (Replica.submitCall).
+              return handleCall(replica, req, res, version).catch((e: unknown) => {
+                if (!(e instanceof IngressPoolFull)) throw e;
+                refuse();
+              });
             })
             .then((done) => done);
       }

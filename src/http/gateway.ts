@@ -16,6 +16,7 @@ import { IDL } from '@icp-sdk/core/candid';
 import { Principal } from '@icp-sdk/core/principal';
 import type { ReplicaApi } from './replica-api.ts';
 import { IcError } from '../types/ic-error.ts';
+import { IngressPoolFull } from '../types/ingress-pool-full.ts';
 
 const header = IDL.Tuple(IDL.Text, IDL.Text);
 const HttpRequest = IDL.Record({
@@ -131,15 +132,20 @@ function decodeReply(out: Awaited<ReturnType<ReplicaApi['query']>>): DecodedResp
 /** `http_request_update` as an anonymous ingress message; resolves with its outcome. */
 async function update(replica: ReplicaApi, canisterId: Principal, arg: Uint8Array): Promise<Awaited<ReturnType<ReplicaApi['query']>>> {
   const requestId = new Uint8Array(randomBytes(32));
-  await replica.submitCall({
-    requestId,
-    sender: Principal.anonymous(),
-    canisterId,
-    methodName: 'http_request_update',
-    arg,
-    expiryNanos: replica.timeNanos() + 4n * 60_000_000_000n,
-    effectiveCanisterId: canisterId,
-  });
+  try {
+    await replica.submitCall({
+      requestId,
+      sender: Principal.anonymous(),
+      canisterId,
+      methodName: 'http_request_update',
+      arg,
+      expiryNanos: replica.timeNanos() + 4n * 60_000_000_000n,
+      effectiveCanisterId: canisterId,
+    });
+  } catch (e) {
+    if (e instanceof IngressPoolFull) throw new GatewayError(503, e.message);
+    throw e;
+  }
   const r = await replica.waitForCompletion(requestId, UPDATE_TIMEOUT_MS);
   if (!r) throw new GatewayError(504, 'http_request_update did not complete in time');
   if (r.status === 'replied') return { kind: 'replied', reply: r.reply ?? new Uint8Array() };

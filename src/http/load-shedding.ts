@@ -16,7 +16,9 @@ import type { ServerResponse } from 'node:http';
 /** The replica's answer (HTTP 429) to a request over its endpoint's concurrency limit. */
 export const CONCURRENCY_OVERLOADED = 'The service is overloaded.';
 /** The replica's answer (HTTP 503) to a call while its ingress pool is full. */
-export const INGRESS_POOL_OVERLOADED = 'Service is overloaded, try again later.';
+import { INGRESS_POOL_OVERLOADED } from '../types/ingress-pool-full.ts';
+
+export { INGRESS_POOL_OVERLOADED };
 
 /**
  * Requests served at once per endpoint. The replica's defaults (rs/config http_handler.rs) are

@@ -16,6 +16,10 @@ import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
 import { idlFactoryFromCandid } from '../../src/candid/candid-text.ts';
 import { deployTypeScriptCanister } from '../../src/canister-sdk/deploy.ts';
 import { overload, type OverloadReport } from '../support/load.ts';
+import { compileWat } from '../support/wat.ts';
+import { managementIdlFactory } from '../support/replica-fixture.ts';
+import { IDL } from '@icp-sdk/core/candid';
+import { Principal } from '@icp-sdk/core/principal';
 import { startTestReplica } from '../support/replica-fixture.ts';
 
 const COUNTER = readFileSync(new URL('../fixtures/typescript/counter.ts', import.meta.url), 'utf8');
@@ -64,6 +68,42 @@ describe('overload: excess answered at once, no dropped connection', () => {
       assert.ok(refusals.every((l) => l.endsWith(': Service is overloaded, try again later.')), refusals[0]);
       await r.replica.runRound();
       assert.equal(await counter.get(), before + 3n, 'the accepted calls, and only they, executed');
+    } finally {
+      await r.cleanup();
+    }
+  });
+
+  test('the pool bound holds while calls wait for a sliced canister_inspect_message: 12 async calls, pool of 3: 3 accepted, 9 refused with 503', async () => {
+    // inspect_message runs ~100 M instructions (sliced: it yields), then accepts; every call to
+    // the canister waits for the one before it, so all 12 pass the HTTP-level pool check first.
+    const wasm = await compileWat(`(module
+      (import "ic0" "accept_message" (func $accept)) (import "ic0" "msg_reply" (func $reply))
+      (func (export "canister_inspect_message") (local $i i32)
+        (local.set $i (i32.const 15000000))
+        (loop $l (br_if $l (local.tee $i (i32.sub (local.get $i) (i32.const 1)))))
+        (call $accept))
+      (func (export "canister_update inc") (call $reply))
+      (func (export "canister_query get") (call $reply)))`);
+    const r = await startTestReplica({ debugPrint: () => {}, manualRounds: true, ingressPool: { maxCount: 3 } });
+    try {
+      const agent = await HttpAgent.create({ host: r.url, identity: Ed25519KeyIdentity.generate(), shouldFetchRootKey: true });
+      const mgmt = Actor.createActor(managementIdlFactory, { agent, canisterId: 'aaaaa-aa', effectiveCanisterId: Principal.fromText('bnz7o-iuaaa-aaaaa-qaaaa-cai') }) as any;
+      const run = async <T>(p: Promise<T>): Promise<T> => {
+        let done = false;
+        void p.finally(() => (done = true)).catch(() => {});
+        while (!done) {
+          await r.replica.runRound();
+          await new Promise((res) => setTimeout(res, 10));
+        }
+        return p;
+      };
+      const created = await run(mgmt.provisional_create_canister_with_cycles({ amount: [10n ** 15n], settings: [], specified_id: [], sender_canister_version: [] }));
+      const canisterId = (created as { canister_id: Principal }).canister_id;
+      await run((Actor.createActor(managementIdlFactory, { agent, canisterId: 'aaaaa-aa', effectiveCanisterId: canisterId }) as any).install_code({ mode: { install: null }, canister_id: canisterId, wasm_module: wasm, arg: IDL.encode([], []), sender_canister_version: [] }) as Promise<unknown>);
+      const rep = await overload({ url: r.url, canisterId, method: 'inc', queryMethod: 'get', calls: 12, version: 2, timeoutMs: 60_000 });
+      assert.deepEqual(rep.tcpErrors, {}, JSON.stringify(rep));
+      assert.equal(rep.served, 3, JSON.stringify(rep));
+      assert.deepEqual(rep.refused, { [POOL_FULL]: 9 });
     } finally {
       await r.cleanup();
     }
