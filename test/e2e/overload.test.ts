@@ -17,6 +17,7 @@ import { idlFactoryFromCandid } from '../../src/candid/candid-text.ts';
 import { deployTypeScriptCanister } from '../../src/canister-sdk/deploy.ts';
 import { overload, type OverloadReport } from '../support/load.ts';
 import { compileWat } from '../support/wat.ts';
+import { withRounds } from '../support/manual-rounds.ts';
 import { managementIdlFactory } from '../support/replica-fixture.ts';
 import { IDL } from '@icp-sdk/core/candid';
 import { Principal } from '@icp-sdk/core/principal';
@@ -88,15 +89,7 @@ describe('overload: excess answered at once, no dropped connection', () => {
     try {
       const agent = await HttpAgent.create({ host: r.url, identity: Ed25519KeyIdentity.generate(), shouldFetchRootKey: true });
       const mgmt = Actor.createActor(managementIdlFactory, { agent, canisterId: 'aaaaa-aa', effectiveCanisterId: Principal.fromText('bnz7o-iuaaa-aaaaa-qaaaa-cai') }) as any;
-      const run = async <T>(p: Promise<T>): Promise<T> => {
-        let done = false;
-        void p.finally(() => (done = true)).catch(() => {});
-        while (!done) {
-          await r.replica.runRound();
-          await new Promise((res) => setTimeout(res, 10));
-        }
-        return p;
-      };
+      const run = <T>(p: Promise<T>): Promise<T> => withRounds(r.replica, p);
       const created = await run(mgmt.provisional_create_canister_with_cycles({ amount: [10n ** 15n], settings: [], specified_id: [], sender_canister_version: [] }));
       const canisterId = (created as { canister_id: Principal }).canister_id;
       await run((Actor.createActor(managementIdlFactory, { agent, canisterId: 'aaaaa-aa', effectiveCanisterId: canisterId }) as any).install_code({ mode: { install: null }, canister_id: canisterId, wasm_module: wasm, arg: IDL.encode([], []), sender_canister_version: [] }) as Promise<unknown>);

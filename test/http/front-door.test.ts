@@ -15,6 +15,7 @@ import { Actor, HttpAgent } from '@icp-sdk/core/agent';
 import { anonymousEnvelope } from '../support/load.ts';
 import { managementIdlFactory, startTestReplica } from '../support/replica-fixture.ts';
 import { compileWat } from '../support/wat.ts';
+import { withRounds } from '../support/manual-rounds.ts';
 
 type Running = Awaited<ReturnType<typeof startTestReplica>>;
 
@@ -129,17 +130,8 @@ describe('front door: listener in its own thread', () => {
   test('a call over the limit gets the 429 at the door while the main thread is blocked; the call in the slot completes', async () => {
     const agent = await HttpAgent.create({ host: r.url, shouldFetchRootKey: true });
     const mgmt = Actor.createActor(managementIdlFactory, { agent, canisterId: 'aaaaa-aa', effectiveCanisterId: Principal.fromText('bnz7o-iuaaa-aaaaa-qaaaa-cai') }) as any;
-    const withRounds = async <T>(p: Promise<T>): Promise<T> => {
-      let done = false;
-      void p.finally(() => (done = true)).catch(() => {});
-      while (!done) {
-        await r.replica.runRound();
-        await new Promise((res) => setTimeout(res, 10));
-      }
-      return p;
-    };
-    const { canister_id: id } = await withRounds(mgmt.provisional_create_canister_with_cycles({ amount: [], settings: [], specified_id: [], sender_canister_version: [] })) as { canister_id: Principal };
-    await withRounds(
+    const { canister_id: id } = await withRounds(r.replica, mgmt.provisional_create_canister_with_cycles({ amount: [], settings: [], specified_id: [], sender_canister_version: [] })) as { canister_id: Principal };
+    await withRounds(r.replica,
       (Actor.createActor(managementIdlFactory, { agent, canisterId: 'aaaaa-aa', effectiveCanisterId: id }) as any).install_code({
         mode: { install: null }, canister_id: id, wasm_module: await compileWat(NOOP_WAT), arg: new Uint8Array(), sender_canister_version: [],
       }),
