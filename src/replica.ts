@@ -28,6 +28,7 @@ import type { IngressMessage } from './execution/ingress-message.ts';
 import { Scheduler } from './execution/scheduler.ts';
 import { StateTreeBuilder } from './execution/state-tree.ts';
 import { VetKdWorker } from './consensus/vetkd-worker.ts';
+import { SigningWorker } from './consensus/signing-worker.ts';
 import * as management from './management/management-canister.ts';
 import type { ManagementEnv } from './management/management-context.ts';
 import { RoutingTable } from './routing/routing-table.ts';
@@ -209,6 +210,7 @@ export class Replica {
   readonly #clock: ReplicaClock;
   readonly #manualRounds: boolean;
   readonly #vetKdWorker: VetKdWorker | undefined;
+  readonly #signingWorker: SigningWorker | undefined;
   readonly #poolMaxCount: number;
   readonly #poolMaxBytes: number;
   /** Request log sink, if enabled. */
@@ -236,7 +238,28 @@ export class Replica {
     this.rootSubnet = this.routing.defaultSubnet;
     this.state = ReplicatedState.load(store);
     // Manual rounds (PocketIC) make pre-signatures on demand unless a pool size is given.
-    const thresholdOptions = { ...options, ...(options.manualRounds && options.preSignaturesPerKey === undefined ? { preSignaturesPerKey: 0 } : {}) };
+    // Signing and pre-signature dealing of single-node keys run on a worker thread (not with
+    // manual rounds, where a round must answer what it can by itself).
+    this.#signingWorker =
+      this.#manualRounds || this.#passive
+        ? undefined
+        : new SigningWorker({
+            onSigned: () => {
+              if (!this.#closed) this.scheduler.requestRound();
+            },
+            onDealt: (batch) => {
+              if (this.#closed) return;
+              this.threshold.adoptPreSignatures(batch);
+              const contexts = this.state.subnetCallContexts;
+              if (contexts.size > 0 && this.chainKey.canAnswer(contexts.answerable(), this.#clock.nowNanos())) this.scheduler.requestRound();
+            },
+            onLost: () => this.threshold.dealerLost(),
+          });
+    const thresholdOptions = {
+      ...options,
+      ...(options.manualRounds && options.preSignaturesPerKey === undefined ? { preSignaturesPerKey: 0 } : {}),
+      ...(this.#signingWorker ? { dealer: this.#signingWorker } : {}),
+    };
     const made = createThresholdNetwork(store, this.routing, thresholdOptions, (keyId, t) => {
       const k = this.masterKeys.get(keyId);
       if (!k) return;
@@ -295,7 +318,14 @@ export class Replica {
     this.#vetKdWorker = this.#manualRounds ? undefined : new VetKdWorker(() => {
       if (!this.#closed) this.scheduler.requestRound();
     });
-    this.chainKey = new ChainKeyPayloadBuilder(this.masterKeys, vetKdShares, this.threshold, BigInt(options.stalledRequestTimeoutMs ?? 10_000) * 1_000_000n, this.#vetKdWorker);
+    this.chainKey = new ChainKeyPayloadBuilder(
+      this.masterKeys,
+      vetKdShares,
+      this.threshold,
+      BigInt(options.stalledRequestTimeoutMs ?? 10_000) * 1_000_000n,
+      this.#vetKdWorker,
+      this.#signingWorker,
+    );
     this.scheduler = new Scheduler(
       { executeRound: (m) => this.#executeRound(m), ingressStatus: (rid) => this.state.ingress(rid) },
       (e) => {
@@ -595,6 +625,10 @@ export class Replica {
     const ingressMs = await ex.executeRound(messages);
     this.profile.add('execution', performance.now() - t0);
     for (const m of messages) ex.markProcessing(m);
+    // This round's chain-key requests become answerable now; with the signing worker they are
+    // handed over at once, so their signatures are made while this round commits.
+    this.state.subnetCallContexts.endRound();
+    if (this.#signingWorker && this.state.subnetCallContexts.size > 0) this.chainKey.canAnswer(this.state.subnetCallContexts.answerable(), t);
     const pruneBefore = t - INGRESS_RETENTION_AFTER_EXPIRY_NANOS;
     this.state.pruneIngress(pruneBefore);
     this.profile.time('sqlite_commit', () =>
@@ -606,7 +640,6 @@ export class Replica {
       }),
     );
     this.state.clearChanges();
-    this.state.subnetCallContexts.endRound();
     ex.clearChanges();
     this.#uncertifiedRoundNanos = t;
     this.#logCompletedIngress();
@@ -746,6 +779,7 @@ export class Replica {
     await this.execution.abortSlicedExecutions();
     await this.scheduler.stop();
     await this.#vetKdWorker?.close();
+    await this.#signingWorker?.close();
     this.store.close();
   }
 }

@@ -6,13 +6,18 @@
  * λ exists and κ·λ once both do (UnmaskedTimesMasked); Schnorr: one RandomUnmasked blinder.
  * A finished pre-signature's record is stored and its holders persist their shares; a taken one
  * is erased (record and shares) in the transaction that commits its signature's response.
+ * A single-node key (n = 1, fault-free) may have its pre-signatures dealt elsewhere (a
+ * {@link PreSignatureDealer}, the signing worker thread): the pool then orders what it lacks and
+ * stores what arrives ({@link PreSignaturePools.adopt}) as if its own node had dealt it.
  */
 import { randomBytes } from 'node:crypto';
 import type { Transcript } from '../../crypto/threshold/idkg/transcript.ts';
 import type { IdkgStore } from './idkg-store.ts';
 import type { KeyState } from './key-lifecycle.ts';
 import type { IdkgNode } from './node.ts';
+import { keyTranscriptOf } from './key-transcript-form.ts';
 import { entryOf, recordOf, signingTranscripts, type PreSignatureEntry } from './pre-signature-record.ts';
+import type { DealtPreSignature, PreSignatureDealer } from './single-node-signing.ts';
 import type { TranscriptScheduler } from './transcript-scheduler.ts';
 
 /** Pool sizes. */
@@ -23,6 +28,8 @@ export interface PoolOptions {
   maxInFlight: number;
   /** Erase taken pre-signatures only in {@link PreSignaturePools.commitTaken}. */
   deferErasures: boolean;
+  /** Deals the pre-signatures of single-node keys (absent: every pool deals on this thread). */
+  dealer?: PreSignatureDealer | undefined;
 }
 
 interface PreSignatureInCreation {
@@ -40,6 +47,8 @@ interface Pool {
   inFlight: PreSignatureInCreation[];
   /** Requests waiting for a pre-signature of this key (set by the payload builder). */
   demand: number;
+  /** Ordered from the dealer and not arrived yet. */
+  ordered: number;
   /**
    * Whether the pool fills: from the start on a multi-node subnet; on a single node only once
    * the key has been used (a replica with 9 keys spends no CPU on pools nobody draws from).
@@ -71,7 +80,7 @@ export class PreSignaturePools {
 
   /** An empty pool for a new key (filling from the start on a multi-node subnet). */
   register(state: KeyState): void {
-    this.#pools.set(state.keyId, { ready: [], inFlight: [], demand: 0, filling: state.subnet.nodes.length > 1 });
+    this.#pools.set(state.keyId, { ready: [], inFlight: [], demand: 0, ordered: 0, filling: state.subnet.nodes.length > 1 });
   }
 
   /**
@@ -109,14 +118,49 @@ export class PreSignaturePools {
       // They may have as many pre-signatures in creation as requests waiting.
       const target = (p.filling ? this.#opts.poolTarget : 0) + p.demand;
       const inFlight = Math.max(this.#opts.maxInFlight, Math.min(p.demand, 64));
-      while (p.ready.length + p.inFlight.length < target && p.inFlight.length < inFlight) this.#start(state, p, key);
+      const dealer = this.#opts.dealer;
+      if (dealer && singleNode(state)) {
+        const want = target - p.ready.length - p.inFlight.length - p.ordered;
+        if (want <= 0) continue;
+        const share = state.subnet.nodes[0]!.share(key);
+        if (share && dealer.available()) {
+          p.ordered += want;
+          dealer.order({ keyId: state.keyId, kind: state.kind, curve: state.curve, subnet: state.subnet.name, transcript: keyTranscriptOf(key, undefined), share }, want);
+          continue;
+        }
+      }
+      while (p.ready.length + p.inFlight.length + p.ordered < target && p.inFlight.length < inFlight) this.#start(state, p, key);
     }
+  }
+
+  /**
+   * Stores a pre-signature the dealer made (record, and the node's shares as its own) and adds
+   * it to the pool; one for a key transcript that is no longer current is dropped.
+   * @returns whether it was added
+   */
+  adopt(state: KeyState, d: DealtPreSignature): boolean {
+    const p = this.#pool(state.keyId);
+    p.ordered = Math.max(0, p.ordered - 1);
+    const e = entryOf(d.record);
+    if (!singleNode(state) || state.lifecycle || e.keyTranscriptId !== state.transcript?.transcriptId) return false;
+    const transcripts = signingTranscripts(e);
+    if (d.openings.length !== transcripts.length) throw new Error(`pre-signature ${e.preSignatureId}: ${d.openings.length} openings for ${transcripts.length} transcripts`);
+    const node = state.subnet.nodes[0]!;
+    transcripts.forEach((t, i) => node.adoptShare(t, d.openings[i]!));
+    this.#store?.savePreSignature(d.record);
+    p.ready.push(e);
+    return true;
+  }
+
+  /** The dealer lost its orders (its thread ended): they are placed again when needed. */
+  dealerLost(): void {
+    for (const p of this.#pools.values()) p.ordered = 0;
   }
 
   /** Whether a key's pool is below its target. */
   wantsMore(state: KeyState): boolean {
     const p = this.#pool(state.keyId);
-    return p.ready.length + p.inFlight.length < (p.filling ? this.#opts.poolTarget : 0) + p.demand;
+    return p.ready.length + p.inFlight.length + p.ordered < (p.filling ? this.#opts.poolTarget : 0) + p.demand;
   }
 
   /** Records how many requests wait for a pre-signature of a key. */
@@ -190,6 +234,7 @@ export class PreSignaturePools {
     for (const e of p.ready) this.#drop(e);
     p.ready = [];
     p.inFlight = [];
+    p.ordered = 0;
   }
 
   /** A transcript that could not be created: the pre-signature it was part of is given up. */
@@ -222,15 +267,24 @@ export class PreSignaturePools {
     return out;
   }
 
-  /** Takes the oldest ready pre-signature of a key (see ThresholdNetwork.takePreSignature). */
-  take(keyId: string): PreSignatureEntry | undefined {
+  /**
+   * Takes the oldest ready pre-signature of a key (see ThresholdNetwork.takePreSignature).
+   * @param eraseLater leave its erasure to {@link erase} (its signature is made elsewhere and
+   *   answered in a later round)
+   */
+  take(keyId: string, eraseLater = false): PreSignatureEntry | undefined {
     const p = this.#pools.get(keyId);
     if (p) p.filling = true;
     const e = p?.ready.shift();
     if (!e) return undefined;
+    if (!eraseLater) this.erase(e);
+    return e;
+  }
+
+  /** Erases a taken pre-signature: with the next {@link commitTaken}, or at once without deferred erasures. */
+  erase(e: PreSignatureEntry): void {
     this.#taken.push(e);
     if (!this.#opts.deferErasures) this.commitTaken();
-    return e;
   }
 
   /** Erases the stored records and shares of the pre-signatures taken since the last call, in one transaction. */
@@ -248,4 +302,9 @@ export class PreSignaturePools {
       }
     });
   }
+}
+
+/** A key whose subnet is one fault-free node (its pre-signatures may be dealt elsewhere). */
+export function singleNode(state: KeyState): boolean {
+  return state.subnet.nodes.length === 1 && state.subnet.nodes[0]!.behaviours.size === 0;
 }
