@@ -149,6 +149,8 @@ const INGRESS_RETENTION_AFTER_EXPIRY_NANOS = 60n * 1_000_000_000n;
  * in pure JS) must not keep the HTTP interface from answering for seconds.
  */
 const CHAIN_KEY_BUDGET_MS = 100;
+/** Pre-signatures from the signing worker are stored at the latest this long after they arrive (ms). */
+const SAVE_DEALT_MS = 50;
 /** Wall-clock slice of threshold protocol rounds between other work (ms). */
 const THRESHOLD_SLICE_MS = 20;
 /** A read_state or sync-call answer re-certifies first when the certified time is older (ms). */
@@ -207,6 +209,7 @@ export class Replica {
   #timerWakeup: NodeJS.Timeout | null = null;
   #thresholdScheduled = false;
   #thresholdWakeup: NodeJS.Timeout | null = null;
+  #saveDealt: NodeJS.Timeout | null = null;
   readonly #clock: ReplicaClock;
   readonly #manualRounds: boolean;
   readonly #vetKdWorker: VetKdWorker | undefined;
@@ -250,6 +253,11 @@ export class Replica {
             onDealt: (batch) => {
               if (this.#closed) return;
               this.threshold.adoptPreSignatures(batch);
+              // Stored with the next round's commit, or within SAVE_DEALT_MS when no round runs.
+              this.#saveDealt ??= setTimeout(() => {
+                this.#saveDealt = null;
+                if (!this.#closed) this.threshold.saveDealtPreSignatures();
+              }, SAVE_DEALT_MS);
               const contexts = this.state.subnetCallContexts;
               if (contexts.size > 0 && this.chainKey.canAnswer(contexts.answerable(), this.#clock.nowNanos())) this.scheduler.requestRound();
             },
@@ -622,7 +630,15 @@ export class Replica {
       ex.deliverChainKeyResponses(answers);
     }
     const t0 = performance.now();
-    const ingressMs = await ex.executeRound(messages);
+    let ingressMs = await ex.executeRound(messages);
+    // Signatures the worker finished while this round executed are answered in it too.
+    const finished = this.#signingWorker ? this.chainKey.buildFinished(this.state.subnetCallContexts.answerable()) : [];
+    if (finished.length > 0) {
+      this.recentChainKeyRequests.record(finished, t);
+      ex.deliverChainKeyResponses(finished);
+      await ex.drainQueue();
+      ingressMs = performance.now() - t0;
+    }
     this.profile.add('execution', performance.now() - t0);
     for (const m of messages) ex.markProcessing(m);
     // This round's chain-key requests become answerable now; with the signing worker they are
@@ -780,6 +796,8 @@ export class Replica {
     await this.scheduler.stop();
     await this.#vetKdWorker?.close();
     await this.#signingWorker?.close();
+    if (this.#saveDealt) clearTimeout(this.#saveDealt);
+    this.threshold.saveDealtPreSignatures();
     this.store.close();
   }
 }

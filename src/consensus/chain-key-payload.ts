@@ -37,8 +37,10 @@ import type { VetKdWorker } from './vetkd-worker.ts';
 export interface ThresholdSigner {
   /** Whether it takes jobs now. */
   available(): boolean;
-  /** @returns the 64-byte signature; rejects with the signing error */
-  sign(job: SingleNodeSigningJob): Promise<Uint8Array>;
+  /** Starts a job; `done` gets the 64-byte signature or the error text (later, never inside this call). */
+  sign(job: SingleNodeSigningJob, done: (r: { ok: true; bytes: Uint8Array } | { ok: false; message: string }) => void): void;
+  /** Takes the results that have arrived, now (their `done` callbacks run). */
+  collect(): void;
 }
 
 /** A request handed to a worker: computing, or answered; with the pre-signature it took. */
@@ -59,6 +61,7 @@ export class ChainKeyPayloadBuilder {
   /** Requests handed to a worker (vetKD, or signatures of single-node keys), by callback id. */
   readonly #jobs = new Map<number, Job>();
   #handedOver = 0;
+  #computing = 0;
   /** Derived keys by (key, caller, path or vetKD context): canisters use the same few again and again. */
   readonly #derived = new Map<string, { publicKey: Uint8Array; tweak: bigint }>();
 
@@ -92,9 +95,20 @@ export class ChainKeyPayloadBuilder {
 
   /** Signature requests handed to the signer so far, and how many of them it is still computing. */
   get offThread(): { handedOver: number; computing: number } {
-    let computing = 0;
-    for (const j of this.#jobs.values()) if (j.pre && !j.done) computing++;
-    return { handedOver: this.#handedOver, computing };
+    return { handedOver: this.#handedOver, computing: this.#computing };
+  }
+
+  /**
+   * Answers the requests whose signatures the signer has finished (taken from it now), and
+   * nothing else: a round calls this after executing its messages, so signatures made meanwhile
+   * are answered in it.
+   */
+  buildFinished(contexts: readonly SignWithThresholdContext[]): ChainKeyResponse[] {
+    if (this.#computing === 0 || !this.#signer) return [];
+    this.#signer.collect();
+    const out: ChainKeyResponse[] = [];
+    for (const context of contexts) if (this.#jobs.get(context.callbackId)?.done) out.push({ context, result: this.#answer(context) });
+    return out;
   }
 
   /**
@@ -162,6 +176,7 @@ export class ChainKeyPayloadBuilder {
    *   it is spent (the rest stay in flight for the next round)
    */
   build(contexts: readonly SignWithThresholdContext[], nowNanos: bigint, budgetMillis = Infinity): ChainKeyResponse[] {
+    this.#signer?.collect();
     const until = performance.now() + budgetMillis;
     const out: ChainKeyResponse[] = [];
     const waiting = new Map<string, number>();
@@ -202,15 +217,16 @@ export class ChainKeyPayloadBuilder {
     const job: Job = { done: false };
     this.#jobs.set(id, job);
     this.#handedOver++;
+    this.#computing++;
     const settle = (result: ChainKeyResult) => {
+      this.#computing--;
       if (this.#jobs.get(id) === job) this.#jobs.set(id, { done: true, result, ...(job.pre ? { pre: job.pre } : {}) });
     };
     try {
       const { pre, inputs } = this.#signingInputs(c, this.#keys.get(c.keyId)!, true);
       job.pre = pre;
-      signer.sign(this.#network.singleNodeSigningJob(pre, inputs)).then(
-        (bytes) => settle({ kind: 'signature', bytes }),
-        (e: Error) => settle({ kind: 'reject', reject: thresholdSigningFailed(c.method, e.message) }),
+      signer.sign(this.#network.singleNodeSigningJob(pre, inputs), (r) =>
+        settle(r.ok ? { kind: 'signature', bytes: r.bytes } : { kind: 'reject', reject: thresholdSigningFailed(c.method, r.message) }),
       );
     } catch (e) {
       settle({ kind: 'reject', reject: thresholdSigningFailed(c.method, (e as Error).message) });

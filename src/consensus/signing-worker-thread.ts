@@ -4,14 +4,15 @@
  * pre-signatures it was ordered (single-node-dealer.ts), sending each batch back as it finishes.
  * A round runs between checks for new messages, so a signing job waits at most one round.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { SingleNodeDealer } from './idkg/single-node-dealer.ts';
 import { signSingleNode, type SingleNodeSigningJob } from './idkg/single-node-signing.ts';
 import { ANNOUNCE_EVERY_MS, type SigningResult, type SigningWorkerReply, type SigningWorkerRequest } from './signing-worker.ts';
 
 const port = parentPort;
 if (!port) throw new Error('signing-worker-thread.ts runs as a worker thread');
-const reply = (m: SigningWorkerReply) => port.postMessage(m);
+const results = (workerData as { results: MessagePort }).results;
+const reply = (m: SigningWorkerReply) => results.postMessage(m);
 
 const queue: { id: number; job: SingleNodeSigningJob }[] = [];
 const dealer = new SingleNodeDealer();

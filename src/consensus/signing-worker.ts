@@ -5,13 +5,17 @@
  * replica's thread executes canisters. The replica keeps every record: pre-signatures are stored
  * when they arrive and erased in the transaction that commits their signature's response, and a
  * request whose signature was in flight at a crash is signed again after the restart (from the
- * still-stored pre-signature or another). Jobs of one tick go over in one message; results come
- * back in batches (see {@link ANNOUNCE_EVERY_MS}).
+ * still-stored pre-signature or another). Jobs of one tick go over in one message.
+ *
+ * Results come back on their own port, which the replica also reads synchronously
+ * ({@link SigningWorker.collect}) at the points of a round where it answers requests: a round
+ * that is busy executing canisters still picks up the signatures finished meanwhile, instead of
+ * leaving them to the round after (the port's message events only run between rounds).
  *
  * The thread starts on first use and ends when idle; until it says it is ready
  * ({@link SigningWorker.available} false) the replica signs and deals on its own thread as before.
  */
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { DealtPreSignature, PreSignatureDealer, SingleNodeKeyMaterial, SingleNodeSigningJob } from './idkg/single-node-signing.ts';
 
 /** Messages to the thread. */
@@ -22,7 +26,7 @@ export type SigningWorkerRequest =
 /** A signing job's answer: the 64-byte signature or the error text. */
 export type SigningResult = { id: number; ok: true; bytes: Uint8Array } | { id: number; ok: false; message: string };
 
-/** Messages from the thread. */
+/** Messages from the thread (on the results port it is given as `workerData.results`). */
 export type SigningWorkerReply =
   | { type: 'ready' }
   | { type: 'signed'; results: SigningResult[] }
@@ -32,15 +36,15 @@ export type SigningWorkerReply =
  * While the thread works through a batch, it sends the signatures made so far at least this
  * often (ms): a round can answer them while it makes the rest.
  */
-export const ANNOUNCE_EVERY_MS = 2;
+export const ANNOUNCE_EVERY_MS = 1;
 /** A thread with nothing to do for this long ends (ms); the next use starts a new one. */
 const IDLE_MS = 10_000;
 
 /** What the replica does with the thread's output. */
 export interface SigningWorkerHooks {
-  /** Signatures arrived (the replica asks for a round to answer them). */
+  /** Signatures arrived between rounds (the replica asks for a round to answer them). */
   onSigned: () => void;
-  /** Pre-signatures arrived (the replica stores them in its pools). */
+  /** Pre-signatures arrived (the replica adds them to its pools). */
   onDealt: (batch: DealtPreSignature[]) => void;
   /** The thread ended with orders outstanding (the pools place them again). */
   onLost: () => void;
@@ -50,6 +54,7 @@ export interface SigningWorkerHooks {
 export class SigningWorker implements PreSignatureDealer {
   readonly #hooks: SigningWorkerHooks;
   #worker: Worker | null = null;
+  #results: MessagePort | null = null;
   #ready = false;
   #closed = false;
   readonly #pending = new Map<number, (r: SigningResult) => void>();
@@ -71,19 +76,32 @@ export class SigningWorker implements PreSignatureDealer {
   }
 
   /**
-   * Signs a job on the thread (call only while {@link available}).
-   * @returns the 64-byte signature
-   * @throws (rejects) Error with the thread's message if signing failed, or if the thread ended
+   * Signs a job on the thread (call only while {@link available}); `done` gets the 64-byte
+   * signature, or the error text if signing failed or the thread ended. It is called from a
+   * port event or from {@link collect}, never from inside this call.
    */
-  sign(job: SingleNodeSigningJob): Promise<Uint8Array> {
-    if (!this.#worker || this.#closed) return Promise.reject(new Error('signing worker not running'));
-    this.#busy();
+  sign(job: SingleNodeSigningJob, done: (r: SigningResult) => void): void {
     const id = this.#next++;
-    return new Promise((resolve, reject) => {
-      this.#pending.set(id, (r) => (r.ok ? resolve(r.bytes) : reject(new Error(r.message))));
-      if (this.#outbox.length === 0) queueMicrotask(() => this.#flush());
-      this.#outbox.push({ id, job });
-    });
+    if (!this.#worker || this.#closed) {
+      queueMicrotask(() => done({ id, ok: false, message: 'signing worker not running' }));
+      return;
+    }
+    this.#busy();
+    this.#pending.set(id, done);
+    if (this.#outbox.length === 0) queueMicrotask(() => this.#flush());
+    this.#outbox.push({ id, job });
+  }
+
+  /** {@link sign} as a promise (rejects with the error text). */
+  signAsync(job: SingleNodeSigningJob): Promise<Uint8Array> {
+    return new Promise((resolve, reject) => this.sign(job, (r) => (r.ok ? resolve(r.bytes) : reject(new Error(r.message)))));
+  }
+
+  /** Takes every result that has arrived, now (results and dealt pre-signatures are handled as if their events ran). */
+  collect(): void {
+    const port = this.#results;
+    if (!port) return;
+    for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) this.#handle(m.message as SigningWorkerReply, false);
   }
 
   #flush(): void {
@@ -113,44 +131,43 @@ export class SigningWorker implements PreSignatureDealer {
     if (this.#pending.size > 0 || this.#ordered > 0 || this.#idle || this.#closed) return;
     this.#idle = setTimeout(() => {
       this.#idle = null;
-      const w = this.#worker;
-      if (!w || this.#pending.size > 0 || this.#ordered > 0) return;
-      this.#worker = null;
-      this.#ready = false;
-      void w.terminate();
+      if (!this.#worker || this.#pending.size > 0 || this.#ordered > 0) return;
+      this.#stop();
     }, IDLE_MS);
     this.#idle.unref();
   }
 
-  #start(): void {
-    const w = new Worker(new URL('./signing-worker-thread.ts', import.meta.url));
-    w.unref();
-    this.#worker = w;
-    this.#ready = false;
-    w.on('message', (m: SigningWorkerReply) => {
-      if (this.#worker !== w) return;
-      if (m.type === 'ready') {
-        this.#ready = true;
-        this.#maybeIdle();
-      } else if (m.type === 'signed') {
-        for (const r of m.results) {
-          const done = this.#pending.get(r.id);
-          this.#pending.delete(r.id);
-          done?.(r);
-        }
-        // After the promises' reactions have recorded the results.
-        queueMicrotask(() => queueMicrotask(() => this.#hooks.onSigned()));
-        this.#maybeIdle();
-      } else {
-        this.#ordered = Math.max(0, this.#ordered - m.preSignatures.length);
-        this.#hooks.onDealt(m.preSignatures);
-        this.#maybeIdle();
+  #handle(m: SigningWorkerReply, fromEvent: boolean): void {
+    if (m.type === 'ready') {
+      this.#ready = true;
+    } else if (m.type === 'signed') {
+      for (const r of m.results) {
+        const done = this.#pending.get(r.id);
+        this.#pending.delete(r.id);
+        done?.(r);
       }
+      if (fromEvent) this.#hooks.onSigned();
+    } else {
+      this.#ordered = Math.max(0, this.#ordered - m.preSignatures.length);
+      this.#hooks.onDealt(m.preSignatures);
+    }
+    this.#maybeIdle();
+  }
+
+  #start(): void {
+    const { port1, port2 } = new MessageChannel();
+    const w = new Worker(new URL('./signing-worker-thread.ts', import.meta.url), { workerData: { results: port2 }, transferList: [port2] });
+    w.unref();
+    port1.unref();
+    this.#worker = w;
+    this.#results = port1;
+    this.#ready = false;
+    port1.on('message', (m: SigningWorkerReply) => {
+      if (this.#worker === w) this.#handle(m, true);
     });
     const fail = (message: string) => {
       if (this.#worker !== w) return; // ended on purpose (idle, closed) or already replaced
-      this.#worker = null;
-      this.#ready = false;
+      this.#stop();
       this.#ordered = 0;
       for (const [id, done] of this.#pending) done({ id, ok: false, message });
       this.#pending.clear();
@@ -161,15 +178,23 @@ export class SigningWorker implements PreSignatureDealer {
     w.on('exit', (code) => fail(`signing worker exited (${code})`));
   }
 
-  /** Ends the thread; pending jobs reject. */
+  /** Forgets the thread and ends it. */
+  #stop(): Promise<number> | undefined {
+    const w = this.#worker;
+    this.#results?.close();
+    this.#worker = null;
+    this.#results = null;
+    this.#ready = false;
+    return w?.terminate();
+  }
+
+  /** Ends the thread; pending jobs get the error 'signing worker closed'. */
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#idle) clearTimeout(this.#idle);
-    const w = this.#worker;
-    this.#worker = null;
-    this.#ready = false;
+    const ended = this.#stop();
     for (const [id, done] of this.#pending) done({ id, ok: false, message: 'signing worker closed' });
     this.#pending.clear();
-    if (w) await w.terminate();
+    await ended;
   }
 }

@@ -6,7 +6,7 @@
  *   the one this thread computes from the same job; a wrong share is refused; close rejects;
  * - in a replica (real rounds, SQLite, a WAT canister calling sign_with_ecdsa / sign_with_schnorr):
  *   requests are signed in the worker and verify; a used pre-signature's record is gone once its
- *   response is committed; a request in flight in the worker when the replica closes is answered
+ *   response is committed (the worker's pre-signatures are stored with the next commit); a request in flight in the worker when the replica closes is answered
  *   once after the reopen, from the still-stored pre-signature.
  */
 import { test } from 'node:test';
@@ -95,17 +95,17 @@ test('signing worker: it deals the pools and signs; signatures verify (ECDSA, BI
       const job = net.singleNodeSigningJob(e, kind === 'ecdsa' ? { ...base, preSignature: pre as never, messageHash: message } : { ...base, preSignature: pre as never, message });
       const first = e.kind === 'ecdsa' ? e.transcripts.lambda : e.transcripts.blinder;
       assert.equal(node.share(first), undefined, 'the node forgot its shares of the pre-signature');
-      const sig = await worker.sign(job);
+      const sig = await worker.signAsync(job);
       assert.ok(verify(kind, master, CANISTER, PATH, message, sig), `${kind}: the worker's signature verifies`);
       assert.deepEqual(sig, signSingleNode(job), `${kind}: same signature as on this thread`);
       if (job.kind === 'ecdsa') {
         const bad = { ...job, share: { ...job.share, lambda: job.share.lambda + 1n } };
-        await assert.rejects(worker.sign(bad), /does not verify/);
+        await assert.rejects(worker.signAsync(bad), /does not verify/);
       }
       net.erasePreSignature(e);
     }
     await until(() => signed >= 4, 'onSigned for each answer');
-    const pending = assert.rejects(worker.sign({ kind: 'ecdsa', inputs: {} as never, share: {} as never }), /closed/);
+    const pending = assert.rejects(worker.signAsync({ kind: 'ecdsa', inputs: {} as never, share: {} as never }), /closed/);
     await worker.close();
     await pending;
   } finally {
@@ -177,11 +177,14 @@ test('replica: requests signed in the worker verify; used pre-signatures are era
     assert.equal(replica.chainKey.offThread.handedOver, before + 3, 'all three signed in the worker');
     // Every stored pre-signature is one the pool still holds: the used ones left with their responses.
     await until(() => replica.chainKey.offThread.computing === 0, 'jobs to finish');
+    // (Those the worker dealt since the last round are stored within 50 ms; now, for the count.)
+    replica.threshold.saveDealtPreSignatures();
     for (const k of [ECDSA, BIP340, ED]) assert.equal(storedPreSignatures(k), replica.threshold.preSignatureCount(k), `${k}: stored = pooled`);
 
     // A request in flight in the worker when the replica closes: not answered, its pre-signature kept.
     let inFlight: Uint8Array | undefined;
     for (let attempt = 0; attempt < 10 && !inFlight; attempt++) {
+      replica.threshold.saveDealtPreSignatures();
       const rid = await submit(id, 'go_0', new Uint8Array());
       const handed = replica.chainKey.offThread.handedOver;
       await until(() => replica.chainKey.offThread.handedOver > handed || replica.state.ingress(rid)?.status === 'replied', 'the hand-over');
@@ -199,6 +202,7 @@ test('replica: requests signed in the worker verify; used pre-signatures are era
     assert.ok(verify('ecdsa', master(ECDSA), id, PATH, hash, answer), 'answered after the reopen');
     assert.equal(replica.state.subnetCallContexts.size, 0, 'answered once: no context left');
     await until(() => replica.chainKey.offThread.computing === 0, 'jobs to finish');
+    replica.threshold.saveDealtPreSignatures();
     assert.equal(storedPreSignatures(ECDSA), replica.threshold.preSignatureCount(ECDSA), 'its pre-signature erased with the answer');
   } finally {
     await replica.close();

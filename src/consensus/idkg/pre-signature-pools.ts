@@ -64,6 +64,8 @@ export class PreSignaturePools {
   readonly #opts: PoolOptions;
   readonly #pools = new Map<string, Pool>();
   readonly #taken: PreSignatureEntry[] = [];
+  /** Pre-signatures the dealer made that are not stored yet (see {@link saveDealt}), by id. */
+  readonly #unsaved = new Map<string, { e: PreSignatureEntry; d: DealtPreSignature }>();
   readonly #instance = randomBytes(4).toString('hex');
   #counter = 0;
 
@@ -134,22 +136,41 @@ export class PreSignaturePools {
   }
 
   /**
-   * Stores a pre-signature the dealer made (record, and the node's shares as its own) and adds
-   * it to the pool; one for a key transcript that is no longer current is dropped.
+   * Adds a pre-signature the dealer made to its pool (the node holds the shares as its own);
+   * it is stored with the next {@link saveDealt} (or not at all if used before: a pre-signature
+   * never stored cannot outlive a crash). One for a key transcript that is no longer current is
+   * dropped.
    * @returns whether it was added
    */
   adopt(state: KeyState, d: DealtPreSignature): boolean {
     const p = this.#pool(state.keyId);
     p.ordered = Math.max(0, p.ordered - 1);
-    const e = entryOf(d.record);
-    if (!singleNode(state) || state.lifecycle || e.keyTranscriptId !== state.transcript?.transcriptId) return false;
+    if (!singleNode(state) || state.lifecycle || d.record.keyTranscriptId !== state.transcript?.transcriptId) return false;
+    const e = entryOf(d.record, true);
     const transcripts = signingTranscripts(e);
     if (d.openings.length !== transcripts.length) throw new Error(`pre-signature ${e.preSignatureId}: ${d.openings.length} openings for ${transcripts.length} transcripts`);
     const node = state.subnet.nodes[0]!;
     transcripts.forEach((t, i) => node.adoptShare(t, d.openings[i]!));
-    this.#store?.savePreSignature(d.record);
     p.ready.push(e);
+    this.#unsaved.set(e.preSignatureId, { e, d });
     return true;
+  }
+
+  /** Adopted pre-signatures not stored yet. */
+  get unsavedCount(): number {
+    return this.#unsaved.size;
+  }
+
+  /** Stores the adopted pre-signatures not stored yet (record and the node's shares); call inside a store transaction. */
+  saveDealt(): void {
+    const store = this.#store;
+    if (!store) return this.#unsaved.clear();
+    for (const { e, d } of this.#unsaved.values()) {
+      store.savePreSignature(d.record);
+      // The single node is receiver 0 of each.
+      signingTranscripts(e).forEach((t, i) => store.shares.put(t.transcriptId, 0, d.openings[i]!));
+    }
+    this.#unsaved.clear();
   }
 
   /** The dealer lost its orders (its thread ended): they are placed again when needed. */
@@ -232,6 +253,7 @@ export class PreSignaturePools {
   dropAll(keyId: string): void {
     const p = this.#pool(keyId);
     for (const e of p.ready) this.#drop(e);
+    for (const e of p.ready) this.#unsaved.delete(e.preSignatureId);
     p.ready = [];
     p.inFlight = [];
     p.ordered = 0;
@@ -283,16 +305,22 @@ export class PreSignaturePools {
 
   /** Erases a taken pre-signature: with the next {@link commitTaken}, or at once without deferred erasures. */
   erase(e: PreSignatureEntry): void {
+    // Never stored: nothing to erase.
+    if (this.#unsaved.delete(e.preSignatureId)) return;
     this.#taken.push(e);
     if (!this.#opts.deferErasures) this.commitTaken();
   }
 
-  /** Erases the stored records and shares of the pre-signatures taken since the last call, in one transaction. */
+  /**
+   * Erases the stored records and shares of the pre-signatures taken since the last call, and
+   * stores the adopted ones not stored yet, in one transaction.
+   */
   commitTaken(): void {
     const store = this.#store;
     const taken = this.#taken.splice(0);
-    if (!store || taken.length === 0) return;
+    if (!store || (taken.length === 0 && this.#unsaved.size === 0)) return;
     store.transaction(() => {
+      this.saveDealt();
       for (const e of taken) {
         store.deletePreSignature(e.preSignatureId);
         for (const t of signingTranscripts(e)) {

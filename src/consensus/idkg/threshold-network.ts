@@ -309,16 +309,24 @@ export class ThresholdNetwork {
   }
 
   /**
-   * Stores pre-signatures the dealer made (one transaction) and adds them to their pools; those
-   * of a key transcript that is no longer current are dropped.
+   * Adds pre-signatures the dealer made to their pools; those of a key transcript that is no
+   * longer current are dropped. They are stored with the next {@link commitTaken} or
+   * {@link saveDealtPreSignatures}.
    * @returns how many were added
    */
   adoptPreSignatures(batch: readonly DealtPreSignature[]): number {
-    const adopt = () => batch.filter((d) => {
+    return batch.filter((d) => {
       const s = this.#keys.get(d.record.keyId);
       return s !== undefined && this.#pools.adopt(s, d);
     }).length;
-    return this.#opts.store ? this.#opts.store.transaction(adopt) : adopt();
+  }
+
+  /** Stores the adopted pre-signatures not stored yet, in one transaction. */
+  saveDealtPreSignatures(): void {
+    const store = this.#opts.store;
+    if (!this.#pools.unsavedCount) return;
+    if (store) store.transaction(() => this.#pools.saveDealt());
+    else this.#pools.saveDealt();
   }
 
   /** The dealer lost its orders (its thread ended): they are placed again when pools need them. */
@@ -326,7 +334,10 @@ export class ThresholdNetwork {
     this.#pools.dealerLost();
   }
 
-  /** Erases the stored records and shares of the pre-signatures taken since the last call. */
+  /**
+   * Erases the stored records and shares of the pre-signatures taken since the last call (and
+   * stores the adopted ones not stored yet).
+   */
   commitTaken(): void {
     this.#pools.commitTaken();
   }
