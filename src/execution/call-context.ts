@@ -6,6 +6,7 @@
  * it was made from. A context is closed when it has responded and no callbacks are outstanding.
  */
 import { Principal } from '@icp-sdk/core/principal';
+import { toJsonMemo } from '../store/execution-repository.ts';
 import type { WasmClosure } from './system-api/system-state-changes.ts';
 
 /**
@@ -110,6 +111,16 @@ export class CallContextManager {
       contexts: [...this.contexts.values()],
       callbacks: [...this.callbacks.values()],
     };
+  }
+
+  /**
+   * {@link toJSON} encoded as the store's JSON, each context and callback encoded once while it
+   * is unchanged (a canister waiting on many calls keeps most of them from round to round).
+   */
+  toJsonText(): string {
+    const contexts = Array.from(this.contexts.values(), toJsonMemo).join(',');
+    const callbacks = Array.from(this.callbacks.values(), toJsonMemo).join(',');
+    return `{"nextContextId":${this.#nextContextId},"nextCallbackId":${this.#nextCallbackId},"contexts":[${contexts}],"callbacks":[${callbacks}]}`;
   }
 
   /** Restores from {@link toJSON}'s output (after JSON revival of bigints). */

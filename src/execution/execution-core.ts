@@ -24,6 +24,7 @@ import type { ApiType } from './system-api/api-type.ts';
 import type { ExecutionContext, SystemApiHost } from './system-api/execution-context.ts';
 import { noChanges } from './system-api/system-state-changes.ts';
 import type { CanisterHttpRequests } from '../management/management-context.ts';
+import { principalText } from '../types/principal-text.ts';
 
 /** Replica-side services the execution environment uses. */
 export interface ExecutionDeps {
@@ -68,7 +69,7 @@ function isSystemSubnet(subnet: Subnet): boolean {
 }
 
 /** Map key of a canister (its textual id). */
-const keyOf = (id: Principal): string => id.toText();
+const keyOf = (id: Principal): string => principalText(id);
 
 /** Execution's shared state; see the module comment. */
 export class ExecutionCore {
@@ -230,7 +231,7 @@ export class ExecutionCore {
     if (this.isBusy(c.canisterId)) {
       return {
         ok: false,
-        error: { code: ErrorCode.CanisterWasmEngineError, text: `chainkey-replica: canister ${c.canisterId.toText()} is in a long (sliced) execution; try again`, help: '' },
+        error: { code: ErrorCode.CanisterWasmEngineError, text: `chainkey-replica: canister ${principalText(c.canisterId)} is in a long (sliced) execution; try again`, help: '' },
         instructions: 0n,
       };
     }
@@ -252,11 +253,11 @@ export class ExecutionCore {
       if (!open) {
         open = new Map();
         for (const cb of es.callContexts.callbacks.values()) {
-          const k = cb.respondent.toText();
+          const k = principalText(cb.respondent);
           open.set(k, (open.get(k) ?? 0) + 1);
         }
       }
-      return open.get(callee.toText()) ?? 0;
+      return open.get(principalText(callee)) ?? 0;
     };
     return ctx;
   }

@@ -5,7 +5,7 @@
  */
 import type { CanisterState } from '../state/canister-state.ts';
 import type { StateStore } from '../store/state-store.ts';
-import { MemoryKind } from '../store/execution-repository.ts';
+import { EncodedJson, MemoryKind } from '../store/execution-repository.ts';
 import { CallContextManager, revivePrincipal, reviveRequestId } from './call-context.ts';
 import type { ExecutionState, StopRequest } from './execution-state.ts';
 import { instantiate, prepareModule } from './install-code.ts';
@@ -77,7 +77,7 @@ export function saveExecutionState(store: StateStore, canisterId: Uint8Array, es
     globals: snap?.globals ?? [],
     globalTimerNanos: es.globalTimerNanos,
     certifiedData: es.certifiedData,
-    callContexts: es.callContexts.toJSON(),
+    callContexts: new EncodedJson(es.callContexts.toJsonText()),
     stopRequests: es.stopRequests,
     lowWasmMemoryHook: es.lowWasmMemoryHook,
   });

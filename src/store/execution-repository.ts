@@ -10,6 +10,7 @@
 import { Principal } from '@icp-sdk/core/principal';
 import type Database from 'better-sqlite3';
 import type { Db } from './database.ts';
+import { principalText } from '../types/principal-text.ts';
 
 /** Which memory a page belongs to. */
 export const MemoryKind = { wasm: 0, stable: 1 } as const;
@@ -22,6 +23,7 @@ export interface ExecutionRow {
   globals: unknown;
   globalTimerNanos: bigint;
   certifiedData: Uint8Array;
+  /** Read back: the parsed value. Written: a value, or its text already encoded. */
   callContexts: unknown;
   stopRequests: unknown;
   /** `canister_on_low_wasm_memory` status: undefined (condition not satisfied), `ready` or `executed`. */
@@ -34,9 +36,38 @@ export function toJson(v: unknown): string {
     const raw = this[k];
     if (typeof raw === 'bigint') return { $n: raw.toString() };
     if (raw instanceof Uint8Array) return { $b: Buffer.from(raw).toString('base64') };
-    if (raw instanceof Principal) return { $p: raw.toText() };
+    if (raw instanceof Principal) return { $p: principalText(raw) };
     return val;
   });
+}
+
+/**
+ * JSON text a caller encoded already (e.g. with {@link toJsonMemo}); {@link ExecutionRepository.save}
+ * stores it as is.
+ */
+export class EncodedJson {
+  readonly text: string;
+  constructor(text: string) {
+    this.text = text;
+  }
+}
+
+const memo = new WeakMap<object, { values: unknown[]; text: string }>();
+
+/**
+ * {@link toJson} of an object whose fields change in place between rounds (a call context's
+ * cycles, a callback's timeout flag), remembered per object: the text is reused while every own
+ * field is still the same value (nested objects compared by identity, so they must be replaced,
+ * not mutated). A canister with many calls in flight rewrote all their call contexts every round,
+ * and encoding them was a tenth of the main thread at 64 concurrent vetKD calls.
+ */
+export function toJsonMemo(entry: object): string {
+  const values = Object.values(entry);
+  const m = memo.get(entry);
+  if (m && m.values.length === values.length && m.values.every((v, i) => v === values[i])) return m.text;
+  const text = toJson(entry);
+  memo.set(entry, { values, text });
+  return text;
 }
 
 /** Parses {@link toJson}'s output. */
@@ -129,7 +160,7 @@ export class ExecutionRepository {
       toJson(row.globals),
       row.globalTimerNanos,
       row.certifiedData,
-      toJson(row.callContexts),
+      row.callContexts instanceof EncodedJson ? row.callContexts.text : toJson(row.callContexts),
       toJson(row.stopRequests),
       row.lowWasmMemoryHook ?? null,
     );

@@ -36,3 +36,23 @@ test('call contexts and callbacks round-trip through the store JSON, and old tex
   const origin = revived.contexts.get(1)!.origin;
   assert.ok(origin.kind === 'ingress' && origin.sender instanceof Principal && origin.requestId instanceof Uint8Array);
 });
+
+test('the memoized store text of call contexts equals their full encoding after in-place changes', () => {
+  const m = new CallContextManager();
+  const a = m.open({ kind: 'ingress', requestId, sender }, 'go', 0n);
+  const b = m.open({ kind: 'canister', caller, callbackId: 4, deadlineNanos: 0n }, 'go', 5n);
+  const cb = m.register({ callContextId: b.id, respondent: caller, cyclesSent: 1n, onReply: closure, onReject: closure, deadlineNanos: 0n });
+  const full = (): string => toJson(m.toJSON());
+  assert.equal(m.toJsonText(), full());
+  // The fields rounds change in place: each change shows in the next text.
+  b.availableCycles -= 2n;
+  a.responded = true;
+  a.instructions = 7n;
+  cb.timedOut = true;
+  assert.equal(m.toJsonText(), full());
+  m.take(cb.id);
+  m.closeIfDone(a.id);
+  m.open({ kind: 'system' }, 'canister_global_timer', 0n);
+  assert.equal(m.toJsonText(), full());
+  assert.deepEqual(CallContextManager.fromJSON(fromJson(m.toJsonText())).toJSON(), m.toJSON());
+});
