@@ -1,8 +1,10 @@
 /**
  * Canister execution state in SQLite: one row per canister (memory size, globals, stable memory
- * size, timer, certified data, call contexts and pending stops as JSON, low-memory hook status),
- * the non-zero pages of each canister's Wasm memory (4 KiB) and stable memory (64 KiB), and the
- * queue of messages between canisters left at the end of a round. Only changed pages are written per round.
+ * size, timer, certified data, the call context manager's next ids and pending stops as JSON,
+ * low-memory hook status), its call contexts and callbacks one JSON row each, the non-zero pages
+ * of each canister's Wasm memory (4 KiB) and stable memory (64 KiB), and the queue of messages
+ * between canisters left at the end of a round. Only changed pages and call context entries are
+ * written per round.
  *
  * JSON encoding: bigints as `{"$n": "<decimal>"}`, bytes as `{"$b": "<base64>"}`, principals as
  * `{"$p": "<text>"}`, so rows read back exactly.
@@ -108,6 +110,10 @@ export class ExecutionRepository {
   readonly #queue: Database.Statement;
   readonly #clearQueue: Database.Statement;
   readonly #pushQueue: Database.Statement;
+  readonly #entries: Database.Statement;
+  readonly #putEntry: Database.Statement;
+  readonly #deleteEntry: Database.Statement;
+  readonly #deleteEntries: Database.Statement;
 
   constructor(db: Db) {
     this.#get = db.prepare('SELECT * FROM canister_execution WHERE canister_id = ?').safeIntegers(true);
@@ -133,6 +139,10 @@ export class ExecutionRepository {
     this.#queue = db.prepare('SELECT message FROM canister_messages ORDER BY position').pluck();
     this.#clearQueue = db.prepare('DELETE FROM canister_messages');
     this.#pushQueue = db.prepare('INSERT INTO canister_messages (position, message) VALUES (?, ?)');
+    this.#entries = db.prepare('SELECT kind, id, entry FROM call_context_entries WHERE canister_id = ? ORDER BY kind, id');
+    this.#putEntry = db.prepare('INSERT INTO call_context_entries (canister_id, kind, id, entry) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET entry = excluded.entry');
+    this.#deleteEntry = db.prepare('DELETE FROM call_context_entries WHERE canister_id = ? AND kind = ? AND id = ?');
+    this.#deleteEntries = db.prepare('DELETE FROM call_context_entries WHERE canister_id = ?');
   }
 
   /** The canister's execution row, or undefined. @param canisterId raw principal bytes. */
@@ -166,10 +176,39 @@ export class ExecutionRepository {
     );
   }
 
-  /** Deletes a canister's execution row and pages. */
+  /** Deletes a canister's execution row, pages and call context entries. */
   remove(canisterId: Uint8Array): void {
     this.#delete.run(canisterId);
     this.#deleteAllPages.run(canisterId);
+    this.#deleteEntries.run(canisterId);
+  }
+
+  /**
+   * A canister's stored call context entries (kind 0: call context, 1: callback), in kind and id
+   * order: the store text and its parsed value each.
+   */
+  callContextEntries(canisterId: Uint8Array): { kind: 0 | 1; id: number; text: string; value: unknown }[] {
+    return (this.#entries.all(canisterId) as { kind: number; id: number; entry: string }[]).map((r) => ({
+      kind: r.kind === 1 ? 1 : 0,
+      id: Number(r.id),
+      text: r.entry,
+      value: fromJson(r.entry),
+    }));
+  }
+
+  /** Writes one call context entry (store JSON text). */
+  putCallContextEntry(canisterId: Uint8Array, kind: 0 | 1, id: number, text: string): void {
+    this.#putEntry.run(canisterId, kind, id, text);
+  }
+
+  /** Deletes one call context entry. */
+  deleteCallContextEntry(canisterId: Uint8Array, kind: 0 | 1, id: number): void {
+    this.#deleteEntry.run(canisterId, kind, id);
+  }
+
+  /** Deletes every call context entry of a canister. */
+  clearCallContextEntries(canisterId: Uint8Array): void {
+    this.#deleteEntries.run(canisterId);
   }
 
   /** The stored pages of one memory, in page order. */
