@@ -15,7 +15,7 @@
 import { deriveVetKdPublicKey, fullDerivationPath } from '../crypto/derivation/index.ts';
 import type { SecretShare } from '../crypto/threshold/key-transcript.ts';
 import { combineEncryptedKeyShares, createEncryptedKeyShare } from '../crypto/threshold/vetkd-encrypted-key.ts';
-import { combineEncryptedKeySharesMcl, createEncryptedKeyShareMcl } from '../crypto/threshold/vetkd-encrypted-key-mcl.ts';
+import { deriveEncryptedKeysMcl } from '../crypto/threshold/vetkd-encrypted-key-mcl.ts';
 import { readyMcl } from '../crypto/mcl.ts';
 import { randomBytes } from 'node:crypto';
 import { derivePathKey, type MasterKey } from '../state/master-keys.ts';
@@ -196,8 +196,9 @@ export class ChainKeyPayloadBuilder {
       // (on mcl-wasm once it is loaded: the same bytes, ~10× faster; noble until then).
       const mcl = readyMcl();
       if (mcl) {
-        const keyShares = shares.map((s) => createEncryptedKeyShareMcl(mcl, inputs, s, new Uint8Array(randomBytes(64))));
-        return combineEncryptedKeySharesMcl(mcl, inputs, keyShares.slice(0, t));
+        const key = deriveEncryptedKeysMcl(mcl, [{ inputs, shares, threshold: t }])[0]!;
+        if (key instanceof Error) throw key;
+        return key;
       }
       const keyShares = shares.map((s) => createEncryptedKeyShare(inputs, s, new Uint8Array(randomBytes(64))));
       return combineEncryptedKeyShares(inputs, keyShares.slice(0, t));

@@ -1,8 +1,9 @@
 /**
  * vetKD encrypted keys off the main thread: a worker thread (vetkd-worker-thread.ts) computes
  * them while the replica's thread executes canisters, so a `vetkd_derive_key` costs the main
- * thread only the hand-over (its pairing and group work, ~10 ms on mcl-wasm, runs on the other
- * core). The chain-key payload builder submits a request once and answers it in the first round
+ * thread only the hand-over (its pairing and group work, a few ms on mcl-wasm, runs on the other
+ * core). The jobs of one turn of the event loop go over in one message; the worker answers the
+ * jobs it takes together in one message. The chain-key payload builder submits a request once and answers it in the first round
  * after the result arrived; nothing is persisted here (a result lost in a crash is recomputed:
  * the request is still in flight after the restart).
  */
@@ -18,7 +19,7 @@ export interface VetKdJob {
   threshold: number;
 }
 
-/** A job's answer: E1 ‖ E2 ‖ E3 (192 bytes) or the error text. */
+/** A job's answer: E1 ‖ E2 ‖ E3 (192 bytes) or the error text. Messages carry arrays of jobs and of results. */
 export type VetKdResult = { id: number; ok: true; bytes: Uint8Array } | { id: number; ok: false; message: string };
 
 /**
@@ -40,6 +41,8 @@ export class VetKdWorker {
   #closed = false;
   readonly #onResult: () => void;
   #announce: NodeJS.Timeout | null = null;
+  /** Jobs of this turn of the event loop, sent to the worker together in one message. */
+  #outbox: VetKdJob[] = [];
   #idle: NodeJS.Timeout | null = null;
 
   /** @param onResult called after results arrive (the replica asks for a round) */
@@ -80,23 +83,32 @@ export class VetKdWorker {
     if (this.#closed) return Promise.reject(new Error('vetKD worker closed'));
     if (this.#idle) clearTimeout(this.#idle);
     this.#idle = null;
-    const worker = this.#start();
+    this.#start(); // boots while the job waits for the end of this turn
     const id = this.#next++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, (r) => (r.ok ? resolve(r.bytes) : reject(new Error(r.message))));
-      const job: VetKdJob = { id, inputs, shares: [...shares], threshold };
-      worker.postMessage(job);
+      if (this.#outbox.length === 0) queueMicrotask(() => this.#flush());
+      this.#outbox.push({ id, inputs, shares: [...shares], threshold });
     });
+  }
+
+  #flush(): void {
+    // A job whose worker ended meanwhile has already failed (see #start, #close).
+    const jobs = this.#outbox.filter((j) => this.#pending.has(j.id));
+    this.#outbox = [];
+    if (jobs.length > 0) this.#start().postMessage(jobs);
   }
 
   #start(): Worker {
     if (this.#worker) return this.#worker;
     const w = new Worker(new URL('./vetkd-worker-thread.ts', import.meta.url));
     w.unref();
-    w.on('message', (r: VetKdResult) => {
-      const done = this.#pending.get(r.id);
-      this.#pending.delete(r.id);
-      done?.(r);
+    w.on('message', (results: VetKdResult[]) => {
+      for (const r of results) {
+        const done = this.#pending.get(r.id);
+        this.#pending.delete(r.id);
+        done?.(r);
+      }
       this.#announceResults();
     });
     const fail = (message: string) => {

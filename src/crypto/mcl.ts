@@ -24,6 +24,7 @@ export interface McLModule {
   _mclBnG1_hashAndMapToWithDst(x: number, buf: number, n: number, dst: number, dstN: number): number;
   _mclBnG1_mul(z: number, x: number, y: number): void;
   _mclBnG1_serialize(buf: number, max: number, x: number): number;
+  _mclBn_millerLoopVec(z: number, x: number, y: number, n: number): void;
 }
 
 /** The mcl-wasm API (its typed JS wrappers) plus the raw module. */
@@ -83,4 +84,36 @@ export function hashToG1(mcl: McL, message: Uint8Array, dst: string): McLApi.G1 
   const p = new mcl.G1();
   p.copyFromMem(scratch.out);
   return p;
+}
+
+/** Bytes of a G1 point in mcl's memory: 3 coordinates of 6 64-bit words (G2: twice, GT: four times). */
+const G1_MEM_BYTES = 3 * 6 * 8;
+
+/**
+ * The product of the Miller loops of (ps[i], qs[i]) as one multi-Miller loop (shared Fp12
+ * squarings: ~0.65× the cost of separate loops for three pairs, less for more); equal to
+ * `mcl.mul(mcl.millerLoop(ps[0], qs[0]), …)`. Apply `finalExp` for the pairing product.
+ * @throws Error if the arrays differ in length or are empty
+ */
+export function millerLoopVec(mcl: McL, ps: readonly McLApi.G1[], qs: readonly McLApi.G2[]): McLApi.GT {
+  const n = ps.length;
+  if (n === 0 || n !== qs.length) throw new Error('millerLoopVec: need equally many G1 and G2 points');
+  const m = mcl.mod;
+  const g1 = G1_MEM_BYTES;
+  const g2 = 2 * G1_MEM_BYTES;
+  const at = m._malloc(n * (g1 + g2) + 4 * G1_MEM_BYTES);
+  try {
+    const qAt = at + n * g1;
+    const zAt = qAt + n * g2;
+    for (let i = 0; i < n; i++) {
+      ps[i]!.copyToMem(at + i * g1);
+      qs[i]!.copyToMem(qAt + i * g2);
+    }
+    m._mclBn_millerLoopVec(zAt, at, qAt, n);
+    const z = new mcl.GT();
+    z.copyFromMem(zAt);
+    return z;
+  } finally {
+    m._free(at);
+  }
 }

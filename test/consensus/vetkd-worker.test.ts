@@ -1,7 +1,8 @@
 /**
  * vetKD off the main thread (src/consensus/vetkd-worker.ts): the worker's encrypted key decrypts
  * with @dfinity/vetkeys and verifies under the derived key, a 2-of-3 sharing combines there too,
- * an invalid transport key comes back as the error text, and closing rejects what is pending.
+ * an invalid transport key comes back as the error text (alone, also inside a batch of jobs sent
+ * together), and closing rejects what is pending.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -33,6 +34,13 @@ test('vetKD worker: answers decrypt and verify (1 node, 2 of 3); errors and clos
     assert.deepEqual(check(await worker.encryptedKey(inputs, shares, 2)), one);
     await assert.rejects(worker.encryptedKey({ ...inputs, transportPublicKey: new Uint8Array(48) }, [share], 1), /invalid transport public key/);
     assert.equal(results, 3);
+    // Jobs of one turn go together (one batch, checked at once); the invalid one fails alone.
+    const batch = [0, 1, 2, 3].map((i) => worker.encryptedKey(i === 2 ? { ...inputs, transportPublicKey: new Uint8Array(48) } : inputs, i === 1 ? shares : [share], i === 1 ? 2 : 1));
+    const settled = await Promise.allSettled(batch);
+    settled.forEach((r, i) => {
+      if (i === 2) assert.ok(r.status === 'rejected' && /invalid transport public key/.test(String(r.reason)));
+      else assert.deepEqual(check((r as PromiseFulfilledResult<Uint8Array>).value), one);
+    });
     const pending = assert.rejects(worker.encryptedKey(inputs, [share], 1), /closed/);
     await worker.close();
     await pending;

@@ -14,7 +14,7 @@ import { vetkeys } from '../clients/agent-js-3/index.ts';
 import { hashToG1, loadMcl, type McL } from '../../src/crypto/mcl.ts';
 import { dealSingleNodeKey, groupOrder, type SecretShare } from '../../src/crypto/threshold/key-transcript.ts';
 import { combineEncryptedKeyShares, createEncryptedKeyShare, isValidTransportPublicKey, type VetKdDerivationInputs } from '../../src/crypto/threshold/vetkd-encrypted-key.ts';
-import { combineEncryptedKeySharesMcl, createEncryptedKeyShareMcl } from '../../src/crypto/threshold/vetkd-encrypted-key-mcl.ts';
+import { combineEncryptedKeySharesMcl, createEncryptedKeyShareMcl, prepareVetKdRequestMcl } from '../../src/crypto/threshold/vetkd-encrypted-key-mcl.ts';
 import { deriveVetKdPublicKey } from '../../src/crypto/derivation/index.ts';
 import { KeyAlgorithm } from '../../src/routing/key-id.ts';
 import { mulberry32 } from '../support/prng.ts';
@@ -54,7 +54,8 @@ test('vetKD mcl: byte-identical to noble (1 node and 2 of 3), decrypts with @dfi
   const tsk = vetkeys.TransportSecretKey.random();
   const { share, inputs, derived } = setup(new TextEncoder().encode('ctx'), bytes(40), tsk.publicKeyBytes());
   const r = bytes(64);
-  const ek = combineEncryptedKeySharesMcl(m, inputs, [createEncryptedKeyShareMcl(m, inputs, share, r)]);
+  const req = prepareVetKdRequestMcl(m, inputs);
+  const ek = combineEncryptedKeySharesMcl(m, req, [createEncryptedKeyShareMcl(m, req, share, r)]);
   assert.equal(hex(ek), hex(combineEncryptedKeyShares(inputs, [createEncryptedKeyShare(inputs, share, r)])));
   const vetKey = vetkeys.EncryptedVetKey.deserialize(ek).decryptAndVerify(tsk, vetkeys.DerivedPublicKey.deserialize(derived), inputs.input);
   assert.equal(vetKey.signatureBytes().length, 48);
@@ -64,7 +65,7 @@ test('vetKD mcl: byte-identical to noble (1 node and 2 of 3), decrypts with @dfi
   const rs = [bytes(64), bytes(64)];
   const pick = [0, 2];
   const sh = (i: number) => ({ ...share, receiver: i, value: xs[i]! }) as SecretShare;
-  const fast = combineEncryptedKeySharesMcl(m, inputs, pick.map((i, j) => createEncryptedKeyShareMcl(m, inputs, sh(i), rs[j]!)));
+  const fast = combineEncryptedKeySharesMcl(m, req, pick.map((i, j) => createEncryptedKeyShareMcl(m, req, sh(i), rs[j]!)));
   const ref = combineEncryptedKeyShares(inputs, pick.map((i, j) => createEncryptedKeyShare(inputs, sh(i), rs[j]!)));
   assert.equal(hex(fast), hex(ref));
 });
@@ -75,8 +76,9 @@ test('vetKD mcl: the identity transport key matches noble; invalid keys and a ba
   identity[0] = 0xc0;
   const { share, inputs } = setup(new Uint8Array(), new Uint8Array([1]), identity);
   const r = bytes(64);
+  const req = prepareVetKdRequestMcl(m, inputs);
   assert.equal(
-    hex(combineEncryptedKeySharesMcl(m, inputs, [createEncryptedKeyShareMcl(m, inputs, share, r)])),
+    hex(combineEncryptedKeySharesMcl(m, req, [createEncryptedKeyShareMcl(m, req, share, r)])),
     hex(combineEncryptedKeyShares(inputs, [createEncryptedKeyShare(inputs, share, r)])),
   );
   // Not a point, wrong length, and a curve point outside the prime-order subgroup (x = 4 is on
@@ -85,13 +87,16 @@ test('vetKD mcl: the identity transport key matches noble; invalid keys and a ba
   assert.equal(isValidTransportPublicKey(identity), true);
   assert.equal(isValidTransportPublicKey(vetkeys.TransportSecretKey.random().publicKeyBytes()), true);
   for (const bad of [new Uint8Array(48), new Uint8Array(47), notInSubgroup]) {
-    assert.equal(isValidTransportPublicKey(bad), false);
-    assert.throws(() => createEncryptedKeyShareMcl(m, { ...inputs, transportPublicKey: bad }, share, r), /invalid transport public key/);
+    // Twice each: a refused key is not remembered as a point.
+    for (let i = 0; i < 2; i++) {
+      assert.equal(isValidTransportPublicKey(bad), false);
+      assert.throws(() => prepareVetKdRequestMcl(m, { ...inputs, transportPublicKey: bad }), /invalid transport public key/);
+    }
     assert.throws(() => createEncryptedKeyShare({ ...inputs, transportPublicKey: bad }, share, r), /invalid transport public key/);
   }
   // A share made with a wrong key share does not combine.
-  const wrong = createEncryptedKeyShareMcl(m, inputs, { ...share, value: share.value + 1n }, r);
-  assert.throws(() => combineEncryptedKeySharesMcl(m, inputs, [wrong]), /does not verify/);
+  const wrong = createEncryptedKeyShareMcl(m, req, { ...share, value: share.value + 1n }, r);
+  assert.throws(() => combineEncryptedKeySharesMcl(m, req, [wrong]), /does not verify/);
 });
 
 /** A compressed G1 encoding of a curve point not in the prime-order subgroup. */

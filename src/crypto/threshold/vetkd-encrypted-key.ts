@@ -49,12 +49,26 @@ export interface EncryptedKeyShare {
   e3: InstanceType<typeof G1>;
 }
 
+/** Transport keys found valid lately (hex; oldest dropped first): callers send the same again. */
+const validTransportKeys = new Set<string>();
+const VALID_TRANSPORT_KEYS_KEPT = 1024;
+
 /**
  * Whether bytes are a valid transport public key: a compressed G1 point in the prime-order
  * subgroup, 48 bytes (`is_valid_transport_public_key_encoding`); on mcl-wasm once it is loaded.
+ * A key found valid is remembered (the last 1,024).
  */
 export function isValidTransportPublicKey(bytes: Uint8Array): boolean {
   if (bytes.length !== 48) return false;
+  const id = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+  if (validTransportKeys.has(id)) return true;
+  if (!transportKeyChecks(bytes)) return false;
+  if (validTransportKeys.size >= VALID_TRANSPORT_KEYS_KEPT) validTransportKeys.delete(validTransportKeys.values().next().value!);
+  validTransportKeys.add(id);
+  return true;
+}
+
+function transportKeyChecks(bytes: Uint8Array): boolean {
   const mcl = readyMcl();
   if (mcl) {
     // The same checks on mcl-wasm (~10× faster; tested against this noble path).
