@@ -28,6 +28,7 @@ import type { IngressMessage } from './execution/ingress-message.ts';
 import { Scheduler } from './execution/scheduler.ts';
 import { StateTreeBuilder } from './execution/state-tree.ts';
 import { VetKdWorker } from './consensus/vetkd-worker.ts';
+import { SigningWorker } from './consensus/signing-worker.ts';
 import * as management from './management/management-canister.ts';
 import type { ManagementEnv } from './management/management-context.ts';
 import { RoutingTable } from './routing/routing-table.ts';
@@ -148,6 +149,8 @@ const INGRESS_RETENTION_AFTER_EXPIRY_NANOS = 60n * 1_000_000_000n;
  * in pure JS) must not keep the HTTP interface from answering for seconds.
  */
 const CHAIN_KEY_BUDGET_MS = 100;
+/** Pre-signatures from the signing worker are stored at the latest this long after they arrive (ms). */
+const SAVE_DEALT_MS = 50;
 /** Wall-clock slice of threshold protocol rounds between other work (ms). */
 const THRESHOLD_SLICE_MS = 20;
 /** A read_state or sync-call answer re-certifies first when the certified time is older (ms). */
@@ -206,9 +209,11 @@ export class Replica {
   #timerWakeup: NodeJS.Timeout | null = null;
   #thresholdScheduled = false;
   #thresholdWakeup: NodeJS.Timeout | null = null;
+  #saveDealt: NodeJS.Timeout | null = null;
   readonly #clock: ReplicaClock;
   readonly #manualRounds: boolean;
   readonly #vetKdWorker: VetKdWorker | undefined;
+  readonly #signingWorker: SigningWorker | undefined;
   readonly #poolMaxCount: number;
   readonly #poolMaxBytes: number;
   /** Request log sink, if enabled. */
@@ -236,7 +241,33 @@ export class Replica {
     this.rootSubnet = this.routing.defaultSubnet;
     this.state = ReplicatedState.load(store);
     // Manual rounds (PocketIC) make pre-signatures on demand unless a pool size is given.
-    const thresholdOptions = { ...options, ...(options.manualRounds && options.preSignaturesPerKey === undefined ? { preSignaturesPerKey: 0 } : {}) };
+    // Signing and pre-signature dealing of single-node keys run on a worker thread (not with
+    // manual rounds, where a round must answer what it can by itself).
+    this.#signingWorker =
+      this.#manualRounds || this.#passive
+        ? undefined
+        : new SigningWorker({
+            onSigned: () => {
+              if (!this.#closed) this.scheduler.requestRound();
+            },
+            onDealt: (batch) => {
+              if (this.#closed) return;
+              this.threshold.adoptPreSignatures(batch);
+              // Stored with the next round's commit, or within SAVE_DEALT_MS when no round runs.
+              this.#saveDealt ??= setTimeout(() => {
+                this.#saveDealt = null;
+                if (!this.#closed) this.threshold.saveDealtPreSignatures();
+              }, SAVE_DEALT_MS);
+              const contexts = this.state.subnetCallContexts;
+              if (contexts.size > 0 && this.chainKey.canAnswer(contexts.answerable(), this.#clock.nowNanos())) this.scheduler.requestRound();
+            },
+            onLost: () => this.threshold.dealerLost(),
+          });
+    const thresholdOptions = {
+      ...options,
+      ...(options.manualRounds && options.preSignaturesPerKey === undefined ? { preSignaturesPerKey: 0 } : {}),
+      ...(this.#signingWorker ? { dealer: this.#signingWorker } : {}),
+    };
     const made = createThresholdNetwork(store, this.routing, thresholdOptions, (keyId, t) => {
       const k = this.masterKeys.get(keyId);
       if (!k) return;
@@ -295,7 +326,14 @@ export class Replica {
     this.#vetKdWorker = this.#manualRounds ? undefined : new VetKdWorker(() => {
       if (!this.#closed) this.scheduler.requestRound();
     });
-    this.chainKey = new ChainKeyPayloadBuilder(this.masterKeys, vetKdShares, this.threshold, BigInt(options.stalledRequestTimeoutMs ?? 10_000) * 1_000_000n, this.#vetKdWorker);
+    this.chainKey = new ChainKeyPayloadBuilder(
+      this.masterKeys,
+      vetKdShares,
+      this.threshold,
+      BigInt(options.stalledRequestTimeoutMs ?? 10_000) * 1_000_000n,
+      this.#vetKdWorker,
+      this.#signingWorker,
+    );
     this.scheduler = new Scheduler(
       { executeRound: (m) => this.#executeRound(m), ingressStatus: (rid) => this.state.ingress(rid) },
       (e) => {
@@ -594,9 +632,21 @@ export class Replica {
       ex.deliverChainKeyResponses(answers);
     }
     const t0 = performance.now();
-    const ingressMs = await ex.executeRound(messages);
+    let ingressMs = await ex.executeRound(messages);
+    // Signatures the worker finished while this round executed are answered in it too.
+    const finished = this.#signingWorker ? this.chainKey.buildFinished(this.state.subnetCallContexts.answerable()) : [];
+    if (finished.length > 0) {
+      this.recentChainKeyRequests.record(finished, t);
+      ex.deliverChainKeyResponses(finished);
+      await ex.drainQueue();
+      ingressMs = performance.now() - t0;
+    }
     this.profile.add('execution', performance.now() - t0);
     for (const m of messages) ex.markProcessing(m);
+    // This round's chain-key requests become answerable now; with the signing worker they are
+    // handed over at once, so their signatures are made while this round commits.
+    this.state.subnetCallContexts.endRound();
+    if (this.#signingWorker && this.state.subnetCallContexts.size > 0) this.chainKey.canAnswer(this.state.subnetCallContexts.answerable(), t);
     const pruneBefore = t - INGRESS_RETENTION_AFTER_EXPIRY_NANOS;
     this.state.pruneIngress(pruneBefore);
     this.profile.time('sqlite_commit', () =>
@@ -608,7 +658,6 @@ export class Replica {
       }),
     );
     this.state.clearChanges();
-    this.state.subnetCallContexts.endRound();
     ex.clearChanges();
     this.#uncertifiedRoundNanos = t;
     this.#logCompletedIngress();
@@ -748,6 +797,9 @@ export class Replica {
     await this.execution.abortSlicedExecutions();
     await this.scheduler.stop();
     await this.#vetKdWorker?.close();
+    await this.#signingWorker?.close();
+    if (this.#saveDealt) clearTimeout(this.#saveDealt);
+    this.threshold.saveDealtPreSignatures();
     this.store.close();
   }
 }

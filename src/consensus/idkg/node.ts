@@ -102,6 +102,18 @@ export class IdkgNode {
     return true;
   }
 
+  /**
+   * Takes its share of a transcript made elsewhere on its behalf (a single-node pre-signature
+   * dealt by the signing worker, single-node-dealer.ts); its pool stores it (saveDealt).
+   * @throws Error if the node is not a receiver of the transcript
+   */
+  adoptShare(t: Pick<Transcript, 'transcriptId' | 'receivers' | 'threshold'>, opening: Opening): void {
+    const i = t.receivers.indexOf(this.id);
+    if (i < 0) throw new Error(`${this.id} is no receiver of ${t.transcriptId}`);
+    this.#holder.add({ transcriptId: t.transcriptId, receiver: i, opening }, t.threshold);
+    this.#persisted.add(t.transcriptId);
+  }
+
   /** Erases its share of a transcript from memory and store (consumed or reshared away). */
   forget(t: { transcriptId: string; receivers: readonly string[] }, fromStore: boolean): void {
     const i = t.receivers.indexOf(this.id);

@@ -6,13 +6,18 @@
  * λ exists and κ·λ once both do (UnmaskedTimesMasked); Schnorr: one RandomUnmasked blinder.
  * A finished pre-signature's record is stored and its holders persist their shares; a taken one
  * is erased (record and shares) in the transaction that commits its signature's response.
+ * A single-node key (n = 1, fault-free) may have its pre-signatures dealt elsewhere (a
+ * {@link PreSignatureDealer}, the signing worker thread): the pool then orders what it lacks and
+ * stores what arrives ({@link PreSignaturePools.adopt}) as if its own node had dealt it.
  */
 import { randomBytes } from 'node:crypto';
 import type { Transcript } from '../../crypto/threshold/idkg/transcript.ts';
 import type { IdkgStore } from './idkg-store.ts';
 import type { KeyState } from './key-lifecycle.ts';
 import type { IdkgNode } from './node.ts';
+import { keyTranscriptOf } from './key-transcript-form.ts';
 import { entryOf, recordOf, signingTranscripts, type PreSignatureEntry } from './pre-signature-record.ts';
+import type { DealtPreSignature, PreSignatureDealer } from './single-node-signing.ts';
 import type { TranscriptScheduler } from './transcript-scheduler.ts';
 
 /** Pool sizes. */
@@ -23,6 +28,8 @@ export interface PoolOptions {
   maxInFlight: number;
   /** Erase taken pre-signatures only in {@link PreSignaturePools.commitTaken}. */
   deferErasures: boolean;
+  /** Deals the pre-signatures of single-node keys (absent: every pool deals on this thread). */
+  dealer?: PreSignatureDealer | undefined;
 }
 
 interface PreSignatureInCreation {
@@ -40,6 +47,8 @@ interface Pool {
   inFlight: PreSignatureInCreation[];
   /** Requests waiting for a pre-signature of this key (set by the payload builder). */
   demand: number;
+  /** Ordered from the dealer and not arrived yet. */
+  ordered: number;
   /**
    * Whether the pool fills: from the start on a multi-node subnet; on a single node only once
    * the key has been used (a replica with 9 keys spends no CPU on pools nobody draws from).
@@ -55,6 +64,8 @@ export class PreSignaturePools {
   readonly #opts: PoolOptions;
   readonly #pools = new Map<string, Pool>();
   readonly #taken: PreSignatureEntry[] = [];
+  /** Pre-signatures the dealer made that are not stored yet (see {@link saveDealt}), by id. */
+  readonly #unsaved = new Map<string, { e: PreSignatureEntry; d: DealtPreSignature }>();
   readonly #instance = randomBytes(4).toString('hex');
   #counter = 0;
 
@@ -71,7 +82,7 @@ export class PreSignaturePools {
 
   /** An empty pool for a new key (filling from the start on a multi-node subnet). */
   register(state: KeyState): void {
-    this.#pools.set(state.keyId, { ready: [], inFlight: [], demand: 0, filling: state.subnet.nodes.length > 1 });
+    this.#pools.set(state.keyId, { ready: [], inFlight: [], demand: 0, ordered: 0, filling: state.subnet.nodes.length > 1 });
   }
 
   /**
@@ -109,14 +120,68 @@ export class PreSignaturePools {
       // They may have as many pre-signatures in creation as requests waiting.
       const target = (p.filling ? this.#opts.poolTarget : 0) + p.demand;
       const inFlight = Math.max(this.#opts.maxInFlight, Math.min(p.demand, 64));
-      while (p.ready.length + p.inFlight.length < target && p.inFlight.length < inFlight) this.#start(state, p, key);
+      const dealer = this.#opts.dealer;
+      if (dealer && singleNode(state)) {
+        const want = target - p.ready.length - p.inFlight.length - p.ordered;
+        if (want <= 0) continue;
+        const share = state.subnet.nodes[0]!.share(key);
+        if (share && dealer.available()) {
+          p.ordered += want;
+          dealer.order({ keyId: state.keyId, kind: state.kind, curve: state.curve, subnet: state.subnet.name, transcript: keyTranscriptOf(key, undefined), share }, want);
+          continue;
+        }
+      }
+      while (p.ready.length + p.inFlight.length + p.ordered < target && p.inFlight.length < inFlight) this.#start(state, p, key);
     }
+  }
+
+  /**
+   * Adds a pre-signature the dealer made to its pool (the node holds the shares as its own);
+   * it is stored with the next {@link saveDealt} (or not at all if used before: a pre-signature
+   * never stored cannot outlive a crash). One for a key transcript that is no longer current is
+   * dropped.
+   * @returns whether it was added
+   */
+  adopt(state: KeyState, d: DealtPreSignature): boolean {
+    const p = this.#pool(state.keyId);
+    p.ordered = Math.max(0, p.ordered - 1);
+    if (!singleNode(state) || state.lifecycle || d.record.keyTranscriptId !== state.transcript?.transcriptId) return false;
+    const e = entryOf(d.record, true);
+    const transcripts = signingTranscripts(e);
+    if (d.openings.length !== transcripts.length) throw new Error(`pre-signature ${e.preSignatureId}: ${d.openings.length} openings for ${transcripts.length} transcripts`);
+    const node = state.subnet.nodes[0]!;
+    transcripts.forEach((t, i) => node.adoptShare(t, d.openings[i]!));
+    p.ready.push(e);
+    this.#unsaved.set(e.preSignatureId, { e, d });
+    return true;
+  }
+
+  /** Adopted pre-signatures not stored yet. */
+  get unsavedCount(): number {
+    return this.#unsaved.size;
+  }
+
+  /** Stores the adopted pre-signatures not stored yet (record and the node's shares); call inside a store transaction. */
+  saveDealt(): void {
+    const store = this.#store;
+    if (!store) return this.#unsaved.clear();
+    for (const { e, d } of this.#unsaved.values()) {
+      store.savePreSignature(d.record);
+      // The single node is receiver 0 of each.
+      signingTranscripts(e).forEach((t, i) => store.shares.put(t.transcriptId, 0, d.openings[i]!));
+    }
+    this.#unsaved.clear();
+  }
+
+  /** The dealer lost its orders (its thread ended): they are placed again when needed. */
+  dealerLost(): void {
+    for (const p of this.#pools.values()) p.ordered = 0;
   }
 
   /** Whether a key's pool is below its target. */
   wantsMore(state: KeyState): boolean {
     const p = this.#pool(state.keyId);
-    return p.ready.length + p.inFlight.length < (p.filling ? this.#opts.poolTarget : 0) + p.demand;
+    return p.ready.length + p.inFlight.length + p.ordered < (p.filling ? this.#opts.poolTarget : 0) + p.demand;
   }
 
   /** Records how many requests wait for a pre-signature of a key. */
@@ -188,8 +253,10 @@ export class PreSignaturePools {
   dropAll(keyId: string): void {
     const p = this.#pool(keyId);
     for (const e of p.ready) this.#drop(e);
+    for (const e of p.ready) this.#unsaved.delete(e.preSignatureId);
     p.ready = [];
     p.inFlight = [];
+    p.ordered = 0;
   }
 
   /** A transcript that could not be created: the pre-signature it was part of is given up. */
@@ -222,23 +289,38 @@ export class PreSignaturePools {
     return out;
   }
 
-  /** Takes the oldest ready pre-signature of a key (see ThresholdNetwork.takePreSignature). */
-  take(keyId: string): PreSignatureEntry | undefined {
+  /**
+   * Takes the oldest ready pre-signature of a key (see ThresholdNetwork.takePreSignature).
+   * @param eraseLater leave its erasure to {@link erase} (its signature is made elsewhere and
+   *   answered in a later round)
+   */
+  take(keyId: string, eraseLater = false): PreSignatureEntry | undefined {
     const p = this.#pools.get(keyId);
     if (p) p.filling = true;
     const e = p?.ready.shift();
     if (!e) return undefined;
-    this.#taken.push(e);
-    if (!this.#opts.deferErasures) this.commitTaken();
+    if (!eraseLater) this.erase(e);
     return e;
   }
 
-  /** Erases the stored records and shares of the pre-signatures taken since the last call, in one transaction. */
+  /** Erases a taken pre-signature: with the next {@link commitTaken}, or at once without deferred erasures. */
+  erase(e: PreSignatureEntry): void {
+    // Never stored: nothing to erase.
+    if (this.#unsaved.delete(e.preSignatureId)) return;
+    this.#taken.push(e);
+    if (!this.#opts.deferErasures) this.commitTaken();
+  }
+
+  /**
+   * Erases the stored records and shares of the pre-signatures taken since the last call, and
+   * stores the adopted ones not stored yet, in one transaction.
+   */
   commitTaken(): void {
     const store = this.#store;
     const taken = this.#taken.splice(0);
-    if (!store || taken.length === 0) return;
+    if (!store || (taken.length === 0 && this.#unsaved.size === 0)) return;
     store.transaction(() => {
+      this.saveDealt();
       for (const e of taken) {
         store.deletePreSignature(e.preSignatureId);
         for (const t of signingTranscripts(e)) {
@@ -248,4 +330,9 @@ export class PreSignaturePools {
       }
     });
   }
+}
+
+/** A key whose subnet is one fault-free node (its pre-signatures may be dealt elsewhere). */
+export function singleNode(state: KeyState): boolean {
+  return state.subnet.nodes.length === 1 && state.subnet.nodes[0]!.behaviours.size === 0;
 }

@@ -35,18 +35,51 @@ export function recordOf(e: PreSignatureEntry): PreSignatureRecord {
   return { kind: e.kind, preSignatureId: e.preSignatureId, keyId: e.keyId, keyTranscriptId: e.keyTranscriptId, transcripts };
 }
 
-/** An entry from its stored form. */
-export function entryOf(r: PreSignatureRecord): PreSignatureEntry {
-  const t = (name: string): Transcript => transcriptFromJson(r.transcripts[name]!);
+/**
+ * A transcript whose combined commitment is decoded from its stored form on first use (one
+ * square root per point): a pre-signature dealt elsewhere is signed with knowing only the
+ * commitment's bytes (see {@link publicPreSignature}).
+ */
+function lazyTranscriptFromJson(j: TranscriptJson): Transcript {
+  if (!j.combined) return transcriptFromJson(j);
+  let decoded: Transcript | undefined;
+  const t = { transcriptId: j.transcriptId, curve: j.curve, op: j.op, receivers: [...j.receivers], threshold: j.threshold, dealings: [] } as unknown as Transcript;
+  Object.defineProperty(t, 'combined', { enumerable: true, get: () => (decoded ??= transcriptFromJson(j)).combined });
+  return t;
+}
+
+/** The public pre-signature of entries made from records, from the record's bytes (no decode and re-encode). */
+const publicFromRecord = new WeakMap<PreSignatureEntry, EcdsaPreSignature | SchnorrPreSignature>();
+
+/**
+ * An entry from its stored form.
+ * @param lazy decode commitment points only when used (a record just made by the single-node
+ *   dealer); default: at once (a stored record is checked when it is restored)
+ */
+export function entryOf(r: PreSignatureRecord, lazy = false): PreSignatureEntry {
+  const t = (name: string): Transcript => (lazy ? lazyTranscriptFromJson : transcriptFromJson)(r.transcripts[name]!);
   const base = { preSignatureId: r.preSignatureId, keyId: r.keyId, keyTranscriptId: r.keyTranscriptId };
+  const point = (name: string): Uint8Array | undefined => {
+    const hex = r.transcripts[name]?.combined?.points[0];
+    return lazy && hex ? new Uint8Array(Buffer.from(hex, 'hex')) : undefined;
+  };
   if (r.kind === 'ecdsa') {
-    return { kind: 'ecdsa', ...base, transcripts: { kappa: t('kappa'), lambda: t('lambda'), kappaTimesLambda: t('kappaTimesLambda'), keyTimesLambda: t('keyTimesLambda') } };
+    const e: PreSignatureEntry = { kind: 'ecdsa', ...base, transcripts: { kappa: t('kappa'), lambda: t('lambda'), kappaTimesLambda: t('kappaTimesLambda'), keyTimesLambda: t('keyTimesLambda') } };
+    const kappaCommitment = point('kappa');
+    if (kappaCommitment) publicFromRecord.set(e, { kind: 'ecdsa', preSignatureId: e.preSignatureId, keyTranscriptId: e.keyTranscriptId, kappaCommitment });
+    return e;
   }
-  return { kind: 'schnorr', ...base, transcripts: { blinder: t('blinder') } };
+  const e: PreSignatureEntry = { kind: 'schnorr', ...base, transcripts: { blinder: t('blinder') } };
+  const blinderCommitment = point('blinder');
+  const curve = r.transcripts['blinder']!.curve;
+  if (blinderCommitment) publicFromRecord.set(e, { kind: 'schnorr', curve, preSignatureId: e.preSignatureId, keyTranscriptId: e.keyTranscriptId, blinderCommitment });
+  return e;
 }
 
 /** The public pre-signature the signing formulas take. */
 export function publicPreSignature(e: PreSignatureEntry): EcdsaPreSignature | SchnorrPreSignature {
+  const known = publicFromRecord.get(e);
+  if (known) return known;
   if (e.kind === 'ecdsa') {
     const g = idkgGroup('secp256k1');
     return { kind: 'ecdsa', preSignatureId: e.preSignatureId, keyTranscriptId: e.keyTranscriptId, kappaCommitment: g.encode(e.transcripts.kappa.combined.points[0]!) };

@@ -13,6 +13,7 @@ import type { Opening } from '../../crypto/threshold/idkg/polynomial.ts';
 import type { MasterKey } from '../../state/master-keys.ts';
 import type { StateStore } from '../../store/state-store.ts';
 import type { PreSignatureRecord } from './pre-signature-record.ts';
+import type { PreSignatureDealer } from './single-node-signing.ts';
 import { ThresholdNetwork, type IdkgStore, type IdkgSubnetConfig } from './threshold-network.ts';
 
 /**
@@ -30,6 +31,8 @@ export interface ThresholdOptions {
   reshareIntervalMs?: number;
   /** `--mega` (see {@link ThresholdNetworkOptions.mega}). */
   mega?: boolean;
+  /** Deals single-node keys' pre-signatures elsewhere (see {@link ThresholdNetworkOptions.dealer}). */
+  dealer?: PreSignatureDealer;
 }
 
 /** Whether the n-node protocol holds a key (ECDSA, BIP340, Ed25519; not vetKD). */
@@ -91,6 +94,7 @@ export function createThresholdNetwork(
     ...(options.reshareIntervalMs ? { reshareIntervalNanos: BigInt(options.reshareIntervalMs) * 1_000_000n } : {}),
     onKeyTranscript,
     ...(options.mega ? { mega: true } : {}),
+    ...(options.dealer ? { dealer: options.dealer } : {}),
   });
   const generated = new Set<string>();
   return {

@@ -29,7 +29,8 @@ import type { IdkgStore } from './idkg-store.ts';
 import { KeyLifecycle, type KeyKind, type KeyState } from './key-lifecycle.ts';
 import { keyTranscriptOf, transcriptOfKey } from './key-transcript-form.ts';
 import { IdkgNode, type NodeShareStore } from './node.ts';
-import { PreSignaturePools } from './pre-signature-pools.ts';
+import { PreSignaturePools, singleNode } from './pre-signature-pools.ts';
+import { singleNodeSigningJob, type DealtPreSignature, type PreSignatureDealer, type SingleNodeSigningJob } from './single-node-signing.ts';
 import type { PreSignatureEntry } from './pre-signature-record.ts';
 import { signingTranscripts } from './pre-signature-record.ts';
 import { megaKeyGen } from '../../crypto/threshold/idkg/mega.ts';
@@ -64,6 +65,11 @@ export interface ThresholdNetworkOptions {
   mega?: boolean;
   /** Called when a key gets a new key transcript (a reshare finished). */
   onKeyTranscript?: (keyId: string, transcript: KeyTranscript) => void;
+  /**
+   * Deals the pre-signatures of single-node keys elsewhere (the signing worker thread); what it
+   * makes comes back through {@link ThresholdNetwork.adoptPreSignatures}. Not with `--mega`.
+   */
+  dealer?: PreSignatureDealer;
 }
 
 /** Public state of one key (for `keys` and the dashboard). */
@@ -111,6 +117,7 @@ export class ThresholdNetwork {
       poolTarget: opts.preSignaturesPerKey ?? 20,
       maxInFlight: opts.maxInFlightPerKey ?? 4,
       deferErasures: opts.deferErasures ?? false,
+      dealer: mega ? undefined : opts.dealer,
     });
     this.#lifecycle = new KeyLifecycle(this.#scheduler, node, opts.reshareIntervalNanos ?? 0n, {
       onNewGeneration: (s) => this.#pools.dropAll(s.keyId),
@@ -273,11 +280,64 @@ export class ThresholdNetwork {
    * {@link commitTaken}), or at once without a replica round: a signature that leaves the replica
    * never leaves its pre-signature behind, and one lost in a crash was never seen by anyone.
    */
-  takePreSignature(keyId: string): PreSignatureEntry | undefined {
-    return this.#pools.take(keyId);
+  takePreSignature(keyId: string, opts: { eraseLater?: boolean } = {}): PreSignatureEntry | undefined {
+    return this.#pools.take(keyId, opts.eraseLater ?? false);
   }
 
-  /** Erases the stored records and shares of the pre-signatures taken since the last call. */
+  /**
+   * Erases a pre-signature taken with `eraseLater` (its signature was made elsewhere): with the
+   * next {@link commitTaken}, i.e. in the transaction that commits the signature's response.
+   */
+  erasePreSignature(e: PreSignatureEntry): void {
+    this.#pools.erase(e);
+  }
+
+  /** Whether a key's subnet is one fault-free node (without `--mega`): its signing may run elsewhere. */
+  signsAlone(keyId: string): boolean {
+    const s = this.#keys.get(keyId);
+    return s !== undefined && !this.pool.requireMega && singleNode(s);
+  }
+
+  /**
+   * The signing job of a pre-signature taken for a single-node key (see {@link signsAlone}), as
+   * plain data for another thread; the node forgets its shares of it.
+   * @throws Error if the node lacks its shares or the pre-signature is for another key transcript
+   */
+  singleNodeSigningJob(e: PreSignatureEntry, inputs: EcdsaSigningInputs | SchnorrSigningInputs): SingleNodeSigningJob {
+    const state = this.#key(e.keyId);
+    return singleNodeSigningJob(state.subnet.nodes[0]!, state.transcript, e, inputs);
+  }
+
+  /**
+   * Adds pre-signatures the dealer made to their pools; those of a key transcript that is no
+   * longer current are dropped. They are stored with the next {@link commitTaken} or
+   * {@link saveDealtPreSignatures}.
+   * @returns how many were added
+   */
+  adoptPreSignatures(batch: readonly DealtPreSignature[]): number {
+    return batch.filter((d) => {
+      const s = this.#keys.get(d.record.keyId);
+      return s !== undefined && this.#pools.adopt(s, d);
+    }).length;
+  }
+
+  /** Stores the adopted pre-signatures not stored yet, in one transaction. */
+  saveDealtPreSignatures(): void {
+    const store = this.#opts.store;
+    if (!this.#pools.unsavedCount) return;
+    if (store) store.transaction(() => this.#pools.saveDealt());
+    else this.#pools.saveDealt();
+  }
+
+  /** The dealer lost its orders (its thread ended): they are placed again when pools need them. */
+  dealerLost(): void {
+    this.#pools.dealerLost();
+  }
+
+  /**
+   * Erases the stored records and shares of the pre-signatures taken since the last call (and
+   * stores the adopted ones not stored yet).
+   */
   commitTaken(): void {
     this.#pools.commitTaken();
   }
