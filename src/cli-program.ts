@@ -10,12 +10,12 @@
  *   pocket-ic — a PocketIC server for PicJS suites (bin/pocket-ic; its options are PocketIC's)
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { decode } from '@dfinity/cbor';
-import { Replica } from './replica.ts';
-import { loadTopologyFile, parseFaultSpec, type FaultSpec } from './routing/topology.ts';
-import { startReplica } from './server.ts';
+import { startFrontDoorThread } from './http/front-door.ts';
+import { parseFaultSpec, type FaultSpec } from './routing/topology.ts';
 import { IMPL_VERSION } from './version.ts';
-import { DEFAULT_STORAGE_FEES } from './cycles/subnet-costs.ts';
+
+// Each command loads what it needs when it runs (dynamic imports below): `start` starts the front
+// door's thread first, so that the thread boots while the replica's modules load.
 
 function parseSchedule(v: string): 'normal' | 'free' {
   if (v !== 'normal' && v !== 'free') throw new InvalidArgumentError('expected normal or free');
@@ -26,7 +26,6 @@ function parseCycles(v: string): bigint {
   if (!/^[0-9_]+$/.test(v)) throw new InvalidArgumentError('expected a whole number of cycles');
   return BigInt(v.replaceAll('_', ''));
 }
-import { SYSTEM_CANISTER_IDS } from './system-canisters/system-canisters.ts';
 
 function parsePort(v: string): number {
   const n = Number(v);
@@ -99,7 +98,10 @@ program
   .option('--reshare-interval <seconds>', 'reshare every key this often (default 0: never)', parseNonNegative)
   .option('--mega', 'test mode: shares MEGa-encrypted in the dealings, complaints with DLEQ proofs (at most 13 nodes per subnet)')
   .action(async (opts: { host: string; port: number; stateDir: string; topology?: string; seed?: Uint8Array; requestLog: boolean; costSchedule?: 'normal' | 'free'; storageFee?: bigint; baseFee?: bigint } & ThresholdCliOptions) => {
+    const doorThread = startFrontDoorThread();
+    const [{ startReplica }, { DEFAULT_STORAGE_FEES }] = await Promise.all([import('./server.ts'), import('./cycles/subnet-costs.ts')]);
     const running = await startReplica({
+      frontDoorThread: doorThread,
       host: opts.host,
       port: opts.port,
       stateDir: opts.stateDir,
@@ -134,6 +136,7 @@ program
   .description("print a running replica's /api/v2/status")
   .requiredOption('--url <url>', 'replica URL, e.g. http://127.0.0.1:4943')
   .action(async (opts: { url: string }) => {
+    const { decode } = await import('@dfinity/cbor');
     const res = await fetch(new URL('/api/v2/status', opts.url));
     if (!res.ok) throw new Error(`status request failed: HTTP ${res.status} ${await res.text()}`);
     const status = decode(new Uint8Array(await res.arrayBuffer())) as Record<string, unknown>;
@@ -156,6 +159,7 @@ program
   .option('--faulty <spec>', 'as for start', parseFaulty)
   .option('--json', 'print a JSON array of {key_id, subnet_id, public_key, chain_code, nodes, threshold, ...}')
   .action(async (opts: { stateDir: string; topology?: string; seed?: Uint8Array; json?: boolean } & ThresholdCliOptions) => {
+    const [{ Replica }, { loadTopologyFile }] = await Promise.all([import('./replica.ts'), import('./routing/topology.ts')]);
     const replica = Replica.open({
       stateDir: opts.stateDir,
       ...(opts.topology && { topology: loadTopologyFile(opts.topology) }),
@@ -243,6 +247,7 @@ program
   .requiredOption('--url <url>', 'replica URL, e.g. http://127.0.0.1:4943')
   .action(async (opts: { to: string; cycles?: bigint; icp?: bigint; url: string }) => {
     if (opts.cycles === undefined && opts.icp === undefined) throw new Error('mint: give --cycles and/or --icp');
+    const { SYSTEM_CANISTER_IDS } = await import('./system-canisters/system-canisters.ts');
     const to = { owner: opts.to, subaccount: [] };
     const mint = async (canisterId: string, amount: bigint, unit: string): Promise<void> => {
       const { callCanister } = await import('./canister-sdk/call-canister.ts'); // not loaded by `start`

@@ -12,6 +12,7 @@ import type { RoutingTable } from './routing/routing-table.ts';
 import type { MasterKey } from './state/master-keys.ts';
 import type { ReplicatedState } from './state/replicated-state.ts';
 import type { ChainKeyResponse } from './state/subnet-call-context-manager.ts';
+import { principalText } from './types/principal-text.ts';
 
 /** How many answered chain-key requests the dashboard lists. */
 export const RECENT_REQUESTS = 50;
@@ -27,7 +28,7 @@ export class RecentChainKeyRequests {
         id: c.callbackId,
         method: c.method,
         keyId: c.keyId,
-        caller: c.origin.caller.toText(),
+        caller: principalText(c.origin.caller),
         feeCycles: c.feeCycles?.toString() ?? null,
         outcome: result.kind === 'signature' ? 'signed' : 'rejected',
         ...(result.kind === 'reject' && { reject: result.reject.message }),

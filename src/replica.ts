@@ -400,8 +400,10 @@ export class Replica {
    *   IngressPoolFull when the pool reached its bound while the call waited to enter it.
    */
   async submitCall(msg: IngressMessage): Promise<'accepted' | 'known'> {
-    // canister_inspect_message cannot run while the canister is in a sliced execution.
-    if (this.execution.isBusy(msg.canisterId)) await this.execution.idle(msg.canisterId);
+    // canister_inspect_message cannot run while the canister is in a sliced execution. Checked
+    // again after each wait, right before the call goes on: calls waiting for the same execution
+    // resume together, and the first of them may have started a sliced inspection meanwhile.
+    while (this.execution.isBusy(msg.canisterId)) await this.execution.idle(msg.canisterId);
     try {
       return await this.#submitCall(msg);
     } catch (e) {

@@ -30,6 +30,7 @@ import type { ApiType } from './system-api/api-type.ts';
 import type { ExecutionContext } from './system-api/execution-context.ts';
 import type { OutgoingCall } from './system-api/system-state-changes.ts';
 import { CanisterInstance, type LiveState } from './wasm/canister-instance.ts';
+import { principalText } from '../types/principal-text.ts';
 
 /** Deepest query call graph (the replica's `max_query_call_graph_depth`). */
 export const MAX_QUERY_CALL_DEPTH = 6;
@@ -63,7 +64,7 @@ export class CompositeQuery {
   }
 
   #hold(id: Principal): void {
-    const k = id.toText();
+    const k = principalText(id);
     if (!this.#held.has(k)) this.#held.set(k, this.#core.hold(id));
   }
 
@@ -75,7 +76,7 @@ export class CompositeQuery {
   async run(c: CanisterState, es: ExecutionState, method: string, caller: Principal, arg: Uint8Array, timeNanos: bigint, dataCertificate?: Uint8Array): Promise<CompositeAnswer> {
     this.#timeNanos = timeNanos;
     // The root's instance must be free (a long update on it may be suspended).
-    for (let b = this.#core.busy.get(c.canisterId.toText()); b; b = this.#core.busy.get(c.canisterId.toText())) await b;
+    for (let b = this.#core.busy.get(principalText(c.canisterId)); b; b = this.#core.busy.get(principalText(c.canisterId))) await b;
     try {
       return await this.#frame(c, es, 'composite_query', `canister_composite_query ${method}`, caller, arg, 0, dataCertificate);
     } finally {
@@ -96,7 +97,7 @@ export class CompositeQuery {
     dataCertificate?: Uint8Array,
   ): Promise<CompositeAnswer> {
     const inst = es.instance!;
-    this.#entered.set(c.canisterId.toText(), c.canisterId);
+    this.#entered.set(principalText(c.canisterId), c.canisterId);
     if (this.#parked) this.#hold(c.canisterId);
     let outer: LiveState | undefined;
     if (this.#active.has(inst)) {
@@ -175,7 +176,7 @@ export class CompositeQuery {
       return fail(
         new IcError(
           ErrorCode.CanisterRejectedMessage,
-          `Canister ${c.canisterId.toText()} is on another subnet than ${caller.canisterId.toText()}: composite queries call canisters on their own subnet only`,
+          `Canister ${principalText(c.canisterId)} is on another subnet than ${principalText(caller.canisterId)}: composite queries call canisters on their own subnet only`,
         ),
       );
     }
@@ -185,10 +186,10 @@ export class CompositeQuery {
     const inst = es.instance;
     if (!inst) return fail(userErrorOf(c.canisterId, wasmModuleNotFound()));
     // A callee in another long execution (not one this graph holds): its instance is not free.
-    if (core.isBusy(c.canisterId) && !this.#held.has(c.canisterId.toText())) {
+    if (core.isBusy(c.canisterId) && !this.#held.has(principalText(c.canisterId))) {
       return fail(userErrorOf(c.canisterId, {
         code: ErrorCode.CanisterWasmEngineError,
-        text: `chainkey-replica: canister ${c.canisterId.toText()} is in a long (sliced) execution; try again`,
+        text: `chainkey-replica: canister ${principalText(c.canisterId)} is in a long (sliced) execution; try again`,
         help: '',
       }));
     }

@@ -24,6 +24,7 @@ import type { ApiType } from './system-api/api-type.ts';
 import type { ExecutionContext, SystemApiHost } from './system-api/execution-context.ts';
 import { noChanges } from './system-api/system-state-changes.ts';
 import type { CanisterHttpRequests } from '../management/management-context.ts';
+import { principalText } from '../types/principal-text.ts';
 
 /** Replica-side services the execution environment uses. */
 export interface ExecutionDeps {
@@ -68,7 +69,7 @@ function isSystemSubnet(subnet: Subnet): boolean {
 }
 
 /** Map key of a canister (its textual id). */
-const keyOf = (id: Principal): string => id.toText();
+const keyOf = (id: Principal): string => principalText(id);
 
 /** Execution's shared state; see the module comment. */
 export class ExecutionCore {
@@ -230,7 +231,7 @@ export class ExecutionCore {
     if (this.isBusy(c.canisterId)) {
       return {
         ok: false,
-        error: { code: ErrorCode.CanisterWasmEngineError, text: `chainkey-replica: canister ${c.canisterId.toText()} is in a long (sliced) execution; try again`, help: '' },
+        error: { code: ErrorCode.CanisterWasmEngineError, text: `chainkey-replica: canister ${principalText(c.canisterId)} is in a long (sliced) execution; try again`, help: '' },
         instructions: 0n,
       };
     }
@@ -252,11 +253,11 @@ export class ExecutionCore {
       if (!open) {
         open = new Map();
         for (const cb of es.callContexts.callbacks.values()) {
-          const k = cb.respondent.toText();
+          const k = principalText(cb.respondent);
           open.set(k, (open.get(k) ?? 0) + 1);
         }
       }
-      return open.get(callee.toText()) ?? 0;
+      return open.get(principalText(callee)) ?? 0;
     };
     return ctx;
   }
@@ -362,19 +363,15 @@ export class ExecutionCore {
   async runNonReplicated(c: CanisterState, es: ExecutionState, apiType: ApiType, extra: Partial<ExecutionContext>, body: (i: CanisterCode) => Promise<unknown>): Promise<ExecutionResult> {
     const k = keyOf(c.canisterId);
     for (let b = this.busy.get(k); b; b = this.busy.get(k)) await b;
-    let release: (() => void) | undefined;
+    // Held from the start, not only once it yields: an execution that ends without yielding still
+    // finishes (rollback, context cleared) a microtask after its Wasm returns, and another one
+    // started in between (a caller woken by the last holder's release) had its context cleared
+    // under it ("cannot be executed in start mode").
+    const release = this.hold(c.canisterId);
     try {
-      return await this.runNonReplicatedStep(c, es, apiType, extra, body, false, {
-        onFirstYield: () => {
-          this.busy.set(k, new Promise<void>((resolve) => (release = resolve)));
-        },
-        aborted: () => this.closed,
-      });
+      return await this.runNonReplicatedStep(c, es, apiType, extra, body, false, { onFirstYield: () => {}, aborted: () => this.closed });
     } finally {
-      if (release) {
-        this.busy.delete(k);
-        release();
-      }
+      release();
     }
   }
 
@@ -444,20 +441,23 @@ export class ExecutionCore {
     let parked = false;
     let onParked!: () => void;
     const yielded = new Promise<void>((resolve) => (onParked = resolve));
-    let release!: () => void;
+    // Busy from the start (see runNonReplicated): also an execution that does not yield ends a
+    // microtask after its Wasm returns, and a query woken meanwhile must not start in between.
+    const release = this.hold(c.canisterId);
     const run = runOnInstanceSliced(instance, ctx, body, keepMemory, es.globalTimerNanos, {
       onFirstYield: () => {
         parked = true;
-        this.busy.set(k, new Promise<void>((resolve) => (release = resolve)));
         onParked();
       },
       aborted: () => this.closed,
     }, metering);
     const done = run.then(
       (result) => {
-        if (!parked) return then(result);
+        if (!parked) {
+          release();
+          return then(result);
+        }
         this.completions.push(() => {
-          this.busy.delete(k);
           release();
           // Uninstalled, reinstalled or deleted meanwhile: its open contexts were answered then.
           if (this.#states.get(k)?.es.instance !== instance || !this.deps.state.canister(c.canisterId)) return;
@@ -466,9 +466,8 @@ export class ExecutionCore {
         this.deps.requestRound();
       },
       (e) => {
-        if (!parked) throw e;
-        this.busy.delete(k);
         release();
+        if (!parked) throw e;
         if (!this.closed) console.error(`chainkey-replica: sliced execution on ${k} failed:`, e);
       },
     );

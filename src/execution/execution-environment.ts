@@ -41,6 +41,7 @@ import { QueryExecution } from './query-execution.ts';
 import { chargeForResources } from './resource-charges.ts';
 import { StopRequests } from './stop-requests.ts';
 import { STABLE_PAGE_BYTES } from './wasm/stable-memory.ts';
+import { principalText } from '../types/principal-text.ts';
 
 export type { ExecutionDeps } from './execution-core.ts';
 
@@ -144,7 +145,7 @@ export class ExecutionEnvironment {
 
   /** Resolves when the canister is not in a sliced execution. */
   async idle(canisterId: Principal): Promise<void> {
-    for (let b = this.#core.busy.get(canisterId.toText()); b; b = this.#core.busy.get(canisterId.toText())) await b;
+    for (let b = this.#core.busy.get(principalText(canisterId)); b; b = this.#core.busy.get(principalText(canisterId))) await b;
   }
 
   /** Stops sliced executions at their next slice end (their effects are dropped); for shutdown. */

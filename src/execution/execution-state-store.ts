@@ -5,7 +5,7 @@
  */
 import type { CanisterState } from '../state/canister-state.ts';
 import type { StateStore } from '../store/state-store.ts';
-import { MemoryKind } from '../store/execution-repository.ts';
+import { EncodedJson, MemoryKind } from '../store/execution-repository.ts';
 import { CallContextManager, revivePrincipal, reviveRequestId } from './call-context.ts';
 import type { ExecutionState, StopRequest } from './execution-state.ts';
 import { instantiate, prepareModule } from './install-code.ts';
@@ -39,7 +39,7 @@ export function loadExecutionState(store: StateStore, c: CanisterState, host: Sy
   const es = newExecutionState();
   if (row) {
     es.stable = new StableMemory(row.stablePages, store.execution.pages(id, MemoryKind.stable).map(([p, b]) => [p, b.slice()]));
-    es.callContexts = CallContextManager.fromJSON(row.callContexts);
+    es.callContexts = CallContextManager.fromStore(row.callContexts, store.execution.callContextEntries(id));
     es.globalTimerNanos = row.globalTimerNanos;
     es.certifiedData = row.certifiedData;
     if (row.lowWasmMemoryHook) es.lowWasmMemoryHook = row.lowWasmMemoryHook;
@@ -71,13 +71,17 @@ export function saveExecutionState(store: StateStore, canisterId: Uint8Array, es
   }
   es.replaceMemoryPages = false;
   es.replaceStablePages = false;
+  const contexts = es.callContexts.takeStoreChanges();
+  if (contexts.replaceAll) store.execution.clearCallContextEntries(canisterId);
+  for (const r of contexts.removed) store.execution.deleteCallContextEntry(canisterId, r.kind, r.id);
+  for (const r of contexts.put) store.execution.putCallContextEntry(canisterId, r.kind, r.id, r.text);
   store.execution.save(canisterId, {
     memoryBytes: snap?.memoryBytes ?? 0,
     stablePages: es.stable.sizePages,
     globals: snap?.globals ?? [],
     globalTimerNanos: es.globalTimerNanos,
     certifiedData: es.certifiedData,
-    callContexts: es.callContexts.toJSON(),
+    callContexts: new EncodedJson(contexts.header),
     stopRequests: es.stopRequests,
     lowWasmMemoryHook: es.lowWasmMemoryHook,
   });

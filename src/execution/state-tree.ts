@@ -26,6 +26,7 @@ import type { Subnet } from '../routing/topology.ts';
 import type { IngressRecord } from '../store/ingress-repository.ts';
 import type { CanisterState } from '../state/canister-state.ts';
 import { canisterMetadata, type CanisterMetadata } from './wasm/custom-sections.ts';
+import { principalText } from '../types/principal-text.ts';
 
 const enc = new TextEncoder();
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -97,7 +98,7 @@ export class StateTreeBuilder {
   }
 
   #subnets(inputs: StateTreeInputs): LabeledTree {
-    const key = inputs.subnets.map((s) => s.subnetId.toText()).join(',');
+    const key = inputs.subnets.map((s) => principalText(s.subnetId)).join(',');
     if (this.#subnetTree && this.#subnetTree[0] === key) return this.#subnetTree[1];
     const all = inputs.subnets.flatMap((s) => s.canisterRanges);
     const tree = new Map<Uint8Array, LabeledTree>();
@@ -131,10 +132,10 @@ export class StateTreeBuilder {
     const tree = new Map<Uint8Array, LabeledTree>();
     const seen = new Set<string>();
     for (const c of canisters) {
-      const id = c.canisterId.toText();
+      const id = principalText(c.canisterId);
       seen.add(id);
       const certified = certifiedData(c);
-      const key = `${c.moduleHash ? hex(c.moduleHash) : '-'}|${hex(certified)}|${c.controllers.map((p) => p.toText()).join(',')}`;
+      const key = `${c.moduleHash ? hex(c.moduleHash) : '-'}|${hex(certified)}|${c.controllers.map((p) => principalText(p)).join(',')}`;
       let entry = this.#canisterCache.get(id);
       if (!entry || entry[0] !== key) {
         const m = new Map<string, LabeledTree | Uint8Array>([

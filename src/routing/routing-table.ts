@@ -7,6 +7,7 @@ import type { Principal } from '@icp-sdk/core/principal';
 import { rangeContains, type CanisterIdRange } from './canister-id.ts';
 import type { Subnet } from './topology.ts';
 import { keyIdText, type MasterKeyId } from './key-id.ts';
+import { principalText } from '../types/principal-text.ts';
 
 /** Routes canister ids to subnets. */
 export class RoutingTable {
@@ -19,7 +20,7 @@ export class RoutingTable {
     const d = subnets.find((s) => s.isDefault);
     if (!d) throw new Error('routing table: no default subnet');
     this.defaultSubnet = d;
-    this.#byId = new Map(subnets.map((s) => [s.subnetId.toText(), s]));
+    this.#byId = new Map(subnets.map((s) => [principalText(s.subnetId), s]));
   }
 
   /** The subnet whose ranges contain `canisterId`, or undefined. */
@@ -29,7 +30,7 @@ export class RoutingTable {
 
   /** The subnet with id `subnetId`, or undefined. */
   subnetById(subnetId: Principal): Subnet | undefined {
-    return this.#byId.get(subnetId.toText());
+    return this.#byId.get(principalText(subnetId));
   }
 
   /** The subnet holding master key `keyId`, or undefined. */

@@ -8,6 +8,7 @@
 import type { Principal } from '@icp-sdk/core/principal';
 import type { CanisterLogRecord, CanisterLogRepository } from '../store/canister-log-repository.ts';
 import type { StateStore } from '../store/state-store.ts';
+import { principalText } from '../types/principal-text.ts';
 
 export type { CanisterLogRecord } from '../store/canister-log-repository.ts';
 
@@ -30,7 +31,7 @@ export class CanisterLogs {
   }
 
   #buffer(id: Principal): Buffer {
-    const k = id.toText();
+    const k = principalText(id);
     let b = this.#buffers.get(k);
     if (!b) {
       const records = this.#repo.load(id.toUint8Array());
@@ -72,7 +73,7 @@ export class CanisterLogs {
 
   /** Drops the canister's records (it was deleted or uninstalled). */
   clear(id: Principal): void {
-    this.#buffers.delete(id.toText());
+    this.#buffers.delete(principalText(id));
     const raw = id.toUint8Array();
     this.#writes.push((store) => store.canisterLogs.clear(raw));
   }

@@ -8,6 +8,7 @@
 import type { Principal } from '@icp-sdk/core/principal';
 import type { SnapshotContent, SnapshotSummary, StoredSnapshot } from '../store/canister-snapshot-repository.ts';
 import type { StateStore } from '../store/state-store.ts';
+import { principalText } from '../types/principal-text.ts';
 
 export type { SnapshotContent, SnapshotSummary, StoredSnapshot } from '../store/canister-snapshot-repository.ts';
 
@@ -47,7 +48,7 @@ export class CanisterSnapshots {
 
   /** A new snapshot id for the canister: local id (8 bytes, big-endian) ‖ canister id. */
   newId(canisterId: Principal, nowNanos: bigint): Uint8Array {
-    const k = canisterId.toText();
+    const k = principalText(canisterId);
     let local = nowNanos;
     const last = this.#lastLocal.get(k);
     if (last !== undefined && local <= last) local = last + 1n;

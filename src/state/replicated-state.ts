@@ -14,6 +14,7 @@ import { SubnetCallContextManager } from './subnet-call-context-manager.ts';
 import { CanisterLogs } from './canister-logs.ts';
 import { WasmChunkStore } from './wasm-chunk-store.ts';
 import { CanisterSnapshots } from './canister-snapshots.ts';
+import { principalText } from '../types/principal-text.ts';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 /** Statuses after which an ingress entry no longer changes (until it is pruned). */
@@ -56,7 +57,7 @@ export class ReplicatedState {
   /** Loads every canister and ingress entry from the store. */
   static load(store: StateStore): ReplicatedState {
     const s = new ReplicatedState();
-    for (const c of store.canisters.loadAll()) s.#canisters.set(c.canisterId.toText(), c);
+    for (const c of store.canisters.loadAll()) s.#canisters.set(principalText(c.canisterId), c);
     s.#store = store;
     s.#ingressCount = store.ingress.count();
     for (const e of store.ingress.unfinished()) s.#ingress.set(hex(e.requestId), e);
@@ -72,7 +73,7 @@ export class ReplicatedState {
 
   /** The canister with this id, or undefined. */
   canister(id: Principal): CanisterState | undefined {
-    return this.#canisters.get(id.toText());
+    return this.#canisters.get(principalText(id));
   }
 
   /** All canisters (live view; do not mutate without {@link markCanisterDirty}). */
@@ -82,7 +83,7 @@ export class ReplicatedState {
 
   /** Adds or replaces a canister and marks it for the next commit. */
   putCanister(c: CanisterState): void {
-    const k = c.canisterId.toText();
+    const k = principalText(c.canisterId);
     this.#canisters.set(k, c);
     this.#deletedCanisters.delete(k);
     this.#dirtyCanisters.add(k);
@@ -90,12 +91,12 @@ export class ReplicatedState {
 
   /** Marks a canister changed in place so the round's commit writes it. */
   markCanisterDirty(id: Principal): void {
-    this.#dirtyCanisters.add(id.toText());
+    this.#dirtyCanisters.add(principalText(id));
   }
 
   /** Removes a canister (delete_canister). */
   removeCanister(id: Principal): void {
-    const k = id.toText();
+    const k = principalText(id);
     this.#canisters.delete(k);
     this.#dirtyCanisters.delete(k);
     this.#deletedCanisters.add(k);
@@ -107,7 +108,7 @@ export class ReplicatedState {
    * @throws Error if the subnet's ranges are exhausted (the caller maps it to the replica's error).
    */
   allocateCanisterId(subnet: Subnet, store: StateStore): Principal {
-    const key = subnet.subnetId.toText();
+    const key = principalText(subnet.subnetId);
     let next = this.#nextCanister.get(key);
     if (!next) {
       const stored = store.allocation.next(subnet.subnetId.toUint8Array());
@@ -121,7 +122,7 @@ export class ReplicatedState {
       if (i < a) i = a;
       for (; i <= b; i++) {
         const id = canisterIdFromIndex(i);
-        if (!this.#canisters.has(id.toText()) && !this.#deletedCanisters.has(id.toText())) {
+        if (!this.#canisters.has(principalText(id)) && !this.#deletedCanisters.has(principalText(id))) {
           this.#nextCanister.set(key, canisterIdFromIndex(i + 1n));
           this.#dirtyAllocation.add(key);
           return id;

@@ -6,6 +6,7 @@
 import type { Principal } from '@icp-sdk/core/principal';
 import type { WasmChunkRepository } from '../store/wasm-chunk-repository.ts';
 import type { StateStore } from '../store/state-store.ts';
+import { principalText } from '../types/principal-text.ts';
 
 /** The replica's bound on chunks per store (`wasm_chunk_store` max size 100 MiB of 1 MiB chunks). */
 export const MAX_CHUNKS_PER_CANISTER = 100;
@@ -23,7 +24,7 @@ export class WasmChunkStore {
   }
 
   #store(id: Principal): Map<string, Uint8Array> {
-    const k = id.toText();
+    const k = principalText(id);
     let s = this.#stores.get(k);
     if (!s) {
       s = this.#repo.load(id.toUint8Array());
@@ -49,7 +50,7 @@ export class WasmChunkStore {
 
   /** Empties a canister's chunk store. */
   clear(id: Principal): void {
-    this.#stores.set(id.toText(), new Map());
+    this.#stores.set(principalText(id), new Map());
     const raw = id.toUint8Array();
     this.#writes.push((store) => store.wasmChunks.clear(raw));
   }

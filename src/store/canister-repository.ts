@@ -7,6 +7,7 @@ import { Principal } from '@icp-sdk/core/principal';
 import type Database from 'better-sqlite3';
 import type { CanisterSettings, CanisterStatus } from '../types/canister-settings.ts';
 import type { Db } from './database.ts';
+import { principalText } from '../types/principal-text.ts';
 
 export type { CanisterSettings, CanisterStatus, LogVisibility } from '../types/canister-settings.ts';
 
@@ -52,7 +53,7 @@ interface Row {
 function settingsToJson(s: CanisterSettings): string {
   return JSON.stringify(s, (_k, v) => {
     if (typeof v === 'bigint') return { $n: v.toString() };
-    if (v instanceof Principal) return { $p: v.toText() };
+    if (v instanceof Principal) return { $p: principalText(v) };
     if (v && typeof v === 'object' && (v as { _isPrincipal?: boolean })._isPrincipal) {
       return { $p: Principal.from(v).toText() };
     }
@@ -126,7 +127,7 @@ export class CanisterRepository {
   /** Every stored canister. */
   loadAll(): CanisterRecord[] {
     const all = (this.#all.all() as Row[]).map(fromRow);
-    for (const c of all) this.#storedModule.set(c.canisterId.toText(), c.module);
+    for (const c of all) this.#storedModule.set(principalText(c.canisterId), c.module);
     return all;
   }
 
@@ -136,12 +137,12 @@ export class CanisterRepository {
    * every message (its balance) does not rewrite its module each round.
    */
   save(c: CanisterRecord): void {
-    const key = c.canisterId.toText();
+    const key = principalText(c.canisterId);
     const fields = {
       canister_id: Buffer.from(c.canisterId.toUint8Array()),
       subnet_id: Buffer.from(c.subnetId.toUint8Array()),
       status: c.status,
-      controllers: JSON.stringify(c.controllers.map((p) => p.toText())),
+      controllers: JSON.stringify(c.controllers.map((p) => principalText(p))),
       settings: settingsToJson(c.settings),
       cycles: c.cycles.toString(),
       version: c.version,
@@ -162,7 +163,7 @@ export class CanisterRepository {
 
   /** Removes a canister record (delete_canister). */
   remove(canisterId: Principal): void {
-    this.#storedModule.delete(canisterId.toText());
+    this.#storedModule.delete(principalText(canisterId));
     this.#delete.run(Buffer.from(canisterId.toUint8Array()));
   }
 }

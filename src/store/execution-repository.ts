@@ -1,8 +1,10 @@
 /**
  * Canister execution state in SQLite: one row per canister (memory size, globals, stable memory
- * size, timer, certified data, call contexts and pending stops as JSON, low-memory hook status),
- * the non-zero pages of each canister's Wasm memory (4 KiB) and stable memory (64 KiB), and the
- * queue of messages between canisters left at the end of a round. Only changed pages are written per round.
+ * size, timer, certified data, the call context manager's next ids and pending stops as JSON,
+ * low-memory hook status), its call contexts and callbacks one JSON row each, the non-zero pages
+ * of each canister's Wasm memory (4 KiB) and stable memory (64 KiB), and the queue of messages
+ * between canisters left at the end of a round. Only changed pages and call context entries are
+ * written per round.
  *
  * JSON encoding: bigints as `{"$n": "<decimal>"}`, bytes as `{"$b": "<base64>"}`, principals as
  * `{"$p": "<text>"}`, so rows read back exactly.
@@ -10,6 +12,7 @@
 import { Principal } from '@icp-sdk/core/principal';
 import type Database from 'better-sqlite3';
 import type { Db } from './database.ts';
+import { principalText } from '../types/principal-text.ts';
 
 /** Which memory a page belongs to. */
 export const MemoryKind = { wasm: 0, stable: 1 } as const;
@@ -22,6 +25,7 @@ export interface ExecutionRow {
   globals: unknown;
   globalTimerNanos: bigint;
   certifiedData: Uint8Array;
+  /** Read back: the parsed value. Written: a value, or its text already encoded. */
   callContexts: unknown;
   stopRequests: unknown;
   /** `canister_on_low_wasm_memory` status: undefined (condition not satisfied), `ready` or `executed`. */
@@ -34,9 +38,38 @@ export function toJson(v: unknown): string {
     const raw = this[k];
     if (typeof raw === 'bigint') return { $n: raw.toString() };
     if (raw instanceof Uint8Array) return { $b: Buffer.from(raw).toString('base64') };
-    if (raw instanceof Principal) return { $p: raw.toText() };
+    if (raw instanceof Principal) return { $p: principalText(raw) };
     return val;
   });
+}
+
+/**
+ * JSON text a caller encoded already (e.g. with {@link toJsonMemo}); {@link ExecutionRepository.save}
+ * stores it as is.
+ */
+export class EncodedJson {
+  readonly text: string;
+  constructor(text: string) {
+    this.text = text;
+  }
+}
+
+const memo = new WeakMap<object, { values: unknown[]; text: string }>();
+
+/**
+ * {@link toJson} of an object whose fields change in place between rounds (a call context's
+ * cycles, a callback's timeout flag), remembered per object: the text is reused while every own
+ * field is still the same value (nested objects compared by identity, so they must be replaced,
+ * not mutated). A canister with many calls in flight rewrote all their call contexts every round,
+ * and encoding them was a tenth of the main thread at 64 concurrent vetKD calls.
+ */
+export function toJsonMemo(entry: object): string {
+  const values = Object.values(entry);
+  const m = memo.get(entry);
+  if (m && m.values.length === values.length && m.values.every((v, i) => v === values[i])) return m.text;
+  const text = toJson(entry);
+  memo.set(entry, { values, text });
+  return text;
 }
 
 /** Parses {@link toJson}'s output. */
@@ -77,6 +110,10 @@ export class ExecutionRepository {
   readonly #queue: Database.Statement;
   readonly #clearQueue: Database.Statement;
   readonly #pushQueue: Database.Statement;
+  readonly #entries: Database.Statement;
+  readonly #putEntry: Database.Statement;
+  readonly #deleteEntry: Database.Statement;
+  readonly #deleteEntries: Database.Statement;
 
   constructor(db: Db) {
     this.#get = db.prepare('SELECT * FROM canister_execution WHERE canister_id = ?').safeIntegers(true);
@@ -102,6 +139,10 @@ export class ExecutionRepository {
     this.#queue = db.prepare('SELECT message FROM canister_messages ORDER BY position').pluck();
     this.#clearQueue = db.prepare('DELETE FROM canister_messages');
     this.#pushQueue = db.prepare('INSERT INTO canister_messages (position, message) VALUES (?, ?)');
+    this.#entries = db.prepare('SELECT kind, id, entry FROM call_context_entries WHERE canister_id = ? ORDER BY kind, id');
+    this.#putEntry = db.prepare('INSERT INTO call_context_entries (canister_id, kind, id, entry) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET entry = excluded.entry');
+    this.#deleteEntry = db.prepare('DELETE FROM call_context_entries WHERE canister_id = ? AND kind = ? AND id = ?');
+    this.#deleteEntries = db.prepare('DELETE FROM call_context_entries WHERE canister_id = ?');
   }
 
   /** The canister's execution row, or undefined. @param canisterId raw principal bytes. */
@@ -129,16 +170,45 @@ export class ExecutionRepository {
       toJson(row.globals),
       row.globalTimerNanos,
       row.certifiedData,
-      toJson(row.callContexts),
+      row.callContexts instanceof EncodedJson ? row.callContexts.text : toJson(row.callContexts),
       toJson(row.stopRequests),
       row.lowWasmMemoryHook ?? null,
     );
   }
 
-  /** Deletes a canister's execution row and pages. */
+  /** Deletes a canister's execution row, pages and call context entries. */
   remove(canisterId: Uint8Array): void {
     this.#delete.run(canisterId);
     this.#deleteAllPages.run(canisterId);
+    this.#deleteEntries.run(canisterId);
+  }
+
+  /**
+   * A canister's stored call context entries (kind 0: call context, 1: callback), in kind and id
+   * order: the store text and its parsed value each.
+   */
+  callContextEntries(canisterId: Uint8Array): { kind: 0 | 1; id: number; text: string; value: unknown }[] {
+    return (this.#entries.all(canisterId) as { kind: number; id: number; entry: string }[]).map((r) => ({
+      kind: r.kind === 1 ? 1 : 0,
+      id: Number(r.id),
+      text: r.entry,
+      value: fromJson(r.entry),
+    }));
+  }
+
+  /** Writes one call context entry (store JSON text). */
+  putCallContextEntry(canisterId: Uint8Array, kind: 0 | 1, id: number, text: string): void {
+    this.#putEntry.run(canisterId, kind, id, text);
+  }
+
+  /** Deletes one call context entry. */
+  deleteCallContextEntry(canisterId: Uint8Array, kind: 0 | 1, id: number): void {
+    this.#deleteEntry.run(canisterId, kind, id);
+  }
+
+  /** Deletes every call context entry of a canister. */
+  clearCallContextEntries(canisterId: Uint8Array): void {
+    this.#deleteEntries.run(canisterId);
   }
 
   /** The stored pages of one memory, in page order. */

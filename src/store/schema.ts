@@ -152,4 +152,16 @@ export const migrations: readonly string[] = [
   `
   ALTER TABLE canisters ADD COLUMN resources_charged_at_nanos INTEGER;
   `,
+  // 9 (issue 16): a canister's call contexts and callbacks one row each (store JSON), so a round
+  // writes only those it changed; canister_execution.call_contexts then holds just the next ids
+  // and `"rows": true` (rows of older state dirs keep every entry there until first rewritten).
+  `
+  CREATE TABLE call_context_entries (
+    canister_id  BLOB NOT NULL,
+    kind         INTEGER NOT NULL CHECK (kind IN (0, 1)),
+    id           INTEGER NOT NULL,
+    entry        TEXT NOT NULL,
+    PRIMARY KEY (canister_id, kind, id)
+  ) WITHOUT ROWID;
+  `,
 ];

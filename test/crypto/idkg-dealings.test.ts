@@ -12,8 +12,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { invert, mod } from '@noble/curves/abstract/modular.js';
+import { ed25519_hasher } from '@noble/curves/ed25519.js';
+import { secp256k1_hasher } from '@noble/curves/secp256k1.js';
 import { batchWeights, createDealing, verifyDealingPublicly, verifyOpening, verifyOpeningsBatched, type Dealing, type DealtShares } from '../../src/crypto/threshold/idkg/dealing.ts';
-import { idkgGroup } from '../../src/crypto/threshold/idkg/group.ts';
+import { GENERATOR_H_HEX, idkgGroup } from '../../src/crypto/threshold/idkg/group.ts';
 import { transcriptParams, type TranscriptOp } from '../../src/crypto/threshold/idkg/params.ts';
 import { openingMatches, type Opening } from '../../src/crypto/threshold/idkg/polynomial.ts';
 import { ShareHolder, WholeSecretError } from '../../src/crypto/threshold/idkg/share-guard.ts';
@@ -39,8 +41,15 @@ test('thresholds exactly as idkg.md §1.1 (n, f, t, verification, collection Ran
   assert.throws(() => transcriptParams('u', 'secp256k1', { type: 'UnmaskedTimesMasked', lhs: 'a', rhs: 'b' }, [], ids(4), { lhs: { receivers: ids(4), threshold: 3 }, rhs: { receivers: ids(4), threshold: 3 } }), /cannot reach collection threshold/);
 });
 
-test("secp256k1 H is the IC's generator_h (037bdcfc…2f59)", () => {
+test("secp256k1 H is the IC's generator_h (037bdcfc…2f59); both stored H equal noble's hash-to-curve of 'h'", () => {
   assert.equal(Buffer.from(g.encode(g.H)).toString('hex'), '037bdcfc024cf697a41fd3cda2436c843af5669e50042be3314a532d5b70572f59');
+  const h = new TextEncoder().encode('h');
+  const k1 = secp256k1_hasher.hashToCurve(h, { DST: 'ic-crypto-tecdsa-secp256k1-generator-h' });
+  const ed = ed25519_hasher.hashToCurve(h, { DST: 'ic-crypto-tecdsa-ed25519-generator-h' });
+  assert.equal(Buffer.from(k1.toBytes(true)).toString('hex'), GENERATOR_H_HEX.secp256k1);
+  assert.equal(Buffer.from(ed.toBytes()).toString('hex'), GENERATOR_H_HEX.ed25519);
+  assert.ok(g.H.equals(k1 as never));
+  assert.ok(idkgGroup('ed25519').H.equals(ed as never));
 });
 
 /** Deals every dealer's dealing of a transcript and returns them with each receiver's openings. */

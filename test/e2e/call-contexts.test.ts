@@ -165,4 +165,17 @@ describe('call contexts across rounds (manual rounds, virtual clock)', () => {
         `Delete the canister from one of its other controllers. See documentation: ${DOCS}#delete-canister-self`,
     });
   });
+
+  test('open call contexts are stored one row each and survive a restart; their answers arrive after it', async () => {
+    const waiting = [await submit(y, 'go_0', new Uint8Array()), await submit(y, 'go_0', new Uint8Array())];
+    await round();
+    for (const rid of waiting) assert.equal(status(rid).status, 'processing');
+    const rows = replica.store.execution.callContextEntries(y.toUint8Array());
+    assert.deepEqual(rows.map((r) => r.kind).sort(), [0, 0, 1, 1], 'two open contexts, each waiting on one callback');
+    await replica.close();
+    replica = Replica.open({ stateDir, manualRounds: true, clock: { nowNanos: () => nowNanos }, debugPrint: (_id, text) => printed.push(text) });
+    await round();
+    for (const rid of waiting) assert.equal(status(rid).status, 'replied', status(rid).rejectMessage);
+    assert.deepEqual(replica.store.execution.callContextEntries(y.toUint8Array()), [], 'closed contexts and answered callbacks are deleted');
+  });
 });

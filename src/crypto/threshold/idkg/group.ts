@@ -2,7 +2,8 @@
  * The two groups IDKG transcripts live in (reference idkg.md §1.2): secp256k1 (ECDSA, BIP340)
  * and Ed25519, each with its base point G and a second generator H of unknown discrete log
  * relative to G (hash-to-curve of "h" with DST `ic-crypto-tecdsa-{curve}-generator-h`, as the
- * IC's `generator_h`; the secp256k1 H equals the IC's constant 037bdcfc…2f59, tested).
+ * IC's `generator_h`, kept as constants: {@link GENERATOR_H_HEX}; the secp256k1 H equals the
+ * IC's constant 037bdcfc…2f59, tested).
  *
  * All scalar multiplications are variable-time: inside one simulator process timing side
  * channels protect nothing (idkg.md §5.2). A zero scalar gives the identity (noble's
@@ -17,8 +18,8 @@
  * Points stay noble points throughout (WASM results come back as affine points).
  * Pure.
  */
-import { ed25519, ed25519_hasher } from '@noble/curves/ed25519.js';
-import { secp256k1, secp256k1_hasher } from '@noble/curves/secp256k1.js';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { mulAddUnsafe, normalizeZ } from '@noble/curves/abstract/curve.js';
 import { mod } from '@noble/curves/abstract/modular.js';
 import { bytesToNumberBE, numberToBytesBE } from '@noble/curves/utils.js';
@@ -96,18 +97,28 @@ function fixedBase(Point: PointClass, base: GroupPoint): (k: bigint) => GroupPoi
   };
 }
 
+/**
+ * H of each curve, compressed: hash-to-curve of "h" with DST `ic-crypto-tecdsa-{curve}-generator-h`
+ * (the IC's `generator_h`), computed once and written here, since hashing to the curve costs
+ * ~8 ms of every replica start; test/crypto/idkg-dealings.test.ts recomputes both with noble.
+ */
+export const GENERATOR_H_HEX = {
+  secp256k1: '037bdcfc024cf697a41fd3cda2436c843af5669e50042be3314a532d5b70572f59',
+  ed25519: '316c04e1d5898a0620751529953edb5c6eea3b1076f4571a18686a2cec809df9',
+} as const;
+
 function makeGroup(curve: IdkgCurve): IdkgGroup {
-  const enc = new TextEncoder();
+  const h = Uint8Array.from(Buffer.from(GENERATOR_H_HEX[curve], 'hex'));
   if (curve === 'secp256k1') {
     const P = secp256k1.Point;
     type Pt = InstanceType<typeof P>;
-    const H = P.fromAffine(secp256k1_hasher.hashToCurve(enc.encode('h'), { DST: 'ic-crypto-tecdsa-secp256k1-generator-h' }).toAffine()) as unknown as GroupPoint;
+    const H = P.fromBytes(h) as unknown as GroupPoint;
     return build(curve, P as unknown as PointClass, P.BASE as unknown as GroupPoint, H, (p) =>
       (p as unknown as Pt).is0() ? new Uint8Array(33) : (p as unknown as Pt).toBytes(true),
     (b) => (b.length === 33 && b.every((x) => x === 0) ? (P.ZERO as unknown as GroupPoint) : (P.fromBytes(b) as unknown as GroupPoint)), secp256k1Fast(P, H));
   }
   const E = ed25519.Point;
-  const H = E.fromAffine(ed25519_hasher.hashToCurve(enc.encode('h'), { DST: 'ic-crypto-tecdsa-ed25519-generator-h' }).toAffine()) as unknown as GroupPoint;
+  const H = E.fromBytes(h) as unknown as GroupPoint;
   return build(curve, E as unknown as PointClass, E.BASE as unknown as GroupPoint, H, (p) => (p as unknown as InstanceType<typeof E>).toBytes(), (b) =>
     E.fromBytes(b) as unknown as GroupPoint);
 }
