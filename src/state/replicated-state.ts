@@ -155,10 +155,14 @@ export class ReplicatedState {
     return this.#ingressCount;
   }
 
-  /** Records a new status for a request and marks it for the next commit. */
-  putIngress(e: IngressRecord): void {
+  /**
+   * Records a new status for a request and marks it for the next commit.
+   * @param isNew the caller knows the history has no entry for it (a call just accepted): the
+   *   store is not asked again
+   */
+  putIngress(e: IngressRecord, isNew = false): void {
     const k = hex(e.requestId);
-    const previous = this.#current(k, e.requestId);
+    const previous = isNew ? undefined : this.#current(k, e.requestId);
     if (previous === undefined) this.#ingressCount++;
     this.#noteTreeChange(k, previous);
     this.#prunedIngress.delete(k);
