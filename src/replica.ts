@@ -149,6 +149,11 @@ const INGRESS_RETENTION_AFTER_EXPIRY_NANOS = 60n * 1_000_000_000n;
  * in pure JS) must not keep the HTTP interface from answering for seconds.
  */
 const CHAIN_KEY_BUDGET_MS = 100;
+/**
+ * How long a round waits, after executing its messages, for the signatures the worker is still
+ * making (ms): answered in this round rather than the next, their callers wait one round less.
+ */
+const SIGNATURE_WAIT_MS = 20;
 /** Pre-signatures from the signing worker are stored at the latest this long after they arrive (ms). */
 const SAVE_DEALT_MS = 50;
 /** Wall-clock slice of threshold protocol rounds between other work (ms). */
@@ -633,7 +638,9 @@ export class Replica {
     }
     const t0 = performance.now();
     let ingressMs = await ex.executeRound(messages);
-    // Signatures the worker finished while this round executed are answered in it too.
+    // Signatures the worker finished while this round executed are answered in it too; the
+    // round waits a little for the rest (they were handed over when the last round ended).
+    if (this.#signingWorker && this.chainKey.offThread.computing > 0) await this.#signingWorker.settled(SIGNATURE_WAIT_MS);
     const finished = this.#signingWorker ? this.chainKey.buildFinished(this.state.subnetCallContexts.answerable()) : [];
     if (finished.length > 0) {
       this.recentChainKeyRequests.record(finished, t);

@@ -1,12 +1,13 @@
 /**
  * The worker thread behind signing-worker.ts: signs the jobs it is sent (first, in arrival
- * order: a request waits on them) and, while none wait, runs protocol rounds for the
- * pre-signatures it was ordered (single-node-dealer.ts), sending each batch back as it finishes.
- * A round runs between checks for new messages, so a signing job waits at most one round.
+ * order: a request waits on them) and, while none wait, deals the
+ * pre-signatures it was ordered (single-node-dealer.ts), sending them back in batches.
+ * Dealing goes one pre-signature at a time between checks for new messages, so a signing job
+ * waits at most one dealing (~0.2 ms).
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { SingleNodeDealer } from './idkg/single-node-dealer.ts';
-import { signSingleNode, type SingleNodeSigningJob } from './idkg/single-node-signing.ts';
+import { signSingleNode, type DealtPreSignature, type SingleNodeSigningJob } from './idkg/single-node-signing.ts';
 import { ANNOUNCE_EVERY_MS, type SigningResult, type SigningWorkerReply, type SigningWorkerRequest } from './signing-worker.ts';
 
 const port = parentPort;
@@ -16,6 +17,11 @@ const reply = (m: SigningWorkerReply) => results.postMessage(m);
 
 const queue: { id: number; job: SingleNodeSigningJob }[] = [];
 const dealer = new SingleNodeDealer();
+/** Pre-signatures dealt and not sent yet, and when the last batch went. */
+let dealt: DealtPreSignature[] = [];
+let dealtSince = performance.now();
+/** While orders go on, dealt pre-signatures are sent at least this often (ms). */
+const DEALT_EVERY_MS = 5;
 let scheduled = false;
 
 function schedule(): void {
@@ -44,8 +50,13 @@ function pump(): void {
     }
     reply({ type: 'signed', results });
   } else if (dealer.busy) {
-    const preSignatures = dealer.step();
-    if (preSignatures.length > 0) reply({ type: 'dealt', preSignatures });
+    dealt.push(...dealer.step());
+    // Sent together: when the orders are done, or every DEALT_EVERY_MS while they go on.
+    if (dealt.length > 0 && (!dealer.busy || performance.now() - dealtSince >= DEALT_EVERY_MS)) {
+      reply({ type: 'dealt', preSignatures: dealt });
+      dealt = [];
+      dealtSince = performance.now();
+    }
   }
   if (queue.length > 0 || dealer.busy) schedule();
 }

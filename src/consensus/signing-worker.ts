@@ -63,6 +63,8 @@ export class SigningWorker implements PreSignatureDealer {
   /** Pre-signatures ordered and not arrived. */
   #ordered = 0;
   #idle: NodeJS.Timeout | null = null;
+  /** Waiters of {@link settled}. */
+  #settledWaiters: (() => void)[] = [];
 
   constructor(hooks: SigningWorkerHooks) {
     this.#hooks = hooks;
@@ -95,6 +97,30 @@ export class SigningWorker implements PreSignatureDealer {
   /** {@link sign} as a promise (rejects with the error text). */
   signAsync(job: SingleNodeSigningJob): Promise<Uint8Array> {
     return new Promise((resolve, reject) => this.sign(job, (r) => (r.ok ? resolve(r.bytes) : reject(new Error(r.message)))));
+  }
+
+  /**
+   * Resolves once every job handed over so far has its result (taken with {@link collect} or
+   * its port event), or after `ms` milliseconds, whichever is first.
+   */
+  settled(ms: number): Promise<void> {
+    this.collect();
+    if (this.#pending.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#settledWaiters.push(done);
+    });
+  }
+
+  #wakeSettled(): void {
+    if (this.#pending.size > 0 || this.#settledWaiters.length === 0) return;
+    const waiters = this.#settledWaiters;
+    this.#settledWaiters = [];
+    for (const w of waiters) w();
   }
 
   /** Takes every result that has arrived, now (results and dealt pre-signatures are handled as if their events ran). */
@@ -146,6 +172,7 @@ export class SigningWorker implements PreSignatureDealer {
         this.#pending.delete(r.id);
         done?.(r);
       }
+      this.#wakeSettled();
       if (fromEvent) this.#hooks.onSigned();
     } else {
       this.#ordered = Math.max(0, this.#ordered - m.preSignatures.length);
@@ -171,6 +198,7 @@ export class SigningWorker implements PreSignatureDealer {
       this.#ordered = 0;
       for (const [id, done] of this.#pending) done({ id, ok: false, message });
       this.#pending.clear();
+      this.#wakeSettled();
       this.#hooks.onLost();
       this.#hooks.onSigned();
     };
@@ -195,6 +223,7 @@ export class SigningWorker implements PreSignatureDealer {
     const ended = this.#stop();
     for (const [id, done] of this.#pending) done({ id, ok: false, message: 'signing worker closed' });
     this.#pending.clear();
+    this.#wakeSettled();
     await ended;
   }
 }

@@ -5,7 +5,7 @@
  *   @noble/curves under the key @dfinity/ic-pub-key derives (ECDSA, BIP340, Ed25519), and equals
  *   the one this thread computes from the same job; a wrong share is refused; close rejects;
  * - in a replica (real rounds, SQLite, a WAT canister calling sign_with_ecdsa / sign_with_schnorr):
- *   requests are signed in the worker and verify; a used pre-signature's record is gone once its
+ *   requests arriving together are signed in the worker and verify (a lone one inline); a used pre-signature's record is gone once its
  *   response is committed (the worker's pre-signatures are stored with the next commit);
  *   requests in flight in the worker when the replica closes are answered once after the reopen.
  */
@@ -164,17 +164,25 @@ test('replica: requests signed in the worker verify; used pre-signatures are era
       return decodeManagementReply(method, await reply(await submit(id, `go_${i}`, new Uint8Array())))[0].signature;
     };
     const master = (keyId: string) => replica.masterKeys.get(keyId)!.publicKey;
-    // The first requests start the worker (signed here meanwhile); then it signs.
+    // Requests arriving together go to the worker (a lone one with the worker idle is signed on
+    // the replica's thread); the first ones start it and are signed here meanwhile.
+    const three = async (): Promise<void> => {
+      const [a, b, c] = await Promise.all([sign(0), sign(1), sign(2)]);
+      assert.ok(verify('ecdsa', master(ECDSA), id, PATH, hash, a), 'ECDSA');
+      assert.ok(verify('bip340', master(BIP340), id, PATH, message, b), 'BIP340');
+      assert.ok(verify('ed25519', master(ED), id, PATH, message, c), 'Ed25519');
+    };
     for (let i = 0; i < 40 && replica.chainKey.offThread.handedOver < 3; i++) {
-      assert.ok(verify('ecdsa', master(ECDSA), id, PATH, hash, await sign(0)));
+      await three();
       await new Promise((r) => setTimeout(r, 10));
     }
     const before = replica.chainKey.offThread.handedOver;
     assert.ok(before >= 3, 'requests were handed to the worker');
-    assert.ok(verify('ecdsa', master(ECDSA), id, PATH, hash, await sign(0)), 'ECDSA');
-    assert.ok(verify('bip340', master(BIP340), id, PATH, message, await sign(1)), 'BIP340');
-    assert.ok(verify('ed25519', master(ED), id, PATH, message, await sign(2)), 'Ed25519');
+    await three();
     assert.equal(replica.chainKey.offThread.handedOver, before + 3, 'all three signed in the worker');
+    const alone = replica.chainKey.offThread.handedOver;
+    assert.ok(verify('ecdsa', master(ECDSA), id, PATH, hash, await sign(0)));
+    assert.equal(replica.chainKey.offThread.handedOver, alone, 'a lone request with the worker idle is signed inline');
     // Every stored pre-signature is one the pool still holds: the used ones left with their responses.
     await until(() => replica.chainKey.offThread.computing === 0, 'jobs to finish');
     // (Those the worker dealt since the last round are stored within 50 ms; now, for the count.)

@@ -20,6 +20,9 @@ import { entryOf, recordOf, signingTranscripts, type PreSignatureEntry } from '.
 import type { DealtPreSignature, PreSignatureDealer } from './single-node-signing.ts';
 import type { TranscriptScheduler } from './transcript-scheduler.ts';
 
+/** Pre-signatures ordered from a dealer at once while no request waits. */
+const ORDER_BATCH = 8;
+
 /** Pool sizes. */
 export interface PoolOptions {
   /** Pre-signatures kept ready per key. */
@@ -122,8 +125,8 @@ export class PreSignaturePools {
       const inFlight = Math.max(this.#opts.maxInFlight, Math.min(p.demand, 64));
       const dealer = this.#opts.dealer;
       if (dealer && singleNode(state)) {
-        const want = target - p.ready.length - p.inFlight.length - p.ordered;
-        if (want <= 0) continue;
+        const want = this.#toOrder(p, target);
+        if (want === 0) continue;
         const share = state.subnet.nodes[0]!.share(key);
         if (share && dealer.available()) {
           p.ordered += want;
@@ -178,10 +181,23 @@ export class PreSignaturePools {
     for (const p of this.#pools.values()) p.ordered = 0;
   }
 
-  /** Whether a key's pool is below its target. */
+  /** Whether a key's pool is below its target (with a dealer: enough below to place an order). */
   wantsMore(state: KeyState): boolean {
     const p = this.#pool(state.keyId);
-    return p.ready.length + p.inFlight.length + p.ordered < (p.filling ? this.#opts.poolTarget : 0) + p.demand;
+    const target = (p.filling ? this.#opts.poolTarget : 0) + p.demand;
+    if (this.#opts.dealer && singleNode(state) && p.inFlight.length === 0) return this.#toOrder(p, target) > 0;
+    return p.ready.length + p.inFlight.length + p.ordered < target;
+  }
+
+  /**
+   * How many pre-signatures to order from the dealer now: what the pool lacks, once that is
+   * {@link ORDER_BATCH} or more, or at once while requests wait or the pool is empty (one order
+   * message per batch instead of one per signature).
+   */
+  #toOrder(p: Pool, target: number): number {
+    const want = target - p.ready.length - p.inFlight.length - p.ordered;
+    if (want <= 0) return 0;
+    return want >= ORDER_BATCH || p.demand > 0 || p.ready.length + p.ordered === 0 ? want : 0;
   }
 
   /** Records how many requests wait for a pre-signature of a key. */

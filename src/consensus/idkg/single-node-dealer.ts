@@ -22,7 +22,7 @@ import { recordOf, type PreSignatureEntry } from './pre-signature-record.ts';
 import type { DealtPreSignature, SingleNodeKeyMaterial } from './single-node-signing.ts';
 
 /** Pre-signatures made per {@link SingleNodeDealer.step} (a signing job waits at most one step). */
-const PER_STEP = 8;
+const PER_STEP = 1;
 
 interface DealtKey {
   material: SingleNodeKeyMaterial;
