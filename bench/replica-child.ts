@@ -1,5 +1,5 @@
 /**
- * The replica under measurement as a child process (`MALLOC_ARENA_MAX=2 node --max-semi-space-size=8 bin/chainkey-replica.mjs start --port 0`, what `npm start` runs), as a user
+ * The replica under measurement as a child process (`MALLOC_ARENA_MAX=2 node --max-semi-space-size=8 --heap-growing-percent=100 bin/chainkey-replica.mjs start --port 0`, what `npm start` runs), as a user
  * runs it: started on a state dir with the bench's topology, stopped with SIGTERM. Also the few
  * things the bench reads from outside the process: its RSS and its main thread's CPU time
  * (/proc, Linux), and a Motoko fixture installed through @dfinity/agent (setup, not measured).
@@ -42,7 +42,7 @@ export function benchTopology(dir: string, maxQueueSize: number): string {
 /** Starts the replica on `stateDir` and resolves at its listening line. */
 export async function startReplicaChild(stateDir: string, topologyFile?: string): Promise<ReplicaChild> {
   const t0 = performance.now();
-  const args = [...WASM_STACK_NODE_FLAGS, '--max-semi-space-size=8', 'bin/chainkey-replica.mjs', 'start', '--port', '0', '--state-dir', stateDir, '--no-request-log', ...(topologyFile ? ['--topology', topologyFile] : [])];
+  const args = [...WASM_STACK_NODE_FLAGS, '--max-semi-space-size=8', '--heap-growing-percent=100', 'bin/chainkey-replica.mjs', 'start', '--port', '0', '--state-dir', stateDir, '--no-request-log', ...(topologyFile ? ['--topology', topologyFile] : [])];
   // As the bin's shebang and `npm start` launch it (two glibc malloc arenas: README, "Memory").
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, MALLOC_ARENA_MAX: '2' } });
   const url = await new Promise<string>((resolve, reject) => {

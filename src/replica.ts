@@ -460,7 +460,7 @@ export class Replica {
       status: 'received',
       expiryNanos: msg.expiryNanos,
       updatedNanos: this.#clock.nowNanos(),
-    });
+    }, true); // checked above: not in the history (and not in inspection)
     if (this.requestLog) this.#unloggedIngress.set(Buffer.from(msg.requestId).toString('hex'), msg);
     this.scheduler.submit(msg);
     return 'accepted';

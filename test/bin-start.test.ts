@@ -19,6 +19,8 @@ import { WASM_STACK_NODE_FLAGS } from '../src/execution/wasm/wasm-stack.ts';
 import { StateStore } from '../src/store/state-store.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
+/** V8's young-generation cap and old-generation growth (README, "Memory"). */
+const HEAP_FLAGS = ['--max-semi-space-size=8', '--heap-growing-percent=100'];
 
 /**
  * Runs the bin's `start` with TMPDIR `tmp` (with `shebang`, as an executable, this Node first on
@@ -90,8 +92,11 @@ test('the bin starts with an empty and with a full TypeScript cache; status work
   }
 });
 
-test('npm start, npm run cli, bin/pocket-ic and the bench\'s replica child launch node with MALLOC_ARENA_MAX=2', () => {
+test('npm start, npm run cli, bin/pocket-ic and the bench\'s replica child launch node with MALLOC_ARENA_MAX=2; they and the shebang with the V8 heap flags', () => {
   const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  const shebang = readFileSync(join(ROOT, 'bin/chainkey-replica.mjs'), 'utf8').split('\n')[0]!;
+  for (const line of [scripts.start!, scripts.cli!, shebang]) for (const flag of HEAP_FLAGS) assert.ok(line.includes(` ${flag}`), `${flag}: ${line}`);
+  for (const flag of HEAP_FLAGS) assert.match(readFileSync(join(ROOT, 'bench/replica-child.ts'), 'utf8'), new RegExp(`'${flag}'`));
   for (const name of ['start', 'cli']) assert.match(scripts[name]!, /^MALLOC_ARENA_MAX=2 node /, name);
   assert.match(readFileSync(join(ROOT, 'bin/pocket-ic'), 'utf8'), /^export MALLOC_ARENA_MAX=2$/m);
   assert.match(readFileSync(join(ROOT, 'bench/replica-child.ts'), 'utf8'), /env: \{ \.\.\.process\.env, MALLOC_ARENA_MAX: '2' \}/);

@@ -26,6 +26,9 @@ import { noChanges } from './system-api/system-state-changes.ts';
 import type { CanisterHttpRequests } from '../management/management-context.ts';
 import { principalText } from '../types/principal-text.ts';
 
+/** The management canister's id (aaaaa-aa), made once: every execution context names it. */
+const MANAGEMENT = Principal.managementCanister();
+
 /** Replica-side services the execution environment uses. */
 export interface ExecutionDeps {
   state: ReplicatedState;
@@ -176,7 +179,7 @@ export class ExecutionCore {
       canisterId: c.canisterId,
       subnetId: subnet.subnetId,
       subnetSize: subnet.size,
-      caller: Principal.managementCanister(),
+      caller: MANAGEMENT,
       arg: new Uint8Array(),
       methodName: '',
       timeNanos: this.time,

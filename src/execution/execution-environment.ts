@@ -47,8 +47,25 @@ export type { ExecutionDeps } from './execution-core.ts';
 
 /** Rounds run at least this often while some canister exports `canister_heartbeat` (mainnet: about one round a second). */
 export const HEARTBEAT_INTERVAL_NANOS = 1_000_000_000n;
-
 const HEARTBEAT = Buffer.from('canister_heartbeat');
+/** Per module object: whether its bytes may export `canister_heartbeat` (see {@link mayExportHeartbeat}). */
+const heartbeatByModule = new WeakMap<Uint8Array, boolean>();
+
+/**
+ * Whether a module (as stored: Wasm, or gzipped Wasm, which cannot be searched) may export
+ * `canister_heartbeat`: its name is in the export section. Remembered per module object: every
+ * round asks for every canister, and searching the modules (hundreds of KiB each) cost ~0.1 ms
+ * per round.
+ */
+function mayExportHeartbeat(module: Uint8Array): boolean {
+  let may = heartbeatByModule.get(module);
+  if (may === undefined) {
+    const gzipped = module[0] === 0x1f && module[1] === 0x8b;
+    may = gzipped || Buffer.from(module.buffer, module.byteOffset, module.length).indexOf(HEARTBEAT) >= 0;
+    heartbeatByModule.set(module, may);
+  }
+  return may;
+}
 
 /** Messages executed per round at most; the rest waits for the next round. */
 export const MAX_MESSAGES_PER_ROUND = 1_000;
@@ -221,8 +238,7 @@ export class ExecutionEnvironment {
     for (const c of core.deps.state.canisters()) {
       if (c.status !== 'running' || !c.module || core.isBusy(c.canisterId)) continue;
       // (No need to load a canister whose module cannot export it: the name is in the export section.)
-      const gzipped = c.module[0] === 0x1f && c.module[1] === 0x8b;
-      if (!gzipped && Buffer.from(c.module.buffer, c.module.byteOffset, c.module.length).indexOf(HEARTBEAT) < 0) continue;
+      if (!mayExportHeartbeat(c.module)) continue;
       const es = core.state(c);
       if (es.instance?.hasExport('canister_heartbeat')) await this.#calls.runGlobalTimer(c, es, 'canister_heartbeat');
     }

@@ -18,6 +18,9 @@ import type { ExecutionCore } from './execution-core.ts';
 import type { MessageDelivery, Response } from './message-delivery.ts';
 import type { StopRequests } from './stop-requests.ts';
 
+/** The management canister's id (aaaaa-aa), made once: every execution context names it. */
+const MANAGEMENT = Principal.managementCanister();
+
 /** Dispatch to `aaaaa-aa` and delivery of its deferred answers; see the module comment. */
 export class ManagementCalls {
   readonly #core: ExecutionCore;
@@ -68,8 +71,8 @@ export class ManagementCalls {
       // install_code: its hooks run sliced; answered when they end (in this round or a later one).
       if (r.running) {
         r.running.onEnd((error) => {
-          if (error) this.#out.deliver(origin, Principal.managementCanister(), { kind: 'error', error }, payment);
-          else this.#out.deliver(origin, Principal.managementCanister(), { kind: 'reply', data: r.reply }, r.refund);
+          if (error) this.#out.deliver(origin, MANAGEMENT, { kind: 'error', error }, payment);
+          else this.#out.deliver(origin, MANAGEMENT, { kind: 'reply', data: r.reply }, r.refund);
         });
         await r.running.started;
         return;
@@ -78,10 +81,10 @@ export class ManagementCalls {
         this.#stops.defer(state.canister(r.deferredUntilStopped)!, origin, r.refund);
         return;
       }
-      this.#out.deliver(origin, Principal.managementCanister(), { kind: 'reply', data: r.reply }, r.refund);
+      this.#out.deliver(origin, MANAGEMENT, { kind: 'reply', data: r.reply }, r.refund);
     } catch (e) {
       if (!(e instanceof IcError)) throw e;
-      this.#out.deliver(origin, Principal.managementCanister(), { kind: 'error', error: e }, payment);
+      this.#out.deliver(origin, MANAGEMENT, { kind: 'error', error: e }, payment);
     }
   }
 
@@ -94,7 +97,7 @@ export class ManagementCalls {
       this.#core.deps.state.subnetCallContexts.remove(context.callbackId);
       const response: Response =
         result.kind === 'signature' ? { kind: 'reply', data: encodeChainKeyReply(context.method, result.bytes) } : { kind: 'reject', reject: result.reject };
-      this.#out.deliver({ kind: 'canister', ...context.origin }, Principal.managementCanister(), response, context.refundCycles);
+      this.#out.deliver({ kind: 'canister', ...context.origin }, MANAGEMENT, response, context.refundCycles);
     }
   }
 }

@@ -83,6 +83,9 @@ export class ForwardedSocket extends Duplex {
   #gone = false;
   /** Bytes received from the client so far. */
   #seen = 0;
+  /** The last idle timeout posted to the door (0: off) and {@link #seen} then. */
+  #armedMs = 0;
+  #armedSeen = 0;
 
   constructor(id: number, post: (m: ToDoor) => void) {
     super({ allowHalfOpen: true });
@@ -138,7 +141,15 @@ export class ForwardedSocket extends Duplex {
    */
   setTimeout(ms: number, listener?: () => void): this {
     if (listener) this.once('timeout', listener);
-    if (!this.#gone) this.#post({ t: 't', c: this.#id, ms, seen: this.#seen });
+    // Turning the timeout off is left out when the door's timer is off already: it was never
+    // armed, or the client sent bytes since it was (the door disarms it on those itself). This
+    // spares a message per request (`node:http` turns the timeout off when a request arrives).
+    const off = ms === 0 && (this.#armedMs === 0 || this.#seen !== this.#armedSeen);
+    if (!this.#gone && !off) {
+      this.#post({ t: 't', c: this.#id, ms, seen: this.#seen });
+      this.#armedMs = ms;
+      this.#armedSeen = this.#seen;
+    }
     return this;
   }
 

@@ -14,6 +14,8 @@ export class RoutingTable {
   readonly subnets: readonly Subnet[];
   readonly defaultSubnet: Subnet;
   readonly #byId: Map<string, Subnet>;
+  /** {@link subnetOfCanister}'s answers (null: on no subnet), held weakly by the id object. */
+  readonly #ofCanister = new WeakMap<Principal, Subnet | null>();
 
   constructor(subnets: Subnet[]) {
     this.subnets = subnets;
@@ -23,9 +25,17 @@ export class RoutingTable {
     this.#byId = new Map(subnets.map((s) => [principalText(s.subnetId), s]));
   }
 
-  /** The subnet whose ranges contain `canisterId`, or undefined. */
+  /**
+   * The subnet whose ranges contain `canisterId`, or undefined. Remembered per Principal object
+   * (the ranges are fixed for the table's life): execution asks for every message it runs, with
+   * the canister's own long-lived id.
+   */
   subnetOfCanister(canisterId: Principal): Subnet | undefined {
-    return this.subnets.find((s) => s.canisterRanges.some((r) => rangeContains(r, canisterId)));
+    const known = this.#ofCanister.get(canisterId);
+    if (known !== undefined) return known ?? undefined;
+    const s = this.subnets.find((x) => x.canisterRanges.some((r) => rangeContains(r, canisterId)));
+    this.#ofCanister.set(canisterId, s ?? null);
+    return s;
   }
 
   /** The subnet with id `subnetId`, or undefined. */

@@ -40,6 +40,11 @@ export class ReplicatedState {
   readonly #ingress = new Map<string, IngressRecord>();
   /** Entries pruned since the last commit (still in the store until it deletes them). */
   readonly #prunedIngress = new Set<string>();
+  /**
+   * The final entries the latest certification took out of memory: the calls they answer ask for
+   * their certificates next, so the witnesses read them here, not back from the store.
+   */
+  #lastEvicted = new Map<string, IngressRecord>();
   #ingressCount = 0;
   #store: StateStore | undefined;
   /** Until the first take after load, every stored entry is a tree change (streamed from the store). */
@@ -140,7 +145,9 @@ export class ReplicatedState {
   }
 
   #current(k: string, requestId: Uint8Array): IngressRecord | undefined {
-    return this.#ingress.get(k) ?? (this.#prunedIngress.has(k) ? undefined : this.#store?.ingress.get(requestId));
+    const e = this.#ingress.get(k);
+    if (e !== undefined || this.#prunedIngress.has(k)) return e;
+    return this.#lastEvicted.get(k) ?? this.#store?.ingress.get(requestId);
   }
 
   /** Number of ingress history entries. */
@@ -148,10 +155,14 @@ export class ReplicatedState {
     return this.#ingressCount;
   }
 
-  /** Records a new status for a request and marks it for the next commit. */
-  putIngress(e: IngressRecord): void {
+  /**
+   * Records a new status for a request and marks it for the next commit.
+   * @param isNew the caller knows the history has no entry for it (a call just accepted): the
+   *   store is not asked again
+   */
+  putIngress(e: IngressRecord, isNew = false): void {
     const k = hex(e.requestId);
-    const previous = this.#current(k, e.requestId);
+    const previous = isNew ? undefined : this.#current(k, e.requestId);
     if (previous === undefined) this.#ingressCount++;
     this.#noteTreeChange(k, previous);
     this.#prunedIngress.delete(k);
@@ -190,6 +201,7 @@ export class ReplicatedState {
       if (e === undefined) continue;
       this.#noteTreeChange(k, e);
       this.#ingress.delete(k);
+      this.#lastEvicted.delete(k);
       this.#dirtyIngress.delete(k);
       this.#prunedIngress.add(k);
       this.#ingressCount--;
@@ -217,7 +229,8 @@ export class ReplicatedState {
     this.#ingressTreeChanges = new Set();
     this.#ingressAsTaken.clear();
     this.#treeFromStore = false;
-    this.#evictFinal(changes);
+    this.#lastEvicted = new Map();
+    this.#evictFinal(changes, this.#lastEvicted);
     const store = this.#store;
     if (!fromStore || !store) return { put, removed };
     const pruned = new Set(this.#prunedIngress);
@@ -231,12 +244,18 @@ export class ReplicatedState {
     return { put: all(), removed };
   }
 
-  /** Final, committed entries the tree has taken leave memory (with a store to read them from). */
-  #evictFinal(keys: Iterable<string>): void {
+  /**
+   * Final, committed entries the tree has taken leave memory (with a store to read them from);
+   * `keep` gets them (the latest certification's, whose certificates are asked for next).
+   */
+  #evictFinal(keys: Iterable<string>, keep?: Map<string, IngressRecord>): void {
     if (!this.#store) return;
     for (const k of keys) {
       const e = this.#ingress.get(k);
-      if (e && FINAL.has(e.status) && !this.#dirtyIngress.has(k) && !this.#ingressTreeChanges.has(k)) this.#ingress.delete(k);
+      if (e && FINAL.has(e.status) && !this.#dirtyIngress.has(k) && !this.#ingressTreeChanges.has(k)) {
+        this.#ingress.delete(k);
+        keep?.set(k, e);
+      }
     }
   }
 
