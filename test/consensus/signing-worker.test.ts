@@ -7,7 +7,8 @@
  * - in a replica (real rounds, SQLite, a WAT canister calling sign_with_ecdsa / sign_with_schnorr):
  *   requests arriving together are signed in the worker and verify (a lone one inline); a used pre-signature's record is gone once its
  *   response is committed (the worker's pre-signatures are stored with the next commit);
- *   requests in flight in the worker when the replica closes are answered once after the reopen.
+ *   requests in flight in the worker at a crash (the state on disk copied right after the round
+ *   that handed them over) are answered once by a replica opened on that state.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -113,8 +114,9 @@ test('signing worker: it deals the pools and signs; signatures verify (ECDSA, BI
   }
 });
 
-test('replica: requests signed in the worker verify; used pre-signatures are erased with the response; requests in flight at close are answered once after the reopen', async () => {
+test('replica: requests signed in the worker verify; used pre-signatures are erased with the response; requests in flight at a crash are answered once after the restart', async () => {
   const dir = tempStateDir();
+  const crashDir = tempStateDir();
   const ECDSA = 'ecdsa:Secp256k1:test_key_1';
   const BIP340 = 'schnorr:Bip340Secp256k1:test_key_1';
   const ED = 'schnorr:Ed25519:test_key_1';
@@ -189,32 +191,37 @@ test('replica: requests signed in the worker verify; used pre-signatures are era
     replica.threshold.saveDealtPreSignatures();
     for (const k of [ECDSA, BIP340, ED]) assert.equal(storedPreSignatures(k), replica.threshold.preSignatureCount(k), `${k}: stored = pooled`);
 
-    // Requests in flight in the worker when the replica closes: not answered, their contexts and
-    // (stored) pre-signatures kept; after the reopen each is answered exactly once.
+    // A crash while requests are in flight in the worker: the state on disk right after the round
+    // that handed them over (copied in the same tick, before any later round could answer them).
+    // Their contexts and pre-signatures are there; a replica on that state answers each once.
     replica.threshold.saveDealtPreSignatures();
     const handed = replica.chainKey.offThread.handedOver;
     const rids = await Promise.all(Array.from({ length: 16 }, () => submit(id, 'go_0', new Uint8Array())));
     while (replica.chainKey.offThread.handedOver === handed) await new Promise((r) => setImmediate(r));
+    const live = new Database(join(dir, 'state.sqlite3'), { readonly: true });
+    live.exec(`VACUUM INTO '${join(crashDir, 'state.sqlite3')}'`);
+    live.close();
     await replica.close();
-    const contextsLeft = (): number => {
-      const db = new Database(join(dir, 'state.sqlite3'), { readonly: true });
-      try {
-        return (db.prepare('SELECT COUNT(*) AS c FROM sign_with_threshold_contexts').get() as { c: number }).c;
-      } finally {
-        db.close();
-      }
-    };
-    const unanswered = contextsLeft();
-    assert.ok(unanswered > 0, 'requests were in flight at close');
-    replica = Replica.open({ stateDir: dir, debugPrint: () => {} });
+    const crashed = new Database(join(crashDir, 'state.sqlite3'), { readonly: true });
+    const count = (table: string): number => (crashed.prepare(`SELECT COUNT(*) AS c FROM ${table}`).get() as { c: number }).c;
+    const unanswered = count('sign_with_threshold_contexts');
+    const keptPreSignatures = count(`idkg_pre_signatures WHERE key_id = '${ECDSA}'`);
+    crashed.close();
+    assert.ok(unanswered > 0, 'requests were in flight');
+    replica = Replica.open({ stateDir: crashDir, debugPrint: () => {} });
     assert.equal(rids.filter((rid) => replica.state.ingress(rid)?.status === 'processing').length, unanswered);
+    assert.ok(replica.threshold.preSignatureCount(ECDSA) >= Math.min(unanswered, keptPreSignatures), 'their pre-signatures are still stored');
     for (const rid of rids) assert.ok(verify('ecdsa', master(ECDSA), id, PATH, hash, decodeManagementReply('sign_with_ecdsa', await reply(rid))[0].signature));
     assert.equal(replica.state.subnetCallContexts.size, 0, 'answered once: no context left');
     await until(() => replica.chainKey.offThread.computing === 0, 'jobs to finish');
     replica.threshold.saveDealtPreSignatures();
-    assert.equal(storedPreSignatures(ECDSA), replica.threshold.preSignatureCount(ECDSA), 'their pre-signatures erased with the answers');
+    const after = new Database(join(crashDir, 'state.sqlite3'), { readonly: true });
+    const stored = (after.prepare('SELECT COUNT(*) AS c FROM idkg_pre_signatures WHERE key_id = ?').get(ECDSA) as { c: number }).c;
+    after.close();
+    assert.equal(stored, replica.threshold.preSignatureCount(ECDSA), 'their pre-signatures erased with the answers');
   } finally {
     await replica.close();
     rmSync(dir, { recursive: true, force: true });
+    rmSync(crashDir, { recursive: true, force: true });
   }
 });
