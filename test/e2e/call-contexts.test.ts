@@ -177,5 +177,6 @@ describe('call contexts across rounds (manual rounds, virtual clock)', () => {
     await round();
     for (const rid of waiting) assert.equal(status(rid).status, 'replied', status(rid).rejectMessage);
     assert.deepEqual(replica.store.execution.callContextEntries(y.toUint8Array()), [], 'closed contexts and answered callbacks are deleted');
+    assert.equal(replica.chainKey.offThread.handedOver, 0, 'manual rounds sign in the round itself, not on the signing worker');
   });
 });
