@@ -164,4 +164,10 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (canister_id, kind, id)
   ) WITHOUT ROWID;
   `,
+  // 10 (issue 16): the ingress entries not yet finished (`received`, `processing`: what a start
+  // loads) in an index of their own, so a start reads those few rows instead of scanning the whole
+  // history (24 MiB at 100,000 entries, read from disk when the page cache has dropped it).
+  `
+  CREATE INDEX ingress_unfinished ON ingress_history (status) WHERE status IN ('received', 'processing');
+  `,
 ];
