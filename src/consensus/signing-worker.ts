@@ -39,6 +39,8 @@ export type SigningWorkerReply =
 export const ANNOUNCE_EVERY_MS = 1;
 /** A thread with nothing to do for this long ends (ms); the next use starts a new one. */
 const IDLE_MS = 10_000;
+/** After the thread failed, the replica signs on its own thread this long before starting another (ms). */
+const RESTART_AFTER_MS = 5_000;
 
 /** What the replica does with the thread's output. */
 export interface SigningWorkerHooks {
@@ -63,6 +65,8 @@ export class SigningWorker implements PreSignatureDealer {
   /** Pre-signatures ordered and not arrived. */
   #ordered = 0;
   #idle: NodeJS.Timeout | null = null;
+  /** When the last thread failed (performance.now()), if one did. */
+  #failedAt = -Infinity;
   /** Waiters of {@link settled}. */
   #settledWaiters: (() => void)[] = [];
 
@@ -73,7 +77,10 @@ export class SigningWorker implements PreSignatureDealer {
   /** Whether the thread takes work now; starts it if it is not running (false until it is ready). */
   available(): boolean {
     if (this.#closed) return false;
-    if (!this.#worker) this.#start();
+    if (!this.#worker) {
+      if (performance.now() - this.#failedAt < RESTART_AFTER_MS) return false;
+      this.#start();
+    }
     return this.#ready;
   }
 
@@ -194,6 +201,8 @@ export class SigningWorker implements PreSignatureDealer {
     });
     const fail = (message: string) => {
       if (this.#worker !== w) return; // ended on purpose (idle, closed) or already replaced
+      console.error(`chainkey-replica: ${message}; signing on the main thread for ${RESTART_AFTER_MS / 1000} s`);
+      this.#failedAt = performance.now();
       this.#stop();
       this.#ordered = 0;
       for (const [id, done] of this.#pending) done({ id, ok: false, message });
