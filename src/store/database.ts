@@ -7,6 +7,7 @@
  * loss can lose the last transactions, which `synchronous: 'full'` prevents at ~130 µs per commit.
  */
 import Database from 'better-sqlite3';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { migrations } from './schema.ts';
 import { lockStateDir, type StateDirLock } from './state-dir-lock.ts';
@@ -28,28 +29,73 @@ export const STATE_FILE = 'state.sqlite3';
 export const IN_MEMORY = ':memory:';
 
 /**
+ * The file, next to the state file, recording the state file's size, mtime, ctime and inode as
+ * the replica left it at its last clean close, with no WAL left over (see {@link stateFileNeedsCheck}).
+ */
+export const CLEAN_CLOSE_FILE = 'state.sqlite3.closed';
+
+/** Size, mtime, ctime (ns) and inode of a file, as one line. */
+function statLine(path: string): string {
+  const s = statSync(path, { bigint: true });
+  return `${s.size} ${s.mtimeNs} ${s.ctimeNs} ${s.ino}\n`;
+}
+
+/**
+ * Whether the state file must pass `quick_check` before it is opened: always, unless this replica
+ * closed it cleanly (WAL checkpointed and gone) and it is unchanged since (same size, mtime, ctime
+ * and inode as recorded then: any write, copy, replacement or `touch` changes one of them). A
+ * 24 MiB state (100,000 history entries) took 70–280 ms to check, most of a restart's ready time;
+ * what the check would still catch after a clean close is corruption below the file system.
+ */
+export function stateFileNeedsCheck(stateDir: string): boolean {
+  const path = join(stateDir, STATE_FILE);
+  try {
+    if (existsSync(`${path}-wal`)) return true;
+    return readFileSync(join(stateDir, CLEAN_CLOSE_FILE), 'utf8') !== statLine(path);
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Closes the database; where that checkpointed the WAL and removed it (no other connection
+ * open, e.g. `chainkey-replica keys`), records the state file's stat for {@link stateFileNeedsCheck}.
+ */
+function closeAndRecord(db: Db, stateDir: string): void {
+  db.close();
+  const path = join(stateDir, STATE_FILE);
+  try {
+    if (!existsSync(`${path}-wal`)) writeFileSync(join(stateDir, CLEAN_CLOSE_FILE), statLine(path));
+  } catch {
+    /* an unwritable dir only costs the check at the next start */
+  }
+}
+
+/**
  * Opens `<stateDir>/state.sqlite3` for the one replica that writes it: creates the dir if missing,
  * takes the state dir's lock (state-dir-lock.ts), refuses a state file that is empty, not SQLite,
- * or fails `PRAGMA quick_check` (see {@link checkStateFile}), creates a new database only where no
- * file exists, and brings the schema up to date. The lock is held until `release` is called.
+ * or fails `PRAGMA quick_check` (see {@link checkStateFile}; skipped for a file unchanged since a
+ * clean close: {@link stateFileNeedsCheck}), creates a new database only where no file exists, and
+ * brings the schema up to date. The lock is held until `release` is called; `close` closes the
+ * database and records a clean close.
  * @param stateDir directory for the replica's state; created if missing. {@link IN_MEMORY} keeps
  *   the database in memory (PocketIC instances: nothing survives the process, no lock).
  * @throws StateDirError for an unusable dir, a state dir in use by another replica, or a corrupt
  *   state file (nothing is written in those cases); Error if the database was written by a newer
  *   schema than this code knows.
  */
-export function openDatabase(stateDir: string, options: OpenDatabaseOptions = {}): { db: Db; lock?: StateDirLock } {
+export function openDatabase(stateDir: string, options: OpenDatabaseOptions = {}): { db: Db; lock?: StateDirLock; close: () => void } {
   if (stateDir === IN_MEMORY) {
     const db = new Database(IN_MEMORY);
     db.pragma('foreign_keys = ON');
     migrate(db);
-    return { db };
+    return { db, close: () => db.close() };
   }
   ensureStateDir(stateDir);
   const lock = lockStateDir(stateDir);
   try {
     const path = join(stateDir, STATE_FILE);
-    if (inspectStateFile(path) === 'existing') checkStateFile(path);
+    if (inspectStateFile(path) === 'existing' && stateFileNeedsCheck(stateDir)) checkStateFile(path);
     const db = new Database(path);
     try {
       db.pragma('journal_mode = WAL');
@@ -61,7 +107,7 @@ export function openDatabase(stateDir: string, options: OpenDatabaseOptions = {}
       db.close();
       throw e;
     }
-    return { db, lock };
+    return { db, lock, close: () => closeAndRecord(db, stateDir) };
   } catch (e) {
     lock.release();
     throw e;

@@ -164,7 +164,13 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (canister_id, kind, id)
   ) WITHOUT ROWID;
   `,
-  // 10 (issue 16): installed modules in a table of their own. A canister's row changes every
+  // 10 (issue 16): the ingress entries not yet finished (`received`, `processing`: what a start
+  // loads) in an index of their own, so a start reads those few rows instead of scanning the whole
+  // history (24 MiB at 100,000 entries, read from disk when the page cache has dropped it).
+  `
+  CREATE INDEX ingress_unfinished ON ingress_history (status) WHERE status IN ('received', 'processing');
+  `,
+  // 11 (issue 16): installed modules in a table of their own. A canister's row changes every
   // round it runs (its balance), and SQLite rebuilds a row whole on update: with the module (often
   // hundreds of KiB) in it, each save compared the module's overflow pages (0.03-0.2 ms a round).
   `

@@ -27,14 +27,17 @@ export class StateStore {
   readonly thresholdKeys: ThresholdKeyRepository;
   readonly subnetCallContexts: SubnetCallContextRepository;
   readonly #lock: StateDirLock | undefined;
+  /** Closes the database (for a state dir: and records the clean close, store/database.ts). */
+  readonly #closeDb: () => void;
   readonly canisterLogs: CanisterLogRepository;
   readonly wasmChunks: WasmChunkRepository;
   readonly snapshots: CanisterSnapshotRepository;
   readonly preSignatures: PreSignatureRepository;
 
-  constructor(db: Db, lock?: StateDirLock) {
+  constructor(db: Db, lock?: StateDirLock, close?: () => void) {
     this.db = db;
     this.#lock = lock;
+    this.#closeDb = close ?? (() => db.close());
     this.meta = new MetaRepository(db);
     this.canisters = new CanisterRepository(db);
     this.ingress = new IngressRepository(db);
@@ -53,8 +56,8 @@ export class StateStore {
    * (see {@link openDatabase} for what is refused).
    */
   static open(stateDir: string, options?: OpenDatabaseOptions): StateStore {
-    const { db, lock } = openDatabase(stateDir, options);
-    return new StateStore(db, lock);
+    const { db, lock, close } = openDatabase(stateDir, options);
+    return new StateStore(db, lock, close);
   }
 
   /** Opens an existing state read-only, without the lock (see {@link openDatabaseReadOnly}). */
@@ -69,7 +72,7 @@ export class StateStore {
 
   /** Closes the database (checkpointing the WAL). */
   close(): void {
-    if (this.db.open) this.db.close();
+    if (this.db.open) this.#closeDb();
     this.#lock?.release();
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Installed modules live in a table of their own (migration 10), so the canister row a round
+ * Installed modules live in a table of their own (migration 11), so the canister row a round
  * rewrites (its balance) carries no module: a state dir of the version before keeps its modules
  * (moved at the migration), and a module is written, replaced and deleted with its canister.
  */
@@ -22,8 +22,8 @@ test('modules move to their own table at the migration; written, replaced and de
     // A state dir at the version before: the module in the canister row.
     const old = new Database(join(dir, 'state.sqlite3'));
     old.pragma('journal_mode = WAL');
-    for (const sql of migrations.slice(0, 9)) old.exec(sql);
-    old.pragma('user_version = 9');
+    for (const sql of migrations.slice(0, 10)) old.exec(sql);
+    old.pragma('user_version = 10');
     const module = new Uint8Array(300_000).fill(7);
     old
       .prepare(`INSERT INTO canisters (canister_id, subnet_id, status, controllers, settings, cycles, version, module, module_hash, created_at_nanos)
