@@ -1,7 +1,8 @@
 /**
  * Canister records in SQLite: identity, subnet, lifecycle status, controllers, settings, cycles
- * balance, version and the installed module. Execution keeps the live copy in memory and writes
- * changed records back inside the round's transaction.
+ * balance, version and the installed module (in a table of its own, `canister_modules`: the
+ * canister's row is rewritten every round it runs, and SQLite rewrites a row whole). Execution
+ * keeps the live copy in memory and writes changed records back inside the round's transaction.
  */
 import { Principal } from '@icp-sdk/core/principal';
 import type Database from 'better-sqlite3';
@@ -100,6 +101,8 @@ export class CanisterRepository {
   readonly #delete: Database.Statement;
   readonly #all: Database.Statement;
   readonly #updateWithoutModule: Database.Statement;
+  readonly #putModule: Database.Statement;
+  readonly #deleteModule: Database.Statement;
   /** Canister id text → the module object last written or read (identity, not content). */
   readonly #storedModule = new Map<string, Uint8Array | null>();
 
@@ -108,15 +111,23 @@ export class CanisterRepository {
       INSERT INTO canisters (canister_id, subnet_id, status, controllers, settings, cycles, version,
                              module, module_hash, created_at_nanos, resources_charged_at_nanos)
       VALUES (@canister_id, @subnet_id, @status, @controllers, @settings, @cycles, @version,
-              @module, @module_hash, @created_at_nanos, @resources_charged_at_nanos)
+              NULL, @module_hash, @created_at_nanos, @resources_charged_at_nanos)
       ON CONFLICT (canister_id) DO UPDATE SET
         subnet_id = excluded.subnet_id, status = excluded.status, controllers = excluded.controllers,
         settings = excluded.settings, cycles = excluded.cycles, version = excluded.version,
-        module = excluded.module, module_hash = excluded.module_hash,
+        module = NULL, module_hash = excluded.module_hash,
         resources_charged_at_nanos = excluded.resources_charged_at_nanos`);
     this.#delete = db.prepare('DELETE FROM canisters WHERE canister_id = ?');
+    this.#putModule = db.prepare('INSERT INTO canister_modules (canister_id, module) VALUES (?, ?) ON CONFLICT DO UPDATE SET module = excluded.module');
+    this.#deleteModule = db.prepare('DELETE FROM canister_modules WHERE canister_id = ?');
     // Times in nanoseconds exceed 2^53: read integers as bigints, not doubles.
-    this.#all = db.prepare('SELECT * FROM canisters').safeIntegers(true);
+    this.#all = db
+      .prepare(
+        `SELECT c.canister_id, c.subnet_id, c.status, c.controllers, c.settings, c.cycles, c.version,
+                m.module AS module, c.module_hash, c.created_at_nanos, c.resources_charged_at_nanos
+         FROM canisters c LEFT JOIN canister_modules m ON m.canister_id = c.canister_id`,
+      )
+      .safeIntegers(true);
     this.#updateWithoutModule = db.prepare(`
       UPDATE canisters SET subnet_id = @subnet_id, status = @status, controllers = @controllers,
         settings = @settings, cycles = @cycles, version = @version,
@@ -155,15 +166,17 @@ export class CanisterRepository {
     this.#storedModule.set(key, c.module);
     this.#upsert.run({
       ...fields,
-      module: c.module ? Buffer.from(c.module) : null,
       module_hash: c.moduleHash ? Buffer.from(c.moduleHash) : null,
       created_at_nanos: c.createdAtNanos,
     });
+    if (c.module) this.#putModule.run(fields.canister_id, Buffer.from(c.module));
+    else this.#deleteModule.run(fields.canister_id);
   }
 
   /** Removes a canister record (delete_canister). */
   remove(canisterId: Principal): void {
     this.#storedModule.delete(principalText(canisterId));
     this.#delete.run(Buffer.from(canisterId.toUint8Array()));
+    this.#deleteModule.run(Buffer.from(canisterId.toUint8Array()));
   }
 }
