@@ -159,7 +159,6 @@ export async function replicaCapacity(P: CapacityParams, dir: string): Promise<v
     // Warm every path; these calls must succeed (the driver's checks are the smoke test's check).
     for (const [name, spec] of Object.entries(calls)) await warm(driver, name, spec);
 
-    let signatures = 0;
     // Quick: only what the smoke test checks (a vetKD cell at c64 drains for seconds after its
     // window; vetKD is checked by its warm-up calls).
     const cells: [string, readonly number[]][] = P.quick
@@ -173,7 +172,6 @@ export async function replicaCapacity(P: CapacityParams, dir: string): Promise<v
         const r = await driver.run(calls[method]!, c, P.cellSeconds, prebuiltFor(method, P.cellSeconds));
         const mainMs = cpuMs(pid) - main0;
         const allMs = cpuMs(pid, true) - all0;
-        if (method !== 'trivial_update') signatures += r.done;
         const note = r.failed > 0 ? `${r.failed} calls failed: ${r.firstError}` : undefined;
         record(`replica_${method}_capacity_c${c}_per_s`, r.rates, 'calls/s', note);
         if (c === 1) record(`replica_${method}_p50_c1_ms`, [quantile(r.latenciesMs, 0.5)], 'ms', `p99 ${quantile(r.latenciesMs, 0.99).toFixed(2)} ms over ${r.done} calls`);
@@ -197,13 +195,22 @@ export async function replicaCapacity(P: CapacityParams, dir: string): Promise<v
     alias('replica_vetkd_derive_key_capacity_c64_per_s', 'vetkd_derive_key_capacity_c64_per_s');
     if (P.skipHistory) return;
 
-    // WAL growth per signature, then RSS once the process has made the target number of signatures.
+    // WAL growth per signature, then RSS after exactly the target number of signatures, in a
+    // fresh process on the same state (the cells above made tens of thousands of calls at
+    // today's rates; RSS after them would measure that, not 10k signatures).
+    driver.close();
+    await replica.stop();
+    replica = await startReplicaChild(stateDir, topology);
+    driver = new LightDriver(replica.url, await rootKeyOf(replica.url));
     const ecdsa = calls['sign_with_ecdsa']!;
+    await warm(driver, 'sign_with_ecdsa', ecdsa);
+    const rssReady = rssMb(replica.child.pid!);
+    record('rss_at_ready_with_fixtures_mb', [rssReady], 'MiB', 'a fresh start on the state the cells left (two Motoko canisters installed), after three warm-up signatures');
     const wal = await walBytesPer(stateDir, async () => void (await driver!.callN(ecdsa, P.walSignatures, 64)), P.walSignatures);
-    signatures += P.walSignatures;
     record('wal_bytes_per_signature', [wal], 'bytes', `sign_with_ecdsa at c64 over ${P.walSignatures} calls (WAL frames appended, page size 4096 + 24-byte frame headers)`);
-    if (signatures < P.rssSignatures) await driver.callN(ecdsa, P.rssSignatures - signatures, 64);
-    record('rss_after_10k_signatures_mb', [rssMb(replica.child.pid!)], 'MiB', `after ${Math.max(signatures, P.rssSignatures)} signatures (light driver)`);
+    await driver.callN(ecdsa, Math.max(0, P.rssSignatures - P.walSignatures), 64);
+    const rss = rssMb(replica.child.pid!);
+    record('rss_after_10k_signatures_mb', [rss], 'MiB', `after ${Math.max(P.walSignatures, P.rssSignatures)} sign_with_ecdsa calls at c64 in a fresh process (light driver); ${(rss - rssReady).toFixed(0)} MiB over its RSS at ready`);
     driver.close();
     await replica.stop();
 
