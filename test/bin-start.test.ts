@@ -17,6 +17,7 @@ import { decode } from '@dfinity/cbor';
 import { rootKeyFromSecretKey } from '../src/crypto/certificate.ts';
 import { WASM_STACK_NODE_FLAGS } from '../src/execution/wasm/wasm-stack.ts';
 import { StateStore } from '../src/store/state-store.ts';
+import { listeningUrl } from './support/replica-process.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 /** V8's young-generation cap and old-generation growth (README, "Memory"). */
@@ -33,15 +34,7 @@ async function startBin(stateDir: string, tmp: string, shebang = false): Promise
     ? spawn(join(ROOT, 'bin/chainkey-replica.mjs'), args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] })
     : spawn(process.execPath, [...WASM_STACK_NODE_FLAGS, 'bin/chainkey-replica.mjs', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  let out = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /^listening on (http:\/\/\S+)\n/m.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`exited with ${code} before listening: ${out}`)));
-  });
+  const { url } = await listeningUrl(child);
   return {
     url,
     pid: child.pid!,

@@ -14,15 +14,24 @@ export async function spawnReplica(stateDir: string, extraArgs: readonly string[
     cwd: new URL('../..', import.meta.url).pathname,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  const { url, out } = await listeningUrl(child);
+  assert.match(out, /^listening on http:\/\/127\.0\.0\.1:\d+\n$/, 'exactly one listening line');
+  return { child, url };
+}
+
+/**
+ * Waits for a started replica's `listening on <url>` line on its stdout.
+ * @returns the URL and the stdout read so far.
+ * @throws if the process exits first (with its exit code and stdout).
+ */
+export function listeningUrl(child: ChildProcess): Promise<{ url: string; out: string }> {
   let out = '';
-  const url = await new Promise<string>((resolve, reject) => {
+  return new Promise((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /^listening on (http:\/\/\S+)\n/m.exec(out);
-      if (m) resolve(m[1]!);
+      if (m) resolve({ url: m[1]!, out });
     });
     child.once('exit', (code) => reject(new Error(`replica exited with ${code} before listening; stdout: ${out}`)));
   });
-  assert.match(out, /^listening on http:\/\/127\.0\.0\.1:\d+\n$/, 'exactly one listening line');
-  return { child, url };
 }
