@@ -369,11 +369,26 @@ export class CanisterInstance {
     }
     this.#growTo(memory.bytes);
     this.#takeWritten();
+    // Only the stored (non-zero) pages are written, into the heap and into a zero-filled committed
+    // copy: pages that stay zero are never touched, so they take no resident memory in either
+    // (filling or copying the whole heap made every page of a mostly empty memory resident twice).
     const heap = new Uint8Array(this.#memory.buffer);
-    heap.fill(0);
-    for (const [p, bytes] of memory.pages) heap.set(bytes, p * PAGE_BYTES);
+    const committed = new Uint8Array(memory.bytes);
+    const stored = new Set<number>();
+    for (const [p, bytes] of memory.pages) {
+      heap.set(bytes, p * PAGE_BYTES);
+      committed.set(bytes, p * PAGE_BYTES);
+      stored.add(p);
+    }
+    // The rest must read as zero: a fresh instance holds its data segments there (a zero page
+    // is only read, which keeps it unbacked).
+    for (let p = 0; p < memory.bytes / PAGE_BYTES; p++) {
+      if (stored.has(p)) continue;
+      const page = heap.subarray(p * PAGE_BYTES, (p + 1) * PAGE_BYTES);
+      if (!isAllZero(page)) page.fill(0);
+    }
     if (globals) this.#writeGlobals(globals);
-    this.#setCommitted(heap.slice());
+    this.#setCommitted(committed);
     this.#committedGlobals = this.#readGlobals();
     this.#dirty.clear();
     this.#fullRewrite = !fromCheckpoint;
