@@ -46,16 +46,30 @@ function blockMainThread(ms: number): void {
   while (performance.now() < until);
 }
 
-test('a request sent on a kept-alive connection just before its timeout is answered though the main thread runs only after it', async () => {
+/**
+ * A node:http server answering `reply(url)` behind the front door with a keep-alive timeout of
+ * `keepAliveMs`, and one connected client socket.
+ */
+async function keptAliveDoor(keepAliveMs: number, reply: (url: string) => string) {
   const server = createServer((req, res) => {
     req.resume();
-    req.on('end', () => res.end(`served ${req.url}`));
+    req.on('end', () => res.end(reply(req.url ?? '')));
   });
-  server.keepAliveTimeout = 200;
+  server.keepAliveTimeout = keepAliveMs;
   server.keepAliveTimeoutBuffer = 0;
   const door = await startFrontDoorThread().listen({ host: '127.0.0.1', port: 0, backlog: 16, server, statusBody: new Uint8Array([0xa0]) });
   const socket = connect(door.port, '127.0.0.1');
   socket.on('error', () => {});
+  const close = async (): Promise<void> => {
+    socket.destroy();
+    await door.close();
+    server.closeAllConnections();
+  };
+  return { socket, close };
+}
+
+test('a request sent on a kept-alive connection just before its timeout is answered though the main thread runs only after it', async () => {
+  const { socket, close } = await keptAliveDoor(200, (url) => `served ${url}`);
   try {
     await new Promise((resolve) => socket.once('connect', resolve));
     const first = responses(socket, 1);
@@ -70,22 +84,12 @@ test('a request sent on a kept-alive connection just before its timeout is answe
     assert.equal(got.length, 1, 'the connection was closed under a request already sent (socket hang up)');
     assert.match(got[0]!, /^HTTP\/1\.1 200 OK[^]*served \/second$/);
   } finally {
-    socket.destroy();
-    await door.close();
-    server.closeAllConnections();
+    await close();
   }
 });
 
 test('an idle kept-alive connection is still closed after the keep-alive timeout', async () => {
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => res.end('ok'));
-  });
-  server.keepAliveTimeout = 100;
-  server.keepAliveTimeoutBuffer = 0;
-  const door = await startFrontDoorThread().listen({ host: '127.0.0.1', port: 0, backlog: 16, server, statusBody: new Uint8Array([0xa0]) });
-  const socket = connect(door.port, '127.0.0.1');
-  socket.on('error', () => {});
+  const { socket, close } = await keptAliveDoor(100, () => 'ok');
   try {
     await new Promise((resolve) => socket.once('connect', resolve));
     const closed = new Promise<boolean>((resolve) => socket.once('close', () => resolve(true)));
@@ -95,8 +99,6 @@ test('an idle kept-alive connection is still closed after the keep-alive timeout
     // No traffic: the door closes the connection (the test's own timeout is the bound).
     assert.equal(await closed, true);
   } finally {
-    socket.destroy();
-    await door.close();
-    server.closeAllConnections();
+    await close();
   }
 });
