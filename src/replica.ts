@@ -655,7 +655,7 @@ export class Replica {
     // This round's chain-key requests become answerable now; with the signing worker they are
     // handed over at once, so their signatures are made while this round commits.
     this.state.subnetCallContexts.endRound();
-    if (this.#signingWorker && this.state.subnetCallContexts.size > 0) this.chainKey.canAnswer(this.state.subnetCallContexts.answerable(), t);
+    if (this.#signingWorker && this.state.subnetCallContexts.size > 0) this.chainKey.handOver(this.state.subnetCallContexts.answerable(), t);
     const pruneBefore = t - INGRESS_RETENTION_AFTER_EXPIRY_NANOS;
     this.state.pruneIngress(pruneBefore);
     this.profile.time('sqlite_commit', () =>

@@ -113,35 +113,43 @@ export class ChainKeyPayloadBuilder {
 
   /**
    * Whether {@link build} would answer at least one of these contexts now; tells the protocol
-   * suite how many requests wait for each key's pre-signatures.
+   * suite how many requests wait for each key's pre-signatures, and hands requests the signer
+   * can take over to it.
    */
   canAnswer(contexts: readonly SignWithThresholdContext[], nowNanos: bigint): boolean {
-    const available = new Map<string, number>();
-    const waiting = new Map<string, number>();
-    const handOver = this.#mayHandOver(contexts);
-    let any = false;
-    for (const c of contexts) {
-      const d = this.#decision(c, nowNanos, available, handOver);
-      if (d === 'wait') waiting.set(c.keyId, (waiting.get(c.keyId) ?? 0) + 1);
-      else if (d !== 'working') any = true;
-    }
-    for (const keyId of this.#keys.keys()) this.#network.noteDemand(keyId, waiting.get(keyId) ?? 0);
-    return any;
+    return this.#survey(contexts, nowNanos).answerable > 0;
   }
 
-  /** Whether {@link build} would answer every one of these contexts now (notes demand too). */
+  /** Whether {@link build} would answer every one of these contexts now (notes demand and hands over too). */
   canAnswerAll(contexts: readonly SignWithThresholdContext[], nowNanos: bigint): boolean {
+    return this.#survey(contexts, nowNanos).pending === 0;
+  }
+
+  /**
+   * Hands the requests the signer can take over to it now (a round's new requests, at its end,
+   * so their signatures are made while the round commits); notes demand as {@link canAnswer}.
+   */
+  handOver(contexts: readonly SignWithThresholdContext[], nowNanos: bigint): void {
+    this.#survey(contexts, nowNanos);
+  }
+
+  /**
+   * Decides every context (handing over what the signer can take) and notes each key's waiting
+   * requests with the protocol suite.
+   * @returns how many a round would answer or expire now, and how many wait or are being signed
+   */
+  #survey(contexts: readonly SignWithThresholdContext[], nowNanos: bigint): { answerable: number; pending: number } {
     const available = new Map<string, number>();
     const waiting = new Map<string, number>();
     const handOver = this.#mayHandOver(contexts);
-    let all = true;
+    let answerable = 0;
     for (const c of contexts) {
       const d = this.#decision(c, nowNanos, available, handOver);
       if (d === 'wait') waiting.set(c.keyId, (waiting.get(c.keyId) ?? 0) + 1);
-      if (d === 'wait' || d === 'working') all = false;
+      if (d === 'answer' || d === 'expire') answerable++;
     }
     for (const keyId of this.#keys.keys()) this.#network.noteDemand(keyId, waiting.get(keyId) ?? 0);
-    return all;
+    return { answerable, pending: contexts.length - answerable };
   }
 
   /**
